@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what tuidang needs from Debian bookworm and builds it into build/.
+# Idempotent: packages already installed are not touched, and an up-to-date build does
+# nothing. `--test` also installs what the tests and benchmarks need.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake ninja-build pkg-config gettext python3
+  libboost1.81-dev libboost-locale1.81-dev libboost-json1.81-dev
+  libsodium-dev libsqlite3-dev libfmt-dev libspdlog-dev libcli11-dev
+  libopencc-dev libutf8proc-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(python3-selenium chromium chromium-driver wrk curl sqlite3)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+build_type="${TUIDANG_BUILD_TYPE:-RelWithDebInfo}"
+if [[ ! -f build/build.ninja ]]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type"
+fi
+cmake --build build -j "$(nproc)"

@@ -1,0 +1,19 @@
+// The subcommands. Each registers itself and its flags on the CLI11 app and returns the
+// function that runs it; main.cc only dispatches.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace tuidang::cli {
+
+struct Subcommand {
+  CLI::App* app;
+  std::function<int()> run;  // returns the process exit code
+};
+
+Subcommand AddServe(CLI::App& app);
+Subcommand AddInit(CLI::App& app);
+
+}  // namespace tuidang::cli

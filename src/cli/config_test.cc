@@ -1,0 +1,49 @@
+#include "cli/config.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace tuidang {
+
+namespace {
+std::string Write(const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("tuidang-config-" + std::to_string(getpid()) + ".toml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+}  // namespace
+
+TEST(Config, DefaultTextLoadsAsDefaults) {
+  auto c = LoadConfig(Write(DefaultConfigText()));
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->publish_policy, "publish");
+}
+
+TEST(Config, RejectsUnknownKeysAndBadValues) {
+  EXPECT_FALSE(LoadConfig(Write("listn = \"x\"\n")));
+  EXPECT_FALSE(LoadConfig(Write("threads = \"two\"\n")));
+  EXPECT_FALSE(LoadConfig(Write("threads = 0\n")));
+  EXPECT_FALSE(LoadConfig(Write("publish_policy = \"maybe\"\n")));
+  auto c = LoadConfig(Write("publish_policy = \"hold\"\nmax_connections = 50\n"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->max_connections, 50);
+  EXPECT_EQ(c->publish_policy, "hold");
+}
+
+TEST(Config, ParseListen) {
+  std::string host;
+  uint16_t port;
+  ASSERT_TRUE(ParseListen("127.0.0.2:9000", &host, &port));
+  EXPECT_EQ(host, "127.0.0.2");
+  EXPECT_EQ(port, 9000);
+  ASSERT_TRUE(ParseListen("[::1]:80", &host, &port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_FALSE(ParseListen("localhost", &host, &port));
+  EXPECT_FALSE(ParseListen("h:99999", &host, &port));
+}
+
+}  // namespace tuidang

@@ -1,0 +1,25 @@
+// tuidang: the software of a Service Center for Quitting the CCP.
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  // No time in log lines: a timestamp beside a submission would date a declarant to the
+  // second (DESIGN.md, privacy). The journal or the operator's tools can add their own.
+  spdlog::set_pattern("tuidang[%P] %l: %v");
+  CLI::App app{
+      "tuidang: receive, publish and count statements of withdrawal from the Chinese "
+      "Communist Party and its organisations, with a count anyone can verify."};
+  app.require_subcommand(1);
+  std::vector<tuidang::cli::Subcommand> commands = {
+      tuidang::cli::AddServe(app),
+      tuidang::cli::AddInit(app),
+  };
+  CLI11_PARSE(app, argc, argv);
+  for (auto& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
+  return 64;  // EX_USAGE; CLI11 already required a subcommand
+}

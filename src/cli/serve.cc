@@ -1,0 +1,145 @@
+// tuidang serve: the web server on the data folder.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <thread>
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/data_dir.h"
+#include "core/text.h"
+#include "intake/sequencer.h"
+#include "store/sqlite/sqlite_store.h"
+#include "web/app.h"
+#include "web/server.h"
+
+namespace tuidang::cli {
+
+namespace {
+
+struct ServeFlags {
+  std::string data = "./data";
+  std::string listen;
+  std::string locale_dir;
+};
+
+int Serve(const ServeFlags& flags) {
+  ::umask(077);  // everything we create is the owner's only
+  if (sodium_init() < 0) {
+    spdlog::error("libsodium failed to initialise");
+    return 1;
+  }
+  if (FoldName("萬順") != "万顺") {
+    spdlog::error("OpenCC's t2s conversion is not available (is the opencc data installed?)");
+    return 1;
+  }
+  DataDir dir{flags.data};
+  auto config = PrepareDataDir(dir);
+  if (!config) {
+    spdlog::error("{}", config.error());
+    return 78;  // EX_CONFIG
+  }
+  if (!flags.listen.empty()) config->listen = flags.listen;
+  web::ServerOptions options;
+  if (Status s = ParseListen(config->listen, &options.host, &options.port); !s) {
+    spdlog::error("{}", s.message());
+    return 78;
+  }
+  options.threads = config->threads;
+  options.max_connections = static_cast<size_t>(config->max_connections);
+  options.request_timeout = std::chrono::seconds(config->request_timeout_seconds);
+
+  auto catalog = web::Catalog::Load(flags.locale_dir.empty() ? web::Catalog::DefaultDir()
+                                                             : flags.locale_dir);
+  if (!catalog) {
+    spdlog::error("{}", catalog.error());
+    return 1;
+  }
+  auto store = SqliteStore::Open(dir.DatabasePath());
+  if (!store) {
+    spdlog::error("{}", store.error());
+    return 1;
+  }
+
+  // Signals are taken by one thread with sigwait; every other thread blocks them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  int status = 0;
+  {
+    Sequencer sequencer(store->get(), static_cast<size_t>(config->queue_limit),
+                        static_cast<size_t>(config->max_batch));
+    web::App app(web::AppEnv{store->get(), &sequencer, &*catalog,
+                             web::AppOptions{config->publish_policy == "publish", 2}});
+    web::Server server(options, &app);
+    if (Status s = server.Listen(); !s) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      spdlog::info("stopping (signal {})", sig);
+      server.Stop();
+    });
+    spdlog::info("tuidang listening on http://{}:{} (data folder {}, {} statements, {} persons)",
+                 options.host.find(':') != std::string::npos ? "[" + options.host + "]"
+                                                              : options.host,
+                 server.port(), dir.path, (*store)->GetTotals().statements,
+                 (*store)->GetTotals().persons);
+    server.Run();
+    // Wake the waiter if the server ended by itself.
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+  }  // the sequencer commits what is still queued before it stops
+  spdlog::info("stopped");
+  return status;
+}
+
+}  // namespace
+
+Subcommand AddServe(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Run the web server: the declaration form, receipts, the published statements, search "
+      "and the JSON API. Creates the data folder and its tuidang.toml on first start.");
+  cmd->add_option("--data", flags->data, "Data folder (database, configuration)")
+      ->capture_default_str();
+  cmd->add_option("--listen", flags->listen,
+                  "HOST:PORT to listen on (default: 'listen' in tuidang.toml, 127.0.0.1:8080)");
+  cmd->add_option("--locale-dir", flags->locale_dir,
+                  "Folder of the compiled translation catalogs (default: found automatically)");
+  return {cmd, [flags] { return Serve(*flags); }};
+}
+
+Subcommand AddInit(CLI::App& app) {
+  auto data = std::make_shared<std::string>("./data");
+  CLI::App* cmd = app.add_subcommand(
+      "init", "Create the data folder with its default tuidang.toml and an empty database.");
+  cmd->add_option("--data", *data, "Data folder")->capture_default_str();
+  return {cmd, [data] {
+            ::umask(077);
+            DataDir dir{*data};
+            auto config = PrepareDataDir(dir);
+            if (!config) {
+              spdlog::error("{}", config.error());
+              return 78;
+            }
+            auto store = SqliteStore::Open(dir.DatabasePath());
+            if (!store) {
+              spdlog::error("{}", store.error());
+              return 1;
+            }
+            fmt::print("data folder ready: {}\n", dir.path);
+            return 0;
+          }};
+}
+
+}  // namespace tuidang::cli

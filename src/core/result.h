@@ -1,0 +1,55 @@
+// Result<T>: a value or an error message, for parsing, storage and crypto APIs
+// (CONVENTIONS.md: no exceptions across these layers).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace tuidang {
+
+struct Error {
+  std::string message;
+};
+
+template <typename T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}
+  Result(Error error) : v_(std::move(error)) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  // REQUIRES: ok()
+  T& value() { return std::get<0>(v_); }
+  const T& value() const { return std::get<0>(v_); }
+  T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  // REQUIRES: !ok()
+  const std::string& error() const { return std::get<1>(v_).message; }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+// Status: success or an error message.
+class Status {
+ public:
+  Status() = default;
+  static Status Ok() { return Status(); }
+  static Status Fail(std::string message) { return Status(std::move(message), true); }
+  Status(Error e) : message_(std::move(e.message)), failed_(true) {}
+
+  bool ok() const { return !failed_; }
+  explicit operator bool() const { return ok(); }
+  const std::string& message() const { return message_; }
+
+ private:
+  Status(std::string m, bool failed) : message_(std::move(m)), failed_(failed) {}
+  std::string message_;
+  bool failed_ = false;
+};
+
+}  // namespace tuidang

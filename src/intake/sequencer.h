@@ -1,0 +1,59 @@
+// The sequencer: the one writer in front of the store. Request threads queue submissions;
+// the writer thread takes everything queued (up to a batch limit), commits it with one
+// durable transaction and then answers every waiting request (group commit, as in
+// LevelDB's DBImpl::Write). The queue is bounded: when it is full, Submit refuses at once
+// so the server can shed load (503) instead of queueing without bound.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "store/store.h"
+
+namespace tuidang {
+
+class Sequencer {
+ public:
+  // Called once per accepted submission, on the writer thread, after its transaction is
+  // durable (status OK) or failed (nothing of it stored). `sub` holds the final receipt code.
+  using Done = std::function<void(const Status& status, const Submission& sub,
+                                  const Committed& committed)>;
+
+  // `store` must outlive the sequencer. Starts the writer thread.
+  Sequencer(Store* store, size_t queue_limit, size_t max_batch);
+  // Commits what is queued, then stops the writer.
+  ~Sequencer();
+  Sequencer(const Sequencer&) = delete;
+  Sequencer& operator=(const Sequencer&) = delete;
+
+  // Queues `sub`. Returns false, without calling `done`, when the queue is full or stopping.
+  // Thread-safe.
+  bool Submit(Submission sub, Done done);
+
+  // Batches committed so far (for metrics and benchmarks).
+  uint64_t batches() const;
+
+ private:
+  struct Pending {
+    Submission sub;
+    Done done;
+  };
+  void Run();
+
+  Store* const store_;
+  const size_t queue_limit_;
+  const size_t max_batch_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;  // GUARDED_BY(mu_)
+  bool stopping_ = false;      // GUARDED_BY(mu_)
+  uint64_t batches_ = 0;       // GUARDED_BY(mu_)
+  std::thread writer_;
+};
+
+}  // namespace tuidang

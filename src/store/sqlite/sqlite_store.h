@@ -1,0 +1,60 @@
+// The embedded Store: one SQLite database file in WAL mode with synchronous=FULL, so a
+// committed batch survives a crash or power loss. One writer connection (serialised by a
+// mutex) and a pool of reader connections that WAL lets run beside the writer.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/sqlite_db.h"
+#include "store/store.h"
+
+namespace tuidang {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database at `path` and its schema. Returns an error (and no
+  // store) when the file cannot be opened or is not a tuidang database.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  ~SqliteStore() override;
+
+  Status CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out) override;
+  Result<std::optional<Statement>> GetPublished(int64_t number) override;
+  Result<std::vector<Statement>> ListDay(Day day, int64_t before, int64_t offset,
+                                         int limit) override;
+  Result<std::vector<Statement>> SearchName(const std::string& folded, std::optional<Day> day,
+                                            int limit) override;
+  Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) override;
+  Totals GetTotals() override;
+  Result<Totals> RecountTotals() override;
+
+ private:
+  // A read connection with its prepared statements; used by one thread at a time.
+  struct Reader {
+    sqlite::Db db;
+    sqlite::Stmt by_number, day_page, day_page_before, persons, search, search_day, receipt;
+  };
+  class ReaderLease;
+  explicit SqliteStore(std::string path) : path_(std::move(path)) {}
+  Status Init();
+  Result<std::unique_ptr<Reader>> NewReader();
+  ReaderLease Lease();
+  void Release(std::unique_ptr<Reader> r);
+  Status LoadPersons(Reader& r, std::vector<Statement>* statements);
+
+  const std::string path_;
+
+  std::mutex write_mu_;
+  sqlite::Db writer_;                // GUARDED_BY(write_mu_)
+  int64_t next_number_ = 1;          // GUARDED_BY(write_mu_)
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_;  // GUARDED_BY(readers_mu_)
+
+  std::mutex totals_mu_;
+  std::shared_ptr<const Totals> totals_;  // GUARDED_BY(totals_mu_); replaced, never mutated
+};
+
+}  // namespace tuidang

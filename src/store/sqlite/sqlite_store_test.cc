@@ -1,0 +1,143 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+namespace tuidang {
+
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_GE(sodium_init(), 0);
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tuidang-store-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    auto s = SqliteStore::Open((dir_ / "t.db").string());
+    ASSERT_TRUE(s) << s.error();
+    store_ = std::move(*s);
+  }
+  static Submission Make(std::string name, uint8_t orgs, std::vector<Person> more = {},
+                         bool publish = true) {
+    Submission sub;
+    sub.statement.persons.push_back({std::move(name), false, orgs});
+    for (auto& p : more) sub.statement.persons.push_back(p);
+    sub.statement.text = "退";
+    sub.receipt_code = NewReceiptCode();
+    sub.publish = publish;
+    return sub;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+}  // namespace
+
+TEST_F(SqliteStoreTest, CommitAssignsConsecutiveNumbersAndCounts) {
+  std::vector<Submission> batch;
+  batch.push_back(Make("王小明", kParty | kLeague));
+  batch.push_back(Make("萬順", kLeague, {{"李华", true, kPioneers}}));
+  batch.push_back(Make("held", kParty, {}, false));
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(batch, &out));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].number, 1);
+  EXPECT_EQ(out[1].number, 2);
+  EXPECT_FALSE(out[2].number);
+  EXPECT_EQ(out[2].status, StatementStatus::kHeld);
+
+  Totals t = store_->GetTotals();
+  EXPECT_EQ(t.statements, 2);
+  EXPECT_EQ(t.persons, 3);
+  EXPECT_EQ(t.party, 1);
+  EXPECT_EQ(t.league, 2);
+  EXPECT_EQ(t.pioneers, 1);
+  EXPECT_EQ(t.Of(Today()).persons, 3);
+
+  auto recount = store_->RecountTotals();
+  ASSERT_TRUE(recount);
+  EXPECT_EQ(recount->persons, t.persons);
+  EXPECT_EQ(recount->statements, t.statements);
+  EXPECT_EQ(recount->league, t.league);
+}
+
+TEST_F(SqliteStoreTest, ReadsBackAfterReopen) {
+  std::vector<Submission> batch;
+  batch.push_back(Make("萬順", kLeague, {{"李华", true, kPioneers}}));
+  std::string code = batch[0].receipt_code;
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(batch, &out));
+  Reopen();
+
+  auto s = store_->GetPublished(1);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->has_value());
+  ASSERT_EQ((*s)->persons.size(), 2u);
+  EXPECT_EQ((*s)->persons[0].name, "萬順");
+  EXPECT_TRUE((*s)->persons[1].real_name);
+  EXPECT_EQ((*s)->text, "退");
+  EXPECT_EQ(store_->GetTotals().persons, 2);
+
+  auto found = store_->SearchName("万顺", std::nullopt, 10);
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].number, 1);
+  EXPECT_EQ(store_->SearchName("万顺", Today() - 1, 10)->size(), 0u);
+
+  auto r = store_->FindReceipt(HashReceiptCode(code));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->number, 1);
+  EXPECT_FALSE(store_->FindReceipt(HashReceiptCode("0000000000000000"))->has_value());
+  EXPECT_FALSE(store_->GetPublished(2)->has_value());
+
+  std::vector<Submission> second;
+  second.push_back(Make("next", kParty));
+  ASSERT_TRUE(store_->CommitBatch(second, &out));
+  EXPECT_EQ(out[0].number, 2);
+}
+
+TEST_F(SqliteStoreTest, ListDayNewestFirstWithCursor) {
+  std::vector<Submission> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(Make("n" + std::to_string(i), kParty));
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(batch, &out));
+  auto page = store_->ListDay(Today(), 0, 0, 4);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 4u);
+  EXPECT_EQ((*page)[0].number, 10);
+  auto next = store_->ListDay(Today(), *(*page)[3].number, 0, 4);
+  EXPECT_EQ((*next)[0].number, 6);
+  auto offset = store_->ListDay(Today(), 0, 8, 4);
+  EXPECT_EQ(offset->size(), 2u);
+}
+
+TEST_F(SqliteStoreTest, ReceiptCollisionDrawsANewCode) {
+  std::vector<Submission> batch;
+  batch.push_back(Make("a", kParty));
+  std::string code = batch[0].receipt_code;
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(batch, &out));
+  std::vector<Submission> again;
+  again.push_back(Make("b", kParty));
+  again[0].receipt_code = code;
+  ASSERT_TRUE(store_->CommitBatch(again, &out));
+  EXPECT_NE(again[0].receipt_code, code);
+  EXPECT_EQ((*store_->FindReceipt(HashReceiptCode(again[0].receipt_code)))->number, 2);
+}
+
+}  // namespace tuidang

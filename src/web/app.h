@@ -1,0 +1,40 @@
+// The application: routes each request to its page or API resource. Handlers stay thin:
+// they parse the request and call plain functions (pages.h) that tests can call without a
+// socket.
+#pragma once
+
+#include "intake/sequencer.h"
+#include "store/store.h"
+#include "web/http.h"
+#include "web/i18n.h"
+
+namespace tuidang::web {
+
+struct AppOptions {
+  // Publish valid web statements at once, or hold them for moderation.
+  bool publish_at_once = true;
+  // Seconds a client is told to wait (Retry-After) when the intake queue is full.
+  int retry_after_seconds = 2;
+};
+
+// Everything a page needs besides the request. The pointers are not owned and must outlive
+// the App.
+struct AppEnv {
+  Store* store;
+  Sequencer* sequencer;
+  const Catalog* catalog;
+  AppOptions options;
+};
+
+class App final : public Handler {
+ public:
+  explicit App(AppEnv env) : env_(env) {}
+  void Handle(Request req, Responder respond) override;
+  Response TransportError(http::status status, std::string_view target,
+                          std::string_view accept_language) override;
+
+ private:
+  AppEnv env_;
+};
+
+}  // namespace tuidang::web

@@ -1,0 +1,37 @@
+// HTTP types shared by the server and the handlers.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <boost/beast/http.hpp>
+
+namespace tuidang::web {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+// Sends the response for one request. May be called once, from any thread (the server
+// moves the write onto the connection's strand).
+using Responder = std::function<void(Response)>;
+
+// Limits of the transport, each with its reason.
+// A statement with 5,000 characters of text and 50 persons fits in about 30 KiB.
+constexpr size_t kMaxBodyBytes = 64 * 1024;
+// No legitimate client needs more header than this.
+constexpr size_t kMaxHeaderBytes = 8 * 1024;
+
+// What the server asks of the application.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Handles one complete request; calls `respond` exactly once, now or later.
+  virtual void Handle(Request req, Responder respond) = 0;
+  // The answer to a request the transport refused (413, 431, 400 on malformed HTTP, 503
+  // when overloaded). `target` is the request target when it was read, else empty.
+  virtual Response TransportError(http::status status, std::string_view target,
+                                  std::string_view accept_language) = 0;
+};
+
+}  // namespace tuidang::web

@@ -1,0 +1,89 @@
+#include "web/i18n.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <boost/locale.hpp>
+
+namespace tuidang::web {
+
+namespace {
+constexpr std::array<const char*, 3> kLocaleNames = {"zh_CN.UTF-8", "zh_TW.UTF-8", "en_US.UTF-8"};
+constexpr std::array<const char*, 3> kLocaleDirs = {"zh_CN", "zh_TW", "en"};
+}  // namespace
+
+Result<Catalog> Catalog::Load(const std::string& dir) {
+  Catalog c;
+  for (size_t i = 0; i < kLocaleDirs.size(); ++i) {
+    auto mo = std::filesystem::path(dir) / kLocaleDirs[i] / "LC_MESSAGES" / "tuidang.mo";
+    if (!std::filesystem::exists(mo)) return Error{"missing translation catalog " + mo.string()};
+  }
+  boost::locale::generator gen;
+  gen.add_messages_path(dir);
+  gen.add_messages_domain("tuidang");
+  gen.locale_cache_enabled(true);
+  // Boost.Locale looks up "<language>_<COUNTRY>" and then "<language>"; our English catalog
+  // sits under "en" and the Chinese ones under their country forms.
+  for (size_t i = 0; i < kLocaleNames.size(); ++i) c.locales_[i] = gen(kLocaleNames[i]);
+  if (c.Tr(Language::kEnglish, "site.name") == "site.name") {
+    return Error{"translation catalogs in " + dir + " do not define site.name"};
+  }
+  return c;
+}
+
+std::string Catalog::Tr(Language lang, std::string_view key) const {
+  return boost::locale::translate(std::string(key)).str(locales_[static_cast<size_t>(lang)]);
+}
+
+std::string Catalog::DefaultDir() {
+  if (const char* env = std::getenv("TUIDANG_LOCALE_DIR"); env && *env) return env;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto beside = exe.parent_path() / "locale";
+    if (std::filesystem::exists(beside / "en" / "LC_MESSAGES" / "tuidang.mo")) return beside;
+    auto share = exe.parent_path().parent_path() / "share" / "tuidang" / "locale";
+    if (std::filesystem::exists(share)) return share;
+  }
+  return "/usr/share/tuidang/locale";
+}
+
+Language PreferredLanguage(std::string_view header) {
+  // Entries "tag;q=0.8", comma separated; the highest q wins, earlier on ties.
+  double best_q = -1;
+  Language best = Language::kSimplified;
+  size_t pos = 0;
+  while (pos <= header.size()) {
+    size_t end = header.find(',', pos);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view item = header.substr(pos, end - pos);
+    pos = end + 1;
+    std::string_view tag = item.substr(0, item.find(';'));
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    double q = 1.0;
+    if (auto qp = item.find("q="); qp != std::string_view::npos) {
+      q = std::atof(std::string(item.substr(qp + 2)).c_str());
+    }
+    std::string t(tag);
+    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::optional<Language> lang;
+    if (t == "zh-tw" || t == "zh-hk" || t == "zh-mo" || t.starts_with("zh-hant")) {
+      lang = Language::kTraditional;
+    } else if (t == "zh" || t.starts_with("zh-")) {
+      lang = Language::kSimplified;
+    } else if (t == "en" || t.starts_with("en-")) {
+      lang = Language::kEnglish;
+    }
+    if (lang && q > best_q) {
+      best_q = q;
+      best = *lang;
+    }
+    if (end == header.size()) break;
+  }
+  return best;
+}
+
+}  // namespace tuidang::web

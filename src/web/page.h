@@ -1,0 +1,59 @@
+// What every HTML page shares: the language context, the layout around a page's body,
+// links in the current language and common responses. Pages are built as strings: every
+// value that comes from a user goes through HtmlEscape (core/text.h).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/statement.h"
+#include "web/http.h"
+#include "web/i18n.h"
+
+namespace tuidang::web {
+
+struct PageContext {
+  const Catalog& catalog;
+  Language lang;
+  // The page's path without language prefix and with its query ("/statements?date=..."),
+  // for the links to the same page in the other languages.
+  std::string path;
+
+  std::string Tr(std::string_view key) const { return catalog.Tr(lang, key); }
+  // Tr() escaped for HTML.
+  std::string TrHtml(std::string_view key) const;
+  template <typename... Args>
+  std::string Format(std::string_view key, Args&&... args) const {
+    return catalog.Format(lang, key, std::forward<Args>(args)...);
+  }
+  // `path` ("/submit") under the current language's prefix.
+  std::string Url(std::string_view path) const;
+};
+
+// `path` under `lang`'s prefix. The home page of Simplified Chinese is "/zh-hans/" so that
+// following the language link never bounces through the Accept-Language redirect of "/".
+std::string LocalUrl(Language lang, std::string_view path);
+
+// Wraps `body` (HTML) in the site's layout with `title` (plain text).
+std::string Layout(const PageContext& ctx, std::string_view title, std::string_view body);
+
+enum class Caching { kNoStore, kShort, kImmutable };
+Response HtmlResponse(http::status status, std::string html, Caching caching);
+Response TextResponse(http::status status, std::string text, std::string_view content_type,
+                      Caching caching);
+Response Redirect(std::string_view location);
+
+// Headers every response carries (security, no referrer, no sniffing).
+void AddCommonHeaders(Response& res);
+
+// "党、团" style list of a person's organisations, translated.
+std::string OrganisationsText(const PageContext& ctx, uint8_t organisations);
+// One statement as an <li class="statement">, with a link to its page.
+void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string* out);
+// Formats an integer with thousands separators ("458,000,000").
+std::string FormatCount(int64_t n);
+
+// The site's only style sheet, served at /static/site.css.
+std::string_view SiteCss();
+
+}  // namespace tuidang::web

@@ -1,0 +1,43 @@
+// The receipt page: a declarant checks with their code that the statement was published.
+#include "core/receipt.h"
+#include "core/text.h"
+#include "web/pages.h"
+
+namespace tuidang::web {
+
+Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code_text) {
+  auto code = ParseReceiptCode(code_text);
+  // A malformed code is hashed and looked up like any other, so that neither the answer nor
+  // its timing tells a malformed code from an unknown one.
+  auto found = env.store->FindReceipt(HashReceiptCode(code ? *code : code_text));
+  if (!found) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  if (!code || !found->has_value()) {
+    return ErrorPage(ctx, http::status::not_found, "error.not_found");
+  }
+  const ReceiptStatus& r = **found;
+  std::string status(StatusCode(r.status));
+  std::string b;
+  b += "<h1>" + ctx.TrHtml("receipt.title") + "</h1>";
+  b += "<p>" + ctx.TrHtml("receipt.code") + " <code class=\"receipt\">" +
+       FormatReceiptCode(*code) + "</code></p>";
+  b += "<p class=\"hint\">" + ctx.TrHtml("receipt.keep") + "</p>";
+  b += "<p>" + ctx.TrHtml("receipt.status") + " <span class=\"status status-" + status + "\">" +
+       ctx.TrHtml("status." + status) + "</span></p>";
+  b += "<p>" + ctx.TrHtml("receipt.day") + " " + FormatDay(r.day) + "</p>";
+  if (r.number && r.status == StatementStatus::kPublished) {
+    std::string n = std::to_string(*r.number);
+    b += "<p>" + ctx.TrHtml("receipt.published_as") + " <a id=\"statement-link\" href=\"" +
+         ctx.Url("/statements/" + n) + "\">" + HtmlEscape(ctx.Format("statement.number", n)) +
+         "</a></p>";
+  }
+  return HtmlResponse(http::status::ok, Layout(ctx, ctx.Tr("receipt.title"), b),
+                      Caching::kNoStore);
+}
+
+Response ReceiptLookup(const PageContext& ctx, const Form& query) {
+  auto code = ParseReceiptCode(query.GetOr("code"));
+  if (!code) return ErrorPage(ctx, http::status::not_found, "error.not_found");
+  return Redirect(ctx.Url("/receipt/" + *code));
+}
+
+}  // namespace tuidang::web

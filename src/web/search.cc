@@ -1,0 +1,53 @@
+// Search by name, after NFC normalisation and Simplified/Traditional folding.
+#include "core/statement.h"
+#include "core/text.h"
+#include "web/pages.h"
+
+namespace tuidang::web {
+
+namespace {
+// Results shown for one name: a common name has many; narrowing by day is the way on.
+constexpr int kMaxResults = 100;
+}  // namespace
+
+Response SearchPage(const PageContext& ctx, const AppEnv& env, const Form& query) {
+  std::string_view raw = query.GetOr("name");
+  std::string_view date = query.GetOr("date");
+  std::string b = "<h1>" + ctx.TrHtml("search.title") + "</h1>";
+  std::string error;
+  std::string name;
+  std::optional<Day> day;
+  if (!IsValidUtf8(raw) || HasForbiddenCharacter(raw, TextKind::kSingleLine)) {
+    error = ctx.Tr("error.name.invalid_characters");
+  } else {
+    name = Nfc(TrimSpace(raw));
+    if (CountCodePoints(name) > kMaxNameChars) error = ctx.Tr("error.name.too_long");
+  }
+  if (!date.empty()) {
+    day = ParseDay(date);
+    if (!day) error = ctx.Tr("error.date");
+  }
+  b += "<form method=\"get\" action=\"" + ctx.Url("/search") + "\"><label for=\"name\">" +
+       ctx.TrHtml("search.name") + "</label><input type=\"text\" id=\"name\" name=\"name\" value=\"" +
+       (error.empty() ? HtmlEscape(name) : std::string()) + "\"><label for=\"date\">" +
+       ctx.TrHtml("search.date") + "</label><input type=\"text\" id=\"date\" name=\"date\" "
+       "placeholder=\"YYYY-MM-DD\" value=\"" + (day ? FormatDay(*day) : std::string()) +
+       "\"><button type=\"submit\">" + ctx.TrHtml("search.button") + "</button></form>";
+  http::status status = http::status::ok;
+  if (!error.empty()) {
+    b += "<p class=\"error\" id=\"error-name\">" + HtmlEscape(error) + "</p>";
+    status = http::status::bad_request;
+  } else if (!name.empty()) {
+    auto found = env.store->SearchName(FoldName(name), day, kMaxResults);
+    if (!found) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+    b += "<p id=\"result-count\">" + HtmlEscape(ctx.Format("search.count", found->size())) + "</p>";
+    if (!found->empty()) {
+      b += "<ol class=\"statements\">";
+      for (const Statement& s : *found) AppendStatementItem(ctx, s, &b);
+      b += "</ol>";
+    }
+  }
+  return HtmlResponse(status, Layout(ctx, ctx.Tr("search.title"), b), Caching::kNoStore);
+}
+
+}  // namespace tuidang::web

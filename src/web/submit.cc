@@ -1,0 +1,251 @@
+// The declaration form (GET /submit) and its submission (POST /submit).
+#include <map>
+
+#include "core/receipt.h"
+#include "core/text.h"
+#include "web/pages.h"
+
+namespace tuidang::web {
+
+namespace {
+
+// Rows a form may ask for: the same limit as the statement's further persons.
+constexpr size_t kMaxRows = kMaxFurtherPersons;
+// Further-person rows shown on a fresh form.
+constexpr size_t kDefaultRows = 0;
+
+struct RowState {
+  std::string name;
+  bool real_name = false;
+  uint8_t orgs = 0;
+  std::vector<std::string> unknown_orgs;
+};
+
+// What the user typed, to render the form again, and the errors beside each field.
+struct FormState {
+  RowState declarant;
+  std::string region, occupation, text;
+  std::vector<RowState> rows;
+  std::map<std::string, std::string> errors;  // form field -> message
+  std::string general_error;                  // a message above the form
+};
+
+bool IsRepeatable(std::string_view name) { return name == "org" || name.ends_with("_org"); }
+
+RowState ReadRow(const Form& f, const std::string& prefix) {
+  RowState r;
+  r.name = std::string(f.GetOr(prefix + "name"));
+  r.real_name = f.GetOr(prefix + "kind") == "real";
+  std::string orgs_field = prefix.empty() ? "org" : prefix + "org";
+  for (auto v : f.All(orgs_field)) {
+    if (auto o = ParseOrganisation(v)) r.orgs |= *o;
+    else r.unknown_orgs.emplace_back(v);
+  }
+  return r;
+}
+
+PersonDraft ToDraft(const RowState& r) {
+  PersonDraft d{r.name, r.real_name, {}};
+  for (Organisation o : kOrganisationList) {
+    if (r.orgs & o) d.organisations.emplace_back(OrganisationCode(o));
+  }
+  for (const auto& u : r.unknown_orgs) d.organisations.push_back(u);
+  return d;
+}
+
+std::string RowPrefix(size_t row) { return row == 0 ? "" : "p" + std::to_string(row) + "_"; }
+
+// Text that may not be valid UTF-8 made safe to show again in a form field.
+std::string Shown(std::string_view s) { return IsValidUtf8(s) ? HtmlEscape(s) : std::string(); }
+
+void AppendError(const FormState& st, const std::string& field, std::string* out) {
+  auto it = st.errors.find(field);
+  if (it == st.errors.end()) return;
+  *out += "<p class=\"error\" id=\"error-" + field + "\">";
+  AppendHtmlEscaped(out, it->second);
+  *out += "</p>";
+}
+
+void AppendPersonFields(const PageContext& ctx, const FormState& st, size_t row,
+                        const RowState& r, std::string* out) {
+  std::string p = RowPrefix(row);
+  std::string name_id = p + "name";
+  std::string org_field = row == 0 ? "org" : p + "org";
+  *out += "<label for=\"" + name_id + "\">" +
+          ctx.TrHtml(row == 0 ? "form.name" : "form.person_name") + "</label>";
+  AppendError(st, name_id, out);
+  *out += "<input type=\"text\" id=\"" + name_id + "\" name=\"" + name_id +
+          "\" maxlength=\"80\" autocomplete=\"off\" value=\"" + Shown(r.name) + "\"" +
+          (row == 0 ? " required" : "") + ">";
+  *out += "<div><label class=\"choice\"><input type=\"radio\" name=\"" + p + "kind\" value=\"pseudonym\"" +
+          (r.real_name ? "" : " checked") + "> " + ctx.TrHtml("form.pseudonym") +
+          "</label><label class=\"choice\"><input type=\"radio\" name=\"" + p +
+          "kind\" value=\"real\"" + (r.real_name ? " checked" : "") + "> " +
+          ctx.TrHtml("form.real_name") + "</label></div>";
+  *out += "<fieldset><legend>" + ctx.TrHtml("form.organisations") + "</legend>";
+  AppendError(st, org_field, out);
+  for (Organisation o : kOrganisationList) {
+    std::string code(OrganisationCode(o));
+    *out += "<label class=\"choice\"><input type=\"checkbox\" name=\"" + org_field + "\" value=\"" +
+            code + "\"" + ((r.orgs & o) ? " checked" : "") + "> " + ctx.TrHtml("org.long." + code) +
+            "</label>";
+  }
+  *out += "</fieldset>";
+}
+
+void AppendSelect(const PageContext& ctx, const FormState& st, const std::string& field,
+                  std::span<const std::string_view> codes, const std::string& current,
+                  std::string* out) {
+  *out += "<label for=\"" + field + "\">" + ctx.TrHtml("form." + field) + "</label>";
+  AppendError(st, field, out);
+  *out += "<select id=\"" + field + "\" name=\"" + field + "\"><option value=\"\">" +
+          ctx.TrHtml("form.not_given") + "</option>";
+  for (std::string_view code : codes) {
+    std::string c(code);
+    *out += "<option value=\"" + c + "\"" + (current == c ? " selected" : "") + ">" +
+            ctx.TrHtml(field + "." + c) + "</option>";
+  }
+  *out += "</select>";
+}
+
+Response RenderForm(const PageContext& ctx, const FormState& st, http::status status) {
+  std::string b;
+  b += "<h1>" + ctx.TrHtml("form.title") + "</h1>";
+  b += "<p class=\"hint\">" + ctx.TrHtml("form.intro") + "</p>";
+  if (!st.general_error.empty()) {
+    b += "<p class=\"error\" id=\"error-form\">" + HtmlEscape(st.general_error) + "</p>";
+  }
+  b += "<form method=\"post\" action=\"" + ctx.Url("/submit") + "\" accept-charset=\"UTF-8\">";
+  AppendPersonFields(ctx, st, 0, st.declarant, &b);
+  b += "<p class=\"hint\">" + ctx.TrHtml("form.pseudonym_why") + "</p>";
+  AppendSelect(ctx, st, "region", RegionCodes(), st.region, &b);
+  AppendSelect(ctx, st, "occupation", OccupationCodes(), st.occupation, &b);
+  b += "<label for=\"text\">" + ctx.TrHtml("form.text") + "</label>";
+  AppendError(st, "text", &b);
+  b += "<textarea id=\"text\" name=\"text\" rows=\"5\" maxlength=\"5000\">" + Shown(st.text) +
+       "</textarea>";
+  b += "<h2>" + ctx.TrHtml("form.others") + "</h2><p class=\"hint\">" +
+       ctx.TrHtml("form.others_hint") + "</p>";
+  AppendError(st, "rows", &b);
+  for (size_t i = 0; i < st.rows.size(); ++i) {
+    b += "<fieldset class=\"person\"><legend>" + ctx.Format("form.person_n", i + 1) + "</legend>";
+    AppendPersonFields(ctx, st, i + 1, st.rows[i], &b);
+    b += "</fieldset>";
+  }
+  b += "<input type=\"hidden\" name=\"rows\" value=\"" + std::to_string(st.rows.size()) + "\">";
+  if (st.rows.size() < kMaxRows) {
+    b += "<button type=\"submit\" name=\"more\" value=\"1\" formnovalidate>" +
+         ctx.TrHtml("form.add_person") + "</button>";
+  }
+  b += "<p><button class=\"primary\" type=\"submit\">" + ctx.TrHtml("form.submit") +
+       "</button></p></form>";
+  return HtmlResponse(status, Layout(ctx, ctx.Tr("form.title"), b), Caching::kNoStore);
+}
+
+// The form field a validation error belongs to. `row_of` maps further persons (1-based,
+// as validated) to their form rows.
+std::string FormField(const FieldError& e, const std::vector<size_t>& row_of) {
+  if (e.field == "persons") return "rows";
+  if (e.person == 0) return e.field == "organisations" ? "org" : e.field;
+  std::string p = RowPrefix(row_of[e.person - 1]);
+  return e.field == "organisations" ? p + "org" : p + e.field;
+}
+
+}  // namespace
+
+Response SubmitFormPage(const PageContext& ctx) {
+  FormState st;
+  st.rows.resize(kDefaultRows);
+  return RenderForm(ctx, st, http::status::ok);
+}
+
+void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body,
+                Responder respond) {
+  FormState st;
+  auto form = Form::Parse(body);
+  if (!form) {
+    st.general_error = ctx.Tr("error.form_encoding");
+    return respond(RenderForm(ctx, st, http::status::bad_request));
+  }
+  const Form& f = *form;
+  st.declarant = ReadRow(f, "");
+  st.region = std::string(f.GetOr("region"));
+  st.occupation = std::string(f.GetOr("occupation"));
+  st.text = std::string(f.GetOr("text"));
+  size_t rows = 0;
+  if (auto r = f.Get("rows")) {
+    auto n = ParseNumber(*r);
+    if (*r == "0") n = 0;
+    if (!n || *n > static_cast<int64_t>(kMaxRows)) {
+      st.errors["rows"] = ctx.Tr("error.persons.too_many");
+    } else {
+      rows = static_cast<size_t>(*n);
+    }
+  }
+  for (size_t i = 1; i <= rows; ++i) st.rows.push_back(ReadRow(f, RowPrefix(i)));
+
+  if (auto dup = f.FirstDuplicate(&IsRepeatable)) {
+    st.general_error = ctx.Tr("error.duplicate_field");
+    return respond(RenderForm(ctx, st, http::status::bad_request));
+  }
+  if (f.Get("more")) {
+    if (st.rows.size() < kMaxRows) st.rows.emplace_back();
+    return respond(RenderForm(ctx, st, http::status::ok));
+  }
+  if (!st.errors.empty()) return respond(RenderForm(ctx, st, http::status::bad_request));
+
+  StatementDraft draft;
+  draft.declarant = ToDraft(st.declarant);
+  std::vector<size_t> row_of;
+  for (size_t i = 0; i < st.rows.size(); ++i) {
+    const RowState& r = st.rows[i];
+    if (TrimSpace(IsValidUtf8(r.name) ? r.name : "x").empty() && r.orgs == 0 &&
+        r.unknown_orgs.empty()) {
+      continue;  // an empty row
+    }
+    draft.others.push_back(ToDraft(r));
+    row_of.push_back(i + 1);
+  }
+  draft.region = st.region;
+  draft.occupation = st.occupation;
+  draft.text = st.text;
+
+  Submission sub;
+  auto errors = ValidateStatement(draft, &sub.statement);
+  if (!errors.empty()) {
+    for (const auto& e : errors) {
+      std::string field = FormField(e, row_of);
+      if (!st.errors.contains(field)) {
+        st.errors[field] = ctx.Tr("error." + e.field + "." + std::string(ErrorCodeName(e.code)));
+      }
+    }
+    st.general_error = ctx.Tr("error.form_has_errors");
+    return respond(RenderForm(ctx, st, http::status::bad_request));
+  }
+  sub.statement.channel = Channel::kWeb;
+  sub.statement.language = ctx.lang;
+  sub.receipt_code = NewReceiptCode();
+  for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
+  sub.publish = env.options.publish_at_once;
+
+  Language lang = ctx.lang;
+  const Catalog* catalog = &ctx.catalog;
+  int retry = env.options.retry_after_seconds;
+  auto overloaded = [catalog, lang, retry]() {
+    PageContext c{*catalog, lang, "/submit"};
+    Response res = ErrorPage(c, http::status::service_unavailable, "error.overloaded");
+    res.set(http::field::retry_after, std::to_string(retry));
+    return res;
+  };
+  auto shared_respond = std::make_shared<Responder>(std::move(respond));
+  bool queued = env.sequencer->Submit(
+      std::move(sub),
+      [shared_respond, lang, overloaded](const Status& status, const Submission& s,
+                                         const Committed&) {
+        if (!status) return (*shared_respond)(overloaded());
+        (*shared_respond)(Redirect(LocalUrl(lang, "/receipt/" + s.receipt_code)));
+      });
+  if (!queued) (*shared_respond)(overloaded());
+}
+
+}  // namespace tuidang::web
