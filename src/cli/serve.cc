@@ -91,8 +91,8 @@ int Serve(const ServeFlags& flags) {
     spdlog::info("tuidang listening on http://{}:{} (data folder {}, {} statements, {} persons)",
                  options.host.find(':') != std::string::npos ? "[" + options.host + "]"
                                                               : options.host,
-                 server.port(), dir.path, (*store)->GetTotals().statements,
-                 (*store)->GetTotals().persons);
+                 server.port(), dir.path, (*store)->GetTotals()->statements,
+                 (*store)->GetTotals()->persons);
     server.Run();
     // Wake the waiter if the server ended by itself.
     pthread_kill(waiter.native_handle(), SIGTERM);

@@ -35,7 +35,7 @@ class GateStore : public Store {
   Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& h) override {
     return inner_->FindReceipt(h);
   }
-  Totals GetTotals() override { return inner_->GetTotals(); }
+  std::shared_ptr<const Totals> GetTotals() override { return inner_->GetTotals(); }
   Result<Totals> RecountTotals() override { return inner_->RecountTotals(); }
 
   std::promise<void> open;

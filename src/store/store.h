@@ -80,7 +80,7 @@ class Store {
                                                     std::optional<Day> day, int limit) = 0;
   virtual Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) = 0;
   // Totals as of the last committed batch (kept incrementally, never recounted per call).
-  virtual Totals GetTotals() = 0;
+  virtual std::shared_ptr<const Totals> GetTotals() = 0;
   // Recounts the totals from the statements themselves (for audits and tests).
   virtual Result<Totals> RecountTotals() = 0;
 };

@@ -282,7 +282,8 @@ Response ApiGetReceipt(const AppEnv& env, Language lang, std::string_view code_t
 }
 
 Response ApiStats(const AppEnv& env) {
-  Totals t = env.store->GetTotals();
+  auto totals = env.store->GetTotals();
+  const Totals& t = *totals;
   json::object body;
   body["total_persons"] = t.persons;
   body["total_statements"] = t.statements;

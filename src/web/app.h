@@ -7,6 +7,7 @@
 #include "store/store.h"
 #include "web/http.h"
 #include "web/i18n.h"
+#include "web/page_cache.h"
 
 namespace tuidang::web {
 
@@ -24,16 +25,18 @@ struct AppEnv {
   Sequencer* sequencer;
   const Catalog* catalog;
   AppOptions options;
+  PageCache* cache = nullptr;  // rendered pages; set by App
 };
 
 class App final : public Handler {
  public:
-  explicit App(AppEnv env) : env_(env) {}
+  explicit App(AppEnv env) : env_(env) { env_.cache = &cache_; }
   void Handle(Request req, Responder respond) override;
   Response TransportError(http::status status, std::string_view target,
                           std::string_view accept_language) override;
 
  private:
+  PageCache cache_;
   AppEnv env_;
 };
 

@@ -3,7 +3,8 @@
 namespace tuidang::web {
 
 Response HomePage(const PageContext& ctx, const AppEnv& env) {
-  Totals totals = env.store->GetTotals();
+  auto totals_snapshot = env.store->GetTotals();
+  const Totals& totals = *totals_snapshot;
   DayCount today = totals.Of(Today());
   std::string b;
   b += "<h1>" + ctx.TrHtml("home.title") + "</h1>";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
 
 #include <boost/locale.hpp>
 
@@ -34,7 +35,17 @@ Result<Catalog> Catalog::Load(const std::string& dir) {
 }
 
 std::string Catalog::Tr(Language lang, std::string_view key) const {
-  return boost::locale::translate(std::string(key)).str(locales_[static_cast<size_t>(lang)]);
+  size_t i = static_cast<size_t>(lang);
+  std::string k(key);
+  {
+    std::shared_lock lock(memo_->mu);
+    auto it = memo_->entries[i].find(k);
+    if (it != memo_->entries[i].end()) return it->second;
+  }
+  std::string value = boost::locale::translate(k).str(locales_[i]);
+  std::unique_lock lock(memo_->mu);
+  memo_->entries[i].emplace(std::move(k), value);
+  return value;
 }
 
 std::string Catalog::DefaultDir() {

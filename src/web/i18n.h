@@ -6,6 +6,9 @@
 
 #include <array>
 #include <locale>
+#include <memory>
+#include <shared_mutex>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 
@@ -22,7 +25,7 @@ class Catalog {
   // the three languages has no catalog. Thread-safe after loading (read-only).
   static Result<Catalog> Load(const std::string& dir);
 
-  // The translation of `key` in `lang`.
+  // The translation of `key` in `lang`. Thread-safe.
   std::string Tr(Language lang, std::string_view key) const;
   // The translation with fmt-style "{}" arguments substituted.
   template <typename... Args>
@@ -36,6 +39,13 @@ class Catalog {
 
  private:
   std::array<std::locale, 3> locales_;
+  // Translations already looked up: Boost.Locale's lookup builds strings and facets on
+  // every call, and a day page asks for hundreds.
+  struct Memo {
+    std::shared_mutex mu;
+    std::array<std::unordered_map<std::string, std::string>, 3> entries;  // GUARDED_BY(mu)
+  };
+  std::shared_ptr<Memo> memo_ = std::make_shared<Memo>();
 };
 
 // The language the browser prefers among ours, from an Accept-Language header; Simplified

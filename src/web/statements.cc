@@ -22,8 +22,15 @@ Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& quer
     if (!parsed || *parsed > 1000000) return ErrorPage(ctx, http::status::bad_request, "error.page");
     page = *parsed;
   }
-  Totals totals = env.store->GetTotals();
+  auto totals_snapshot = env.store->GetTotals();
+  const Totals& totals = *totals_snapshot;
   DayCount count = totals.Of(day);
+  // A day page changes only when its day gains statements; today's first page is
+  // re-rendered at most once a second under a stream of submissions.
+  std::string cache_key = fmt::format("day|{}|{}|{}", LanguageCode(ctx.lang), day, page);
+  if (auto cached = env.cache->Get(cache_key, count.statements, std::chrono::seconds(1))) {
+    return HtmlResponse(http::status::ok, *cached, Caching::kShort);
+  }
   int64_t pages = std::max<int64_t>(1, (count.statements + kPageSize - 1) / kPageSize);
   auto list = env.store->ListDay(day, 0, (page - 1) * kPageSize, kPageSize);
   if (!list) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
@@ -59,8 +66,9 @@ Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& quer
     }
     b += "</p>";
   }
-  return HtmlResponse(http::status::ok, Layout(ctx, ctx.Format("list.title", date), b),
-                      Caching::kShort);
+  auto html = std::make_shared<const std::string>(Layout(ctx, ctx.Format("list.title", date), b));
+  env.cache->Put(cache_key, count.statements, html);
+  return HtmlResponse(http::status::ok, *html, Caching::kShort);
 }
 
 Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_view number_text) {

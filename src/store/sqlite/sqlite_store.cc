@@ -397,9 +397,9 @@ Result<std::optional<ReceiptStatus>> SqliteStore::FindReceipt(const ReceiptHash&
   return found;
 }
 
-Totals SqliteStore::GetTotals() {
+std::shared_ptr<const Totals> SqliteStore::GetTotals() {
   std::lock_guard tl(totals_mu_);
-  return *totals_;
+  return totals_;
 }
 
 Result<Totals> SqliteStore::RecountTotals() {

@@ -27,7 +27,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Statement>> SearchName(const std::string& folded, std::optional<Day> day,
                                             int limit) override;
   Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) override;
-  Totals GetTotals() override;
+  std::shared_ptr<const Totals> GetTotals() override;
   Result<Totals> RecountTotals() override;
 
  private:

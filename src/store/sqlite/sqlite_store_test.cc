@@ -60,7 +60,7 @@ TEST_F(SqliteStoreTest, CommitAssignsConsecutiveNumbersAndCounts) {
   EXPECT_FALSE(out[2].number);
   EXPECT_EQ(out[2].status, StatementStatus::kHeld);
 
-  Totals t = store_->GetTotals();
+  Totals t = *store_->GetTotals();
   EXPECT_EQ(t.statements, 2);
   EXPECT_EQ(t.persons, 3);
   EXPECT_EQ(t.party, 1);
@@ -90,7 +90,7 @@ TEST_F(SqliteStoreTest, ReadsBackAfterReopen) {
   EXPECT_EQ((*s)->persons[0].name, "萬順");
   EXPECT_TRUE((*s)->persons[1].real_name);
   EXPECT_EQ((*s)->text, "退");
-  EXPECT_EQ(store_->GetTotals().persons, 2);
+  EXPECT_EQ(store_->GetTotals()->persons, 2);
 
   auto found = store_->SearchName("万顺", std::nullopt, 10);
   ASSERT_TRUE(found);

@@ -1,0 +1,24 @@
+#include "web/page_cache.h"
+
+#include <mutex>
+
+namespace tuidang::web {
+
+std::shared_ptr<const std::string> PageCache::Get(const std::string& key, int64_t version,
+                                                  Clock::duration max_age) const {
+  std::shared_lock lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  const Entry& e = it->second;
+  if (e.version == version || Clock::now() - e.rendered < max_age) return e.body;
+  return nullptr;
+}
+
+void PageCache::Put(const std::string& key, int64_t version,
+                    std::shared_ptr<const std::string> body) {
+  std::unique_lock lock(mu_);
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  entries_[key] = Entry{version, Clock::now(), std::move(body)};
+}
+
+}  // namespace tuidang::web
