@@ -12,7 +12,9 @@ Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view
   auto found = env.store->FindReceipt(HashReceiptCode(code ? *code : code_text));
   if (!found) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
   if (!code || !found->has_value()) {
-    return ErrorPage(ctx, http::status::not_found, "error.not_found");
+    // The language links of this page must not repeat the code that was tried.
+    PageContext plain{ctx.catalog, ctx.lang, "/"};
+    return ErrorPage(plain, http::status::not_found, "error.not_found");
   }
   const ReceiptStatus& r = **found;
   std::string status(StatusCode(r.status));

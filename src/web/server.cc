@@ -1,5 +1,7 @@
 #include "web/server.h"
 
+#include <array>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -53,11 +55,10 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec == http::error::body_limit) status = http::status::payload_too_large;
       if (ec == http::error::header_limit) status = http::status::request_header_fields_too_large;
       if (ec == http::error::partial_message || ec == net::error::eof) return DoClose();
-      std::string target, lang;
-      if (parser_->is_header_done()) {
-        target = std::string(parser_->get().target());
-        lang = std::string(parser_->get()[http::field::accept_language]);
-      }
+      // The header is parsed even when the body limit refuses it (Beast checks the
+      // Content-Length before it marks the header done), so its target and language serve.
+      std::string target(parser_->get().target());
+      std::string lang(parser_->get()[http::field::accept_language]);
       Response res = handler_->TransportError(status, target, lang);
       res.keep_alive(false);
       return Write(std::move(res));
@@ -88,9 +89,28 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return DoClose();
     bool close = !response_->keep_alive();
     response_.reset();
-    if (close) return DoClose();
+    if (close) return DoLingeringClose();
     DoRead();
   }
+
+  // Closing a socket with unread input makes the kernel send a reset, which can destroy
+  // the answer we just wrote (a 413 sent while the client is still uploading). So stop
+  // sending, read and discard for a moment, then close.
+  void DoLingeringClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kLingerTime);
+    DoDrain();
+  }
+  void DoDrain() {
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->DoClose();
+                              self->DoDrain();
+                            });
+  }
+  static constexpr std::chrono::seconds kLingerTime{2};
+  std::array<char, 4096> drain_;
 
   void DoClose() {
     beast::error_code ec;

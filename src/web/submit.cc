@@ -35,7 +35,7 @@ bool IsRepeatable(std::string_view name) { return name == "org" || name.ends_wit
 RowState ReadRow(const Form& f, const std::string& prefix) {
   RowState r;
   r.name = std::string(f.GetOr(prefix + "name"));
-  r.real_name = f.GetOr(prefix + "kind") == "real";
+  r.real_name = f.GetOr(prefix.empty() ? "name_kind" : prefix + "kind") == "real";
   std::string orgs_field = prefix.empty() ? "org" : prefix + "org";
   for (auto v : f.All(orgs_field)) {
     if (auto o = ParseOrganisation(v)) r.orgs |= *o;
@@ -70,18 +70,19 @@ void AppendPersonFields(const PageContext& ctx, const FormState& st, size_t row,
                         const RowState& r, std::string* out) {
   std::string p = RowPrefix(row);
   std::string name_id = p + "name";
+  std::string kind_field = row == 0 ? "name_kind" : p + "kind";
   std::string org_field = row == 0 ? "org" : p + "org";
-  *out += "<label for=\"" + name_id + "\">" +
+  *out += "<div class=\"field\"><label for=\"" + name_id + "\">" +
           ctx.TrHtml(row == 0 ? "form.name" : "form.person_name") + "</label>";
   AppendError(st, name_id, out);
   *out += "<input type=\"text\" id=\"" + name_id + "\" name=\"" + name_id +
           "\" maxlength=\"80\" autocomplete=\"off\" value=\"" + Shown(r.name) + "\"" +
           (row == 0 ? " required" : "") + ">";
-  *out += "<div><label class=\"choice\"><input type=\"radio\" name=\"" + p + "kind\" value=\"pseudonym\"" +
-          (r.real_name ? "" : " checked") + "> " + ctx.TrHtml("form.pseudonym") +
-          "</label><label class=\"choice\"><input type=\"radio\" name=\"" + p +
-          "kind\" value=\"real\"" + (r.real_name ? " checked" : "") + "> " +
-          ctx.TrHtml("form.real_name") + "</label></div>";
+  *out += "<div><label class=\"choice\"><input type=\"radio\" name=\"" + kind_field +
+          "\" value=\"pseudonym\"" + (r.real_name ? "" : " checked") + "> " +
+          ctx.TrHtml("form.pseudonym") + "</label><label class=\"choice\"><input type=\"radio\" name=\"" +
+          kind_field + "\" value=\"real\"" + (r.real_name ? " checked" : "") + "> " +
+          ctx.TrHtml("form.real_name") + "</label></div></div>";
   *out += "<fieldset><legend>" + ctx.TrHtml("form.organisations") + "</legend>";
   AppendError(st, org_field, out);
   for (Organisation o : kOrganisationList) {
@@ -96,7 +97,8 @@ void AppendPersonFields(const PageContext& ctx, const FormState& st, size_t row,
 void AppendSelect(const PageContext& ctx, const FormState& st, const std::string& field,
                   std::span<const std::string_view> codes, const std::string& current,
                   std::string* out) {
-  *out += "<label for=\"" + field + "\">" + ctx.TrHtml("form." + field) + "</label>";
+  *out += "<div class=\"field\"><label for=\"" + field + "\">" + ctx.TrHtml("form." + field) +
+          "</label>";
   AppendError(st, field, out);
   *out += "<select id=\"" + field + "\" name=\"" + field + "\"><option value=\"\">" +
           ctx.TrHtml("form.not_given") + "</option>";
@@ -105,7 +107,7 @@ void AppendSelect(const PageContext& ctx, const FormState& st, const std::string
     *out += "<option value=\"" + c + "\"" + (current == c ? " selected" : "") + ">" +
             ctx.TrHtml(field + "." + c) + "</option>";
   }
-  *out += "</select>";
+  *out += "</select></div>";
 }
 
 Response RenderForm(const PageContext& ctx, const FormState& st, http::status status) {
@@ -120,10 +122,10 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
   b += "<p class=\"hint\">" + ctx.TrHtml("form.pseudonym_why") + "</p>";
   AppendSelect(ctx, st, "region", RegionCodes(), st.region, &b);
   AppendSelect(ctx, st, "occupation", OccupationCodes(), st.occupation, &b);
-  b += "<label for=\"text\">" + ctx.TrHtml("form.text") + "</label>";
+  b += "<div class=\"field\"><label for=\"text\">" + ctx.TrHtml("form.text") + "</label>";
   AppendError(st, "text", &b);
   b += "<textarea id=\"text\" name=\"text\" rows=\"5\" maxlength=\"5000\">" + Shown(st.text) +
-       "</textarea>";
+       "</textarea></div>";
   b += "<h2>" + ctx.TrHtml("form.others") + "</h2><p class=\"hint\">" +
        ctx.TrHtml("form.others_hint") + "</p>";
   AppendError(st, "rows", &b);
