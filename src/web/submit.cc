@@ -19,6 +19,7 @@ struct RowState {
   bool real_name = false;
   uint8_t orgs = 0;
   std::vector<std::string> unknown_orgs;
+  bool unknown_kind = false;  // the pseudonym/real choice had another value
 };
 
 // What the user typed, to render the form again, and the errors beside each field.
@@ -35,7 +36,9 @@ bool IsRepeatable(std::string_view name) { return name == "org" || name.ends_wit
 RowState ReadRow(const Form& f, const std::string& prefix) {
   RowState r;
   r.name = std::string(f.GetOr(prefix + "name"));
-  r.real_name = f.GetOr(prefix.empty() ? "name_kind" : prefix + "kind") == "real";
+  std::string_view kind = f.GetOr(prefix.empty() ? "name_kind" : prefix + "kind", "pseudonym");
+  r.real_name = kind == "real";
+  r.unknown_kind = kind != "real" && kind != "pseudonym";
   std::string orgs_field = prefix.empty() ? "org" : prefix + "org";
   for (auto v : f.All(orgs_field)) {
     if (auto o = ParseOrganisation(v)) r.orgs |= *o;
@@ -75,6 +78,7 @@ void AppendPersonFields(const PageContext& ctx, const FormState& st, size_t row,
   *out += "<div class=\"field\"><label for=\"" + name_id + "\">" +
           ctx.TrHtml(row == 0 ? "form.name" : "form.person_name") + "</label>";
   AppendError(st, name_id, out);
+  AppendError(st, kind_field, out);
   *out += "<input type=\"text\" id=\"" + name_id + "\" name=\"" + name_id +
           "\" maxlength=\"80\" autocomplete=\"off\" value=\"" + Shown(r.name) + "\"" +
           (row == 0 ? " required" : "") + ">";
@@ -185,6 +189,12 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
     }
   }
   for (size_t i = 1; i <= rows; ++i) st.rows.push_back(ReadRow(f, RowPrefix(i)));
+  // The pseudonym/real choice is a form control, not typed text: another value means a
+  // forged or damaged form, reported beside the choice.
+  for (size_t i = 0; i <= st.rows.size(); ++i) {
+    const RowState& r = i == 0 ? st.declarant : st.rows[i - 1];
+    if (r.unknown_kind) st.errors[i == 0 ? "name_kind" : RowPrefix(i) + "kind"] = ctx.Tr("error.kind.unknown_value");
+  }
 
   if (auto dup = f.FirstDuplicate(&IsRepeatable)) {
     st.general_error = ctx.Tr("error.duplicate_field");
