@@ -1,0 +1,92 @@
+#include "core/leaf.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+namespace tuidang {
+
+namespace {
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+// The test vector of docs/log-format.md.
+Statement Example() {
+  Statement s;
+  s.number = 1043;
+  s.day = *ParseDay("2026-11-23");
+  s.channel = Channel::kWeb;
+  s.language = Language::kSimplified;
+  s.region = *ParseRegion("beijing");
+  s.occupation = 0;
+  s.persons = {{"王小明", false, kParty | kLeague}, {"李华", true, kPioneers}};
+  s.text = "我声明退出\"党\"与团";
+  return s;
+}
+
+}  // namespace
+
+TEST(Leaf, CanonicalRecordVector) {
+  EXPECT_EQ(CanonicalRecord(Example()),
+            R"({"number":1043,"date":"2026-11-23","channel":"web","language":"zh-hans",)"
+            R"("region":"beijing","occupation":null,"persons":[{"name":"王小明","real_name":false,)"
+            R"("organisations":["party","league"]},{"name":"李华","real_name":true,)"
+            R"("organisations":["pioneers"]}],"text":"我声明退出\"党\"与团"})");
+}
+
+TEST(Leaf, StatementLeafVector) {
+  std::string salt(16, '\0');
+  for (int i = 0; i < 16; ++i) salt[i] = static_cast<char>(i);
+  Commitment c = Commit(salt, CanonicalRecord(Example()));
+  std::string entry = EncodeLeaf(LeafOf(Example(), c));
+  ASSERT_EQ(entry.size(), kStatementLeafSize);
+  // Checked independently with Python's hashlib (docs/log-format.md).
+  EXPECT_EQ(Hex(std::string_view(reinterpret_cast<const char*>(c.data()), c.size())),
+            "7f564a4a530de77caa32ea0c1562eb3b455eec65dd201b4dd40c9b06983eddb1");
+  EXPECT_EQ(Hex(entry),
+            "01010000512c01000002000100010001"
+            "7f564a4a530de77caa32ea0c1562eb3b455eec65dd201b4dd40c9b06983eddb1");
+  // RFC 6962 leaf hash: SHA-256(0x00 || entry).
+  std::string prefixed = std::string(1, '\0') + entry;
+  unsigned char h[32];
+  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(prefixed.data()), prefixed.size());
+  EXPECT_EQ(Hex(std::string_view(reinterpret_cast<const char*>(h), 32)),
+            "086c067c39ea5ba84ffac09fed46115431df31f1d790e333aeaf9bf68c1a4ac2");
+}
+
+TEST(Leaf, WithdrawalRoundTrip) {
+  WithdrawalLeaf w{*ParseDay("2026-11-24"), WithdrawalReason::kFake, 77};
+  std::string e = EncodeLeaf(w);
+  EXPECT_EQ(Hex(e), "01020000512d0300000000000000004d");
+  auto parsed = DecodeLeaf(e);
+  ASSERT_TRUE(parsed);
+  ASSERT_TRUE(parsed->withdrawal);
+  EXPECT_EQ(parsed->withdrawal->cancelled, 77u);
+  EXPECT_EQ(parsed->withdrawal->reason, WithdrawalReason::kFake);
+}
+
+TEST(Leaf, DecodeRejectsMalformed) {
+  std::string salt(16, 'x');
+  std::string e = EncodeLeaf(LeafOf(Example(), Commit(salt, "r")));
+  EXPECT_TRUE(DecodeLeaf(e));
+  EXPECT_FALSE(DecodeLeaf(e.substr(0, 47)));
+  std::string bad = e;
+  bad[0] = 2;
+  EXPECT_FALSE(DecodeLeaf(bad));
+  bad = e;
+  bad[7] = 1;
+  EXPECT_FALSE(DecodeLeaf(bad));
+  bad = e;
+  bad[1] = 9;
+  EXPECT_FALSE(DecodeLeaf(bad));
+  EXPECT_FALSE(DecodeLeaf(""));
+}
+
+}  // namespace tuidang
