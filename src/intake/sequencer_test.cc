@@ -37,6 +37,26 @@ class GateStore : public Store {
   }
   std::shared_ptr<const Totals> GetTotals() override { return inner_->GetTotals(); }
   Result<Totals> RecountTotals() override { return inner_->RecountTotals(); }
+  void Refresh() override { inner_->Refresh(); }
+  Status Withdraw(int64_t n, WithdrawalReason r) override { return inner_->Withdraw(n, r); }
+  Result<std::optional<Opening>> GetOpening(int64_t n) override { return inner_->GetOpening(n); }
+  Result<uint64_t> LeafCount() override { return inner_->LeafCount(); }
+  Result<std::vector<std::string>> ReadLeaves(uint64_t b, uint64_t e) override {
+    return inner_->ReadLeaves(b, e);
+  }
+  Status SaveCheckpoint(const std::vector<StoredTile>& t, uint64_t size,
+                        const std::string& c) override {
+    return inner_->SaveCheckpoint(t, size, c);
+  }
+  Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override {
+    return inner_->LatestCheckpoint();
+  }
+  Result<std::optional<StoredTile>> ReadHashTile(int l, uint64_t i) override {
+    return inner_->ReadHashTile(l, i);
+  }
+  Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override {
+    return inner_->PublishedSizeIn(lo, hi);
+  }
 
   std::promise<void> open;
   std::shared_future<void> gate_ = open.get_future().share();

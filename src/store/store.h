@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/leaf.h"
 #include "core/receipt.h"
 #include "core/result.h"
 #include "core/statement.h"
@@ -50,6 +51,21 @@ struct DayCount {
   int64_t persons = 0;
 };
 
+// What anyone needs to check a published statement against its leaf (docs/log-format.md).
+struct Opening {
+  uint64_t leaf_index = 0;
+  std::string salt;    // kSaltSize bytes
+  std::string record;  // the canonical record, exactly as committed
+};
+
+// A stored tile or entry bundle of the log; `level` -1 is an entry bundle.
+struct StoredTile {
+  int level = 0;
+  uint64_t index = 0;
+  int width = 0;
+  std::string data;
+};
+
 // Totals over published statements. A person counts once in `persons` and once in each
 // organisation they leave.
 struct Totals {
@@ -83,6 +99,33 @@ class Store {
   virtual std::shared_ptr<const Totals> GetTotals() = 0;
   // Recounts the totals from the statements themselves (for audits and tests).
   virtual Result<Totals> RecountTotals() = 0;
+
+  // Picks up changes another process made (tuidang withdraw): reloads the totals.
+  virtual void Refresh() = 0;
+
+  // Takes a published statement down: deletes its names, text, record and salt, appends a
+  // withdrawal leaf that cancels its leaf and lowers the totals, in one durable
+  // transaction. Fails if `number` is not a published statement.
+  virtual Status Withdraw(int64_t number, WithdrawalReason reason) = 0;
+  // The opening of a published statement; nullopt if there is none.
+  virtual Result<std::optional<Opening>> GetOpening(int64_t number) = 0;
+
+  // The log. Leaves are appended by CommitBatch and Withdraw; the integrator turns them into
+  // tiles and checkpoints.
+  // Number of leaves appended so far.
+  virtual Result<uint64_t> LeafCount() = 0;
+  // Entries of leaves [begin, end), in order.
+  virtual Result<std::vector<std::string>> ReadLeaves(uint64_t begin, uint64_t end) = 0;
+  // Stores the tiles that tree size `size` adds (keeping the widest version of each) and
+  // the signed checkpoint for it, in one durable transaction.
+  virtual Status SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
+                                const std::string& signed_checkpoint) = 0;
+  // The latest signed checkpoint and its size; nullopt before the first.
+  virtual Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() = 0;
+  // The stored (widest) version of hash tile (level, index); nullopt if none.
+  virtual Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) = 0;
+  // True if some checkpoint was published for a size in [lo, hi).
+  virtual Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) = 0;
 };
 
 }  // namespace tuidang

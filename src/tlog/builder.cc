@@ -89,8 +89,8 @@ template <typename Entry>
 Result<AppendResult> TreeBuilder::AppendImpl(std::span<const Entry> entries) {
   for (size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].size() > kMaxEntrySize) {
-      return Error{fmt::format("entry {} has {} bytes, more than {}", i, entries[i].size(),
-                               kMaxEntrySize)};
+      return Error{
+          fmt::format("entry {} has {} bytes, more than {}", i, entries[i].size(), kMaxEntrySize)};
     }
   }
   const uint64_t old_size = size_;
@@ -105,8 +105,8 @@ Result<AppendResult> TreeBuilder::AppendImpl(std::span<const Entry> entries) {
     if (bundle_.empty()) bundle_.reserve(kTileWidth * (entry.size() + 2));
     AppendBundleEntry(&bundle_, entry);
     if (++bundle_count_ == kTileWidth) {
-      bundles.push_back(TileContent{TileId{kEntryBundleLevel, bundle_index_, kTileWidth},
-                                    std::move(bundle_)});
+      bundles.push_back(
+          TileContent{TileId{kEntryBundleLevel, bundle_index_, kTileWidth}, std::move(bundle_)});
       bundle_.clear();
       bundle_count_ = 0;
       ++bundle_index_;

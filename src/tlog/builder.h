@@ -55,8 +55,8 @@ class TreeBuilder {
 
  private:
   struct Level {
-    uint64_t index = 0;         // N of the partial tile
-    std::vector<Hash> hashes;   // its hashes, fewer than kTileWidth
+    uint64_t index = 0;        // N of the partial tile
+    std::vector<Hash> hashes;  // its hashes, fewer than kTileWidth
   };
 
   template <typename Entry>

@@ -82,7 +82,8 @@ void CheckBatches(const std::vector<uint64_t>& batches) {
     EXPECT_FALSE(reader.ReadHash(level, count).ok());
   }
   for (uint64_t index = 0; index < tree.size(); index += 1 + tree.size() / 40) {
-    EXPECT_EQ(*InclusionProof(reader, index, tree.size()), *InclusionProof(tree, index, tree.size()));
+    EXPECT_EQ(*InclusionProof(reader, index, tree.size()),
+              *InclusionProof(tree, index, tree.size()));
   }
   for (uint64_t old_size = 1; old_size < tree.size(); old_size += 1 + tree.size() / 30) {
     EXPECT_EQ(*ConsistencyProof(reader, old_size, tree.size()),
@@ -132,9 +133,8 @@ TEST(BuilderTest, ResumesFromStoredTiles) {
   for (uint64_t size : {0u, 1u, 255u, 256u, 257u, 65535u, 65536u, 70000u}) {
     TreeBuilder original;
     MemoryTileStore store;
-    for (const TileContent& tile : original.Append(Entries(0, size))->tiles) {
-      store.Put(tile.id, tile.data);
-    }
+    const std::vector<TileContent> tiles = original.Append(Entries(0, size))->tiles;
+    for (const TileContent& tile : tiles) store.Put(tile.id, tile.data);
     Result<TreeBuilder> resumed = TreeBuilder::Resume(store, size);
     ASSERT_TRUE(resumed.ok()) << size << ": " << resumed.error();
     EXPECT_EQ(resumed->size(), size);
@@ -191,7 +191,8 @@ TEST(BuilderTest, ResumeRejectsMissingOrInconsistentTiles) {
 TEST(BuilderTest, TileHashReaderRejectsMalformedTiles) {
   TreeBuilder builder;
   MemoryTileStore store;
-  for (const TileContent& tile : builder.Append(Entries(0, 1000))->tiles) {
+  const std::vector<TileContent> tiles = builder.Append(Entries(0, 1000))->tiles;
+  for (const TileContent& tile : tiles) {
     std::string data = tile.data;
     if (tile.id == TileId{0, 1, 256}) data.pop_back();
     store.Put(tile.id, data);

@@ -29,6 +29,7 @@ Result<std::string> FormatCheckpoint(const Checkpoint& checkpoint) {
 
 Result<Checkpoint> ParseCheckpoint(std::string_view text) {
   if (!text.ends_with('\n')) return Error{"checkpoint: text does not end in a newline"};
+  if (!IsNoteText(text)) return Error{"checkpoint: not UTF-8 text without control characters"};
   std::vector<std::string_view> lines;
   for (size_t start = 0; start < text.size();) {
     const size_t end = text.find('\n', start);

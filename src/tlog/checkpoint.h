@@ -34,9 +34,10 @@ struct Checkpoint {
 // empty or is not a valid note line (UTF-8, no control characters).
 Result<std::string> FormatCheckpoint(const Checkpoint& checkpoint);
 
-// Inverse of FormatCheckpoint on a note's text, strict: three lines or more, each ending in a
-// newline; a non-empty origin; a size in decimal with no sign and no leading zero (save "0")
-// that fits 64 bits; a root in canonical base64 of 32 bytes; non-empty extensions.
+// Inverse of FormatCheckpoint on a note's text, strict: UTF-8 without control characters
+// (IsNoteText); three lines or more, each ending in a newline; a non-empty origin; a size in
+// decimal with no sign and no leading zero (save "0") that fits 64 bits; a root in canonical
+// base64 of 32 bytes; non-empty extensions.
 Result<Checkpoint> ParseCheckpoint(std::string_view text);
 
 // The signed checkpoint note, as served at <prefix>/checkpoint.

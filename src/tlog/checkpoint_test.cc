@@ -75,10 +75,10 @@ TEST(CheckpointTest, ParseRejectsMalformedText) {
   ASSERT_TRUE(ParseCheckpoint("o\n5\n" + root + "\n").ok());
   const std::vector<std::string> kBad = {
       "",
-      "o\n5\n" + root,                      // no final newline
-      "o\n5\n",                             // two lines
-      "\n5\n" + root + "\n",                // empty origin
-      "o\n05\n" + root + "\n",              // leading zero
+      "o\n5\n" + root,          // no final newline
+      "o\n5\n",                 // two lines
+      "\n5\n" + root + "\n",    // empty origin
+      "o\n05\n" + root + "\n",  // leading zero
       "o\n00\n" + root + "\n",
       "o\n-5\n" + root + "\n",
       "o\n+5\n" + root + "\n",
@@ -89,9 +89,9 @@ TEST(CheckpointTest, ParseRejectsMalformedText) {
       "o\n18446744073709551616\n" + root + "\n",  // 2^64
       "o\n5\n" + root.substr(4) + "\n",           // not 32 bytes
       "o\n5\n" + root + "=\n",
-      "o\n5\n" + root.substr(0, 43) + "U\n",      // non-zero unused bits
+      "o\n5\n" + root.substr(0, 43) + "U\n",  // non-zero unused bits
       "o\n5\n" + root + " \n",
-      "o\n5\n" + root + "\n\n",                   // an empty extension line
+      "o\n5\n" + root + "\n\n",  // an empty extension line
       "o\n5\n" + root + "\next\n\n",
       "o\r\n5\n" + root + "\n",
   };
@@ -107,7 +107,8 @@ TEST(CheckpointTest, SignAndOpen) {
   Checkpoint checkpoint{"tuidang.example/log", 42, LeafHash("x"), {}};
   Result<std::string> note = SignCheckpoint(checkpoint, log);
   ASSERT_TRUE(note.ok()) << note.error();
-  ASSERT_TRUE(note->starts_with(*FormatCheckpoint(checkpoint) + "\n\xE2\x80\x94 tuidang.example/log "));
+  ASSERT_TRUE(
+      note->starts_with(*FormatCheckpoint(checkpoint) + "\n\xE2\x80\x94 tuidang.example/log "));
 
   const NoteVerifier log_keys[] = {log.Verifier()};
   Result<Checkpoint> opened = OpenCheckpoint(*note, "tuidang.example/log", log_keys);

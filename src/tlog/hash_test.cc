@@ -65,8 +65,13 @@ TEST(HashTest, RootFromHashesMatchesReferenceRoots) {
 
 TEST(HashTest, Base64Rfc4648Vectors) {
   const std::pair<const char*, const char*> kVectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [bytes, text] : kVectors) {
     EXPECT_EQ(Base64Encode(bytes), text);
@@ -80,9 +85,9 @@ TEST(HashTest, Base64Rfc4648Vectors) {
 }
 
 TEST(HashTest, Base64RejectsNonCanonicalText) {
-  for (const char* text : {"Zg", "Zg=", "Zg===", "Zh==", "Zm9=", "Zm9v\n", " Zm9v", "Zm9v ",
-                           "Zm9v====", "Z===", "Zm-v", "Zm_v", "Zg==Zg==", "Zm9v.", "====",
-                           "Zm\n9v"}) {
+  for (const char* text :
+       {"Zg", "Zg=", "Zg===", "Zh==", "Zm9=", "Zm9v\n", " Zm9v", "Zm9v ",
+        "Zm9v====", "Z===", "Zm-v", "Zm_v", "Zg==Zg==", "Zm9v.", "====", "Zm\n9v"}) {
     EXPECT_FALSE(Base64Decode(text).ok()) << '"' << text << '"';
   }
 }

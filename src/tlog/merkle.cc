@@ -1,9 +1,9 @@
 #include "tlog/merkle.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
-
-#include <fmt/format.h>
 
 namespace tuidang::tlog {
 

@@ -142,16 +142,19 @@ TEST(MerkleTest, InclusionProofVectors) {
   // transparency-dev/merkle cmd/proofgen (leaf indexes there are 1-based).
   const ProofVector kVectors[] = {
       {0, 1, {}},
-      {0, 8,
+      {0,
+       8,
        {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
         "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-      {5, 8,
+      {5,
+       8,
        {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
         "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
       {2, 3, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
-      {1, 5,
+      {1,
+       5,
        {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
         "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
@@ -171,18 +174,22 @@ TEST(MerkleTest, InclusionProofVectors) {
 TEST(MerkleTest, ConsistencyProofVectors) {
   const ProofVector kVectors[] = {
       {1, 1, {}},
-      {1, 8,
+      {1,
+       8,
        {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
         "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-      {6, 8,
+      {6,
+       8,
        {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
         "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-      {2, 5,
+      {2,
+       5,
        {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-      {6, 7,
+      {6,
+       7,
        {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
         "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
@@ -259,10 +266,13 @@ TEST(MerkleTest, ProofsMatchRfcDefinitionsForAllSmallTrees) {
       ASSERT_TRUE(proof.ok()) << proof.error();
       ASSERT_EQ(*proof, RefPath(index, prefix)) << index << " in " << size;
       ASSERT_TRUE(VerifyInclusion(leaves[index], index, size, *proof, root));
-      // Any change must be caught: another leaf, index, size, or a flipped bit.
+      // Any change must be caught: another leaf, another root, a flipped bit. (Not another
+      // size: a proof only fixes the shape of the path, which neighbouring sizes can share.)
       EXPECT_FALSE(VerifyInclusion(leaves[(index + 1) % size], index, size, *proof, root) &&
                    size > 1);
-      EXPECT_FALSE(VerifyInclusion(leaves[index], index, size + 1, *proof, root));
+      EXPECT_FALSE(
+          VerifyInclusion(leaves[index], index, size, *proof, RefRoot(prefix.first(size - 1))));
+      EXPECT_FALSE(VerifyInclusion(leaves[index], index, 2 * size, *proof, root));
       for (size_t i = 0; i < proof->size(); ++i) {
         std::vector<Hash> bad = *proof;
         bad[i][i % kHashSize] ^= 1;
@@ -310,6 +320,19 @@ TEST(MerkleTest, ProofsInALargerTree) {
                                   RefRoot(std::span(leaves).first(old_size)), root))
         << old_size;
   }
+}
+
+TEST(MerkleTest, RootFromInclusionProofChecksTheLength) {
+  MemoryTree tree = ReferenceTree();
+  const Hash leaf = *tree.ReadHash(0, 5);
+  std::vector<Hash> proof = *InclusionProof(tree, 5, 7);
+  EXPECT_EQ(*RootFromInclusionProof(leaf, 5, 7, proof), *TreeRoot(tree, 7));
+  proof.push_back(leaf);
+  EXPECT_FALSE(RootFromInclusionProof(leaf, 5, 7, proof).ok());  // one too many
+  proof.resize(proof.size() - 2);
+  EXPECT_FALSE(RootFromInclusionProof(leaf, 5, 7, proof).ok());  // one too few
+  EXPECT_FALSE(RootFromInclusionProof(leaf, 7, 7, {}).ok());
+  EXPECT_EQ(*RootFromInclusionProof(leaf, 0, 1, {}), leaf);
 }
 
 TEST(MerkleTest, RejectsBadArguments) {

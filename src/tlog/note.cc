@@ -1,12 +1,11 @@
 #include "tlog/note.h"
 
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <cstring>
 #include <set>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "tlog/hash.h"
 
@@ -19,9 +18,7 @@ constexpr std::string_view kSignerKeyPrefix = "PRIVATE+KEY+";
 
 // sodium_init() picks implementations and seeds the random source; it is idempotent and
 // thread-safe, so every entry point that reaches libsodium calls this first.
-void EnsureSodium() {
-  [[maybe_unused]] static const int kInit = sodium_init();
-}
+void EnsureSodium() { [[maybe_unused]] static const int kInit = sodium_init(); }
 
 // Decodes the UTF-8 sequence at s[*pos], advancing *pos. Returns -1 on an invalid sequence:
 // truncated, overlong, a surrogate, or beyond U+10FFFF.
@@ -57,8 +54,19 @@ int32_t DecodeRune(std::string_view s, size_t* pos) {
 // Unicode White_Space, as Go's unicode.IsSpace (which golang.org/x/mod uses on key names).
 bool IsSpace(int32_t r) {
   switch (r) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case ' ':
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
     case 0x3000:
       return true;
     default:
@@ -78,9 +86,12 @@ bool ParseKeyId(std::string_view hex, uint32_t* id) {
   uint32_t value = 0;
   for (char c : hex) {
     int digit;
-    if (c >= '0' && c <= '9') digit = c - '0';
-    else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      digit = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      digit = c - 'a' + 10;
+    else
+      return false;
     value = value << 4 | static_cast<uint32_t>(digit);
   }
   *id = value;
@@ -118,7 +129,8 @@ Result<KeyParts> SplitKey(std::string_view text) {
 
 std::string SignatureLine(std::string_view name, uint32_t key_id, std::string_view signature) {
   std::string raw(4, '\0');
-  for (int i = 0; i < 4; ++i) raw[static_cast<size_t>(i)] = static_cast<char>(key_id >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    raw[static_cast<size_t>(i)] = static_cast<char>(key_id >> (24 - 8 * i));
   raw.append(signature);
   return fmt::format("{}{} {}\n", kSignaturePrefix, name, Base64Encode(raw));
 }
@@ -225,8 +237,8 @@ NoteSigner::~NoteSigner() { sodium_memzero(secret_key_.data(), secret_key_.size(
 std::string NoteSigner::SignerKey() const {
   std::string typed(1, static_cast<char>(kSignatureTypeEd25519));
   typed.append(reinterpret_cast<const char*>(secret_key_.data()), kEd25519SeedSize);
-  std::string key = fmt::format("{}{}+{:08x}+{}", kSignerKeyPrefix, name_, key_id_,
-                                Base64Encode(typed));
+  std::string key =
+      fmt::format("{}{}+{:08x}+{}", kSignerKeyPrefix, name_, key_id_, Base64Encode(typed));
   sodium_memzero(typed.data(), typed.size());
   return key;
 }
@@ -272,7 +284,8 @@ Result<Note> ParseNote(std::string_view message) {
       return Error{"note: malformed signature line"};
     }
     for (int i = 0; i < 4; ++i) {
-      signature.key_id = signature.key_id << 8 | static_cast<uint8_t>((*raw)[static_cast<size_t>(i)]);
+      signature.key_id =
+          signature.key_id << 8 | static_cast<uint8_t>((*raw)[static_cast<size_t>(i)]);
     }
     note.unverified.push_back(std::move(signature));
   }
@@ -291,8 +304,8 @@ Result<Note> OpenNote(std::string_view message, std::span<const NoteVerifier> kn
     for (const NoteVerifier& candidate : known) {
       if (candidate.name() != signature.name || candidate.key_id() != signature.key_id) continue;
       if (verifier != nullptr) {
-        return Error{fmt::format("note: ambiguous key {}+{:08x}", signature.name,
-                                 signature.key_id)};
+        return Error{
+            fmt::format("note: ambiguous key {}+{:08x}", signature.name, signature.key_id)};
       }
       verifier = &candidate;
     }
@@ -305,8 +318,8 @@ Result<Note> OpenNote(std::string_view message, std::span<const NoteVerifier> kn
     if (!seen_verified.emplace(signature.name, signature.key_id).second) continue;
     const std::string raw = *Base64Decode(signature.base64);  // ParseNote checked it
     if (!verifier->Verify(note.text, std::string_view(raw).substr(4))) {
-      return Error{fmt::format("note: invalid signature by {}+{:08x}", signature.name,
-                               signature.key_id)};
+      return Error{
+          fmt::format("note: invalid signature by {}+{:08x}", signature.name, signature.key_id)};
     }
     note.verified.push_back(std::move(signature));
   }

@@ -110,7 +110,7 @@ struct NoteSignature {
 };
 
 struct Note {
-  std::string text;  // ends with a newline; excludes the blank separator line
+  std::string text;                       // ends with a newline; excludes the blank separator line
   std::vector<NoteSignature> verified;    // by known keys, checked
   std::vector<NoteSignature> unverified;  // by unknown keys: kept, never trusted
 };

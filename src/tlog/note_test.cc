@@ -180,12 +180,24 @@ TEST(NoteTest, KeyNames) {
   EXPECT_FALSE(IsValidKeyName("a+b"));
   EXPECT_FALSE(IsValidKeyName("a b"));
   EXPECT_FALSE(IsValidKeyName("a\tb"));
-  EXPECT_FALSE(IsValidKeyName("a\xC2\xA0" "b"));      // U+00A0
-  EXPECT_FALSE(IsValidKeyName("a\xE3\x80\x80" "b"));  // U+3000 ideographic space
-  EXPECT_FALSE(IsValidKeyName("a\xE2\x80\x83" "b"));  // U+2003 em space
-  EXPECT_FALSE(IsValidKeyName("a\xFF" "b"));
-  EXPECT_FALSE(IsValidKeyName("a\xC0\xAF" "b"));      // overlong "/"
-  EXPECT_FALSE(IsValidKeyName("a\xED\xA0\x80" "b"));  // surrogate
+  EXPECT_FALSE(
+      IsValidKeyName("a\xC2\xA0"
+                     "b"));  // U+00A0
+  EXPECT_FALSE(
+      IsValidKeyName("a\xE3\x80\x80"
+                     "b"));  // U+3000 ideographic space
+  EXPECT_FALSE(
+      IsValidKeyName("a\xE2\x80\x83"
+                     "b"));  // U+2003 em space
+  EXPECT_FALSE(
+      IsValidKeyName("a\xFF"
+                     "b"));
+  EXPECT_FALSE(
+      IsValidKeyName("a\xC0\xAF"
+                     "b"));  // overlong "/"
+  EXPECT_FALSE(
+      IsValidKeyName("a\xED\xA0\x80"
+                     "b"));  // surrogate
 }
 
 TEST(NoteTest, SignsWithSeveralKeysAndKeepsUnknownSignatures) {
@@ -215,7 +227,8 @@ TEST(NoteTest, SignsWithSeveralKeysAndKeepsUnknownSignatures) {
   EXPECT_FALSE(OpenNote(*note, twice).ok());
 
   // A repeated signature line counts once.
-  std::string repeated = std::string(kPeterNote) + std::string(kPeterNote.substr(kPeterText.size() + 1));
+  std::string repeated =
+      std::string(kPeterNote) + std::string(kPeterNote.substr(kPeterText.size() + 1));
   opened = OpenNote(repeated, Known({kPeterVerifier}));
   ASSERT_TRUE(opened.ok()) << opened.error();
   EXPECT_EQ(opened->verified.size(), 1u);
@@ -236,23 +249,23 @@ TEST(NoteTest, RejectsMalformedNotes) {
 
   const std::vector<std::string> kBad = {
       "",
-      good.substr(0, good.size() - 1),                 // no final newline
-      text + sig_line,                                 // no blank line
-      text + "\n",                                     // no signatures
-      text + "\n\n" + sig_line,                        // an empty signature line
-      good + "\n",                                     // a blank line after the signatures
-      replace("\xE2\x80\x94 ", "- "),                  // hyphen, not em dash
-      replace("\xE2\x80\x94 ", "\xE2\x80\x94"),        // no space after the dash
-      replace("\xE2\x80\x94 ", "\xE2\x80\x94  "),      // two spaces
+      good.substr(0, good.size() - 1),             // no final newline
+      text + sig_line,                             // no blank line
+      text + "\n",                                 // no signatures
+      text + "\n\n" + sig_line,                    // a blank line too many: other text
+      good + "\n",                                 // a blank line after the signatures
+      replace("\xE2\x80\x94 ", "- "),              // hyphen, not em dash
+      replace("\xE2\x80\x94 ", "\xE2\x80\x94"),    // no space after the dash
+      replace("\xE2\x80\x94 ", "\xE2\x80\x94  "),  // two spaces
       replace("PeterNeumann ", "PeterNeumann  "),
-      replace("PeterNeumann ", "PeterNeumann+x "),     // '+' in a name
+      replace("PeterNeumann ", "PeterNeumann+x "),           // '+' in a name
       replace("PeterNeumann x08go", "PeterNeumann x08go!"),  // not base64
       replace("PeterNeumann x08go/ZJk", "PeterNeumann\tx08go/ZJk"),
       replace("x08go/ZJku", "x08go/ZJku="),
       text + "\n\xE2\x80\x94 PeterNeumann x08gow==\n",  // fewer than 5 bytes
       replace("If you", "If\x01you"),                   // control character
       replace("If you", "If\ryou"),
-      replace("If you", "If\xFFyou"),                   // not UTF-8
+      replace("If you", "If\xFFyou"),                      // not UTF-8
       good + "\xE2\x80\x94 PeterNeumann x08go/ZJkuBS9UG",  // a line without newline
   };
   for (const std::string& bad : kBad) {

@@ -84,8 +84,8 @@ Result<TlogProof> MakeTlogProof(HashReader& reader, uint64_t index,
   if (!inclusion) return Error{inclusion.error()};
   Result<Hash> leaf_hash = reader.ReadHash(0, index);
   if (!leaf_hash) return Error{leaf_hash.error()};
-  Status status = VerifyInclusion(*leaf_hash, index, checkpoint->size, *inclusion,
-                                  checkpoint->root);
+  Status status =
+      VerifyInclusion(*leaf_hash, index, checkpoint->size, *inclusion, checkpoint->root);
   if (!status) {
     return Error{fmt::format("tlog-proof: hashes do not match the checkpoint of size {}: {}",
                              checkpoint->size, status.message())};

@@ -62,7 +62,6 @@ Result<TlogProof> MakeTlogProof(HashReader& reader, uint64_t index,
 // carry `origin`, and the inclusion proof must lead from the leaf to its root. Returns the
 // checkpoint.
 Result<Checkpoint> VerifyTlogProof(const TlogProof& proof, const Hash& leaf_hash,
-                                   std::string_view origin,
-                                   std::span<const NoteVerifier> log_keys);
+                                   std::string_view origin, std::span<const NoteVerifier> log_keys);
 
 }  // namespace tuidang::tlog

@@ -93,8 +93,10 @@ TEST_F(ProofTest, FormatsLikeTheSpecExample) {
       "RoopEkOdqkYqMB4MJXrbt/hMjOxsVn0IrWjpz1ZMMes=\n"
       "AHCioX9nLjsrse6YhjRRmk1WUEirVOLLRoOQ6vfO5vk=\n"
       "\n";
-  Checkpoint fancy{"example.com/fancylog", 109482,
-                   *HashFromBase64("sFodV/vSp5O8n9a8QpW6PRY97tfOSW5bsc2Xl/EQi08="), {}};
+  Checkpoint fancy{"example.com/fancylog",
+                   109482,
+                   *HashFromBase64("sFodV/vSp5O8n9a8QpW6PRY97tfOSW5bsc2Xl/EQi08="),
+                   {}};
   const std::string text = std::string(kHead) + *SignCheckpoint(fancy, *log_);
   Result<TlogProof> proof = ParseTlogProof(text);
   ASSERT_TRUE(proof.ok()) << proof.error();
@@ -133,13 +135,13 @@ TEST_F(ProofTest, ParseRejectsMalformedProofs) {
       replace("index 300", "index 18446744073709551616"),
       replace("index 300\n", ""),
       replace("index 300\n", "index 300\nextra AAAA\n"),  // extra after index
-      replace("index 300\n", "extra A\nindex 300\n"),      // bad base64
+      replace("index 300\n", "extra A\nindex 300\n"),     // bad base64
       replace("index 300\n", "extra\nindex 300\n"),
       replace(first_hash, first_hash.substr(1)),
       replace(first_hash, first_hash + "A"),
       replace(first_hash + "\n", first_hash + " \n"),
       replace("\n\n" + signed_checkpoint_, "\n" + signed_checkpoint_),  // no blank line
-      replace(signed_checkpoint_, ""),                                    // no checkpoint
+      replace(signed_checkpoint_, ""),                                  // no checkpoint
       replace(signed_checkpoint_, "not a note\n"),
       replace("\n1000\n", "\n01000\n"),  // a note whose text is no checkpoint
   };

@@ -1,9 +1,9 @@
 #include "tlog/tile.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 
 namespace tuidang::tlog {
 
@@ -103,8 +103,8 @@ Result<TileId> ParseTilePath(std::string_view path) {
       group.remove_prefix(1);
     }
     if (group.size() != 3 || !AllDigits(group)) return BadPath(path, "bad index group");
-    const uint64_t value = static_cast<uint64_t>((group[0] - '0') * 100 + (group[1] - '0') * 10 +
-                                                 (group[2] - '0'));
+    const uint64_t value =
+        static_cast<uint64_t>((group[0] - '0') * 100 + (group[1] - '0') * 10 + (group[2] - '0'));
     if (i == 1 && !last && value == 0) return BadPath(path, "leading zero index group");
     if (index > (UINT64_MAX - value) / 1000) return BadPath(path, "index too large");
     index = index * 1000 + value;

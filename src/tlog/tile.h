@@ -22,16 +22,16 @@
 
 namespace tuidang::tlog {
 
-inline constexpr int kTileHeight = 8;          // tree levels per tile level
-inline constexpr int kTileWidth = 256;         // hashes in a full tile: 2^kTileHeight
-inline constexpr int kMaxTileLevel = 63;       // the spec's bound on <L> in paths
-inline constexpr int kEntryBundleLevel = -1;   // TileId::level of an entry bundle
+inline constexpr int kTileHeight = 8;           // tree levels per tile level
+inline constexpr int kTileWidth = 256;          // hashes in a full tile: 2^kTileHeight
+inline constexpr int kMaxTileLevel = 63;        // the spec's bound on <L> in paths
+inline constexpr int kEntryBundleLevel = -1;    // TileId::level of an entry bundle
 inline constexpr size_t kMaxEntrySize = 65535;  // bundles prefix entries with a uint16 length
 
 struct TileId {
-  int level = 0;            // 0..kMaxTileLevel, or kEntryBundleLevel
-  uint64_t index = 0;       // N
-  int width = kTileWidth;   // 1..kTileWidth; kTileWidth is a full tile (no ".p/" suffix)
+  int level = 0;           // 0..kMaxTileLevel, or kEntryBundleLevel
+  uint64_t index = 0;      // N
+  int width = kTileWidth;  // 1..kTileWidth; kTileWidth is a full tile (no ".p/" suffix)
 
   bool is_entry_bundle() const { return level == kEntryBundleLevel; }
   bool is_full() const { return width == kTileWidth; }

@@ -23,9 +23,11 @@ TEST(TileTest, PathsFromTheSpec) {
 
 TEST(TileTest, ParseRoundTrips) {
   const TileId kTiles[] = {
-      {0, 1234067, 256}, {kEntryBundleLevel, 1234067, 256}, {2, 1234067, 5},
-      {kEntryBundleLevel, 0, 112}, {0, 0, 256}, {0, 999, 1}, {0, 1000, 256},
-      {63, 1000000, 255}, {0, UINT64_MAX, 256}, {10, 1001001, 128},
+      {0, 1234067, 256},    {kEntryBundleLevel, 1234067, 256},
+      {2, 1234067, 5},      {kEntryBundleLevel, 0, 112},
+      {0, 0, 256},          {0, 999, 1},
+      {0, 1000, 256},       {63, 1000000, 255},
+      {0, UINT64_MAX, 256}, {10, 1001001, 128},
   };
   for (const TileId& tile : kTiles) {
     Result<TileId> parsed = ParseTilePath(TilePath(tile));
@@ -44,28 +46,28 @@ TEST(TileTest, ParseRejectsNonCanonicalPaths) {
            "/tile/0/000",
            "tiles/0/000",
            "tile//000",
-           "tile/00/000",          // leading zero in L
+           "tile/00/000",  // leading zero in L
            "tile/01/000",
-           "tile/64/000",          // L above 63
+           "tile/64/000",  // L above 63
            "tile/-1/000",
            "tile/+1/000",
            "tile/1 /000",
-           "tile/data/000",        // Go sumdb's name, not C2SP's
+           "tile/data/000",  // Go sumdb's name, not C2SP's
            "tile/Entries/000",
-           "tile/0/00",            // groups are three digits
+           "tile/0/00",  // groups are three digits
            "tile/0/0000",
            "tile/0/1",
            "tile/0/abc",
            "tile/0/-01",
-           "tile/0/x001",          // the last group has no x
-           "tile/0/001/000",       // the others do
+           "tile/0/x001",     // the last group has no x
+           "tile/0/001/000",  // the others do
            "tile/0/x1/000",
-           "tile/0/x000/001",      // leading zero group
+           "tile/0/x000/001",  // leading zero group
            "tile/0/x000/x001/000",
            "tile/0/000/",
            "tile/0/000.p",
            "tile/0/000.p/",
-           "tile/0/000.p/0",       // W in 1..255
+           "tile/0/000.p/0",  // W in 1..255
            "tile/0/000.p/256",
            "tile/0/000.p/01",
            "tile/0/000.p/1000",
@@ -108,8 +110,7 @@ TEST(TileTest, NewTilesBetweenSizes) {
   EXPECT_EQ(NewTiles(255, 256), (std::vector<TileId>{{0, 0, 256}, {1, 0, 1}}));
   EXPECT_EQ(NewTiles(256, 257), (std::vector<TileId>{{0, 1, 1}}));
   EXPECT_EQ(NewTiles(511, 513), (std::vector<TileId>{{0, 1, 256}, {0, 2, 1}, {1, 0, 2}}));
-  EXPECT_EQ(NewTiles(65535, 65536),
-            (std::vector<TileId>{{0, 255, 256}, {1, 0, 256}, {2, 0, 1}}));
+  EXPECT_EQ(NewTiles(65535, 65536), (std::vector<TileId>{{0, 255, 256}, {1, 0, 256}, {2, 0, 1}}));
 
   // The union of the steps is the whole, less superseded partial tiles.
   std::vector<TileId> all;
@@ -165,7 +166,9 @@ TEST(TileTest, EntryBundles) {
                                             std::string(kMaxEntrySize, '\0')};
   std::string bundle;
   for (const std::string& entry : entries) AppendBundleEntry(&bundle, entry);
-  EXPECT_EQ(bundle.substr(0, 5), std::string("\x00\x00\x00\x01" "a", 5));
+  EXPECT_EQ(bundle.substr(0, 5), std::string("\x00\x00\x00\x01"
+                                             "a",
+                                             5));
   EXPECT_EQ(bundle.substr(5, 2), "\x01\x2c");  // 300
   EXPECT_EQ(bundle.size(), 2u * 4 + 1 + 300 + kMaxEntrySize);
 
@@ -176,7 +179,7 @@ TEST(TileTest, EntryBundles) {
 
   EXPECT_FALSE(ParseEntryBundle(bundle, 5).ok());
   EXPECT_FALSE(ParseEntryBundle(bundle.substr(0, bundle.size() - 1), 4).ok());
-  EXPECT_FALSE(ParseEntryBundle(bundle + "\x00", 4).ok());  // half a length
+  EXPECT_FALSE(ParseEntryBundle(bundle + std::string(1, '\0'), 4).ok());  // half a length
   EXPECT_FALSE(ParseEntryBundle(bundle + std::string("\x00\x02z", 3), 4).ok());
   EXPECT_FALSE(ParseEntryBundle("", 1).ok());
   EXPECT_FALSE(ParseEntryBundle(bundle, 0).ok());

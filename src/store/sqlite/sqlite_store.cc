@@ -4,6 +4,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include "core/text.h"
 
@@ -26,7 +27,10 @@ CREATE TABLE IF NOT EXISTS statements(
   region INTEGER NOT NULL,
   occupation INTEGER NOT NULL,
   persons_count INTEGER NOT NULL,
-  text TEXT NOT NULL);
+  text TEXT NOT NULL,
+  leaf_index INTEGER UNIQUE,
+  salt BLOB,
+  record TEXT);
 CREATE INDEX IF NOT EXISTS statements_by_day ON statements(day, number) WHERE number IS NOT NULL;
 CREATE TABLE IF NOT EXISTS persons(
   statement INTEGER NOT NULL REFERENCES statements(id),
@@ -37,6 +41,14 @@ CREATE TABLE IF NOT EXISTS persons(
   organisations INTEGER NOT NULL,
   PRIMARY KEY(statement, position)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS persons_by_name ON persons(name_fold, statement);
+CREATE TABLE IF NOT EXISTS leaves(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS tiles(
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY(level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoint_sizes(size INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS daily(
   day INTEGER PRIMARY KEY,
   statements INTEGER NOT NULL,
@@ -123,10 +135,11 @@ Status SqliteStore::Init() {
     set.Bind(1, std::to_string(kSchemaVersion));
     if (set.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
   }
-  auto max = writer_.Prepare("SELECT COALESCE(MAX(number), 0) FROM statements");
-  if (max.Step() != SQLITE_ROW) return Status::Fail(writer_.LastError());
-  next_number_ = max.Int(0) + 1;
+  return LoadTotals();
+}
 
+// REQUIRES: write_mu_ is held.
+Status SqliteStore::LoadTotals() {
   auto totals = std::make_shared<Totals>();
   auto daily = writer_.Prepare(
       "SELECT day, statements, persons, party, league, pioneers FROM daily ORDER BY day");
@@ -170,8 +183,18 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
       " FROM persons p JOIN statements s ON s.id = p.statement"
       " WHERE p.name_fold = ? AND s.status = 1 AND s.day = ? ORDER BY s.number DESC LIMIT ?");
   r->receipt = r->db.Prepare("SELECT status, number, day FROM statements WHERE receipt = ?");
+  r->opening = r->db.Prepare(
+      "SELECT leaf_index, salt, record FROM statements WHERE number = ? AND status = 1"
+      " AND leaf_index IS NOT NULL");
+  r->leaves = r->db.Prepare("SELECT idx, entry FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx");
+  r->tile = r->db.Prepare("SELECT width, data FROM tiles WHERE level = ? AND idx = ?");
+  r->published_in =
+      r->db.Prepare("SELECT 1 FROM checkpoint_sizes WHERE size >= ? AND size < ? LIMIT 1");
+  r->checkpoint = r->db.Prepare(
+      "SELECT (SELECT MAX(size) FROM checkpoint_sizes), value FROM meta WHERE key = 'checkpoint'");
   for (auto* s : {&r->by_number, &r->day_page, &r->day_page_before, &r->persons, &r->search,
-                  &r->search_day, &r->receipt}) {
+                  &r->search_day, &r->receipt, &r->opening, &r->leaves, &r->tile,
+                  &r->published_in, &r->checkpoint}) {
     if (!s->ok()) return Error{"prepare: " + r->db.LastError()};
   }
   return r;
@@ -214,9 +237,8 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   std::lock_guard lock(write_mu_);
   out->clear();
   if (batch.empty()) return Status::Ok();
+  ReloadIfChangedElsewhere();
   const Day day = Today();
-  const int64_t first_number = next_number_;
-  int64_t number = first_number;
   Totals delta;
 
   auto fail = [&](std::string what) {
@@ -225,10 +247,21 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
     return Status::Fail(what + ": " + writer_.LastError());
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return s;
+  // Read inside the transaction: another process (tuidang withdraw) may have appended.
+  auto next = writer_.Prepare(
+      "SELECT (SELECT COALESCE(MAX(number), 0) + 1 FROM statements),"
+      " (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)");
+  if (next.Step() != SQLITE_ROW) return fail("read counters");
+  int64_t number = next.Int(0);
+  int64_t leaf = next.Int(1);
+  next.Reset();
 
   auto insert = writer_.Prepare(
       "INSERT INTO statements(number, receipt, status, day, channel, language, region, "
-      "occupation, persons_count, text) VALUES(?,?,?,?,?,?,?,?,?,?)");
+      "occupation, persons_count, text, leaf_index, salt, record) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  auto insert_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
+  if (!insert_leaf.ok()) return fail("prepare");
   auto person = writer_.Prepare(
       "INSERT INTO persons(statement, position, name, name_fold, real_name, organisations) "
       "VALUES(?,?,?,?,?,?)");
@@ -239,7 +272,18 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
     Committed c;
     c.day = day;
     c.status = sub.publish ? StatementStatus::kPublished : StatementStatus::kHeld;
-    if (sub.publish) c.number = number++;
+    std::string salt, record, entry;
+    std::optional<int64_t> leaf_index;
+    if (sub.publish) {
+      c.number = number++;
+      st.number = c.number;
+      st.day = day;
+      salt.resize(kSaltSize);
+      randombytes_buf(salt.data(), salt.size());
+      record = CanonicalRecord(st);
+      entry = EncodeLeaf(LeafOf(st, Commit(salt, record)));
+      leaf_index = leaf++;
+    }
     int rc = SQLITE_CONSTRAINT;
     for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; ++attempt) {
       if (attempt > 0) sub.receipt_code = NewReceiptCode();  // the code was taken
@@ -256,10 +300,18 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
         .Bind(8, static_cast<int64_t>(st.occupation))
         .Bind(9, PersonsCount(st))
         .Bind(10, st.text);
+      if (leaf_index) {
+        insert.Bind(11, *leaf_index).BindBlob(12, salt.data(), salt.size()).Bind(13, record);
+      }
       rc = insert.Step();
     }
     if (rc != SQLITE_DONE) return fail("insert statement");
     c.id = sqlite3_last_insert_rowid(writer_.raw());
+    if (leaf_index) {
+      insert_leaf.Reset();
+      insert_leaf.Bind(1, *leaf_index).BindBlob(2, entry.data(), entry.size());
+      if (insert_leaf.Step() != SQLITE_DONE) return fail("insert leaf");
+    }
     for (size_t i = 0; i < st.persons.size(); ++i) {
       const Person& p = st.persons[i];
       person.Reset();
@@ -293,11 +345,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
         .Bind(6, delta.pioneers);
     if (up.Step() != SQLITE_DONE) return fail("update daily totals");
   }
-  if (Status s = writer_.Exec("COMMIT"); !s) {
-    next_number_ = first_number;
-    return fail("commit");
-  }
-  next_number_ = number;
+  if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
 
   if (delta.statements > 0) {
     std::lock_guard tl(totals_mu_);
@@ -429,6 +477,198 @@ Result<Totals> SqliteStore::RecountTotals() {
   }
   if (rc != SQLITE_DONE) return Error{r.db.LastError()};
   return t;
+}
+
+void SqliteStore::ReloadIfChangedElsewhere() {
+  auto q = writer_.Prepare("PRAGMA data_version");
+  if (q.Step() != SQLITE_ROW) return;
+  int64_t v = q.Int(0);
+  if (v != data_version_) {
+    if (data_version_ >= 0) LoadTotals();
+    data_version_ = v;
+  }
+}
+
+void SqliteStore::Refresh() {
+  std::lock_guard lock(write_mu_);
+  ReloadIfChangedElsewhere();
+}
+
+Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason) {
+  std::lock_guard lock(write_mu_);
+  auto fail = [&](std::string what) {
+    writer_.Exec("ROLLBACK");
+    return Status::Fail(what);
+  };
+  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return s;
+  auto find = writer_.Prepare(
+      "SELECT id, leaf_index, day FROM statements WHERE number = ? AND status = 1");
+  find.Bind(1, number);
+  if (find.Step() != SQLITE_ROW || find.IsNull(1)) {
+    return fail(fmt::format("statement {} is not a published statement", number));
+  }
+  int64_t id = find.Int(0), cancelled = find.Int(1);
+  Day day = static_cast<Day>(find.Int(2));
+  find.Reset();
+  Totals delta;
+  auto persons = writer_.Prepare("SELECT organisations FROM persons WHERE statement = ?");
+  persons.Bind(1, id);
+  while (persons.Step() == SQLITE_ROW) {
+    uint8_t orgs = static_cast<uint8_t>(persons.Int(0));
+    delta.persons++;
+    delta.party += (orgs & kParty) != 0;
+    delta.league += (orgs & kLeague) != 0;
+    delta.pioneers += (orgs & kPioneers) != 0;
+  }
+  persons.Reset();
+  auto next = writer_.Prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
+  if (next.Step() != SQLITE_ROW) return fail(writer_.LastError());
+  int64_t leaf = next.Int(0);
+  next.Reset();
+  std::string entry = EncodeLeaf(WithdrawalLeaf{Today(), reason, static_cast<uint64_t>(cancelled)});
+  auto add = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
+  add.Bind(1, leaf).BindBlob(2, entry.data(), entry.size());
+  if (add.Step() != SQLITE_DONE) return fail(writer_.LastError());
+  // The names, the text, the record and its salt go; the leaf stays, cancelled.
+  auto erase = writer_.Prepare(
+      "UPDATE statements SET status = 3, text = '', salt = NULL, record = NULL WHERE id = ?");
+  erase.Bind(1, id);
+  if (erase.Step() != SQLITE_DONE) return fail(writer_.LastError());
+  auto forget = writer_.Prepare("DELETE FROM persons WHERE statement = ?");
+  forget.Bind(1, id);
+  if (forget.Step() != SQLITE_DONE) return fail(writer_.LastError());
+  auto down = writer_.Prepare(
+      "UPDATE daily SET statements = statements - 1, persons = persons - ?, party = party - ?,"
+      " league = league - ?, pioneers = pioneers - ? WHERE day = ?");
+  down.Bind(1, delta.persons).Bind(2, delta.party).Bind(3, delta.league).Bind(4, delta.pioneers)
+      .Bind(5, static_cast<int64_t>(day));
+  if (down.Step() != SQLITE_DONE) return fail(writer_.LastError());
+  if (Status s = writer_.Exec("COMMIT"); !s) return fail(s.message());
+  return LoadTotals();
+}
+
+Result<std::optional<Opening>> SqliteStore::GetOpening(int64_t number) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  r.opening.Reset();
+  r.opening.Bind(1, number);
+  std::optional<Opening> out;
+  int rc = r.opening.Step();
+  if (rc == SQLITE_ROW) {
+    out = Opening{static_cast<uint64_t>(r.opening.Int(0)), std::string(r.opening.Text(1)),
+                  std::string(r.opening.Text(2))};
+  } else if (rc != SQLITE_DONE) {
+    return Error{r.db.LastError()};
+  }
+  r.opening.Reset();
+  return out;
+}
+
+Result<uint64_t> SqliteStore::LeafCount() {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = lease.get()->db.Prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
+  if (q.Step() != SQLITE_ROW) return Error{lease.get()->db.LastError()};
+  return static_cast<uint64_t>(q.Int(0));
+}
+
+Result<std::vector<std::string>> SqliteStore::ReadLeaves(uint64_t begin, uint64_t end) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  r.leaves.Reset();
+  r.leaves.Bind(1, static_cast<int64_t>(begin)).Bind(2, static_cast<int64_t>(end));
+  std::vector<std::string> out;
+  out.reserve(end > begin ? end - begin : 0);
+  int rc;
+  while ((rc = r.leaves.Step()) == SQLITE_ROW) {
+    if (static_cast<uint64_t>(r.leaves.Int(0)) != begin + out.size()) {
+      r.leaves.Reset();
+      return Error{fmt::format("leaf {} is missing", begin + out.size())};
+    }
+    out.emplace_back(r.leaves.Text(1));
+  }
+  r.leaves.Reset();
+  if (rc != SQLITE_DONE) return Error{r.db.LastError()};
+  if (out.size() != end - begin) return Error{fmt::format("leaves {}..{} are missing", begin + out.size(), end)};
+  return out;
+}
+
+Status SqliteStore::SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
+                                   const std::string& signed_checkpoint) {
+  std::lock_guard lock(write_mu_);
+  auto fail = [&](std::string what) {
+    writer_.Exec("ROLLBACK");
+    return Status::Fail(what + ": " + writer_.LastError());
+  };
+  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return s;
+  auto put = writer_.Prepare(
+      "INSERT INTO tiles(level, idx, width, data) VALUES(?1, ?2, ?3, ?4) "
+      "ON CONFLICT(level, idx) DO UPDATE SET width = ?3, data = ?4 WHERE width < ?3");
+  for (const StoredTile& t : tiles) {
+    put.Reset();
+    put.Bind(1, static_cast<int64_t>(t.level))
+        .Bind(2, static_cast<int64_t>(t.index))
+        .Bind(3, static_cast<int64_t>(t.width))
+        .BindBlob(4, t.data.data(), t.data.size());
+    if (put.Step() != SQLITE_DONE) return fail("store tile");
+  }
+  auto sz = writer_.Prepare("INSERT OR IGNORE INTO checkpoint_sizes(size) VALUES(?)");
+  sz.Bind(1, static_cast<int64_t>(size));
+  if (sz.Step() != SQLITE_DONE) return fail("store checkpoint size");
+  auto cp = writer_.Prepare(
+      "INSERT INTO meta(key, value) VALUES('checkpoint', ?1) "
+      "ON CONFLICT(key) DO UPDATE SET value = ?1");
+  cp.Bind(1, signed_checkpoint);
+  if (cp.Step() != SQLITE_DONE) return fail("store checkpoint");
+  if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
+  return Status::Ok();
+}
+
+Result<std::optional<std::pair<uint64_t, std::string>>> SqliteStore::LatestCheckpoint() {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  r.checkpoint.Reset();
+  std::optional<std::pair<uint64_t, std::string>> out;
+  int rc = r.checkpoint.Step();
+  if (rc == SQLITE_ROW && !r.checkpoint.IsNull(0)) {
+    out.emplace(static_cast<uint64_t>(r.checkpoint.Int(0)), std::string(r.checkpoint.Text(1)));
+  } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return Error{r.db.LastError()};
+  }
+  r.checkpoint.Reset();
+  return out;
+}
+
+Result<std::optional<StoredTile>> SqliteStore::ReadHashTile(int level, uint64_t index) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  r.tile.Reset();
+  r.tile.Bind(1, static_cast<int64_t>(level)).Bind(2, static_cast<int64_t>(index));
+  std::optional<StoredTile> out;
+  int rc = r.tile.Step();
+  if (rc == SQLITE_ROW) {
+    out = StoredTile{level, index, static_cast<int>(r.tile.Int(0)), std::string(r.tile.Text(1))};
+  } else if (rc != SQLITE_DONE) {
+    return Error{r.db.LastError()};
+  }
+  r.tile.Reset();
+  return out;
+}
+
+Result<bool> SqliteStore::PublishedSizeIn(uint64_t lo, uint64_t hi) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  r.published_in.Reset();
+  r.published_in.Bind(1, static_cast<int64_t>(lo)).Bind(2, static_cast<int64_t>(hi));
+  int rc = r.published_in.Step();
+  r.published_in.Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{r.db.LastError()};
+  return rc == SQLITE_ROW;
 }
 
 }  // namespace tuidang

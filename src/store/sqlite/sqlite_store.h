@@ -29,12 +29,23 @@ class SqliteStore final : public Store {
   Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) override;
   std::shared_ptr<const Totals> GetTotals() override;
   Result<Totals> RecountTotals() override;
+  void Refresh() override;
+  Status Withdraw(int64_t number, WithdrawalReason reason) override;
+  Result<std::optional<Opening>> GetOpening(int64_t number) override;
+  Result<uint64_t> LeafCount() override;
+  Result<std::vector<std::string>> ReadLeaves(uint64_t begin, uint64_t end) override;
+  Status SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
+                        const std::string& signed_checkpoint) override;
+  Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override;
+  Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) override;
+  Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override;
 
  private:
   // A read connection with its prepared statements; used by one thread at a time.
   struct Reader {
     sqlite::Db db;
     sqlite::Stmt by_number, day_page, day_page_before, persons, search, search_day, receipt;
+    sqlite::Stmt opening, leaves, tile, published_in, checkpoint;
   };
   class ReaderLease;
   explicit SqliteStore(std::string path) : path_(std::move(path)) {}
@@ -46,9 +57,15 @@ class SqliteStore final : public Store {
 
   const std::string path_;
 
+  // REQUIRES: write_mu_ is held.
+  Status LoadTotals();
+  // Reloads the totals when another process (tuidang withdraw) changed the database.
+  // REQUIRES: write_mu_ is held.
+  void ReloadIfChangedElsewhere();
+
   std::mutex write_mu_;
-  sqlite::Db writer_;                // GUARDED_BY(write_mu_)
-  int64_t next_number_ = 1;          // GUARDED_BY(write_mu_)
+  sqlite::Db writer_;           // GUARDED_BY(write_mu_)
+  int64_t data_version_ = -1;   // GUARDED_BY(write_mu_)
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> idle_readers_;  // GUARDED_BY(readers_mu_)

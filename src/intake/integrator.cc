@@ -1,0 +1,107 @@
+#include "intake/integrator.h"
+
+#include <spdlog/spdlog.h>
+
+#include "tlog/checkpoint.h"
+
+namespace tuidang {
+
+Result<std::string> StoreTileReader::ReadTile(const tlog::TileId& tile) {
+  if (tile.is_entry_bundle()) {
+    uint64_t begin = tile.index * tlog::kTileWidth;
+    auto leaves = store_->ReadLeaves(begin, begin + static_cast<uint64_t>(tile.width));
+    if (!leaves) return Error{leaves.error()};
+    std::string bundle;
+    for (const auto& e : *leaves) tlog::AppendBundleEntry(&bundle, e);
+    return bundle;
+  }
+  auto stored = store_->ReadHashTile(tile.level, tile.index);
+  if (!stored) return Error{stored.error()};
+  if (!stored->has_value() || (*stored)->width < tile.width) {
+    return Error{"tile " + tlog::TilePath(tile) + " is not stored"};
+  }
+  return std::move((*stored)->data);
+}
+
+Result<std::unique_ptr<Integrator>> Integrator::Open(Store* store, const tlog::NoteSigner* signer,
+                                                     IntegratorOptions options) {
+  auto latest = store->LatestCheckpoint();
+  if (!latest) return Error{latest.error()};
+  if (!latest->has_value()) {
+    std::unique_ptr<Integrator> in(
+        new Integrator(store, signer, std::move(options), tlog::TreeBuilder()));
+    tlog::AppendResult empty;
+    empty.tree_size = 0;
+    empty.root = in->builder_.Root();
+    if (Status s = in->Publish(empty); !s) return Error{s.message()};
+    return in;
+  }
+  const auto& [size, note] = **latest;
+  auto checkpoint = tlog::OpenCheckpoint(note, options.origin, std::array{signer->Verifier()});
+  if (!checkpoint) return Error{"the stored checkpoint does not verify: " + checkpoint.error()};
+  if (checkpoint->size != size) return Error{"the stored checkpoint is not the latest size"};
+  StoreTileReader reader(store);
+  auto builder = tlog::TreeBuilder::Resume(reader, size);
+  if (!builder) return Error{"cannot resume the log: " + builder.error()};
+  if (builder->Root() != checkpoint->root) {
+    return Error{"the stored tiles do not hash to the latest checkpoint's root"};
+  }
+  return std::unique_ptr<Integrator>(
+      new Integrator(store, signer, std::move(options), std::move(*builder)));
+}
+
+Integrator::~Integrator() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status Integrator::Publish(const tlog::AppendResult& result) {
+  std::vector<StoredTile> tiles;
+  for (const auto& t : result.tiles) {
+    if (t.id.is_entry_bundle()) continue;  // bundles are served from the leaves themselves
+    tiles.push_back(StoredTile{t.id.level, t.id.index, t.id.width, t.data});
+  }
+  tlog::Checkpoint cp{options_.origin, result.tree_size, result.root, {}};
+  auto note = tlog::SignCheckpoint(cp, *signer_);
+  if (!note) return Status::Fail("cannot sign the checkpoint: " + note.error());
+  return store_->SaveCheckpoint(tiles, result.tree_size, *note);
+}
+
+Result<uint64_t> Integrator::IntegrateAll() {
+  auto count = store_->LeafCount();
+  if (!count) return Error{count.error()};
+  while (builder_.size() < *count) {
+    uint64_t begin = builder_.size();
+    uint64_t end = std::min(*count, begin + options_.max_leaves_per_checkpoint);
+    auto leaves = store_->ReadLeaves(begin, end);
+    if (!leaves) return Error{leaves.error()};
+    tlog::TreeBuilder before = builder_;
+    auto result = builder_.Append(std::span<const std::string>(*leaves));
+    if (!result) return Error{result.error()};
+    if (Status s = Publish(*result); !s) {
+      builder_ = std::move(before);  // the store did not take it: try again next time
+      return Error{s.message()};
+    }
+  }
+  return builder_.size();
+}
+
+void Integrator::StartBackground() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lock, options_.interval, [this] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      store_->Refresh();
+      if (auto r = IntegrateAll(); !r) spdlog::error("integrator: {}", r.error());
+      lock.lock();
+    }
+  });
+}
+
+}  // namespace tuidang

@@ -1,0 +1,72 @@
+// The integrator: the one process-wide task that turns appended leaves into the public log.
+// It reads the leaves that the sequencer (and withdrawals) appended past the last
+// checkpoint, computes their tiles, and stores the tiles and the new signed checkpoint in
+// one durable transaction, so no checkpoint ever names a tree whose tiles are not stored.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "store/store.h"
+#include "tlog/builder.h"
+#include "tlog/note.h"
+#include "tlog/tile.h"
+
+namespace tuidang {
+
+// Reads the log's tiles from a Store: hash tiles as stored (the widest version), entry
+// bundles assembled from the leaves. Thread-safe as the store is.
+class StoreTileReader : public tlog::TileReader {
+ public:
+  explicit StoreTileReader(Store* store) : store_(store) {}
+  Result<std::string> ReadTile(const tlog::TileId& tile) override;
+
+ private:
+  Store* store_;
+};
+
+struct IntegratorOptions {
+  std::string origin;                             // the checkpoint's first line
+  std::chrono::milliseconds interval{1000};       // how soon a new leaf is checkpointed
+  uint64_t max_leaves_per_checkpoint = 1 << 16;   // bounds the memory of one step
+};
+
+class Integrator {
+ public:
+  // Picks up the log at the store's latest checkpoint (checking that the stored tiles hash
+  // to its root), or starts it with a signed checkpoint of the empty tree. `store` and
+  // `signer` must outlive the integrator. Does not start the background thread.
+  static Result<std::unique_ptr<Integrator>> Open(Store* store, const tlog::NoteSigner* signer,
+                                                  IntegratorOptions options);
+  ~Integrator();
+
+  // Integrates every leaf appended so far, in steps of at most max_leaves_per_checkpoint,
+  // each with its checkpoint. Returns the new tree size. Not thread-safe with itself: call
+  // it from one thread (the background thread, or a command).
+  Result<uint64_t> IntegrateAll();
+
+  // Runs IntegrateAll every `interval` on a thread of its own until destruction.
+  void StartBackground();
+
+ private:
+  Integrator(Store* store, const tlog::NoteSigner* signer, IntegratorOptions options,
+             tlog::TreeBuilder builder)
+      : store_(store), signer_(signer), options_(std::move(options)), builder_(std::move(builder)) {}
+  Status Publish(const tlog::AppendResult& result);
+
+  Store* const store_;
+  const tlog::NoteSigner* const signer_;
+  const IntegratorOptions options_;
+  tlog::TreeBuilder builder_;  // used by one thread at a time (see IntegrateAll)
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace tuidang
