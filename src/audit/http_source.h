@@ -47,8 +47,6 @@ class HttpSource : public LogSource {
   Fetched FetchIfExists(std::string_view path) override;
   std::vector<Fetched> FetchAll(std::span<const std::string> paths) override;
   std::string Locate(std::string_view path) const override;
-
- protected:
   std::string NotFoundMessage(std::string_view path) const override;
 
  private:

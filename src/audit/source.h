@@ -41,7 +41,6 @@ class LogSource {
   // "<URL>: HTTP 404 (not found)".
   Result<std::string> Fetch(std::string_view path);
 
- protected:
   // The message of Fetch when nothing is at `path`.
   virtual std::string NotFoundMessage(std::string_view path) const;
 };
@@ -54,8 +53,6 @@ class FolderSource : public LogSource {
 
   Fetched FetchIfExists(std::string_view path) override;
   std::string Locate(std::string_view path) const override;
-
- protected:
   std::string NotFoundMessage(std::string_view path) const override;
 
  private:

@@ -15,5 +15,7 @@ struct Subcommand {
 
 Subcommand AddServe(CLI::App& app);
 Subcommand AddInit(CLI::App& app);
+Subcommand AddLog(CLI::App& app);
+Subcommand AddWithdraw(CLI::App& app);
 
 }  // namespace tuidang::cli

@@ -27,9 +27,14 @@ std::string DefaultConfigText() {
       "# Seconds a client has to send a whole request.\n"
       "request_timeout_seconds = {}\n"
       "# The address the public reaches this site at.\n"
-      "public_url = \"{}\"\n",
+      "public_url = \"{}\"\n"
+      "# The transparency log's name (first line of every checkpoint). Empty: the host of\n"
+      "# public_url followed by /log. Never change it once checkpoints were published.\n"
+      "log_origin = \"\"\n"
+      "# Milliseconds within which a new statement is in a signed checkpoint.\n"
+      "checkpoint_interval_ms = {}\n",
       c.listen, c.threads, c.max_connections, c.queue_limit, c.max_batch, c.publish_policy,
-      c.request_timeout_seconds, c.public_url);
+      c.request_timeout_seconds, c.public_url, c.checkpoint_interval_ms);
 }
 
 Result<Config> LoadConfig(const std::string& path) {
@@ -59,7 +64,7 @@ Result<Config> LoadConfig(const std::string& path) {
   };
   static const std::set<std::string> kKnown = {
       "listen", "threads", "max_connections", "queue_limit", "max_batch", "publish_policy",
-      "request_timeout_seconds", "public_url"};
+      "request_timeout_seconds", "public_url", "log_origin", "checkpoint_interval_ms"};
   for (const auto& [k, v] : t) {
     if (!kKnown.contains(std::string(k.str()))) {
       return Error{fmt::format("{}: unknown setting '{}'", path, k.str())};
@@ -74,12 +79,22 @@ Result<Config> LoadConfig(const std::string& path) {
   str("publish_policy", &c.publish_policy);
   num("request_timeout_seconds", &c.request_timeout_seconds, 1, 3600);
   str("public_url", &c.public_url);
+  str("log_origin", &c.log_origin);
+  num("checkpoint_interval_ms", &c.checkpoint_interval_ms, 10, 3600000);
   c.threads = static_cast<int>(threads);
   if (error.empty() && c.publish_policy != "publish" && c.publish_policy != "hold") {
     error = fmt::format("{}: 'publish_policy' must be \"publish\" or \"hold\"", path);
   }
   if (!error.empty()) return Error{error};
   return c;
+}
+
+std::string Config::LogOrigin() const {
+  if (!log_origin.empty()) return log_origin;
+  std::string host = public_url;
+  if (auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
+  if (auto p = host.find('/'); p != std::string::npos) host = host.substr(0, p);
+  return host + "/log";
 }
 
 Status ParseListen(const std::string& listen, std::string* host, uint16_t* port) {

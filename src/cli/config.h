@@ -18,6 +18,11 @@ struct Config {
   std::string publish_policy = "publish";  // "publish" at once, or "hold" for moderation
   int64_t request_timeout_seconds = 10;   // a request must arrive within this
   std::string public_url = "http://127.0.0.1:8080";
+  std::string log_origin;                 // empty: host[:port] of public_url + "/log"
+  int64_t checkpoint_interval_ms = 1000;  // how soon a new leaf is in a signed checkpoint
+
+  // log_origin, or its default derived from public_url.
+  std::string LogOrigin() const;
 };
 
 // Reads `path`; a missing key keeps its default, an unknown key or a wrong type is an error.

@@ -30,4 +30,37 @@ Result<Config> PrepareDataDir(const DataDir& dir) {
   return LoadConfig(dir.ConfigPath());
 }
 
+Result<tlog::NoteSigner> LoadOrCreateLogKey(const DataDir& dir, const std::string& origin) {
+  namespace fs = std::filesystem;
+  std::string path = dir.LogKeyPath();
+  if (!fs::exists(path)) {
+    auto signer = tlog::NoteSigner::Generate(origin);
+    if (!signer) return Error{"cannot make the log key: " + signer.error()};
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << signer->SignerKey() << "\n";
+      if (!out) return Error{"cannot write " + tmp};
+    }
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write);
+    fs::rename(tmp, path);
+    return signer;
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Error{"cannot read " + path};
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    return Error{path + " is readable by others: run chmod 600 " + path};
+  }
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  auto signer = tlog::NoteSigner::Parse(text);
+  if (!signer) return Error{path + ": " + signer.error()};
+  if (signer->name() != origin) {
+    return Error{path + " signs for '" + signer->name() + "', but the log's origin is '" + origin +
+                 "' (log_origin or public_url in tuidang.toml changed?)"};
+  }
+  return signer;
+}
+
 }  // namespace tuidang::cli

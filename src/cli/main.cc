@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   std::vector<tuidang::cli::Subcommand> commands = {
       tuidang::cli::AddServe(app),
       tuidang::cli::AddInit(app),
+      tuidang::cli::AddLog(app),
+      tuidang::cli::AddWithdraw(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (auto& c : commands) {

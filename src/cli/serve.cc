@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "core/text.h"
+#include "intake/integrator.h"
 #include "intake/sequencer.h"
 #include "store/sqlite/sqlite_store.h"
 #include "web/app.h"
@@ -62,6 +63,24 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("{}", store.error());
     return 1;
   }
+  std::string origin = config->LogOrigin();
+  auto signer = LoadOrCreateLogKey(dir, origin);
+  if (!signer) {
+    spdlog::error("{}", signer.error());
+    return 1;
+  }
+  auto integrator = Integrator::Open(
+      store->get(), &*signer,
+      IntegratorOptions{origin, std::chrono::milliseconds(config->checkpoint_interval_ms)});
+  if (!integrator) {
+    spdlog::error("log: {}", integrator.error());
+    return 1;
+  }
+  // Leaves appended while the server was down (or before a crash) are integrated now.
+  if (auto size = (*integrator)->IntegrateAll(); !size) {
+    spdlog::error("log: {}", size.error());
+    return 1;
+  }
 
   // Signals are taken by one thread with sigwait; every other thread blocks them.
   sigset_t signals;
@@ -75,8 +94,11 @@ int Serve(const ServeFlags& flags) {
   {
     Sequencer sequencer(store->get(), static_cast<size_t>(config->queue_limit),
                         static_cast<size_t>(config->max_batch));
-    web::App app(web::AppEnv{store->get(), &sequencer, &*catalog,
-                             web::AppOptions{config->publish_policy == "publish", 2}});
+    web::AppOptions app_options;
+    app_options.publish_at_once = config->publish_policy == "publish";
+    app_options.log_origin = origin;
+    app_options.log_verifier_key = signer->Verifier().VerifierKey();
+    web::App app(web::AppEnv{store->get(), &sequencer, &*catalog, app_options});
     web::Server server(options, &app);
     if (Status s = server.Listen(); !s) {
       spdlog::error("{}", s.message());
@@ -93,6 +115,7 @@ int Serve(const ServeFlags& flags) {
                                                               : options.host,
                  server.port(), dir.path, (*store)->GetTotals()->statements,
                  (*store)->GetTotals()->persons);
+    (*integrator)->StartBackground();
     server.Run();
     // Wake the waiter if the server ended by itself.
     pthread_kill(waiter.native_handle(), SIGTERM);
@@ -119,6 +142,22 @@ Subcommand AddServe(CLI::App& app) {
   return {cmd, [flags] { return Serve(*flags); }};
 }
 
+// Opens the data folder's configuration and store for a command that is not the server.
+struct Opened {
+  Config config;
+  std::unique_ptr<SqliteStore> store;
+};
+Result<Opened> OpenData(const std::string& path) {
+  ::umask(077);
+  if (sodium_init() < 0) return Error{"libsodium failed to initialise"};
+  DataDir dir{path};
+  auto config = PrepareDataDir(dir);
+  if (!config) return Error{config.error()};
+  auto store = SqliteStore::Open(dir.DatabasePath());
+  if (!store) return Error{store.error()};
+  return Opened{std::move(*config), std::move(*store)};
+}
+
 Subcommand AddInit(CLI::App& app) {
   auto data = std::make_shared<std::string>("./data");
   CLI::App* cmd = app.add_subcommand(
@@ -137,7 +176,76 @@ Subcommand AddInit(CLI::App& app) {
               spdlog::error("{}", store.error());
               return 1;
             }
-            fmt::print("data folder ready: {}\n", dir.path);
+            auto signer = LoadOrCreateLogKey(dir, config->LogOrigin());
+            if (!signer) {
+              spdlog::error("{}", signer.error());
+              return 1;
+            }
+            fmt::print("data folder ready: {}\nlog verifier key: {}\n", dir.path,
+                       signer->Verifier().VerifierKey());
+            return 0;
+          }};
+}
+
+Subcommand AddLog(CLI::App& app) {
+  auto data = std::make_shared<std::string>("./data");
+  CLI::App* cmd = app.add_subcommand("log", "The transparency log.");
+  cmd->require_subcommand(1);
+  CLI::App* key = cmd->add_subcommand(
+      "key", "Print the log's verifier key (name+hash+base64), for auditors and mirrors.");
+  key->add_option("--data", *data, "Data folder")->capture_default_str();
+  return {cmd, [data] {
+            ::umask(077);
+            DataDir dir{*data};
+            auto config = PrepareDataDir(dir);
+            if (!config) {
+              spdlog::error("{}", config.error());
+              return 78;
+            }
+            auto signer = LoadOrCreateLogKey(dir, config->LogOrigin());
+            if (!signer) {
+              spdlog::error("{}", signer.error());
+              return 1;
+            }
+            fmt::print("{}\n", signer->Verifier().VerifierKey());
+            return 0;
+          }};
+}
+
+Subcommand AddWithdraw(CLI::App& app) {
+  struct Flags {
+    std::string data = "./data";
+    int64_t number = 0;
+    std::string reason;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "withdraw",
+      "Take a published statement down: delete its names, text and salt, and append a "
+      "withdrawal leaf to the log (the count drops by its persons). Works while the server "
+      "runs; the next checkpoint includes the withdrawal.");
+  cmd->add_option("number", flags->number, "The statement's public number")->required();
+  cmd->add_option("--reason", flags->reason,
+                  "declarant-request, danger, fake or duplicate")
+      ->required();
+  cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  return {cmd, [flags] {
+            auto reason = ParseWithdrawalReason(flags->reason);
+            if (!reason) {
+              spdlog::error("unknown reason '{}': use declarant-request, danger, fake or duplicate",
+                            flags->reason);
+              return 64;
+            }
+            auto opened = OpenData(flags->data);
+            if (!opened) {
+              spdlog::error("{}", opened.error());
+              return 1;
+            }
+            if (Status s = opened->store->Withdraw(flags->number, *reason); !s) {
+              spdlog::error("{}", s.message());
+              return 1;
+            }
+            fmt::print("statement {} withdrawn ({})\n", flags->number, flags->reason);
             return 0;
           }};
 }

@@ -43,6 +43,7 @@ struct ReceiptStatus {
   StatementStatus status;
   std::optional<int64_t> number;
   Day day;
+  std::optional<uint64_t> leaf_index;  // set once published
 };
 
 struct DayCount {

@@ -226,7 +226,21 @@ Response ApiGetStatement(const AppEnv& env, Language lang, std::string_view numb
   if (!found->has_value()) {
     return ApiError(*env.catalog, lang, http::status::not_found, "not_found", "error.not_found");
   }
-  return JsonResponse(http::status::ok, StatementJson(**found), Caching::kShort);
+  json::object body = StatementJson(**found);
+  // The opening: with it anyone recomputes the commitment, the leaf and its hash.
+  auto opening = env.store->GetOpening(*number);
+  if (opening && opening->has_value()) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string salt;
+    for (unsigned char c : (*opening)->salt) {
+      salt.push_back(kHex[c >> 4]);
+      salt.push_back(kHex[c & 15]);
+    }
+    body["leaf_index"] = (*opening)->leaf_index;
+    body["salt"] = salt;
+    body["record"] = (*opening)->record;
+  }
+  return JsonResponse(http::status::ok, body, Caching::kShort);
 }
 
 Response ApiListStatements(const AppEnv& env, Language lang, const Form& query) {
@@ -278,6 +292,11 @@ Response ApiGetReceipt(const AppEnv& env, Language lang, std::string_view code_t
   body["status"] = StatusCode((*found)->status);
   body["number"] = (*found)->number ? json::value(*(*found)->number) : json::value(nullptr);
   body["date"] = FormatDay((*found)->day);
+  if ((*found)->leaf_index && (*found)->status == StatementStatus::kPublished) {
+    body["leaf_index"] = *(*found)->leaf_index;
+    auto proof = ProofText(env, *(*found)->leaf_index);
+    body["proof"] = proof ? json::value(*proof) : json::value(nullptr);
+  }
   return JsonResponse(http::status::ok, body, Caching::kNoStore);
 }
 

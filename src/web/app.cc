@@ -70,6 +70,14 @@ void App::Handle(Request req, Responder respond_raw) {
     return respond(TextResponse(http::status::ok, "ok\n", "text/plain; charset=utf-8",
                                 Caching::kNoStore));
   }
+  if (t.path.starts_with("/log/") && !t.explicit_lang) {
+    if (!get) {
+      return respond(TextResponse(http::status::method_not_allowed, "method not allowed\n",
+                                  "text/plain; charset=utf-8", Caching::kNoStore));
+    }
+    if (path == "/log/checkpoint") return respond(LogCheckpoint(env_));
+    return respond(LogTile(env_, std::string_view(path).substr(5)));
+  }
   if (path.starts_with("/api/")) {
     Language lang = PreferredLanguage(req[http::field::accept_language]);
     auto query = Form::Parse(t.query);
@@ -127,7 +135,11 @@ void App::Handle(Request req, Responder respond_raw) {
   }
   if (!get) return respond(MethodNotAllowed(ctx, "GET, HEAD"));
   if (path == "/receipt") return respond(ReceiptLookup(ctx, *query));
+  if (path.starts_with("/receipt/") && path.ends_with("/proof")) {
+    return respond(ReceiptProof(ctx, env_, path.substr(9, path.size() - 9 - 6)));
+  }
   if (path.starts_with("/receipt/")) return respond(ReceiptPage(ctx, env_, path.substr(9)));
+  if (path == "/log") return respond(LogPage(ctx, env_));
   if (path == "/statements") return respond(DayListPage(ctx, env_, *query));
   if (path.starts_with("/statements/")) {
     return respond(StatementPage(ctx, env_, path.substr(12)));

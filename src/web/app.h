@@ -16,6 +16,9 @@ struct AppOptions {
   bool publish_at_once = true;
   // Seconds a client is told to wait (Retry-After) when the intake queue is full.
   int retry_after_seconds = 2;
+  // The log's origin line and verifier key, shown on /log.
+  std::string log_origin;
+  std::string log_verifier_key;
 };
 
 // Everything a page needs besides the request. The pointers are not owned and must outlive

@@ -30,7 +30,8 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
   AppendHtmlEscaped(&out, ctx.Tr("site.name"));
   out += "</a><nav><a href=\"" + ctx.Url("/submit") + "\">" + ctx.TrHtml("nav.submit") + "</a> ";
   out += "<a href=\"" + ctx.Url("/statements") + "\">" + ctx.TrHtml("nav.statements") + "</a> ";
-  out += "<a href=\"" + ctx.Url("/search") + "\">" + ctx.TrHtml("nav.search") + "</a></nav>";
+  out += "<a href=\"" + ctx.Url("/search") + "\">" + ctx.TrHtml("nav.search") + "</a> ";
+  out += "<a href=\"" + ctx.Url("/log") + "\">" + ctx.TrHtml("nav.log") + "</a></nav>";
   out += "<nav class=\"langs\">";
   for (Language l : kLanguages) {
     if (l == ctx.lang) continue;

@@ -31,6 +31,17 @@ Response ReceiptLookup(const PageContext& ctx, const Form& query);
 Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& query);
 Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_view number);
 
+// log.cc: the transparency log under /log/.
+Response LogCheckpoint(const AppEnv& env);
+// `path` is what follows "/log/" ("tile/0/x001/234.p/7").
+Response LogTile(const AppEnv& env, std::string_view path);
+Response LogPage(const PageContext& ctx, const AppEnv& env);
+// The C2SP tlog-proof of leaf `index` against the latest checkpoint; an error when the
+// leaf is not yet in a checkpoint.
+Result<std::string> ProofText(const AppEnv& env, uint64_t index);
+// GET /receipt/<code>/proof: the proof as a download.
+Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code);
+
 // search.cc
 Response SearchPage(const PageContext& ctx, const AppEnv& env, const Form& query);
 

@@ -32,6 +32,19 @@ Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view
          ctx.Url("/statements/" + n) + "\">" + HtmlEscape(ctx.Format("statement.number", n)) +
          "</a></p>";
   }
+  if (r.leaf_index && r.status == StatementStatus::kPublished) {
+    b += "<h2>" + ctx.TrHtml("receipt.log_title") + "</h2>";
+    auto proof = ProofText(env, *r.leaf_index);
+    if (proof) {
+      b += "<p>" + HtmlEscape(ctx.Format("receipt.leaf", *r.leaf_index)) + "</p>";
+      b += "<pre id=\"proof\">" + HtmlEscape(*proof) + "</pre>";
+      b += "<p><a id=\"proof-link\" href=\"" + ctx.Url("/receipt/" + *code + "/proof") + "\">" +
+           ctx.TrHtml("receipt.proof_download") + "</a> · <a href=\"" + ctx.Url("/log") + "\">" +
+           ctx.TrHtml("receipt.how_to_verify") + "</a></p>";
+    } else {
+      b += "<p id=\"log-pending\">" + ctx.TrHtml("receipt.not_yet_logged") + "</p>";
+    }
+  }
   return HtmlResponse(http::status::ok, Layout(ctx, ctx.Tr("receipt.title"), b),
                       Caching::kNoStore);
 }

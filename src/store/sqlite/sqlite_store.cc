@@ -182,7 +182,8 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
       "SELECT DISTINCT " + search_cols +
       " FROM persons p JOIN statements s ON s.id = p.statement"
       " WHERE p.name_fold = ? AND s.status = 1 AND s.day = ? ORDER BY s.number DESC LIMIT ?");
-  r->receipt = r->db.Prepare("SELECT status, number, day FROM statements WHERE receipt = ?");
+  r->receipt =
+      r->db.Prepare("SELECT status, number, day, leaf_index FROM statements WHERE receipt = ?");
   r->opening = r->db.Prepare(
       "SELECT leaf_index, salt, record FROM statements WHERE number = ? AND status = 1"
       " AND leaf_index IS NOT NULL");
@@ -436,8 +437,9 @@ Result<std::optional<ReceiptStatus>> SqliteStore::FindReceipt(const ReceiptHash&
   std::optional<ReceiptStatus> found;
   if (rc == SQLITE_ROW) {
     found = ReceiptStatus{static_cast<StatementStatus>(r.receipt.Int(0)), std::nullopt,
-                          static_cast<Day>(r.receipt.Int(2))};
+                          static_cast<Day>(r.receipt.Int(2)), std::nullopt};
     if (!r.receipt.IsNull(1)) found->number = r.receipt.Int(1);
+    if (!r.receipt.IsNull(3)) found->leaf_index = static_cast<uint64_t>(r.receipt.Int(3));
   } else if (rc != SQLITE_DONE) {
     return Error{r.db.LastError()};
   }

@@ -1,0 +1,127 @@
+// The transparency log as served: checkpoint, tiles, entry bundles (docs/log-format.md),
+// the /log page and the receipts' proofs.
+#include "core/receipt.h"
+#include "core/text.h"
+#include "intake/integrator.h"
+#include "tlog/checkpoint.h"
+#include "tlog/proof.h"
+#include "web/pages.h"
+
+namespace tuidang::web {
+
+namespace {
+
+Response NotFound() {
+  return TextResponse(http::status::not_found, "not found\n", "text/plain; charset=utf-8",
+                      Caching::kNoStore);
+}
+
+// True if [(base) * 256^level, (base + 1) * 256^level) fits 64 bits; sets lo and hi.
+bool SizeRange(uint64_t base, int level, uint64_t* lo, uint64_t* hi) {
+  unsigned __int128 scale = 1;
+  for (int i = 0; i < level; ++i) {
+    scale *= tlog::kTileWidth;
+    if (scale > (static_cast<unsigned __int128>(1) << 64)) return false;
+  }
+  unsigned __int128 l = static_cast<unsigned __int128>(base) * scale;
+  unsigned __int128 h = static_cast<unsigned __int128>(base + 1) * scale;
+  if (h > static_cast<unsigned __int128>(UINT64_MAX)) return false;
+  *lo = static_cast<uint64_t>(l);
+  *hi = static_cast<uint64_t>(h);
+  return true;
+}
+
+}  // namespace
+
+Response LogCheckpoint(const AppEnv& env) {
+  auto latest = env.store->LatestCheckpoint();
+  if (!latest || !latest->has_value()) {
+    return TextResponse(http::status::service_unavailable, "no checkpoint yet\n",
+                        "text/plain; charset=utf-8", Caching::kNoStore);
+  }
+  Response res = TextResponse(http::status::ok, (*latest)->second, "text/plain; charset=utf-8",
+                              Caching::kNoStore);
+  res.set(http::field::cache_control, "public, max-age=2");
+  return res;
+}
+
+Response LogTile(const AppEnv& env, std::string_view path) {
+  auto id = tlog::ParseTilePath(path);
+  if (!id) return NotFound();
+  auto latest = env.store->LatestCheckpoint();
+  if (!latest || !latest->has_value()) return NotFound();
+  uint64_t tree_size = (*latest)->first;
+  // The tile must belong to a tree size some checkpoint named: a full tile within the
+  // latest tree, or a partial one of exactly a published size.
+  int level = id->is_entry_bundle() ? 0 : id->level;
+  if (id->index > (UINT64_MAX >> 8) - 1) return NotFound();
+  uint64_t lo, hi;
+  if (!SizeRange(id->index * tlog::kTileWidth + static_cast<uint64_t>(id->width), level, &lo, &hi)) {
+    return NotFound();
+  }
+  if (lo > tree_size) return NotFound();
+  if (!id->is_full()) {
+    auto published = env.store->PublishedSizeIn(lo, hi);
+    if (!published || !*published) return NotFound();
+  }
+  std::string data;
+  if (id->is_entry_bundle()) {
+    StoreTileReader reader(env.store);
+    auto bundle = reader.ReadTile(*id);
+    if (!bundle) return NotFound();
+    data = std::move(*bundle);
+  } else {
+    auto stored = env.store->ReadHashTile(id->level, id->index);
+    if (!stored || !stored->has_value() || (*stored)->width < id->width) return NotFound();
+    data = std::move((*stored)->data);
+    data.resize(static_cast<size_t>(id->width) * 32);  // a partial tile is a prefix
+  }
+  return TextResponse(http::status::ok, std::move(data), "application/octet-stream",
+                      Caching::kImmutable);
+}
+
+Response LogPage(const PageContext& ctx, const AppEnv& env) {
+  auto latest = env.store->LatestCheckpoint();
+  std::string b = "<h1>" + ctx.TrHtml("log.title") + "</h1><p>" + ctx.TrHtml("log.intro") + "</p>";
+  b += "<h2>" + ctx.TrHtml("log.key") + "</h2><p><code id=\"vkey\">" +
+       HtmlEscape(env.options.log_verifier_key) + "</code></p>";
+  if (latest && latest->has_value()) {
+    b += "<h2>" + ctx.TrHtml("log.checkpoint") + "</h2><pre id=\"checkpoint\">" +
+         HtmlEscape((*latest)->second) + "</pre>";
+  }
+  b += "<p>" + ctx.TrHtml("log.audit") + "</p><pre>tuidang audit " +
+       HtmlEscape(env.options.log_origin.substr(0, env.options.log_origin.rfind('/'))) +
+       " --vkey " + HtmlEscape(env.options.log_verifier_key) + "</pre>";
+  b += "<p><a href=\"/log/checkpoint\">/log/checkpoint</a></p>";
+  return HtmlResponse(http::status::ok, Layout(ctx, ctx.Tr("log.title"), b), Caching::kShort);
+}
+
+Result<std::string> ProofText(const AppEnv& env, uint64_t index) {
+  auto latest = env.store->LatestCheckpoint();
+  if (!latest) return Error{latest.error()};
+  if (!latest->has_value() || index >= (*latest)->first) return Error{"not yet in a checkpoint"};
+  StoreTileReader tiles(env.store);
+  tlog::TileHashReader reader(&tiles, (*latest)->first);
+  auto proof = tlog::MakeTlogProof(reader, index, (*latest)->second);
+  if (!proof) return Error{proof.error()};
+  return tlog::FormatTlogProof(*proof);
+}
+
+Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code_text) {
+  auto code = ParseReceiptCode(code_text);
+  auto found = env.store->FindReceipt(HashReceiptCode(code ? *code : code_text));
+  if (!code || !found || !found->has_value() || !(*found)->leaf_index ||
+      (*found)->status != StatementStatus::kPublished) {
+    PageContext plain{ctx.catalog, ctx.lang, "/"};
+    return ErrorPage(plain, http::status::not_found, "error.not_found");
+  }
+  auto proof = ProofText(env, *(*found)->leaf_index);
+  if (!proof) return ErrorPage(ctx, http::status::not_found, "receipt.not_yet_logged");
+  Response res = TextResponse(http::status::ok, std::move(*proof), "text/plain; charset=utf-8",
+                              Caching::kNoStore);
+  res.set(http::field::content_disposition,
+          "attachment; filename=\"tuidang-" + std::to_string(*(*found)->number) + ".tlog-proof\"");
+  return res;
+}
+
+}  // namespace tuidang::web
