@@ -1,6 +1,7 @@
 // tuidang: the software of a Service Center for Quitting the CCP.
 #include <vector>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
@@ -8,6 +9,7 @@
 int main(int argc, char** argv) {
   // No time in log lines: a timestamp beside a submission would date a declarant to the
   // second (DESIGN.md, privacy). The journal or the operator's tools can add their own.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tuidang"));  // stdout is for results
   spdlog::set_pattern("tuidang[%P] %l: %v");
   CLI::App app{
       "tuidang: receive, publish and count statements of withdrawal from the Chinese "

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end HTTP benchmark of `tuidang serve` with wrk, on loopback, in one run:
+#   1. GET /healthz                      requests/s (the server's floor)
+#   2. GET /statements?date=<today>      requests/s, a day page after seeding statements
+#   3. POST /api/v1/statements           durable submissions/s, p50/p99 latency
+# then a summary with the ratios that issue 2 sets as targets.
+#
+# usage: bench/run.sh [path/to/tuidang]        (default: build/tuidang beside bench/)
+# environment: DURATION (10s), THREADS (2), GET_CONNECTIONS (64), POST_CONNECTIONS (256),
+#              SEED (1000 statements before the day page), STRICT=1 (exit 1 when a target
+#              is missed), KEEP=1 (keep the data folder and the server's log),
+#              PERF=1 (profile the server with `perf record` during the POST run and print
+#              its hottest functions).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bin=$(realpath "${1:-$here/../build/tuidang}")
+duration=${DURATION:-10s}
+threads=${THREADS:-2}
+get_conns=${GET_CONNECTIONS:-64}
+post_conns=${POST_CONNECTIONS:-256}
+seed=${SEED:-1000}
+export BENCH_DIR=$here
+
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+[ -x "$bin" ] || { echo "no tuidang binary at $bin" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/tuidang-bench.XXXXXX)
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  fi
+  if [ "${KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+"$bin" serve --data "$work/data" --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+  curl -fs "$base/healthz" >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || { echo "tuidang exited:"; cat "$work/server.log"; exit 1; } >&2
+  sleep 0.1
+done
+curl -fs "$base/healthz" >/dev/null || { echo "tuidang did not answer /healthz" >&2; exit 1; }
+
+today=$(TZ=Asia/Shanghai date +%F)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# run NAME CONNECTIONS SCRIPT URL: one wrk run; its BENCH line goes to $work/NAME.
+run() {
+  local name=$1 conns=$2 script=$3 url=$4
+  echo "== $name: wrk -t$threads -c$conns -d$duration --latency -s $script $url" >&2
+  local perf_pid=
+  if [ "${PERF:-}" = 1 ] && [ "$name" = post ]; then
+    perf record -F 499 -g -p "$pid" -o "$work/perf.data" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$here/$script" "$url" \
+    | tee "$work/$name.out" >&2
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
+    perf report -i "$work/perf.data" --no-children --sort dso,symbol --percent-limit 1.5 \
+      --stdio 2>/dev/null | grep -E '^ +[0-9]' >"$work/perf.txt" || true
+  fi
+  grep '^BENCH ' "$work/$name.out" >"$work/$name"
+}
+# field NAME KEY: a value from a run's BENCH line.
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$work/$1"; }
+
+run healthz "$get_conns" get.lua "$base/healthz"
+
+# Seed the day page with SEED statements (8 keep-alive connections).
+python3 - "$port" "$seed" <<'PY'
+import http.client, json, sys, threading
+port, n = int(sys.argv[1]), int(sys.argv[2])
+def work(share):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for i in range(share):
+        body = json.dumps({"name": f"种子{i}", "organisations": ["party"],
+                           "text": "用于基准测试的声明。"}, ensure_ascii=False).encode()
+        c.request("POST", "/api/v1/statements", body, {"Content-Type": "application/json"})
+        r = c.getresponse(); r.read()
+        if r.status != 201:
+            sys.exit(f"seeding failed: {r.status}")
+threads = [threading.Thread(target=work, args=(n // 8 + (1 if k < n % 8 else 0),)) for k in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+PY
+seeded=$(curl -fs "$base/api/v1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_statements"])')
+echo "== seeded $seeded statements" >&2
+page_bytes=$(curl -s "$base/statements?date=$today" | wc -c || true)
+
+run day "$get_conns" get.lua "$base/statements?date=$today"
+run post "$post_conns" post.lua "$base/api/v1/statements"
+
+after=$(curl -fs "$base/api/v1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_statements"])')
+stored=$((after - seeded))
+
+h=$(field healthz rps); d=$(field day ok_rps); p=$(field post ok_rps)
+ratio=$(python3 -c "print(f'{$p / $h:.2f}')")
+dratio=$(python3 -c "print(f'{$d / $h:.2f}')")
+ms() { python3 -c "print(f'{$1 / 1000:.2f}')"; }
+
+cat <<EOF
+
+tuidang benchmark ($(date -u +%F), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, wrk -t$threads -d$duration)
+  binary: $bin
+  load average before the run: $load_before (other work on the machine skews every figure)
+  GET /healthz                  $(printf '%10.0f' "$h") req/s   p50 $(ms "$(field healthz p50_us)") ms  p99 $(ms "$(field healthz p99_us)") ms  (-c$get_conns, non-2xx $(field healthz non2xx))
+  GET /statements?date=today    $(printf '%10.0f' "$d") req/s   p50 $(ms "$(field day p50_us)") ms  p99 $(ms "$(field day p99_us)") ms  (-c$get_conns, non-2xx $(field day non2xx), $page_bytes bytes, $seeded statements that day)
+  POST /api/v1/statements       $(printf '%10.0f' "$p") sub/s   p50 $(ms "$(field post p50_us)") ms  p99 $(ms "$(field post p99_us)") ms  (-c$post_conns, 201s $(field post ok), non-2xx $(field post non2xx), socket errors $(( $(field post connect_err) + $(field post read_err) + $(field post write_err) + $(field post timeouts) )))
+  stored during the POST run    $stored statements (stats total_statements after - before)
+  ratio POST / healthz          $ratio   (target >= 0.30)
+  ratio day page / healthz      $dratio
+EOF
+
+missed=0
+python3 -c "import sys; sys.exit(0 if $p >= 10000 else 1)" || { echo "  MISSED: durable submissions/s < 10000"; missed=1; }
+python3 -c "import sys; sys.exit(0 if $p >= 0.3 * $h else 1)" || { echo "  MISSED: POST < 0.3 x healthz"; missed=1; }
+python3 -c "import sys; sys.exit(0 if $d >= 20000 else 1)" || { echo "  MISSED: day page < 20000 req/s"; missed=1; }
+[ "$stored" -ge "$(field post ok)" ] || { echo "  WRONG: fewer statements stored ($stored) than 201s ($(field post ok))"; missed=1; }
+[ "$missed" = 0 ] && echo "  all targets met"
+if [ -s "$work/perf.txt" ]; then
+  echo
+  echo "server profile during the POST run (perf, self time, >= 1.5%):"
+  sed 's/^/  /' "$work/perf.txt"
+fi
+if [ "${STRICT:-}" = 1 ]; then exit "$missed"; fi
+exit 0

@@ -1,0 +1,711 @@
+"""Test harness for tuidang's integration tests: runs a real `tuidang serve` on a loopback
+port in a temporary data folder and talks HTTP to it.
+
+Python 3 standard library only. The binary is taken from $TUIDANG_BIN (ctest sets it),
+else build/tuidang beside this folder. Set TUIDANG_KEEP=1 to keep the data folders and the
+server's stderr after a run (their paths are printed).
+
+Every connection goes to 127.0.0.0/8 only, and every wait is bounded.
+"""
+
+import datetime
+import html.parser
+import http.client
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_BIN = os.path.join(os.path.dirname(HERE), "build", "tuidang")
+
+CST = datetime.timezone(datetime.timedelta(hours=8))
+ORGANISATIONS = ("party", "league", "pioneers")
+REGIONS = (
+    "beijing tianjin shanghai chongqing hebei shanxi liaoning jilin heilongjiang jiangsu "
+    "zhejiang anhui fujian jiangxi shandong henan hubei hunan guangdong hainan sichuan "
+    "guizhou yunnan shaanxi gansu qinghai inner_mongolia guangxi tibet ningxia xinjiang "
+    "hong_kong macau taiwan overseas undisclosed").split()
+OCCUPATIONS = ("official military police teacher student worker farmer business retired "
+               "other undisclosed").split()
+LANGUAGES = {"zh-hans": ("", "zh-Hans"), "zh-hant": ("/zh-hant", "zh-Hant"),
+             "en": ("/en", "en")}  # code: (path prefix, <html lang>)
+
+CJK_RE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+RECEIPT_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{4}$")
+
+
+def binary():
+    path = os.environ.get("TUIDANG_BIN") or DEFAULT_BIN
+    if not os.path.exists(path):
+        raise RuntimeError(f"tuidang binary not found at {path} (set TUIDANG_BIN)")
+    return path
+
+
+def today_cst():
+    return datetime.datetime.now(CST).date().isoformat()
+
+
+def day_offset(iso, days):
+    return (datetime.date.fromisoformat(iso) + datetime.timedelta(days=days)).isoformat()
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def toml_text(settings):
+    """Renders a flat dict as TOML (strings, ints, bools)."""
+    lines = []
+    for key, value in settings.items():
+        if isinstance(value, bool):
+            lines.append(f"{key} = {'true' if value else 'false'}")
+        elif isinstance(value, int):
+            lines.append(f"{key} = {value}")
+        else:
+            lines.append(f"{key} = {json.dumps(str(value), ensure_ascii=False)}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# HTTP
+
+
+class Response:
+    def __init__(self, status, reason, headers, body, url=None):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # list of (name, value) as received
+        self.body = body
+        self.url = url
+        self._doc = None
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return default
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8")
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    @property
+    def doc(self):
+        if self._doc is None:
+            self._doc = parse_html(self.text)
+        return self._doc
+
+    def describe(self, limit=1500):
+        """The exchange's answer, for assertion messages."""
+        head = "\n".join(f"{k}: {v}" for k, v in self.headers)
+        body = self.body[:limit].decode("utf-8", "replace")
+        more = "..." if len(self.body) > limit else ""
+        return f"HTTP {self.status} {self.reason} ({self.url})\n{head}\n\n{body}{more}"
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.url}>"
+
+
+class _Connection(http.client.HTTPConnection):
+    """HTTPConnection with TCP_NODELAY, so that a small request is not held back."""
+
+    def connect(self):
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection (reopened when the server closes it).
+
+    Not thread-safe: use one per thread."""
+
+    def __init__(self, host, port, source=None, timeout=30, user_agent=None):
+        self.host, self.port, self.source, self.timeout = host, port, source, timeout
+        self.user_agent = user_agent
+        self.conn = None
+
+    def _connect(self):
+        src = (self.source, 0) if self.source else None
+        self.conn = _Connection(self.host, self.port, timeout=self.timeout,
+                                source_address=src)
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def request(self, method, path, body=None, headers=None, retry=True):
+        hdrs = {}
+        if self.user_agent:
+            hdrs["User-Agent"] = self.user_agent
+        hdrs.update(headers or {})
+        for attempt in range(2 if retry else 1):
+            if self.conn is None:
+                self._connect()
+            try:
+                self.conn.request(method, path, body=body, headers=hdrs)
+                r = self.conn.getresponse()
+                data = r.read()
+                resp = Response(r.status, r.reason, r.getheaders(), data, path)
+                if r.will_close:
+                    self.close()
+                return resp
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+                    http.client.CannotSendRequest):
+                # A kept-alive connection the server closed meanwhile: retry once on a
+                # fresh one (only idempotent requests are retried).
+                self.close()
+                if attempt == 1 or not retry or method not in ("GET", "HEAD"):
+                    raise
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def post_form(self, path, fields, headers=None):
+        """fields: dict or list of (name, value) pairs; values may be bytes (sent as is)."""
+        if isinstance(fields, dict):
+            fields = list(fields.items())
+        body = urllib.parse.urlencode(fields, encoding="utf-8").encode("ascii")
+        hdrs = {"Content-Type": "application/x-www-form-urlencoded"}
+        hdrs.update(headers or {})
+        return self.request("POST", path, body=body, headers=hdrs, retry=False)
+
+    def post_json(self, path, obj, headers=None, raw=None):
+        """Posts obj as JSON (or the bytes `raw` as they are)."""
+        body = raw if raw is not None else json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        hdrs = {"Content-Type": "application/json"}
+        hdrs.update(headers or {})
+        return self.request("POST", path, body=body, headers=hdrs, retry=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Raw sockets, for clients that do not follow the rules
+
+
+def raw_connect(host, port, source=None, timeout=10):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    if source:
+        s.bind((source, 0))
+    s.connect((host, port))
+    return s
+
+
+def read_until_close(sock, timeout=10, limit=1 << 20):
+    """Reads until EOF, a reset or `timeout` seconds. Returns (bytes, how) where how is
+    'eof', 'reset' or 'timeout'."""
+    deadline = time.monotonic() + timeout
+    chunks = []
+    total = 0
+    while total < limit:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"".join(chunks), "timeout"
+        r, _, _ = select.select([sock], [], [], left)
+        if not r:
+            return b"".join(chunks), "timeout"
+        try:
+            data = sock.recv(65536)
+        except (ConnectionResetError, ConnectionAbortedError):
+            return b"".join(chunks), "reset"
+        except socket.timeout:
+            return b"".join(chunks), "timeout"
+        if not data:
+            return b"".join(chunks), "eof"
+        chunks.append(data)
+        total += len(data)
+    return b"".join(chunks), "limit"
+
+
+def parse_raw_response(data):
+    """Parses the first HTTP response in `data`: (status, headers dict lower-cased, body),
+    or None when there is none."""
+    if not data.startswith(b"HTTP/"):
+        return None
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    status = int(parts[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    n = headers.get("content-length")
+    body = rest[: int(n)] if n is not None and n.isdigit() else rest
+    return status, headers, body
+
+
+def raw_exchange(host, port, data, timeout=10, source=None, shutdown_write=False):
+    """Sends `data` (ignoring a peer that stops reading), then reads until close or timeout.
+    Returns (parsed response or None, raw bytes, how the read ended)."""
+    s = raw_connect(host, port, source=source, timeout=timeout)
+    try:
+        try:
+            s.sendall(data)
+            if shutdown_write:
+                s.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        got, how = read_until_close(s, timeout=timeout)
+        return parse_raw_response(got), got, how
+    finally:
+        s.close()
+
+
+# ---------------------------------------------------------------------------------------
+# The server
+
+
+class Server:
+    """A `tuidang serve` process on a free port of `host`, with its own data folder.
+
+    settings: dict written as DIR/tuidang.toml before the first start (None: the server
+    writes its defaults)."""
+
+    def __init__(self, settings=None, host="127.0.0.1", data_dir=None, name="tuidang"):
+        self.host = host
+        self.settings = settings
+        self.root = tempfile.mkdtemp(prefix=f"{name}-test-")
+        self.data = data_dir or os.path.join(self.root, "data")
+        self.stderr_path = os.path.join(self.root, "server.stderr")
+        self.stdout_path = os.path.join(self.root, "server.stdout")
+        self.proc = None
+        self.port = None
+        self.starts = 0
+        if settings is not None:
+            os.makedirs(self.data, exist_ok=True)
+            with open(os.path.join(self.data, "tuidang.toml"), "w", encoding="utf-8") as f:
+                f.write(toml_text(settings))
+
+    # -- lifecycle --
+
+    def start(self, timeout=30):
+        last_error = None
+        for _ in range(3):  # a port taken between free_port() and the bind: try another
+            port = self.port if self.port and self.starts else free_port(self.host)
+            try:
+                self._start_on(port, timeout)
+                return self
+            except RuntimeError as e:
+                last_error = e
+                if self.starts:  # a restart keeps its port (clients know it)
+                    break
+        raise last_error
+
+    def _start_on(self, port, timeout):
+        self.port = port
+        self.starts += 1
+        err = open(self.stderr_path, "ab")
+        out = open(self.stdout_path, "ab")
+        err.write(f"\n===== start {self.starts} =====\n".encode())
+        err.flush()
+        args = [binary(), "serve", "--data", self.data, "--listen", f"{self.host}:{port}"]
+        self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        err.close()
+        out.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tuidang exited with {self.proc.returncode} at start:\n"
+                                   + self.output_bytes().decode("utf-8", "replace")[-3000:])
+            try:
+                c = http.client.HTTPConnection(self.host, port, timeout=2)
+                c.request("GET", "/healthz")
+                r = c.getresponse()
+                r.read()
+                c.close()
+                if r.status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"tuidang did not answer /healthz within {timeout}s:\n"
+                           + self.output_bytes().decode("utf-8", "replace")[-3000:])
+
+    def stop(self, timeout=20):
+        """SIGTERM, then wait; returns the exit code (SIGKILL after `timeout`)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise AssertionError(f"tuidang did not stop within {timeout}s of SIGTERM")
+        code = self.proc.returncode
+        self.proc = None
+        return code
+
+    def kill(self):
+        """SIGKILL: a crash."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def cleanup(self):
+        self.kill()
+        if os.environ.get("TUIDANG_KEEP"):
+            print(f"[harness] kept {self.root}")
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def output_bytes(self):
+        data = b""
+        for p in (self.stderr_path, self.stdout_path):
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    data += f.read()
+        return data
+
+    # -- HTTP --
+
+    @property
+    def base(self):
+        return f"http://{self.host}:{self.port}"
+
+    def client(self, **kw):
+        return Client(self.host, self.port, **kw)
+
+    def get(self, path, headers=None, **kw):
+        c = self.client(**kw)
+        try:
+            return c.get(path, headers=headers)
+        finally:
+            c.close()
+
+    def post_form(self, path, fields, headers=None, **kw):
+        c = self.client(**kw)
+        try:
+            return c.post_form(path, fields, headers=headers)
+        finally:
+            c.close()
+
+    def post_json(self, path, obj, headers=None, raw=None, **kw):
+        c = self.client(**kw)
+        try:
+            return c.post_json(path, obj, headers=headers, raw=raw)
+        finally:
+            c.close()
+
+    def raw(self, data, **kw):
+        return raw_exchange(self.host, self.port, data, **kw)
+
+    def stats(self):
+        r = self.get("/api/v1/stats")
+        if r.status != 200:
+            raise AssertionError("GET /api/v1/stats failed:\n" + r.describe())
+        return r.json()
+
+    def submit_api(self, name, organisations=("party",), **fields):
+        """POSTs a statement and returns the 201's JSON (raises otherwise)."""
+        body = {"name": name, "organisations": list(organisations)}
+        body.update(fields)
+        r = self.post_json("/api/v1/statements", body)
+        if r.status != 201:
+            raise AssertionError("POST /api/v1/statements " + json.dumps(body, ensure_ascii=False)
+                                 + " failed:\n" + r.describe())
+        return r.json()
+
+    def day_statements(self, date=None, limit_pages=1000):
+        """Every published statement of `date` via the API's cursor paging."""
+        out = []
+        cursor = None
+        for _ in range(limit_pages):
+            q = {"date": date or today_cst()}
+            if cursor is not None:
+                q["cursor"] = cursor
+            r = self.get("/api/v1/statements?" + urllib.parse.urlencode(q))
+            if r.status != 200:
+                raise AssertionError("list failed:\n" + r.describe())
+            j = r.json()
+            out.extend(j["statements"])
+            cursor = j.get("next_cursor")
+            if cursor is None:
+                return out
+        raise AssertionError("paging did not end")
+
+    def data_files(self):
+        """Every regular file under the data folder: {path: bytes}."""
+        files = {}
+        for dirpath, _, names in os.walk(self.data):
+            for n in names:
+                p = os.path.join(dirpath, n)
+                if os.path.isfile(p):
+                    with open(p, "rb") as f:
+                        files[p] = f.read()
+        return files
+
+
+class ServerTestCase:
+    """Mixin for unittest.TestCase: one server per class (settings in SETTINGS)."""
+
+    SETTINGS = None
+    HOST = "127.0.0.1"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(settings=cls.SETTINGS, host=cls.HOST, name=cls.__name__)
+        try:
+            cls.server.start()
+        except Exception:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        s = cls.server
+        try:
+            if s.alive():
+                code = s.stop()
+                if code not in (0, None):
+                    print(f"[harness] {cls.__name__}: tuidang exited with {code} on SIGTERM;"
+                          f" stderr tail:\n{s.stderr()[-2000:]}")
+        finally:
+            s.cleanup()
+
+
+# ---------------------------------------------------------------------------------------
+# HTML: a small tolerant tree, enough to find elements and their text
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr"}
+# Elements whose end tag HTML lets a page omit, closed when a sibling starts.
+AUTOCLOSE = {"li": {"li"}, "option": {"option", "optgroup"}, "p": {"p", "div", "ul", "ol",
+             "form", "fieldset", "table", "h1", "h2", "h3", "h4", "section", "dl", "pre"},
+             "dt": {"dt", "dd"}, "dd": {"dt", "dd"}, "tr": {"tr"}, "td": {"td", "th", "tr"},
+             "th": {"td", "th", "tr"}}
+
+
+class Node:
+    def __init__(self, tag, attrs, parent=None):
+        self.tag = tag
+        self.attr_list = attrs
+        self.attrs = {k: (v if v is not None else "") for k, v in attrs}
+        self.parent = parent
+        self.children = []
+
+    def get(self, name, default=None):
+        return self.attrs.get(name, default)
+
+    @property
+    def classes(self):
+        return self.attrs.get("class", "").split()
+
+    def text(self):
+        out = []
+        for c in self.children:
+            out.append(c if isinstance(c, str) else c.text())
+        return "".join(out)
+
+    def iter(self):
+        for c in self.children:
+            if isinstance(c, Node):
+                yield c
+                yield from c.iter()
+
+    def find_all(self, tag=None, cls=None, **attrs):
+        """Descendants with this tag, class token and attribute values (a value True
+        means: present)."""
+        found = []
+        for n in self.iter():
+            if tag is not None and n.tag != tag:
+                continue
+            if cls is not None and cls not in n.classes:
+                continue
+            ok = True
+            for k, v in attrs.items():
+                k = k.rstrip("_").replace("__", "-")
+                if v is True:
+                    ok = k in n.attrs
+                else:
+                    ok = n.attrs.get(k) == v
+                if not ok:
+                    break
+            if ok:
+                found.append(n)
+        return found
+
+    def find(self, tag=None, cls=None, **attrs):
+        r = self.find_all(tag, cls, **attrs)
+        return r[0] if r else None
+
+    def by_id(self, ident):
+        return self.find(id=ident)
+
+    def ancestors(self):
+        n = self.parent
+        while n is not None:
+            yield n
+            n = n.parent
+
+    def __repr__(self):
+        return f"<{self.tag} {self.attrs}>"
+
+
+class _TreeBuilder(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", [])
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        for i in range(len(self.stack) - 1, 0, -1):
+            open_tag = self.stack[i].tag
+            if open_tag in AUTOCLOSE and tag in AUTOCLOSE[open_tag]:
+                del self.stack[i:]
+                break
+            if open_tag in ("ul", "ol", "select", "table", "div", "form", "body"):
+                break
+        node = Node(tag, attrs, self.stack[-1])
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag, attrs):
+        node = Node(tag, attrs, self.stack[-1])
+        self.stack[-1].children.append(node)
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+def parse_html(text):
+    b = _TreeBuilder()
+    b.feed(text)
+    b.close()
+    return b.root
+
+
+def html_lang(doc):
+    h = doc.find("html")
+    return h.get("lang") if h is not None else None
+
+
+def lowest_common_ancestor(a, b):
+    seen = set(id(x) for x in [a] + list(a.ancestors()))
+    for x in [b] + list(b.ancestors()):
+        if id(x) in seen:
+            return x
+    return None
+
+
+# URL-bearing attributes: every place where a page may name another resource or page.
+URL_ATTRS = {"src", "href", "action", "formaction", "poster", "data", "srcset", "cite",
+             "background", "longdesc", "manifest", "ping", "xlink:href"}
+CSS_URL_RE = re.compile(r"url\(\s*['\"]?([^'\")]+)")
+
+
+def page_urls(doc):
+    """(node, attribute, url) for every URL the page names, in attributes, inline styles
+    and <meta http-equiv=refresh>."""
+    out = []
+    for n in doc.iter():
+        for k, v in n.attr_list:
+            if v is None:
+                continue
+            if k in URL_ATTRS:
+                if k in ("srcset",):
+                    for part in v.split(","):
+                        if part.strip():
+                            out.append((n, k, part.strip().split()[0]))
+                elif k == "ping":
+                    out.extend((n, k, u) for u in v.split())
+                else:
+                    out.append((n, k, v.strip()))
+            elif k == "style":
+                out.extend((n, k, u) for u in CSS_URL_RE.findall(v))
+        if n.tag == "meta" and n.get("http-equiv", "").lower() == "refresh":
+            m = re.search(r"url\s*=\s*(.+)", n.get("content", ""), re.I)
+            if m:
+                out.append((n, "content", m.group(1).strip("'\" ")))
+        if n.tag == "style":
+            out.extend((n, "style", u) for u in CSS_URL_RE.findall(n.text()))
+    return out
+
+
+def is_same_origin(url, base):
+    """True when `url`, resolved against `base`, stays on base's scheme, host and port
+    (fragments, relative paths, queries)."""
+    url = url.strip()
+    resolved = urllib.parse.urlsplit(urllib.parse.urljoin(base, url))
+    b = urllib.parse.urlsplit(base)
+    return (resolved.scheme, resolved.netloc) == (b.scheme, b.netloc)
+
+
+# ---------------------------------------------------------------------------------------
+# Small helpers shared by the tests
+
+
+def location_path(resp, base):
+    """The path (with query) a redirect points to; asserts it stays on the same origin."""
+    loc = resp.header("Location")
+    if loc is None:
+        raise AssertionError("redirect without Location:\n" + resp.describe())
+    if not is_same_origin(loc, base):
+        raise AssertionError(f"redirect to another origin: {loc}")
+    parts = urllib.parse.urlsplit(urllib.parse.urljoin(base + "/", loc))
+    return parts.path + (("?" + parts.query) if parts.query else "")
+
+
+def receipt_digits(code):
+    return code.replace("-", "").replace(" ", "")
+
+
+def statement_items(doc):
+    """{number: text} of the <li class="statement" id="s-N"> elements of a page."""
+    out = {}
+    for li in doc.find_all("li", cls="statement"):
+        ident = li.get("id", "")
+        m = re.fullmatch(r"s-(\d+)", ident)
+        if not m:
+            raise AssertionError(f"statement item without id s-N: {li}")
+        out[int(m.group(1))] = li.text()
+    return out
+
+
+def run_threads(n, target, timeout):
+    """Runs target(i) in n threads; joins them within `timeout` seconds in total."""
+    threads = [threading.Thread(target=target, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    return [t for t in threads if t.is_alive()]
