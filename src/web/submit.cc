@@ -139,12 +139,15 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
     b += "</fieldset>";
   }
   b += "<input type=\"hidden\" name=\"rows\" value=\"" + std::to_string(st.rows.size()) + "\">";
+  // The statement's own button comes first: browsers press the first submit button of a
+  // form when Enter is pressed in a field, and Enter must submit, not add a row.
+  b += "<p class=\"actions\"><button class=\"primary\" type=\"submit\">" +
+       ctx.TrHtml("form.submit") + "</button> ";
   if (st.rows.size() < kMaxRows) {
     b += "<button type=\"submit\" name=\"more\" value=\"1\" formnovalidate>" +
          ctx.TrHtml("form.add_person") + "</button>";
   }
-  b += "<p><button class=\"primary\" type=\"submit\">" + ctx.TrHtml("form.submit") +
-       "</button></p></form>";
+  b += "</p></form>";
   return HtmlResponse(status, Layout(ctx, ctx.Tr("form.title"), b), Caching::kNoStore);
 }
 
