@@ -138,6 +138,12 @@ class LogTest(unittest.TestCase):
         self.assertEqual(full.header("Content-Type"), "application/octet-stream")
         partial = self.server.get("/log/tile/0/001.p/44")
         self.assertEqual(partial.body, b"".join(hashes[256:300]))
+        gz = self.server.get("/log/tile/entries/001.p/44", headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(gz.header("Content-Encoding"), "gzip")
+        import gzip as gziplib
+        self.assertEqual(parse_bundle(gziplib.decompress(gz.body)), entries[256:300])
+        plain = self.server.get("/log/tile/entries/001.p/44")
+        self.assertIsNone(plain.header("Content-Encoding"))
         level1 = self.server.get("/log/tile/1/000.p/1")
         self.assertEqual(level1.body, mth(hashes[:256]))
 

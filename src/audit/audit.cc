@@ -1,10 +1,13 @@
 #include "audit/audit.h"
 
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <span>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tlog/hash.h"
 #include "tlog/merkle.h"
@@ -34,7 +37,9 @@ TileId TileAt(int level, uint64_t index, uint64_t size) {
   return TileId{level, index, static_cast<int>(std::min<uint64_t>(kTileWidth, left))};
 }
 
-TileId BundleOf(const TileId& tile) { return TileId{tlog::kEntryBundleLevel, tile.index, tile.width}; }
+TileId BundleOf(const TileId& tile) {
+  return TileId{tlog::kEntryBundleLevel, tile.index, tile.width};
+}
 
 std::string LogPath(const TileId& tile) { return "log/" + tlog::TilePath(tile); }
 
@@ -51,7 +56,9 @@ class Walk {
         tally_(snapshot_size),
         report_(report) {
     progress_.entries_total = size;
-    for (int level = 0; NodesAt(level, size) > 0; ++level) progress_.tiles_total += TilesAt(level, size);
+    for (int level = 0; NodesAt(level, size) > 0; ++level) {
+      progress_.tiles_total += TilesAt(level, size);
+    }
     progress_.tiles_total += TilesAt(0, size);  // the entry bundles
   }
 
@@ -133,7 +140,7 @@ class Walk {
   Status Level0() {
     const uint64_t count = TilesAt(0, size_);
     const size_t batch = std::max<size_t>(1, options_.batch_tiles);
-    above_.reserve(static_cast<size_t>(std::min<uint64_t>(count, uint64_t{1} << 20)));
+    above_.reserve(static_cast<size_t>(std::min<uint64_t>(count, uint64_t{1} << 16)));
     std::vector<TileId> ids;
     for (uint64_t first = 0; first < count; first += batch) {
       ids.clear();
@@ -233,7 +240,7 @@ class Walk {
   Tally tally_;
   AuditReport* report_;
   AuditProgress progress_;
-  std::vector<Hash> above_;   // roots of the full tiles of the level in progress
+  std::vector<Hash> above_;     // roots of the full tiles of the level in progress
   tlog::MemoryTileStore kept_;  // see Keep
 };
 
@@ -256,22 +263,24 @@ Result<std::optional<PublishedStats>> FetchStats(LogSource& source, std::string*
 Result<tlog::Checkpoint> OpenLogCheckpoint(std::string_view note, const tlog::NoteVerifier& key,
                                            std::string_view origin, std::string_view where) {
   if (Result<tlog::Note> parsed = tlog::ParseNote(note); !parsed) {
-    return Error{fmt::format("malformed checkpoint: {} is not a signed note ({})", where,
-                             parsed.error())};
+    return Error{
+        fmt::format("malformed checkpoint: {} is not a signed note ({})", where, parsed.error())};
   }
   Result<tlog::Checkpoint> checkpoint = tlog::OpenCheckpoint(note, origin, std::span(&key, 1));
   if (checkpoint) return checkpoint;
   if (checkpoint.error().starts_with("note:")) {
-    return Error{fmt::format("bad signature: {} is not signed by {}+{:08x} ({})", where,
-                             key.name(), key.key_id(), checkpoint.error())};
+    return Error{fmt::format("bad signature: {} is not signed by {}+{:08x} ({})", where, key.name(),
+                             key.key_id(), checkpoint.error())};
   }
   return Error{fmt::format("bad checkpoint: {}: {}", where, checkpoint.error())};
 }
 
+// How long the checkpoint may lag behind the stats (the site signs within about a second).
+constexpr std::chrono::seconds kStatsCatchUp{10};
+
 }  // namespace
 
-Result<AuditReport> Audit(LogSource& source, const tlog::NoteVerifier& key,
-                          std::string_view origin,
+Result<AuditReport> Audit(LogSource& source, const tlog::NoteVerifier& key, std::string_view origin,
                           std::optional<std::string> previous_checkpoint,
                           const AuditOptions& options) {
   AuditReport report;
@@ -284,11 +293,25 @@ Result<AuditReport> Audit(LogSource& source, const tlog::NoteVerifier& key,
     return Error{fmt::format("no stats: {}", source.NotFoundMessage(kStatsPaths[0]))};
   }
 
+  // The site counts a statement as soon as it is durable and signs a checkpoint for it
+  // within about a second: when the stats describe a larger tree than the checkpoint, wait
+  // for the checkpoint to catch up (kStatsCatchUp at most) instead of failing an honest log.
   Result<std::string> note = source.Fetch(kCheckpointPath);
   if (!note) return Error{note.error()};
   Result<tlog::Checkpoint> checkpoint = OpenLogCheckpoint(
       *note, key, origin, fmt::format("the checkpoint at {}", source.Locate(kCheckpointPath)));
   if (!checkpoint) return Error{checkpoint.error()};
+  if (stats->has_value() && (*stats)->tree_size) {
+    auto deadline = std::chrono::steady_clock::now() + kStatsCatchUp;
+    while (checkpoint->size < *(*stats)->tree_size && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      note = source.Fetch(kCheckpointPath);
+      if (!note) return Error{note.error()};
+      checkpoint = OpenLogCheckpoint(*note, key, origin,
+                                     fmt::format("the checkpoint at {}", source.Locate(kCheckpointPath)));
+      if (!checkpoint) return Error{checkpoint.error()};
+    }
+  }
   const uint64_t size = checkpoint->size;
   report.checkpoint = *checkpoint;
   report.signed_checkpoint = std::move(*note);
@@ -313,9 +336,10 @@ Result<AuditReport> Audit(LogSource& source, const tlog::NoteVerifier& key,
     snapshot_size = (*stats)->tree_size;
     report.stats_tree_size = snapshot_size;
     if (*snapshot_size > size) {
-      return Error{fmt::format("the stats at {} describe a tree of size {}, larger than the "
-                               "checkpoint's {}",
-                               report.stats_location, *snapshot_size, size)};
+      return Error{
+          fmt::format("the stats at {} describe a tree of size {}, larger than the "
+                      "checkpoint's {}",
+                      report.stats_location, *snapshot_size, size)};
     }
   }
 

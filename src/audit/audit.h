@@ -69,8 +69,7 @@ struct AuditReport {
 //   "inconsistent trees: ..."
 //   "totals differ: total_persons: the stats say 7, the log counts 5 (stats from <URL>)"
 //   "missing file <DIR>/log/tile/0/000", "GET <URL>: HTTP 503"
-Result<AuditReport> Audit(LogSource& source, const tlog::NoteVerifier& key,
-                          std::string_view origin,
+Result<AuditReport> Audit(LogSource& source, const tlog::NoteVerifier& key, std::string_view origin,
                           std::optional<std::string> previous_checkpoint,
                           const AuditOptions& options = {});
 

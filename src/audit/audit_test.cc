@@ -1,14 +1,12 @@
 #include "audit/audit.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "audit/state.h"
 #include "core/leaf.h"
@@ -71,7 +69,8 @@ class TestLog {
   std::string AppendStatements(uint64_t count) {
     std::vector<std::string> batch;
     const uint64_t first = size();
-    for (uint64_t i = first; i < first + count; ++i) batch.push_back(StatementEntry(i, kDay + i % 3));
+    for (uint64_t i = first; i < first + count; ++i)
+      batch.push_back(StatementEntry(i, kDay + i % 3));
     return Append(batch);
   }
 
@@ -172,12 +171,12 @@ TEST(AuditTest, GoodLogPassesWithTheRightTotals) {
 
   const std::string line = SummaryLine(*report);
   EXPECT_TRUE(line.starts_with("audit ok: origin example.org/log, tree size 602, root ")) << line;
-  EXPECT_NE(line.find(fmt::format("{} statements, {} persons (party {}, league {}, pioneers {}), "
-                                  "3 days, 2 withdrawals; totals match memory:api/v1/stats",
-                                  report->totals.statements, report->totals.persons,
-                                  report->totals.party, report->totals.league,
-                                  report->totals.pioneers)),
-            std::string::npos)
+  EXPECT_NE(
+      line.find(fmt::format("{} statements, {} persons (party {}, league {}, pioneers {}), "
+                            "3 days, 2 withdrawals; totals match memory:api/v1/stats",
+                            report->totals.statements, report->totals.persons, report->totals.party,
+                            report->totals.league, report->totals.pioneers)),
+      std::string::npos)
       << line;
 }
 
@@ -240,8 +239,9 @@ TEST(AuditTest, TamperedTilesFail) {
     Flip(log.source(), "log/tile/1/000.p/2", 32 + 3);
     Result<AuditReport> report = log.Run();
     ASSERT_FALSE(report.ok());
-    EXPECT_TRUE(report.error().starts_with("tile mismatch at tile/1/000.p/2 "
-                                           "(memory:log/tile/1/000.p/2): hash 1 is "))
+    EXPECT_TRUE(
+        report.error().starts_with("tile mismatch at tile/1/000.p/2 "
+                                   "(memory:log/tile/1/000.p/2): hash 1 is "))
         << report.error();
     EXPECT_NE(report.error().find("but level-0 tile tile/0/001 hashes to"), std::string::npos);
   }
@@ -279,8 +279,9 @@ TEST(AuditTest, WrongSignatureFails) {
   log.Publish(Signer("example.org/log", 8));
   Result<AuditReport> report = log.Run();
   ASSERT_FALSE(report.ok());
-  EXPECT_TRUE(report.error().starts_with("bad signature: the checkpoint at memory:log/checkpoint "
-                                         "is not signed by example.org/log+"))
+  EXPECT_TRUE(
+      report.error().starts_with("bad signature: the checkpoint at memory:log/checkpoint "
+                                 "is not signed by example.org/log+"))
       << report.error();
 
   // The right key, a forged size.
@@ -308,8 +309,9 @@ TEST(AuditTest, WrongOriginAndMalformedCheckpointFail) {
   log.source().Put("log/checkpoint", "<html>not a checkpoint</html>");
   report = log.Run();
   ASSERT_FALSE(report.ok());
-  EXPECT_TRUE(report.error().starts_with("malformed checkpoint: the checkpoint at "
-                                         "memory:log/checkpoint is not a signed note (note: "))
+  EXPECT_TRUE(
+      report.error().starts_with("malformed checkpoint: the checkpoint at "
+                                 "memory:log/checkpoint is not a signed note (note: "))
       << report.error();
 }
 
@@ -371,8 +373,16 @@ TEST(AuditTest, InconsistentPreviousCheckpointFails) {
             std::string::npos)
       << report.error();
 
+  // A fork of the same size.
+  const std::string same_size = fork.AppendStatements(100);
+  report = log.Run(same_size);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.error().find("for the saved checkpoint's tree size 400, which says "),
+            std::string::npos)
+      << report.error();
+
   // A saved checkpoint larger than the log's: a rollback.
-  const std::string bigger = fork.AppendStatements(500);
+  const std::string bigger = fork.AppendStatements(400);
   report = log.Run(bigger);
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.error(),
@@ -486,8 +496,9 @@ TEST(AuditTest, StatsOfAnEarlierTreeSizeAreComparedAtThatSize) {
   log.PutStats(log.Expected(), ",\"tree_size\":52");
   report = log.Run();
   ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.error(), "the stats at memory:api/v1/stats describe a tree of size 52, larger "
-                            "than the checkpoint's 51");
+  EXPECT_EQ(report.error(),
+            "the stats at memory:api/v1/stats describe a tree of size 52, larger "
+            "than the checkpoint's 51");
 }
 
 TEST(AuditTest, MissingTileFails) {
@@ -548,8 +559,7 @@ TEST(AuditTest, FolderMirror) {
 
 TEST(StateTest, SavesAndLoadsAtomically) {
   const std::string path =
-      (std::filesystem::temp_directory_path() / fmt::format("audit_state_{}", ::getpid()))
-          .string();
+      (std::filesystem::temp_directory_path() / fmt::format("audit_state_{}", ::getpid())).string();
   std::filesystem::remove(path);
   Result<std::optional<std::string>> loaded = LoadState(path);
   ASSERT_TRUE(loaded.ok()) << loaded.error();

@@ -1,11 +1,10 @@
 #include "audit/http_source.h"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 
 #include <mutex>
 #include <optional>
-
-#include <fmt/format.h>
 
 namespace tuidang::audit {
 
@@ -80,9 +79,10 @@ Fetched Finish(Transfer& t, CURLcode code) {
   if (status == 200) return std::optional<std::string>(std::move(t.body));
   if (status == 404 || status == 410) return std::optional<std::string>();
   if (status >= 300 && status < 400) {
-    return Error{fmt::format("GET {}: HTTP {} (redirects are not followed: give the URL the "
-                             "site is served at)",
-                             t.url, status)};
+    return Error{
+        fmt::format("GET {}: HTTP {} (redirects are not followed: give the URL the "
+                    "site is served at)",
+                    t.url, status)};
   }
   return Error{fmt::format("GET {}: HTTP {}", t.url, status)};
 }
@@ -118,9 +118,10 @@ Result<std::unique_ptr<HttpSource>> HttpSource::Open(std::string_view base_url,
     return Error{fmt::format("bad URL {:?}: no host", given)};
   }
   if (extra) {
-    return Error{fmt::format("bad URL {:?}: give the site root, without a user name, query or "
-                             "fragment",
-                             given)};
+    return Error{
+        fmt::format("bad URL {:?}: give the site root, without a user name, query or "
+                    "fragment",
+                    given)};
   }
   std::string base = std::move(*normalised);
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -229,8 +230,8 @@ std::vector<Fetched> HttpSource::FetchAll(std::span<const std::string> paths) {
     if (answers[i]) {
       out.push_back(std::move(*answers[i]));
     } else {
-      out.push_back(Error{fmt::format("GET {}: libcurl: {}", Locate(paths[i]),
-                                      curl_multi_strerror(mc))});
+      out.push_back(
+          Error{fmt::format("GET {}: libcurl: {}", Locate(paths[i]), curl_multi_strerror(mc))});
     }
   }
   return out;

@@ -1,20 +1,20 @@
+#include "audit/source.h"
+
 #include <arpa/inet.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "audit/http_source.h"
-#include "audit/source.h"
 
 namespace tuidang::audit {
 namespace {
@@ -46,17 +46,24 @@ TEST(FolderSourceTest, ReadsFilesAndTellsMissingOnes) {
 }
 
 TEST(HttpSourceTest, AcceptsOnlyHttpSiteRoots) {
-  for (const char* good : {"http://127.0.0.1:8080", "https://example.org/", "http://[::1]:80/mirror/"}) {
+  for (const char* good :
+       {"http://127.0.0.1:8080", "https://example.org/", "http://[::1]:80/mirror/"}) {
     EXPECT_TRUE(HttpSource::Open(good).ok()) << good;
   }
-  for (const char* bad : {"ftp://example.org", "example.org", "file:///etc", "http://",
-                          "https://user:pw@example.org", "http://example.org/?q=1",
-                          "http://example.org/#x", ""}) {
+  for (const char* bad :
+       {"ftp://example.org", "example.org", "file:///etc", "http://", "https://user:pw@example.org",
+        "http://example.org/?q=1", "http://example.org/#x", ""}) {
     EXPECT_FALSE(HttpSource::Open(bad).ok()) << bad;
   }
   auto source = HttpSource::Open("https://example.org/mirror//");
   ASSERT_TRUE(source.ok());
   EXPECT_EQ((*source)->Locate("log/checkpoint"), "https://example.org/mirror/log/checkpoint");
+}
+
+// The sources honour proxy variables, as curl does; the test servers are on loopback.
+void BypassProxies() {
+  ::setenv("no_proxy", "127.0.0.1", 1);
+  ::setenv("NO_PROXY", "127.0.0.1", 1);
 }
 
 // A loopback HTTP/1.1 server that answers from a table, one connection at a time.
@@ -129,6 +136,7 @@ class TinyServer {
 };
 
 TEST(HttpSourceTest, MapsStatusesToAnswers) {
+  BypassProxies();
   // "hello" gzipped, as a server sends a tile to a client that accepts it.
   const std::string gzipped(
       "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff\xcb\x48\xcd\xc9\xc9\x07\x00\x86\xa6\x10\x36\x05"
@@ -166,7 +174,8 @@ TEST(HttpSourceTest, MapsStatusesToAnswers) {
   ASSERT_FALSE(got[3].ok());
   EXPECT_EQ(got[3].error(), "GET " + base + "/broken: HTTP 503");
   ASSERT_FALSE(got[4].ok());
-  EXPECT_TRUE(got[4].error().starts_with("GET " + base + "/moved: HTTP 301 (redirects are not "
+  EXPECT_TRUE(got[4].error().starts_with("GET " + base +
+                                         "/moved: HTTP 301 (redirects are not "
                                          "followed"))
       << got[4].error();
   ASSERT_FALSE(got[5].ok());
@@ -181,6 +190,7 @@ TEST(HttpSourceTest, MapsStatusesToAnswers) {
 }
 
 TEST(HttpSourceTest, ConnectionErrorsNameTheUrl) {
+  BypassProxies();
   // A port that was just free: nothing listens there.
   int port = 0;
   {

@@ -1,12 +1,11 @@
 #include "audit/state.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "tlog/note.h"
 
@@ -58,8 +57,7 @@ Status SaveState(const std::string& path, const std::string& signed_checkpoint) 
   if (fd < 0) return Status::Fail(fmt::format("state file {}: {}", aside, Reason()));
   size_t done = 0;
   while (done < signed_checkpoint.size()) {
-    const ssize_t n =
-        ::write(fd, signed_checkpoint.data() + done, signed_checkpoint.size() - done);
+    const ssize_t n = ::write(fd, signed_checkpoint.data() + done, signed_checkpoint.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const std::string why = Reason();

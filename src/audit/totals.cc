@@ -1,7 +1,8 @@
 #include "audit/totals.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "core/leaf.h"
 
@@ -33,7 +34,8 @@ Result<uint64_t> Count(const json::object& object, std::string_view name, std::s
 
 Result<Day> Date(const json::object& object, std::string_view where) {
   const json::value* v = object.if_contains("date");
-  if (v == nullptr || !v->is_string()) return Error{fmt::format("stats: {}.date is missing", where)};
+  if (v == nullptr || !v->is_string())
+    return Error{fmt::format("stats: {}.date is missing", where)};
   const json::string& s = v->get_string();
   std::optional<Day> day = ParseDay(std::string_view(s.data(), s.size()));
   if (!day) return Error{fmt::format("stats: {}.date {:?} is not a date", where, std::string(s))};
@@ -123,8 +125,8 @@ Result<PublishedStats> ParseStats(std::string_view text) {
 
   PublishedStats out;
   Totals& t = out.totals;
-  for (auto [name, field] : {std::pair{"total_persons", &t.persons},
-                             std::pair{"total_statements", &t.statements}}) {
+  for (auto [name, field] :
+       {std::pair{"total_persons", &t.persons}, std::pair{"total_statements", &t.statements}}) {
     Result<uint64_t> v = Count(o, name, "");
     if (!v) return Error{v.error()};
     *field = *v;
@@ -133,9 +135,8 @@ Result<PublishedStats> ParseStats(std::string_view text) {
   if (orgs == nullptr || !orgs->is_object()) {
     return Error{"stats: no persons_by_organisation object"};
   }
-  for (auto [name, field] :
-       {std::pair{"party", &t.party}, std::pair{"league", &t.league},
-        std::pair{"pioneers", &t.pioneers}}) {
+  for (auto [name, field] : {std::pair{"party", &t.party}, std::pair{"league", &t.league},
+                             std::pair{"pioneers", &t.pioneers}}) {
     Result<uint64_t> v = Count(orgs->get_object(), name, "persons_by_organisation");
     if (!v) return Error{v.error()};
     *field = *v;
@@ -170,12 +171,12 @@ Result<PublishedStats> ParseStats(std::string_view text) {
 
 Status CompareTotals(const Totals& log, const PublishedStats& stats) {
   const Totals& s = stats.totals;
-  for (auto [name, a, b] : {std::tuple{"total_statements", s.statements, log.statements},
-                            std::tuple{"total_persons", s.persons, log.persons},
-                            std::tuple{"persons_by_organisation.party", s.party, log.party},
-                            std::tuple{"persons_by_organisation.league", s.league, log.league},
-                            std::tuple{"persons_by_organisation.pioneers", s.pioneers,
-                                       log.pioneers}}) {
+  for (auto [name, a, b] :
+       {std::tuple{"total_statements", s.statements, log.statements},
+        std::tuple{"total_persons", s.persons, log.persons},
+        std::tuple{"persons_by_organisation.party", s.party, log.party},
+        std::tuple{"persons_by_organisation.league", s.league, log.league},
+        std::tuple{"persons_by_organisation.pioneers", s.pioneers, log.pioneers}}) {
     if (a != b) return Status::Fail(Differ(name, a, b));
   }
   // Walk both day lists in date order and report the earliest day that differs.
@@ -213,8 +214,8 @@ Status CompareTotals(const Totals& log, const PublishedStats& stats) {
                                  stated.statements, counted.statements));
     }
     if (stated.persons != counted.persons) {
-      return Status::Fail(
-          Differ(fmt::format("today ({}) persons", FormatDay(day)), stated.persons, counted.persons));
+      return Status::Fail(Differ(fmt::format("today ({}) persons", FormatDay(day)), stated.persons,
+                                 counted.persons));
     }
   }
   return Status::Ok();

@@ -1,5 +1,8 @@
 // tuidang audit: verifies the public log of a site or of a mirror folder, and its totals
 // (audit/audit.h). Needs nothing of the center but its verifier key.
+#include "audit/audit.h"
+
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,9 +10,6 @@
 #include <cstdio>
 #include <memory>
 
-#include <fmt/format.h>
-
-#include "audit/audit.h"
 #include "audit/http_source.h"
 #include "audit/state.h"
 #include "cli/commands.h"
@@ -109,7 +109,8 @@ int RunAudit(const AuditFlags& flags) {
       return Fail(kExitFailed, fmt::format("the log verified, but its checkpoint was not saved: {}",
                                            s.message()));
     }
-    if (!report->previous_size) line += fmt::format("; first audit, checkpoint saved to {}", flags.state);
+    if (!report->previous_size)
+      line += fmt::format("; first audit, checkpoint saved to {}", flags.state);
   }
   fmt::print("{}\n", line);
   return 0;

@@ -17,5 +17,6 @@ Subcommand AddServe(CLI::App& app);
 Subcommand AddInit(CLI::App& app);
 Subcommand AddLog(CLI::App& app);
 Subcommand AddWithdraw(CLI::App& app);
+Subcommand AddAudit(CLI::App& app);
 
 }  // namespace tuidang::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
       tuidang::cli::AddInit(app),
       tuidang::cli::AddLog(app),
       tuidang::cli::AddWithdraw(app),
+      tuidang::cli::AddAudit(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (auto& c : commands) {

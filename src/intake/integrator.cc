@@ -7,13 +7,24 @@
 namespace tuidang {
 
 Result<std::string> StoreTileReader::ReadTile(const tlog::TileId& tile) {
-  if (tile.is_entry_bundle()) {
+  if (tile.is_entry_bundle() || tile.level == 0) {
+    // Entry bundles and level-0 tiles are not stored: both follow from the entries (a
+    // level-0 tile is their leaf hashes), so the log costs no storage per leaf beyond the
+    // entries themselves and about 32/256 bytes of higher tiles.
     uint64_t begin = tile.index * tlog::kTileWidth;
     auto leaves = store_->ReadLeaves(begin, begin + static_cast<uint64_t>(tile.width));
     if (!leaves) return Error{leaves.error()};
-    std::string bundle;
-    for (const auto& e : *leaves) tlog::AppendBundleEntry(&bundle, e);
-    return bundle;
+    std::string out;
+    out.reserve(leaves->size() * (tile.level == 0 ? 32 : 50));
+    for (const auto& e : *leaves) {
+      if (tile.is_entry_bundle()) {
+        tlog::AppendBundleEntry(&out, e);
+      } else {
+        tlog::Hash h = tlog::LeafHash(e);
+        out.append(reinterpret_cast<const char*>(h.data()), h.size());
+      }
+    }
+    return out;
   }
   auto stored = store_->ReadHashTile(tile.level, tile.index);
   if (!stored) return Error{stored.error()};
@@ -62,7 +73,8 @@ Integrator::~Integrator() {
 Status Integrator::Publish(const tlog::AppendResult& result) {
   std::vector<StoredTile> tiles;
   for (const auto& t : result.tiles) {
-    if (t.id.is_entry_bundle()) continue;  // bundles are served from the leaves themselves
+    // Bundles and level-0 tiles are derived from the leaves themselves (StoreTileReader).
+    if (t.id.is_entry_bundle() || t.id.level == 0) continue;
     tiles.push_back(StoredTile{t.id.level, t.id.index, t.id.width, t.data});
   }
   tlog::Checkpoint cp{options_.origin, result.tree_size, result.root, {}};

@@ -74,6 +74,9 @@ struct Totals {
   int64_t persons = 0;
   int64_t party = 0, league = 0, pioneers = 0;
   std::vector<DayCount> by_day;  // ascending by day, days with publications only
+  // The number of log leaves these totals account for: an auditor recomputes exactly these
+  // totals from the first `tree_size` leaves.
+  uint64_t tree_size = 0;
   DayCount Of(Day day) const;
 };
 

@@ -306,6 +306,7 @@ Response ApiStats(const AppEnv& env) {
   json::object body;
   body["total_persons"] = t.persons;
   body["total_statements"] = t.statements;
+  body["tree_size"] = t.tree_size;
   DayCount today = t.Of(Today());
   body["today"] = json::object{{"date", FormatDay(today.day)},
                                {"persons", today.persons},

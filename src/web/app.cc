@@ -1,5 +1,6 @@
 #include "web/app.h"
 
+#include "web/gzip.h"
 #include "web/pages.h"
 
 namespace tuidang::web {
@@ -76,7 +77,8 @@ void App::Handle(Request req, Responder respond_raw) {
                                   "text/plain; charset=utf-8", Caching::kNoStore));
     }
     if (path == "/log/checkpoint") return respond(LogCheckpoint(env_));
-    return respond(LogTile(env_, std::string_view(path).substr(5)));
+    return respond(LogTile(env_, std::string_view(path).substr(5),
+                           AcceptsGzip(req[http::field::accept_encoding])));
   }
   if (path.starts_with("/api/")) {
     Language lang = PreferredLanguage(req[http::field::accept_language]);

@@ -28,18 +28,24 @@ struct AppEnv {
   Sequencer* sequencer;
   const Catalog* catalog;
   AppOptions options;
-  PageCache* cache = nullptr;  // rendered pages; set by App
+  PageCache* cache = nullptr;       // rendered pages; set by App
+  PageCache* tile_cache = nullptr;  // served log tiles and bundles (immutable); set by App
 };
 
 class App final : public Handler {
  public:
-  explicit App(AppEnv env) : env_(env) { env_.cache = &cache_; }
+  explicit App(AppEnv env) : env_(env) {
+    env_.cache = &cache_;
+    env_.tile_cache = &tile_cache_;
+  }
   void Handle(Request req, Responder respond) override;
   Response TransportError(http::status status, std::string_view target,
                           std::string_view accept_language) override;
 
  private:
   PageCache cache_;
+  // Up to 4096 tiles (about 32 MB): the latest tiles, which every verifier and mirror asks for.
+  PageCache tile_cache_{4096};
   AppEnv env_;
 };
 

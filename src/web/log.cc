@@ -5,6 +5,7 @@
 #include "intake/integrator.h"
 #include "tlog/checkpoint.h"
 #include "tlog/proof.h"
+#include "web/gzip.h"
 #include "web/pages.h"
 
 namespace tuidang::web {
@@ -45,7 +46,23 @@ Response LogCheckpoint(const AppEnv& env) {
   return res;
 }
 
-Response LogTile(const AppEnv& env, std::string_view path) {
+Response TileResponse(const std::string& data, bool gzipped) {
+  Response res = TextResponse(http::status::ok, data, "application/octet-stream",
+                              Caching::kImmutable);
+  if (gzipped) res.set(http::field::content_encoding, "gzip");
+  res.set(http::field::vary, "Accept-Encoding");
+  return res;
+}
+
+Response LogTile(const AppEnv& env, std::string_view path, bool gzip) {
+  // A tile once served never changes (a partial tile of a published size is as final as a
+  // full one), so the cache needs no invalidation; entry bundles are kept gzipped too.
+  std::string key(path);
+  bool gzip_bundle = gzip && path.starts_with("tile/entries/");
+  if (gzip_bundle) key += "|gz";
+  if (auto cached = env.tile_cache->Get(key, 0, std::chrono::seconds(0))) {
+    return TileResponse(*cached, gzip_bundle);
+  }
   auto id = tlog::ParseTilePath(path);
   if (!id) return NotFound();
   auto latest = env.store->LatestCheckpoint();
@@ -65,19 +82,24 @@ Response LogTile(const AppEnv& env, std::string_view path) {
     if (!published || !*published) return NotFound();
   }
   std::string data;
-  if (id->is_entry_bundle()) {
+  if (id->is_entry_bundle() || id->level == 0) {
     StoreTileReader reader(env.store);
-    auto bundle = reader.ReadTile(*id);
-    if (!bundle) return NotFound();
-    data = std::move(*bundle);
+    auto derived = reader.ReadTile(*id);
+    if (!derived) return NotFound();
+    data = std::move(*derived);
   } else {
     auto stored = env.store->ReadHashTile(id->level, id->index);
     if (!stored || !stored->has_value() || (*stored)->width < id->width) return NotFound();
     data = std::move((*stored)->data);
     data.resize(static_cast<size_t>(id->width) * 32);  // a partial tile is a prefix
   }
-  return TextResponse(http::status::ok, std::move(data), "application/octet-stream",
-                      Caching::kImmutable);
+  if (gzip_bundle) {
+    if (auto gz = Gzip(data)) data = std::move(*gz);
+    else gzip_bundle = false, key.resize(key.size() - 3);
+  }
+  auto body = std::make_shared<const std::string>(std::move(data));
+  env.tile_cache->Put(key, 0, body);
+  return TileResponse(*body, gzip_bundle);
 }
 
 Response LogPage(const PageContext& ctx, const AppEnv& env) {

@@ -17,7 +17,7 @@ std::shared_ptr<const std::string> PageCache::Get(const std::string& key, int64_
 void PageCache::Put(const std::string& key, int64_t version,
                     std::shared_ptr<const std::string> body) {
   std::unique_lock lock(mu_);
-  if (entries_.size() >= kMaxEntries) entries_.clear();
+  if (entries_.size() >= max_entries_) entries_.clear();
   entries_[key] = Entry{version, Clock::now(), std::move(body)};
 }
 

@@ -16,9 +16,9 @@ namespace tuidang::web {
 class PageCache {
  public:
   using Clock = std::chrono::steady_clock;
-  // Entries kept at most; when full, the cache starts over (pages are cheap to render, and
-  // a bound matters more than a perfect eviction policy).
-  static constexpr size_t kMaxEntries = 20000;
+  // `max_entries`: entries kept at most; when full, the cache starts over (pages are cheap
+  // to render, and a bound matters more than a perfect eviction policy).
+  explicit PageCache(size_t max_entries = 20000) : max_entries_(max_entries) {}
 
   // The cached body for `key` if it was rendered from `version` or less than `max_age` ago;
   // nullptr otherwise.
@@ -32,6 +32,7 @@ class PageCache {
     Clock::time_point rendered;
     std::shared_ptr<const std::string> body;
   };
+  const size_t max_entries_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
 };

@@ -33,8 +33,8 @@ Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_vi
 
 // log.cc: the transparency log under /log/.
 Response LogCheckpoint(const AppEnv& env);
-// `path` is what follows "/log/" ("tile/0/x001/234.p/7").
-Response LogTile(const AppEnv& env, std::string_view path);
+// `path` is what follows "/log/" ("tile/0/x001/234.p/7"); `gzip`: the client accepts it.
+Response LogTile(const AppEnv& env, std::string_view path, bool gzip);
 Response LogPage(const PageContext& ctx, const AppEnv& env);
 // The C2SP tlog-proof of leaf `index` against the latest checkpoint; an error when the
 // leaf is not yet in a checkpoint.

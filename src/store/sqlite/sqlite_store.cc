@@ -141,6 +141,9 @@ Status SqliteStore::Init() {
 // REQUIRES: write_mu_ is held.
 Status SqliteStore::LoadTotals() {
   auto totals = std::make_shared<Totals>();
+  auto leaves = writer_.Prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
+  if (leaves.Step() != SQLITE_ROW) return Status::Fail(writer_.LastError());
+  totals->tree_size = static_cast<uint64_t>(leaves.Int(0));
   auto daily = writer_.Prepare(
       "SELECT day, statements, persons, party, league, pioneers FROM daily ORDER BY day");
   while (daily.Step() == SQLITE_ROW) {
@@ -356,6 +359,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
     t->party += delta.party;
     t->league += delta.league;
     t->pioneers += delta.pioneers;
+    t->tree_size = static_cast<uint64_t>(leaf);
     if (t->by_day.empty() || t->by_day.back().day < day) t->by_day.push_back({day, 0, 0});
     auto it = std::lower_bound(t->by_day.begin(), t->by_day.end(), day,
                                [](const DayCount& c, Day d) { return c.day < d; });
