@@ -172,8 +172,10 @@ class LogTest(unittest.TestCase):
         head, signed = text.split("\n\n", 1)
         lines = head.split("\n")
         self.assertEqual(lines[0], "c2sp.org/tlog-proof@v1")
-        index = int(lines[1].split()[1])
-        proof = [base64.b64decode(x) for x in lines[2:]]
+        self.assertTrue(lines[1].startswith("extra "))
+        index = int(lines[2].split()[1])
+        self.assertEqual(base64.b64decode(lines[1][6:]), entries[index])
+        proof = [base64.b64decode(x) for x in lines[3:]]
         cp_lines = signed.split("\n")
         self.assertTrue(verify_inclusion(hashes[index], index, int(cp_lines[1]), proof,
                                          base64.b64decode(cp_lines[2])))
@@ -186,6 +188,29 @@ class LogTest(unittest.TestCase):
         self.assertIn("attachment", download.header("Content-Disposition"))
         vkey = self.server.get("/en/log")
         self.assertIn("127.0.0.1:8080/log+", vkey.text)
+
+        # The downloaded proof verifies offline with the verifier key, and says what it counts.
+        key = subprocess.run([harness.binary(), "log", "key", "--data", self.server.data],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+        self.assertIn(key, vkey.text)
+        proof_file = os.path.join(self.server.root, "receipt.tlog-proof")
+        with open(proof_file, "w", encoding="utf-8") as f:
+            f.write(text)
+        ok = subprocess.run([harness.binary(), "verify-proof", proof_file, "--vkey", key],
+                            capture_output=True, text=True, timeout=30)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertIn(f"verified: leaf {index} of 127.0.0.1:8080/log", ok.stdout)
+        self.assertIn("for 1 person(s)", ok.stdout)
+        # A proof for another leaf's position, or with a changed entry, does not verify.
+        lines = text.split("\n")
+        extra_line = next(i for i, l in enumerate(lines) if l.startswith("extra "))
+        other = base64.b64encode(entries[index + 1]).decode()
+        with open(proof_file, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines[:extra_line] + ["extra " + other] + lines[extra_line + 1:]))
+        bad = subprocess.run([harness.binary(), "verify-proof", proof_file, "--vkey", key],
+                             capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("NOT VERIFIED", bad.stderr)
 
     def test_bad_tile_paths(self):
         self.publish(3)

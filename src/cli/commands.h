@@ -18,5 +18,6 @@ Subcommand AddInit(CLI::App& app);
 Subcommand AddLog(CLI::App& app);
 Subcommand AddWithdraw(CLI::App& app);
 Subcommand AddAudit(CLI::App& app);
+Subcommand AddVerifyProof(CLI::App& app);
 
 }  // namespace tuidang::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
       tuidang::cli::AddLog(app),
       tuidang::cli::AddWithdraw(app),
       tuidang::cli::AddAudit(app),
+      tuidang::cli::AddVerifyProof(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (auto& c : commands) {

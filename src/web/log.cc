@@ -124,7 +124,11 @@ Result<std::string> ProofText(const AppEnv& env, uint64_t index) {
   if (!latest->has_value() || index >= (*latest)->first) return Error{"not yet in a checkpoint"};
   StoreTileReader tiles(env.store);
   tlog::TileHashReader reader(&tiles, (*latest)->first);
-  auto proof = tlog::MakeTlogProof(reader, index, (*latest)->second);
+  // The entry rides along as the proof's "extra" data, so that the proof alone says what
+  // was counted (`tuidang verify-proof` decodes it; it is checked against the leaf hash).
+  auto entry = env.store->ReadLeaves(index, index + 1);
+  if (!entry) return Error{entry.error()};
+  auto proof = tlog::MakeTlogProof(reader, index, (*latest)->second, (*entry)[0]);
   if (!proof) return Error{proof.error()};
   return tlog::FormatTlogProof(*proof);
 }
