@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,13 @@ struct StoredTile {
   std::string data;
 };
 
+// Statements and persons of one category (a channel, a region, an occupation).
+struct CategoryCount {
+  int64_t statements = 0;
+  int64_t persons = 0;
+  bool operator==(const CategoryCount&) const = default;
+};
+
 // Totals over published statements. A person counts once in `persons` and once in each
 // organisation they leave.
 struct Totals {
@@ -77,6 +85,10 @@ struct Totals {
   // The number of log leaves these totals account for: an auditor recomputes exactly these
   // totals from the first `tree_size` leaves.
   uint64_t tree_size = 0;
+  // By the statement's channel, region and occupation (stored codes; 0 = not given), only
+  // categories with published statements. Every person of a statement counts in its
+  // statement's region and occupation.
+  std::map<int, CategoryCount> by_channel, by_region, by_occupation;
   DayCount Of(Day day) const;
 };
 

@@ -56,7 +56,70 @@ CREATE TABLE IF NOT EXISTS daily(
   party INTEGER NOT NULL,
   league INTEGER NOT NULL,
   pioneers INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS categories(
+  dim INTEGER NOT NULL,
+  code INTEGER NOT NULL,
+  statements INTEGER NOT NULL,
+  persons INTEGER NOT NULL,
+  PRIMARY KEY(dim, code)) WITHOUT ROWID;
 )sql";
+
+// The dimensions of the `categories` table: totals by the statement's channel, region and
+// occupation, kept like `daily` (one upsert per batch and category, never per statement).
+enum CategoryDim : int { kDimChannel = 1, kDimRegion = 2, kDimOccupation = 3 };
+
+std::map<int, CategoryCount>* CategoryMap(Totals* t, int dim) {
+  switch (dim) {
+    case kDimChannel: return &t->by_channel;
+    case kDimRegion: return &t->by_region;
+    default: return &t->by_occupation;
+  }
+}
+
+// Adds `sign` times one statement of `persons` persons to its three categories.
+void CountCategories(Totals* t, int channel, int region, int occupation, int64_t persons,
+                     int sign) {
+  for (auto [dim, code] : {std::pair{kDimChannel, channel}, std::pair{kDimRegion, region},
+                           std::pair{kDimOccupation, occupation}}) {
+    CategoryCount& c = (*CategoryMap(t, dim))[code];
+    c.statements += sign;
+    c.persons += sign * persons;
+  }
+}
+
+// Adds the categories of `delta` to `t`, dropping categories that fall to zero.
+void AddCategories(const Totals& delta, Totals* t) {
+  for (int dim : {kDimChannel, kDimRegion, kDimOccupation}) {
+    auto* to = CategoryMap(t, dim);
+    for (const auto& [code, c] : *CategoryMap(const_cast<Totals*>(&delta), dim)) {
+      CategoryCount& sum = (*to)[code];
+      sum.statements += c.statements;
+      sum.persons += c.persons;
+      if (sum.statements == 0 && sum.persons == 0) to->erase(code);
+    }
+  }
+}
+
+// Writes the categories of `delta` into the `categories` table (inside the caller's
+// transaction). Returns false on a storage error.
+bool StoreCategories(sqlite::Db& db, const Totals& delta) {
+  auto up = db.Prepare(
+      "INSERT INTO categories(dim, code, statements, persons) VALUES(?1,?2,?3,?4) "
+      "ON CONFLICT(dim, code) DO UPDATE SET statements = statements + ?3, "
+      "persons = persons + ?4");
+  if (!up.ok()) return false;
+  for (int dim : {kDimChannel, kDimRegion, kDimOccupation}) {
+    for (const auto& [code, c] : *CategoryMap(const_cast<Totals*>(&delta), dim)) {
+      up.Reset();
+      up.Bind(1, static_cast<int64_t>(dim))
+          .Bind(2, static_cast<int64_t>(code))
+          .Bind(3, c.statements)
+          .Bind(4, c.persons);
+      if (up.Step() != SQLITE_DONE) return false;
+    }
+  }
+  return true;
+}
 
 constexpr std::string_view kStatementColumns =
     "id, number, status, day, channel, language, region, occupation, text";
@@ -135,14 +198,40 @@ Status SqliteStore::Init() {
     set.Bind(1, std::to_string(kSchemaVersion));
     if (set.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
   }
+  // A database made before the categories table: count them once from the statements.
+  auto has_categories = writer_.Prepare(
+      "SELECT EXISTS(SELECT 1 FROM categories), EXISTS(SELECT 1 FROM daily)");
+  if (has_categories.Step() == SQLITE_ROW && has_categories.Int(0) == 0 &&
+      has_categories.Int(1) != 0) {
+    has_categories.Reset();
+    Status s = writer_.Exec(
+        "BEGIN IMMEDIATE;"
+        "INSERT INTO categories SELECT 1, channel, COUNT(*), SUM(persons_count) FROM statements"
+        " WHERE status = 1 GROUP BY channel;"
+        "INSERT INTO categories SELECT 2, region, COUNT(*), SUM(persons_count) FROM statements"
+        " WHERE status = 1 GROUP BY region;"
+        "INSERT INTO categories SELECT 3, occupation, COUNT(*), SUM(persons_count) FROM statements"
+        " WHERE status = 1 GROUP BY occupation;"
+        "COMMIT");
+    if (!s) {
+      writer_.Exec("ROLLBACK");
+      return Status::Fail("count categories: " + s.message());
+    }
+  }
+  has_categories.Reset();
   return LoadTotals();
 }
 
 // REQUIRES: write_mu_ is held.
 Status SqliteStore::LoadTotals() {
   auto totals = std::make_shared<Totals>();
+  // One read transaction: the tree size and the counts must describe the same commit.
+  writer_.Exec("BEGIN");
   auto leaves = writer_.Prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
-  if (leaves.Step() != SQLITE_ROW) return Status::Fail(writer_.LastError());
+  if (leaves.Step() != SQLITE_ROW) {
+    writer_.Exec("ROLLBACK");
+    return Status::Fail(writer_.LastError());
+  }
   totals->tree_size = static_cast<uint64_t>(leaves.Int(0));
   auto daily = writer_.Prepare(
       "SELECT day, statements, persons, party, league, pioneers FROM daily ORDER BY day");
@@ -155,6 +244,17 @@ Status SqliteStore::LoadTotals() {
     totals->pioneers += daily.Int(5);
     totals->by_day.push_back(d);
   }
+  daily.Reset();
+  auto categories = writer_.Prepare(
+      "SELECT dim, code, statements, persons FROM categories"
+      " WHERE statements != 0 OR persons != 0");
+  while (categories.Step() == SQLITE_ROW) {
+    (*CategoryMap(totals.get(), static_cast<int>(categories.Int(0))))[static_cast<int>(
+        categories.Int(1))] = CategoryCount{categories.Int(2), categories.Int(3)};
+  }
+  categories.Reset();
+  leaves.Reset();
+  writer_.Exec("COMMIT");
   std::lock_guard tl(totals_mu_);
   totals_ = std::move(totals);
   return Status::Ok();
@@ -242,7 +342,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   out->clear();
   if (batch.empty()) return Status::Ok();
   ReloadIfChangedElsewhere();
-  const Day day = Today();
+  const Day day = today_ ? today_() : Today();
   Totals delta;
 
   auto fail = [&](std::string what) {
@@ -327,7 +427,11 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
           .Bind(6, static_cast<int64_t>(p.organisations));
       if (person.Step() != SQLITE_DONE) return fail("insert person");
     }
-    if (sub.publish) Count(st, &delta);
+    if (sub.publish) {
+      Count(st, &delta);
+      CountCategories(&delta, static_cast<int>(st.channel), st.region, st.occupation,
+                      static_cast<int64_t>(st.persons.size()), 1);
+    }
     st.id = c.id;
     st.number = c.number;
     st.status = c.status;
@@ -348,6 +452,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
         .Bind(5, delta.league)
         .Bind(6, delta.pioneers);
     if (up.Step() != SQLITE_DONE) return fail("update daily totals");
+    if (!StoreCategories(writer_, delta)) return fail("update category totals");
   }
   if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
 
@@ -365,6 +470,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
                                [](const DayCount& c, Day d) { return c.day < d; });
     it->statements += delta.statements;
     it->persons += delta.persons;
+    AddCategories(delta, t.get());
     totals_ = std::move(t);
   }
   return Status::Ok();
@@ -461,7 +567,8 @@ Result<Totals> SqliteStore::RecountTotals() {
   if (!lease.get()) return Error{lease.error()};
   Reader& r = *lease.get();
   auto q = r.db.Prepare(
-      "SELECT s.day, s.id, p.organisations FROM statements s JOIN persons p ON p.statement = s.id"
+      "SELECT s.day, s.id, p.organisations, s.channel, s.region, s.occupation"
+      " FROM statements s JOIN persons p ON p.statement = s.id"
       " WHERE s.status = 1 ORDER BY s.day, s.id");
   Totals t;
   int64_t last_id = -1;
@@ -469,10 +576,17 @@ Result<Totals> SqliteStore::RecountTotals() {
   while ((rc = q.Step()) == SQLITE_ROW) {
     Day day = static_cast<Day>(q.Int(0));
     if (t.by_day.empty() || t.by_day.back().day != day) t.by_day.push_back({day, 0, 0});
+    int channel = static_cast<int>(q.Int(3)), region = static_cast<int>(q.Int(4)),
+        occupation = static_cast<int>(q.Int(5));
     if (q.Int(1) != last_id) {
       last_id = q.Int(1);
       t.statements++;
       t.by_day.back().statements++;
+      CountCategories(&t, channel, region, occupation, 0, 1);
+    }
+    for (auto [m, code] : {std::pair{&t.by_channel, channel}, std::pair{&t.by_region, region},
+                           std::pair{&t.by_occupation, occupation}}) {
+      (*m)[code].persons++;
     }
     uint8_t orgs = static_cast<uint8_t>(q.Int(2));
     t.persons++;
@@ -508,13 +622,16 @@ Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason) {
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return s;
   auto find = writer_.Prepare(
-      "SELECT id, leaf_index, day FROM statements WHERE number = ? AND status = 1");
+      "SELECT id, leaf_index, day, channel, region, occupation FROM statements"
+      " WHERE number = ? AND status = 1");
   find.Bind(1, number);
   if (find.Step() != SQLITE_ROW || find.IsNull(1)) {
     return fail(fmt::format("statement {} is not a published statement", number));
   }
   int64_t id = find.Int(0), cancelled = find.Int(1);
   Day day = static_cast<Day>(find.Int(2));
+  const int channel = static_cast<int>(find.Int(3)), region = static_cast<int>(find.Int(4)),
+            occupation = static_cast<int>(find.Int(5));
   find.Reset();
   Totals delta;
   auto persons = writer_.Prepare("SELECT organisations FROM persons WHERE statement = ?");
@@ -531,7 +648,8 @@ Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason) {
   if (next.Step() != SQLITE_ROW) return fail(writer_.LastError());
   int64_t leaf = next.Int(0);
   next.Reset();
-  std::string entry = EncodeLeaf(WithdrawalLeaf{Today(), reason, static_cast<uint64_t>(cancelled)});
+  std::string entry = EncodeLeaf(
+      WithdrawalLeaf{today_ ? today_() : Today(), reason, static_cast<uint64_t>(cancelled)});
   auto add = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
   add.Bind(1, leaf).BindBlob(2, entry.data(), entry.size());
   if (add.Step() != SQLITE_DONE) return fail(writer_.LastError());
@@ -549,6 +667,9 @@ Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason) {
   down.Bind(1, delta.persons).Bind(2, delta.party).Bind(3, delta.league).Bind(4, delta.pioneers)
       .Bind(5, static_cast<int64_t>(day));
   if (down.Step() != SQLITE_DONE) return fail(writer_.LastError());
+  Totals categories;
+  CountCategories(&categories, channel, region, occupation, delta.persons, -1);
+  if (!StoreCategories(writer_, categories)) return fail(writer_.LastError());
   if (Status s = writer_.Exec("COMMIT"); !s) return fail(s.message());
   return LoadTotals();
 }

@@ -3,6 +3,7 @@
 // mutex) and a pool of reader connections that WAL lets run beside the writer.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,10 @@ class SqliteStore final : public Store {
   Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) override;
   Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override;
 
+  // Replaces the clock that dates commits and withdrawals (default: Today()), so that tests
+  // and benchmarks can publish on past days. Call before any other method.
+  void SetTodayForTesting(std::function<Day()> today) { today_ = std::move(today); }
+
  private:
   // A read connection with its prepared statements; used by one thread at a time.
   struct Reader {
@@ -56,6 +61,7 @@ class SqliteStore final : public Store {
   Status LoadPersons(Reader& r, std::vector<Statement>* statements);
 
   const std::string path_;
+  std::function<Day()> today_;  // empty: Today()
 
   // REQUIRES: write_mu_ is held.
   Status LoadTotals();
