@@ -1,0 +1,93 @@
+#include "safety/guard.h"
+
+#include <algorithm>
+
+namespace tuidang::safety {
+
+Guard::Guard(GuardOptions options, Clock clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      hasher_(clock),
+      submit_(options_.submit_per_client, clock),
+      receipt_(options_.receipt_per_client, clock),
+      receipt_code_(options_.receipt_per_code, clock),
+      operator_(options_.operator_actions, clock),
+      global_(options_.global_submit, clock, 1),
+      pow_(clock),
+      flood_(options_.flood, &hasher_) {}
+
+Admission Guard::AdmitSubmit(const std::optional<ClientKey>& client) {
+  {
+    std::lock_guard lock(load_mu_);
+    int64_t minute = clock_() / 60;
+    if (minute != load_minute_) {
+      load_previous_ = minute == load_minute_ + 1 ? load_now_ : 0;
+      load_now_ = 0;
+      load_minute_ = minute;
+    }
+    ++load_now_;
+  }
+  if (client) {
+    if (int64_t wait = submit_.Take(*client)) return {false, 429, wait};
+  }
+  ClientKey everyone = hasher_.Hash("global", "submit");
+  if (int64_t wait = global_.Take(everyone)) return {false, 503, wait};
+  return {};
+}
+
+Admission Guard::AdmitReceipt(const std::optional<ClientKey>& client, std::string_view code) {
+  if (client) {
+    if (int64_t wait = receipt_.Take(*client)) return {false, 429, wait};
+  }
+  if (!code.empty()) {
+    if (int64_t wait = receipt_code_.Take(hasher_.Hash("receipt", code))) return {false, 429, wait};
+  }
+  return {};
+}
+
+Admission Guard::AdmitOperator(std::string_view operator_name) {
+  if (int64_t wait = operator_.Take(hasher_.Hash("operator", operator_name))) {
+    return {false, 429, wait};
+  }
+  return {};
+}
+
+int Guard::CurrentBits() {
+  int64_t rate;
+  {
+    std::lock_guard lock(load_mu_);
+    int64_t minute = clock_() / 60;
+    rate = minute == load_minute_ ? std::max(load_now_, load_previous_)
+           : minute == load_minute_ + 1 ? load_now_ : 0;
+  }
+  int bits = options_.pow_min_bits;
+  if (options_.pow_load_step > 0) {
+    // One more bit each time the load doubles past the step.
+    for (int64_t r = rate / options_.pow_load_step; r > 0 && bits < options_.pow_max_bits; r /= 2) {
+      ++bits;
+    }
+  }
+  return std::min(bits, options_.pow_max_bits);
+}
+
+Verdict Guard::Assess(const Statement& s, std::string_view pow_challenge,
+                      std::string_view pow_nonce, const std::optional<ClientKey>& client) {
+  Verdict v;
+  // The solution is checked (and spent) even when the policy is off, so the outcome is the
+  // same whatever the policy.
+  int bits = 0;
+  v.pow = pow_.Redeem(pow_challenge, pow_nonce, &bits);
+  FloodVerdict f = flood_.Assess(s, client);
+  if (options_.flood_hold && f.hold) {
+    v.publish = false;
+    v.reason = f.reason;
+    v.group = f.group;
+  } else if (options_.pow_hold && v.pow != PowCheck::kValid) {
+    v.publish = false;
+    v.reason = "no_pow";
+    v.group = "no_pow";
+  }
+  return v;
+}
+
+}  // namespace tuidang::safety
