@@ -57,6 +57,16 @@ class GateStore : public Store {
   Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override {
     return inner_->PublishedSizeIn(lo, hi);
   }
+  Result<std::vector<std::pair<std::string, std::string>>> ReadSealed(int64_t id) override {
+    return inner_->ReadSealed(id);
+  }
+  Result<std::vector<std::pair<int64_t, StatementStatus>>> ListSealed(int limit) override {
+    return inner_->ListSealed(limit);
+  }
+  Result<std::vector<HeldGroup>> ListHeldGroups() override { return inner_->ListHeldGroups(); }
+  Result<int64_t> RejectHeldGroup(const std::string& group) override {
+    return inner_->RejectHeldGroup(group);
+  }
 
   std::promise<void> open;
   std::shared_future<void> gate_ = open.get_future().share();

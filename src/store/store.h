@@ -30,6 +30,20 @@ struct Submission {
   // not spend its time on it; computed by CommitBatch when empty.
   std::vector<std::string> folded_names;
   bool publish = true;  // publish at once, or hold for moderation
+  // Private fields (contact for follow-up, ...) already sealed to the office key
+  // (safety/seal.h): (field name, sealed box). Stored beside the statement, never in clear.
+  std::vector<std::pair<std::string, std::string>> sealed;
+  // For a held submission: why (the abuse gate's reason) and the moderation group it is
+  // filed under, so that a moderator can reject a whole flood at once.
+  std::string hold_reason, hold_group;
+};
+
+// A group of held statements that share a flood signature (safety/flood.h).
+struct HeldGroup {
+  std::string group;
+  std::string reason;
+  int64_t statements = 0;
+  Day first_day = 0, last_day = 0;
 };
 
 // What CommitBatch assigned to one submission.
@@ -142,6 +156,25 @@ class Store {
   virtual Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) = 0;
   // True if some checkpoint was published for a size in [lo, hi).
   virtual Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) = 0;
+
+  // Safety (issue 5). The defaults fail, for stores that have no such tables.
+  // The sealed private fields of statement `id` (internal id), as stored.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ReadSealed(int64_t id) {
+    return Error{"this store keeps no sealed fields"};
+  }
+  // Internal ids of statements with sealed fields, newest first, with their status.
+  virtual Result<std::vector<std::pair<int64_t, StatementStatus>>> ListSealed(int limit) {
+    return Error{"this store keeps no sealed fields"};
+  }
+  // Held statements grouped by flood group, largest first.
+  virtual Result<std::vector<HeldGroup>> ListHeldGroups() {
+    return Error{"this store keeps no hold groups"};
+  }
+  // Rejects every statement still held in `group` in one transaction: their names, text
+  // and sealed fields are deleted (nothing was ever published or counted). Returns how many.
+  virtual Result<int64_t> RejectHeldGroup(const std::string& group) {
+    return Error{"this store keeps no hold groups"};
+  }
 };
 
 }  // namespace tuidang

@@ -62,6 +62,16 @@ CREATE TABLE IF NOT EXISTS categories(
   statements INTEGER NOT NULL,
   persons INTEGER NOT NULL,
   PRIMARY KEY(dim, code)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sealed(
+  statement INTEGER NOT NULL REFERENCES statements(id),
+  field TEXT NOT NULL,
+  box BLOB NOT NULL,
+  PRIMARY KEY(statement, field)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS holds(
+  statement INTEGER PRIMARY KEY REFERENCES statements(id),
+  reason TEXT NOT NULL,
+  grp TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS holds_by_group ON holds(grp);
 )sql";
 
 // The dimensions of the `categories` table: totals by the statement's channel, region and
@@ -427,6 +437,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
           .Bind(6, static_cast<int64_t>(p.organisations));
       if (person.Step() != SQLITE_DONE) return fail("insert person");
     }
+    if (Status s = WriteSafetyRows(sub, c.id); !s) return fail(s.message());
     if (sub.publish) {
       Count(st, &delta);
       CountCategories(&delta, static_cast<int>(st.channel), st.region, st.occupation,

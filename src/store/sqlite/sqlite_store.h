@@ -40,6 +40,11 @@ class SqliteStore final : public Store {
   Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override;
   Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) override;
   Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override;
+  // sqlite_safety.cc
+  Result<std::vector<std::pair<std::string, std::string>>> ReadSealed(int64_t id) override;
+  Result<std::vector<std::pair<int64_t, StatementStatus>>> ListSealed(int limit) override;
+  Result<std::vector<HeldGroup>> ListHeldGroups() override;
+  Result<int64_t> RejectHeldGroup(const std::string& group) override;
 
   // Replaces the clock that dates commits and withdrawals (default: Today()), so that tests
   // and benchmarks can publish on past days. Call before any other method.
@@ -62,6 +67,10 @@ class SqliteStore final : public Store {
 
   const std::string path_;
   std::function<Day()> today_;  // empty: Today()
+
+  // Writes a submission's sealed fields and hold reason (sqlite_safety.cc).
+  // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
+  Status WriteSafetyRows(const Submission& sub, int64_t id);
 
   // REQUIRES: write_mu_ is held.
   Status LoadTotals();
