@@ -78,6 +78,10 @@ std::string CanonicalRecord(const Statement& s) {
   }
   o["persons"] = std::move(persons);
   o["text"] = s.text;
+  // Operator channels' public notes, present only when there are some (web statements
+  // never have them, so their records keep the shorter form).
+  if (!s.consent.empty()) o["consent"] = s.consent;
+  if (!s.place.empty()) o["place"] = s.place;
   return boost::json::serialize(o);
 }
 

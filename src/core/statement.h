@@ -39,6 +39,13 @@ struct Statement {
   std::string text;                   // NFC, LF line ends, at most kMaxTextChars
   Channel channel = Channel::kWeb;
   Language language = Language::kSimplified;
+  // Entered by an operator (0: by the declarant on the web). Never published: volunteers
+  // are threatened too.
+  int64_t operator_id = 0;
+  // Public notes of operator channels: the consent given by phone ("declared by phone on
+  // <day>; consents to publication under <name>"), the place a poster was seen.
+  std::string consent;
+  std::string place;
 };
 
 // A person as typed, before validation.

@@ -61,8 +61,21 @@ std::optional<Occupation> ParseOccupation(std::string_view code) {
 std::string_view ChannelCode(Channel c) {
   switch (c) {
     case Channel::kWeb: return "web";
+    case Channel::kPhone: return "phone";
+    case Channel::kLetter: return "letter";
+    case Channel::kFax: return "fax";
+    case Channel::kEmail: return "email";
+    case Channel::kPoster: return "poster";
+    case Channel::kSheet: return "sheet";
   }
   return "";
+}
+
+std::optional<Channel> ParseChannel(std::string_view code) {
+  for (Channel c : kChannelList) {
+    if (ChannelCode(c) == code) return c;
+  }
+  return std::nullopt;
 }
 
 std::string_view LanguageCode(Language l) {

@@ -30,6 +30,9 @@ struct Submission {
   // not spend its time on it; computed by CommitBatch when empty.
   std::vector<std::string> folded_names;
   bool publish = true;  // publish at once, or hold for moderation
+  // Optional: makes the submission idempotent (an imported row's key); a submission whose
+  // key is already stored is skipped (Committed::duplicate) and nothing of it is written.
+  std::string source_key;
   // Private fields (contact for follow-up, ...) already sealed to the office key
   // (safety/seal.h): (field name, sealed box). Stored beside the statement, never in clear.
   std::vector<std::pair<std::string, std::string>> sealed;
@@ -52,6 +55,7 @@ struct Committed {
   std::optional<int64_t> number;
   StatementStatus status = StatementStatus::kHeld;
   Day day = 0;
+  bool duplicate = false;  // its source_key was already stored: nothing written
 };
 
 struct ReceiptStatus {

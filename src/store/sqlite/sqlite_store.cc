@@ -30,7 +30,11 @@ CREATE TABLE IF NOT EXISTS statements(
   text TEXT NOT NULL,
   leaf_index INTEGER UNIQUE,
   salt BLOB,
-  record TEXT);
+  record TEXT,
+  operator INTEGER NOT NULL DEFAULT 0,
+  consent TEXT NOT NULL DEFAULT '',
+  place TEXT NOT NULL DEFAULT '',
+  source_key BLOB UNIQUE);
 CREATE INDEX IF NOT EXISTS statements_by_day ON statements(day, number) WHERE number IS NOT NULL;
 CREATE TABLE IF NOT EXISTS persons(
   statement INTEGER NOT NULL REFERENCES statements(id),
@@ -132,7 +136,8 @@ bool StoreCategories(sqlite::Db& db, const Totals& delta) {
 }
 
 constexpr std::string_view kStatementColumns =
-    "id, number, status, day, channel, language, region, occupation, text";
+    "id, number, status, day, channel, language, region, occupation, text, operator, consent, "
+    "place";
 
 Statement ReadStatement(const sqlite::Stmt& q) {
   Statement s;
@@ -145,6 +150,9 @@ Statement ReadStatement(const sqlite::Stmt& q) {
   s.region = static_cast<Region>(q.Int(6));
   s.occupation = static_cast<Occupation>(q.Int(7));
   s.text = std::string(q.Text(8));
+  s.operator_id = q.Int(9);
+  s.consent = std::string(q.Text(10));
+  s.place = std::string(q.Text(11));
   return s;
 }
 
@@ -286,7 +294,7 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   r->persons = r->db.Prepare(
       "SELECT name, real_name, organisations FROM persons WHERE statement = ? ORDER BY position");
   std::string search_cols = "s.id, s.number, s.status, s.day, s.channel, s.language, s.region, "
-                            "s.occupation, s.text";
+                            "s.occupation, s.text, s.operator, s.consent, s.place";
   r->search = r->db.Prepare(
       "SELECT DISTINCT " + search_cols +
       " FROM persons p JOIN statements s ON s.id = p.statement"
@@ -372,8 +380,9 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
 
   auto insert = writer_.Prepare(
       "INSERT INTO statements(number, receipt, status, day, channel, language, region, "
-      "occupation, persons_count, text, leaf_index, salt, record) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "occupation, persons_count, text, leaf_index, salt, record, operator, consent, place, "
+      "source_key) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  auto seen = writer_.Prepare("SELECT 1 FROM statements WHERE source_key = ?");
   auto insert_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
   if (!insert_leaf.ok()) return fail("prepare");
   auto person = writer_.Prepare(
@@ -385,6 +394,18 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
     Statement& st = sub.statement;
     Committed c;
     c.day = day;
+    if (!sub.source_key.empty()) {
+      seen.Reset();
+      seen.BindBlob(1, sub.source_key.data(), sub.source_key.size());
+      int rc = seen.Step();
+      seen.Reset();
+      if (rc == SQLITE_ROW) {
+        c.duplicate = true;
+        out->push_back(c);
+        continue;
+      }
+      if (rc != SQLITE_DONE) return fail("look up source key");
+    }
     c.status = sub.publish ? StatementStatus::kPublished : StatementStatus::kHeld;
     std::string salt, record, entry;
     std::optional<int64_t> leaf_index;
@@ -417,6 +438,8 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       if (leaf_index) {
         insert.Bind(11, *leaf_index).BindBlob(12, salt.data(), salt.size()).Bind(13, record);
       }
+      insert.Bind(14, st.operator_id).Bind(15, st.consent).Bind(16, st.place);
+      if (!sub.source_key.empty()) insert.BindBlob(17, sub.source_key.data(), sub.source_key.size());
       rc = insert.Step();
     }
     if (rc != SQLITE_DONE) return fail("insert statement");

@@ -194,3 +194,39 @@ TEST_F(SqliteStoreTest, CategoryTotalsEqualRecount) {
 }
 
 }  // namespace tuidang
+
+namespace tuidang {
+
+TEST_F(SqliteStoreTest, SourceKeyMakesSubmissionsIdempotent) {
+  std::vector<Submission> batch;
+  batch.push_back(Make("甲", kParty));
+  batch.push_back(Make("乙", kLeague));
+  batch[0].source_key = "row-1";
+  batch[1].source_key = "row-2";
+  batch[1].statement.channel = Channel::kPhone;
+  batch[1].statement.operator_id = 7;
+  batch[1].statement.consent = "电话声明，同意以乙公布";
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(batch, &out));
+  EXPECT_FALSE(out[0].duplicate);
+  std::vector<Submission> again;
+  again.push_back(Make("甲", kParty));
+  again[0].source_key = "row-1";
+  again.push_back(Make("丙", kParty));
+  again[1].source_key = "row-3";
+  ASSERT_TRUE(store_->CommitBatch(again, &out));
+  EXPECT_TRUE(out[0].duplicate);
+  EXPECT_FALSE(out[1].duplicate);
+  EXPECT_EQ(out[1].number, 3);
+  EXPECT_EQ(store_->GetTotals()->statements, 3);
+  auto s = store_->GetPublished(2);
+  ASSERT_TRUE(s && s->has_value());
+  EXPECT_EQ((*s)->channel, Channel::kPhone);
+  EXPECT_EQ((*s)->operator_id, 7);
+  EXPECT_EQ((*s)->consent, "电话声明，同意以乙公布");
+  auto opening = store_->GetOpening(2);
+  EXPECT_NE((*opening)->record.find("\"consent\":\"电话声明，同意以乙公布\""), std::string::npos);
+  EXPECT_EQ((*opening)->record.find("operator"), std::string::npos);
+}
+
+}  // namespace tuidang
