@@ -55,6 +55,13 @@ for f, codes in {'name': ['required', 'too_long', 'invalid_characters'],
                  'region': ['unknown_value'], 'occupation': ['unknown_value'],
                  'text': ['too_long', 'invalid_characters'], 'persons': ['too_many']}.items():
     used |= {f'error.{f}.{c}' for c in codes}
+# Statistics and the static mirror (issue 6): their prefixes, and keys built at run time.
+for src in (root / 'src').rglob('*.cc'):
+    text = src.read_text(encoding='utf-8')
+    for m in re.finditer(r'"((?:stats|export|channel)\.[a-z_.]+)"', text):
+        used.add(m.group(1))
+used |= {f'stats.range.{r}' for r in ('30', '365', 'all')}
+used.add('channel.web')
 used = {k for k in used if not k.endswith('.')}
 for k in sorted(used - base):
     problems.append(f'key used in the code but missing from the catalogs: {k}')

@@ -319,6 +319,18 @@ Response ApiStats(const AppEnv& env) {
         {"date", FormatDay(d.day)}, {"persons", d.persons}, {"statements", d.statements}});
   }
   body["by_day"] = std::move(days);
+  // By channel, region and occupation (docs/stats.md): {"web": {"persons": 5, "statements": 3}}.
+  for (auto [name, category, counts] :
+       {std::tuple{"by_channel", Category::kChannel, &t.by_channel},
+        std::tuple{"by_region", Category::kRegion, &t.by_region},
+        std::tuple{"by_occupation", Category::kOccupation, &t.by_occupation}}) {
+    json::object o;
+    for (const auto& [value, c] : *counts) {
+      o[CategoryCode(category, value)] =
+          json::object{{"persons", c.persons}, {"statements", c.statements}};
+    }
+    body[name] = std::move(o);
+  }
   return JsonResponse(http::status::ok, body, Caching::kNoStore);
 }
 

@@ -147,6 +147,9 @@ void App::Handle(Request req, Responder respond_raw) {
     return respond(StatementPage(ctx, env_, path.substr(12)));
   }
   if (path == "/search") return respond(SearchPage(ctx, env_, *query));
+  // Statistics (issue 6, stats_page.cc).
+  if (path == "/stats") return respond(StatsPage(ctx, env_, *query));
+  if (path == "/stats.csv") return respond(StatsCsv(env_));
   respond(ErrorPage(ctx, http::status::not_found, "error.not_found"));
 }
 

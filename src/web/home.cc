@@ -13,6 +13,7 @@ Response HomePage(const PageContext& ctx, const AppEnv& env) {
        FormatCount(totals.persons) + "</strong></p>";
   b += "<p>" + ctx.TrHtml("home.today") + " <strong id=\"today-persons\">" +
        FormatCount(today.persons) + "</strong> (" + FormatDay(Today()) + ")</p>";
+  b += AsOfHtml(ctx, totals.tree_size);
   b += "<p><a class=\"primary\" href=\"" + ctx.Url("/submit") + "\">" +
        ctx.TrHtml("home.declare") + "</a></p>";
   b += "<h2>" + ctx.TrHtml("home.safety.title") + "</h2><ul>";

@@ -31,6 +31,7 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
   out += "</a><nav><a href=\"" + ctx.Url("/submit") + "\">" + ctx.TrHtml("nav.submit") + "</a> ";
   out += "<a href=\"" + ctx.Url("/statements") + "\">" + ctx.TrHtml("nav.statements") + "</a> ";
   out += "<a href=\"" + ctx.Url("/search") + "\">" + ctx.TrHtml("nav.search") + "</a> ";
+  out += "<a href=\"" + ctx.Url("/stats") + "\">" + ctx.TrHtml("nav.stats") + "</a> ";
   out += "<a href=\"" + ctx.Url("/log") + "\">" + ctx.TrHtml("nav.log") + "</a></nav>";
   out += "<nav class=\"langs\">";
   for (Language l : kLanguages) {
@@ -165,6 +166,8 @@ button{font:inherit;padding:.5em 1.2em;margin-top:1em}.primary{background:#8b000
 li.statement{border-bottom:1px solid #ddd;padding:.6em 0}ul.persons{margin:.2em 0;padding-left:1.2em}
 .kind,.day,.meta{color:#666;font-size:.9em}blockquote{margin:.4em 0 .4em 1em;white-space:pre-wrap}
 code.receipt{font-size:1.6em;background:#f4f4f4;padding:.2em .4em}.pager a{margin-right:1em}
+table.figures{border-collapse:collapse;margin:.5em 0}.figures th,.figures td{padding:.15em .8em;text-align:left;border-bottom:1px solid #eee}
+.figures td{text-align:right}svg.chart{width:100%;height:auto;max-height:16em}figure{margin:1em 0}.as-of{color:#555;font-size:.9em}
 )css";
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "web/app.h"
 #include "web/form.h"
@@ -30,6 +31,33 @@ Response ReceiptLookup(const PageContext& ctx, const Form& query);
 // statements.cc
 Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& query);
 Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_view number);
+// The HTML of page `page` of `pages` of a day list holding `list` (newest first), and of a
+// statement's page: what the two pages above serve, and what `tuidang export` writes.
+std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
+                        uint64_t tree_size, int64_t page, int64_t pages,
+                        const std::vector<Statement>& list);
+std::string StatementHtml(const PageContext& ctx, const Statement& s);
+// How many pages the day list of a day with `count` has (50 statements a page).
+int64_t DayListPages(const DayCount& count);
+// Statements on one page of a day list.
+inline constexpr int kDayListPageSize = 50;
+
+// stats_page.cc: the statistics (docs/stats.md).
+// GET /stats?range=30|365|all: totals, categories, daily and cumulative charts (SVG).
+Response StatsPage(const PageContext& ctx, const AppEnv& env, const Form& query);
+// The page's HTML for `range` ("30", "365" or "all"); nullopt for another range.
+std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& totals,
+                                     std::string_view range);
+// GET /stats.csv: the same figures as CSV (docs/stats.md).
+Response StatsCsv(const AppEnv& env);
+std::string StatsCsvText(const Totals& totals);
+// "These figures count the first N entries of the public log", with a link to /log: on
+// every page that shows counts.
+std::string AsOfHtml(const PageContext& ctx, uint64_t tree_size);
+enum class Category { kChannel, kRegion, kOccupation };
+// The code of a stored category value as the API and the CSV name it ("web", "beijing",
+// "not_given" for 0).
+std::string CategoryCode(Category category, int value);
 
 // log.cc: the transparency log under /log/.
 Response LogCheckpoint(const AppEnv& env);

@@ -6,7 +6,7 @@ namespace tuidang::web {
 
 namespace {
 // Statements on one page of a day list: a phone on a slow proxy loads it in seconds.
-constexpr int kPageSize = 50;
+constexpr int kPageSize = kDayListPageSize;
 }  // namespace
 
 Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& query) {
@@ -31,14 +31,28 @@ Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& quer
   if (auto cached = env.cache->Get(cache_key, count.statements, std::chrono::seconds(1))) {
     return HtmlResponse(http::status::ok, *cached, Caching::kShort);
   }
-  int64_t pages = std::max<int64_t>(1, (count.statements + kPageSize - 1) / kPageSize);
+  int64_t pages = DayListPages(count);
   auto list = env.store->ListDay(day, 0, (page - 1) * kPageSize, kPageSize);
   if (!list) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  auto html = std::make_shared<const std::string>(
+      DayListHtml(ctx, day, count, totals.tree_size, page, pages, *list));
+  env.cache->Put(cache_key, count.statements, html);
+  return HtmlResponse(http::status::ok, *html, Caching::kShort);
+}
 
+int64_t DayListPages(const DayCount& count) {
+  return std::max<int64_t>(1, (count.statements + kPageSize - 1) / kPageSize);
+}
+
+std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
+                        uint64_t tree_size, int64_t page, int64_t pages,
+                        const std::vector<Statement>& list_in) {
+  const std::vector<Statement>* list = &list_in;
   std::string date = FormatDay(day);
   std::string b = "<h1>" + HtmlEscape(ctx.Format("list.title", date)) + "</h1>";
   b += "<p>" + HtmlEscape(ctx.Format("list.summary", FormatCount(count.statements),
                                      FormatCount(count.persons))) + "</p>";
+  b += AsOfHtml(ctx, tree_size);
   b += "<p class=\"pager\"><a rel=\"prev\" href=\"" +
        ctx.Url("/statements?date=" + FormatDay(day - 1)) + "\">" + ctx.TrHtml("list.prev_day") +
        "</a>";
@@ -66,9 +80,7 @@ Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& quer
     }
     b += "</p>";
   }
-  auto html = std::make_shared<const std::string>(Layout(ctx, ctx.Format("list.title", date), b));
-  env.cache->Put(cache_key, count.statements, html);
-  return HtmlResponse(http::status::ok, *html, Caching::kShort);
+  return Layout(ctx, ctx.Format("list.title", date), b);
 }
 
 Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_view number_text) {
@@ -77,8 +89,11 @@ Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_vi
   auto found = env.store->GetPublished(*number);
   if (!found) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
   if (!found->has_value()) return ErrorPage(ctx, http::status::not_found, "error.not_found");
-  const Statement& s = **found;
-  std::string title = ctx.Format("statement.number", *number);
+  return HtmlResponse(http::status::ok, StatementHtml(ctx, **found), Caching::kShort);
+}
+
+std::string StatementHtml(const PageContext& ctx, const Statement& s) {
+  std::string title = ctx.Format("statement.number", *s.number);
   std::string b = "<h1>";
   AppendHtmlEscaped(&b, s.persons[0].name);
   b += "</h1><p>" + HtmlEscape(title) + " · " + FormatDay(s.day) + " · " +
@@ -86,7 +101,7 @@ Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_vi
   b += "<ol class=\"statements\">";
   AppendStatementItem(ctx, s, &b);
   b += "</ol>";
-  return HtmlResponse(http::status::ok, Layout(ctx, title, b), Caching::kShort);
+  return Layout(ctx, title, b);
 }
 
 }  // namespace tuidang::web
