@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include <fmt/format.h>
@@ -53,6 +54,26 @@ CREATE TABLE IF NOT EXISTS tiles(
   data BLOB NOT NULL,
   PRIMARY KEY(level, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoint_sizes(size INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS operators(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role INTEGER NOT NULL,
+  password_hash TEXT NOT NULL DEFAULT '',
+  totp_secret BLOB NOT NULL DEFAULT x'',
+  setup_hash BLOB NOT NULL DEFAULT x'',
+  disabled INTEGER NOT NULL DEFAULT 0,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS audit_trail(
+  id INTEGER PRIMARY KEY,
+  minute INTEGER NOT NULL,
+  operator INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_trail_no_update BEFORE UPDATE ON audit_trail
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_trail_no_delete BEFORE DELETE ON audit_trail
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TABLE IF NOT EXISTS daily(
   day INTEGER PRIMARY KEY,
   statements INTEGER NOT NULL,
@@ -830,6 +851,141 @@ Result<bool> SqliteStore::PublishedSizeIn(uint64_t lo, uint64_t hi) {
   r.published_in.Reset();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{r.db.LastError()};
   return rc == SQLITE_ROW;
+}
+
+std::string_view RoleCode(Role r) {
+  switch (r) {
+    case Role::kVolunteer: return "volunteer";
+    case Role::kModerator: return "moderator";
+    case Role::kAdmin: return "admin";
+  }
+  return "";
+}
+
+std::optional<Role> ParseRole(std::string_view code) {
+  for (Role r : {Role::kVolunteer, Role::kModerator, Role::kAdmin}) {
+    if (RoleCode(r) == code) return r;
+  }
+  return std::nullopt;
+}
+
+namespace {
+constexpr std::string_view kOperatorColumns =
+    "id, name, role, password_hash, totp_secret, setup_hash, disabled, failed_logins, "
+    "locked_until";
+Operator ReadOperator(const sqlite::Stmt& q) {
+  Operator op;
+  op.id = q.Int(0);
+  op.name = std::string(q.Text(1));
+  op.role = static_cast<Role>(q.Int(2));
+  op.password_hash = std::string(q.Text(3));
+  op.totp_secret = std::string(q.Text(4));
+  op.setup_hash = std::string(q.Text(5));
+  op.disabled = q.Int(6) != 0;
+  op.failed_logins = q.Int(7);
+  op.locked_until = q.Int(8);
+  return op;
+}
+}  // namespace
+
+Result<int64_t> SqliteStore::AddOperator(const Operator& op) {
+  std::lock_guard lock(write_mu_);
+  auto q = writer_.Prepare(
+      "INSERT INTO operators(name, role, password_hash, totp_secret, setup_hash) "
+      "VALUES(?,?,?,?,?)");
+  q.Bind(1, op.name)
+      .Bind(2, static_cast<int64_t>(op.role))
+      .Bind(3, op.password_hash)
+      .BindBlob(4, op.totp_secret.data(), op.totp_secret.size())
+      .BindBlob(5, op.setup_hash.data(), op.setup_hash.size());
+  int rc = q.Step();
+  if (rc == SQLITE_CONSTRAINT) return Error{"an operator named '" + op.name + "' exists already"};
+  if (rc != SQLITE_DONE) return Error{writer_.LastError()};
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(writer_.raw()));
+}
+
+Result<std::optional<Operator>> SqliteStore::FindOperator(const std::string& name) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = lease.get()->db.Prepare("SELECT " + std::string(kOperatorColumns) +
+                                   " FROM operators WHERE name = ?");
+  q.Bind(1, name);
+  std::optional<Operator> out;
+  int rc = q.Step();
+  if (rc == SQLITE_ROW) out = ReadOperator(q);
+  else if (rc != SQLITE_DONE) return Error{lease.get()->db.LastError()};
+  return out;
+}
+
+Result<std::optional<Operator>> SqliteStore::GetOperator(int64_t id) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = lease.get()->db.Prepare("SELECT " + std::string(kOperatorColumns) +
+                                   " FROM operators WHERE id = ?");
+  q.Bind(1, id);
+  std::optional<Operator> out;
+  int rc = q.Step();
+  if (rc == SQLITE_ROW) out = ReadOperator(q);
+  else if (rc != SQLITE_DONE) return Error{lease.get()->db.LastError()};
+  return out;
+}
+
+Result<std::vector<Operator>> SqliteStore::ListOperators() {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = lease.get()->db.Prepare("SELECT " + std::string(kOperatorColumns) +
+                                   " FROM operators ORDER BY name");
+  std::vector<Operator> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadOperator(q));
+  if (rc != SQLITE_DONE) return Error{lease.get()->db.LastError()};
+  return out;
+}
+
+Status SqliteStore::UpdateOperator(const Operator& op) {
+  std::lock_guard lock(write_mu_);
+  auto q = writer_.Prepare(
+      "UPDATE operators SET role = ?, password_hash = ?, totp_secret = ?, setup_hash = ?, "
+      "disabled = ?, failed_logins = ?, locked_until = ? WHERE id = ?");
+  q.Bind(1, static_cast<int64_t>(op.role))
+      .Bind(2, op.password_hash)
+      .BindBlob(3, op.totp_secret.data(), op.totp_secret.size())
+      .BindBlob(4, op.setup_hash.data(), op.setup_hash.size())
+      .Bind(5, static_cast<int64_t>(op.disabled))
+      .Bind(6, op.failed_logins)
+      .Bind(7, op.locked_until)
+      .Bind(8, op.id);
+  if (q.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
+  return Status::Ok();
+}
+
+Status SqliteStore::Audit(int64_t operator_id, std::string_view action, std::string_view object) {
+  std::lock_guard lock(write_mu_);
+  auto q = writer_.Prepare(
+      "INSERT INTO audit_trail(minute, operator, action, object) VALUES(?,?,?,?)");
+  int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  q.Bind(1, minute).Bind(2, operator_id).Bind(3, action).Bind(4, object);
+  if (q.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
+  return Status::Ok();
+}
+
+Result<std::vector<AuditEntry>> SqliteStore::AuditTrail(int limit) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = lease.get()->db.Prepare(
+      "SELECT a.minute, a.operator, COALESCE(o.name, ''), a.action, a.object FROM audit_trail a"
+      " LEFT JOIN operators o ON o.id = a.operator ORDER BY a.id DESC LIMIT ?");
+  q.Bind(1, static_cast<int64_t>(limit));
+  std::vector<AuditEntry> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    out.push_back(AuditEntry{q.Int(0), q.Int(1), std::string(q.Text(2)), std::string(q.Text(3)),
+                             std::string(q.Text(4))});
+  }
+  if (rc != SQLITE_DONE) return Error{lease.get()->db.LastError()};
+  return out;
 }
 
 }  // namespace tuidang

@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_db.h"
+#include "store/operator_store.h"
 #include "store/store.h"
 
 namespace tuidang {
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public OperatorStore {
  public:
   // Opens or creates the database at `path` and its schema. Returns an error (and no
   // store) when the file cannot be opened or is not a tuidang database.
@@ -40,6 +41,14 @@ class SqliteStore final : public Store {
   Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override;
   Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) override;
   Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override;
+
+  Result<int64_t> AddOperator(const Operator& op) override;
+  Result<std::optional<Operator>> FindOperator(const std::string& name) override;
+  Result<std::optional<Operator>> GetOperator(int64_t id) override;
+  Result<std::vector<Operator>> ListOperators() override;
+  Status UpdateOperator(const Operator& op) override;
+  Status Audit(int64_t operator_id, std::string_view action, std::string_view object) override;
+  Result<std::vector<AuditEntry>> AuditTrail(int limit) override;
   // sqlite_safety.cc
   Result<std::vector<std::pair<std::string, std::string>>> ReadSealed(int64_t id) override;
   Result<std::vector<std::pair<int64_t, StatementStatus>>> ListSealed(int limit) override;

@@ -230,3 +230,34 @@ TEST_F(SqliteStoreTest, SourceKeyMakesSubmissionsIdempotent) {
 }
 
 }  // namespace tuidang
+
+namespace tuidang {
+
+TEST_F(SqliteStoreTest, OperatorsAndAnAppendOnlyAuditTrail) {
+  Operator alice;
+  alice.name = "alice";
+  alice.role = Role::kModerator;
+  auto id = store_->AddOperator(alice);
+  ASSERT_TRUE(id) << id.error();
+  EXPECT_FALSE(store_->AddOperator(alice)) << "names are unique";
+  auto found = store_->FindOperator("alice");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->role, Role::kModerator);
+  (*found)->failed_logins = 3;
+  ASSERT_TRUE(store_->UpdateOperator(**found));
+  EXPECT_EQ((*store_->GetOperator(*id))->failed_logins, 3);
+  ASSERT_TRUE(store_->Audit(*id, "approved", "statement 1"));
+  ASSERT_TRUE(store_->Audit(*id, "rejected", "statement 2"));
+  auto trail = store_->AuditTrail(10);
+  ASSERT_TRUE(trail);
+  ASSERT_EQ(trail->size(), 2u);
+  EXPECT_EQ((*trail)[0].action, "rejected");
+  EXPECT_EQ((*trail)[0].operator_name, "alice");
+  // Not even a direct SQL statement can change or remove an entry.
+  sqlite::Db db;
+  ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
+  EXPECT_FALSE(db.Exec("UPDATE audit_trail SET action = 'nothing'"));
+  EXPECT_FALSE(db.Exec("DELETE FROM audit_trail"));
+}
+
+}  // namespace tuidang

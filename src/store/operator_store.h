@@ -1,0 +1,58 @@
+// Operators (volunteers, moderators, admins) and the audit trail of their actions. The
+// SQLite store implements this beside Store.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace tuidang {
+
+enum class Role : uint8_t { kVolunteer = 1, kModerator = 2, kAdmin = 3 };
+std::string_view RoleCode(Role r);  // "volunteer", "moderator", "admin"
+std::optional<Role> ParseRole(std::string_view code);
+
+struct Operator {
+  int64_t id = 0;
+  std::string name;
+  Role role = Role::kVolunteer;
+  std::string password_hash;  // libsodium crypto_pwhash_str (Argon2id); empty until set up
+  std::string totp_secret;    // 20 random bytes; empty until enrolled
+  std::string setup_hash;     // BLAKE2b of the one-time set-up token; empty once used
+  bool disabled = false;
+  int64_t failed_logins = 0;  // consecutive failures, for growing delays and the lock
+  int64_t locked_until = 0;   // unix seconds; 0 when not locked
+};
+
+// One line of the audit trail. `minute` is unix time / 60: operators' actions are dated to
+// the minute, never finer.
+struct AuditEntry {
+  int64_t minute = 0;
+  int64_t operator_id = 0;
+  std::string operator_name;
+  std::string action;  // "entered", "approved", "rejected", "withdrew", "imported", ...
+  std::string object;  // "statement 1043", "operator alice", ...
+};
+
+class OperatorStore {
+ public:
+  virtual ~OperatorStore() = default;
+  // Fails if the name is taken.
+  virtual Result<int64_t> AddOperator(const Operator& op) = 0;
+  virtual Result<std::optional<Operator>> FindOperator(const std::string& name) = 0;
+  virtual Result<std::optional<Operator>> GetOperator(int64_t id) = 0;
+  virtual Result<std::vector<Operator>> ListOperators() = 0;
+  // Writes every field of `op` (found by id).
+  virtual Status UpdateOperator(const Operator& op) = 0;
+  // Appends to the audit trail (there is no way to change or delete an entry).
+  virtual Status Audit(int64_t operator_id, std::string_view action, std::string_view object) = 0;
+  // The newest `limit` entries, newest first.
+  virtual Result<std::vector<AuditEntry>> AuditTrail(int limit) = 0;
+};
+
+}  // namespace tuidang
