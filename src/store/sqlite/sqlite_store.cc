@@ -988,4 +988,147 @@ Result<std::vector<AuditEntry>> SqliteStore::AuditTrail(int limit) {
   return out;
 }
 
+Result<std::vector<Statement>> SqliteStore::ListHeld(const HeldFilter& filter) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  std::string sql = "SELECT " + std::string(kStatementColumns) + " FROM statements WHERE status = 0";
+  if (filter.channel) sql += " AND channel = " + std::to_string(static_cast<int>(*filter.channel));
+  if (filter.day) sql += " AND day = " + std::to_string(*filter.day);
+  sql += " ORDER BY id LIMIT " + std::to_string(filter.limit);
+  auto q = r.db.Prepare(sql);
+  auto out = Collect(q, r.db);
+  if (!out) return out;
+  if (Status s = LoadPersons(r, &*out); !s) return Error{s.message()};
+  return out;
+}
+
+Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& ids) {
+  std::vector<Statement> held;
+  {
+    auto lease = Lease();
+    if (!lease.get()) return Error{lease.error()};
+    Reader& r = *lease.get();
+    auto q = r.db.Prepare("SELECT " + std::string(kStatementColumns) +
+                          " FROM statements WHERE id = ? AND status = 0");
+    for (int64_t id : ids) {
+      q.Reset();
+      q.Bind(1, id);
+      if (q.Step() == SQLITE_ROW) held.push_back(ReadStatement(q));
+    }
+    if (Status s = LoadPersons(r, &held); !s) return Error{s.message()};
+  }
+  std::lock_guard lock(write_mu_);
+  auto fail = [&](std::string what) -> Result<std::vector<int64_t>> {
+    writer_.Exec("ROLLBACK");
+    return Error{what + ": " + writer_.LastError()};
+  };
+  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+  auto next = writer_.Prepare(
+      "SELECT (SELECT COALESCE(MAX(number), 0) + 1 FROM statements),"
+      " (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)");
+  if (next.Step() != SQLITE_ROW) return fail("read counters");
+  int64_t number = next.Int(0), leaf = next.Int(1);
+  next.Reset();
+  const Day day = Today();
+  Totals delta;
+  std::vector<int64_t> numbers;
+  auto publish = writer_.Prepare(
+      "UPDATE statements SET status = 1, number = ?, day = ?, leaf_index = ?, salt = ?, "
+      "record = ? WHERE id = ? AND status = 0");
+  auto add_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
+  for (Statement& st : held) {
+    st.number = number;
+    st.day = day;
+    std::string salt(kSaltSize, '\0');
+    randombytes_buf(salt.data(), salt.size());
+    std::string record = CanonicalRecord(st);
+    std::string entry = EncodeLeaf(LeafOf(st, Commit(salt, record)));
+    publish.Reset();
+    publish.Bind(1, number).Bind(2, static_cast<int64_t>(day)).Bind(3, leaf)
+        .BindBlob(4, salt.data(), salt.size()).Bind(5, record).Bind(6, st.id);
+    if (publish.Step() != SQLITE_DONE) return fail("publish statement");
+    add_leaf.Reset();
+    add_leaf.Bind(1, leaf).BindBlob(2, entry.data(), entry.size());
+    if (add_leaf.Step() != SQLITE_DONE) return fail("append leaf");
+    Count(st, &delta);
+    CountCategories(&delta, static_cast<int>(st.channel), st.region, st.occupation,
+                    static_cast<int64_t>(st.persons.size()), 1);
+    numbers.push_back(number);
+    ++number;
+    ++leaf;
+  }
+  if (delta.statements > 0) {
+    auto up = writer_.Prepare(
+        "INSERT INTO daily(day, statements, persons, party, league, pioneers) "
+        "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(day) DO UPDATE SET "
+        "statements = statements + ?2, persons = persons + ?3, party = party + ?4, "
+        "league = league + ?5, pioneers = pioneers + ?6");
+    up.Bind(1, static_cast<int64_t>(day)).Bind(2, delta.statements).Bind(3, delta.persons)
+        .Bind(4, delta.party).Bind(5, delta.league).Bind(6, delta.pioneers);
+    if (up.Step() != SQLITE_DONE) return fail("update daily totals");
+    if (!StoreCategories(writer_, delta)) return fail("update category totals");
+  }
+  if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
+  if (Status s = LoadTotals(); !s) return Error{s.message()};
+  return numbers;
+}
+
+Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids) {
+  std::lock_guard lock(write_mu_);
+  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+  auto reject = writer_.Prepare(
+      "UPDATE statements SET status = 2, text = '', consent = '', place = '' "
+      "WHERE id = ? AND status = 0");
+  auto forget = writer_.Prepare("DELETE FROM persons WHERE statement = ?");
+  int64_t count = 0;
+  for (int64_t id : ids) {
+    reject.Reset();
+    reject.Bind(1, id);
+    if (reject.Step() != SQLITE_DONE) {
+      writer_.Exec("ROLLBACK");
+      return Error{writer_.LastError()};
+    }
+    if (sqlite3_changes(writer_.raw()) == 0) continue;
+    ++count;
+    forget.Reset();
+    forget.Bind(1, id);
+    if (forget.Step() != SQLITE_DONE) {
+      writer_.Exec("ROLLBACK");
+      return Error{writer_.LastError()};
+    }
+  }
+  if (Status s = writer_.Exec("COMMIT"); !s) {
+    writer_.Exec("ROLLBACK");
+    return Error{s.message()};
+  }
+  return count;
+}
+
+Result<bool> SqliteStore::WithdrawByReceipt(const ReceiptHash& receipt) {
+  int64_t id = 0, number = 0;
+  int status = -1;
+  {
+    auto lease = Lease();
+    if (!lease.get()) return Error{lease.error()};
+    auto q = lease.get()->db.Prepare(
+        "SELECT id, COALESCE(number, 0), status FROM statements WHERE receipt = ?");
+    q.BindBlob(1, receipt.data(), receipt.size());
+    if (q.Step() != SQLITE_ROW) return false;
+    id = q.Int(0);
+    number = q.Int(1);
+    status = static_cast<int>(q.Int(2));
+  }
+  if (status == static_cast<int>(StatementStatus::kPublished)) {
+    if (Status s = Withdraw(number, WithdrawalReason::kDeclarantRequest); !s) return Error{s.message()};
+    return true;
+  }
+  if (status == static_cast<int>(StatementStatus::kHeld)) {
+    auto n = Reject({id});
+    if (!n) return Error{n.error()};
+    return *n > 0;
+  }
+  return false;
+}
+
 }  // namespace tuidang

@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_db.h"
+#include "store/moderation_store.h"
 #include "store/operator_store.h"
 #include "store/store.h"
 
 namespace tuidang {
 
-class SqliteStore final : public Store, public OperatorStore {
+class SqliteStore final : public Store, public OperatorStore, public ModerationStore {
  public:
   // Opens or creates the database at `path` and its schema. Returns an error (and no
   // store) when the file cannot be opened or is not a tuidang database.
@@ -49,6 +50,11 @@ class SqliteStore final : public Store, public OperatorStore {
   Status UpdateOperator(const Operator& op) override;
   Status Audit(int64_t operator_id, std::string_view action, std::string_view object) override;
   Result<std::vector<AuditEntry>> AuditTrail(int limit) override;
+
+  Result<std::vector<Statement>> ListHeld(const HeldFilter& filter) override;
+  Result<std::vector<int64_t>> Approve(const std::vector<int64_t>& ids) override;
+  Result<int64_t> Reject(const std::vector<int64_t>& ids) override;
+  Result<bool> WithdrawByReceipt(const ReceiptHash& receipt) override;
   // sqlite_safety.cc
   Result<std::vector<std::pair<std::string, std::string>>> ReadSealed(int64_t id) override;
   Result<std::vector<std::pair<int64_t, StatementStatus>>> ListSealed(int limit) override;

@@ -261,3 +261,37 @@ TEST_F(SqliteStoreTest, OperatorsAndAnAppendOnlyAuditTrail) {
 }
 
 }  // namespace tuidang
+
+namespace tuidang {
+
+TEST_F(SqliteStoreTest, HeldStatementsAreApprovedRejectedOrWithdrawn) {
+  std::vector<Submission> batch;
+  for (int i = 0; i < 4; ++i) batch.push_back(Make("held" + std::to_string(i), kParty, {}, false));
+  std::vector<std::string> codes;
+  for (auto& b : batch) codes.push_back(b.receipt_code);
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(batch, &out));
+  EXPECT_EQ(store_->GetTotals()->statements, 0);
+  auto held = store_->ListHeld({});
+  ASSERT_TRUE(held);
+  ASSERT_EQ(held->size(), 4u);
+  EXPECT_EQ((*held)[0].persons[0].name, "held0");
+
+  auto numbers = store_->Approve({(*held)[0].id, (*held)[1].id});
+  ASSERT_TRUE(numbers) << numbers.error();
+  EXPECT_EQ(*numbers, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(store_->GetTotals()->statements, 2);
+  EXPECT_EQ(store_->GetTotals()->tree_size, 2u);
+  EXPECT_TRUE(store_->GetOpening(2)->has_value());
+  EXPECT_EQ(*store_->Reject({(*held)[2].id, (*held)[0].id}), 1) << "only held ones";
+  EXPECT_EQ((*store_->FindReceipt(HashReceiptCode(codes[2])))->status, StatementStatus::kRejected);
+
+  EXPECT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(codes[3])));  // held: rejected
+  EXPECT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(codes[1])));  // published: withdrawn
+  EXPECT_FALSE(*store_->WithdrawByReceipt(HashReceiptCode(codes[1])));
+  EXPECT_EQ(store_->GetTotals()->statements, 1);
+  EXPECT_EQ(store_->ListHeld({})->size(), 0u);
+  EXPECT_EQ(*store_->LeafCount(), 3u) << "two statements and one withdrawal";
+}
+
+}  // namespace tuidang
