@@ -9,7 +9,8 @@ packages=(build-essential cmake ninja-build pkg-config gettext python3
   libboost1.81-dev libboost-locale1.81-dev libboost-json1.81-dev
   libsodium-dev libsqlite3-dev libfmt-dev libspdlog-dev libcli11-dev
   libopencc-dev libutf8proc-dev libtomlplusplus-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libqrencode-dev
-  libgtest-dev libgmock-dev libbenchmark-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libgmime-3.0-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-selenium chromium chromium-driver wrk curl sqlite3)
 fi

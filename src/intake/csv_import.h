@@ -1,0 +1,87 @@
+// Sign-up sheets and volunteers' spreadsheets: CSV files imported as statements entered by
+// an operator (`tuidang import`, and the console's upload). docs/import.md describes the
+// columns, encodings and guarantees.
+//
+// Thread-safety: ImportCsv may run beside the server (another process or thread); the store
+// serialises its writes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/vocabulary.h"
+#include "store/operator_store.h"
+#include "store/store.h"
+
+namespace tuidang::intake {
+
+// A file larger than this is refused: one import is one transaction held in memory, and a
+// sheet of 2 million rows is already far beyond what a volunteer gathers.
+constexpr size_t kMaxImportBytes = 512u << 20;
+
+struct ImportOptions {
+  Channel channel = Channel::kSheet;
+  int64_t operator_id = 0;  // who imports: stored on every statement, never published
+  std::string file_name;    // for the report and the audit trail ("sheet.csv")
+  // "" detects; otherwise "utf-8", "gb18030" (also "gbk", "gb2312"), "big5" or "utf-16".
+  std::string encoding;
+  bool dry_run = false;  // validate and report, store nothing
+  bool partial = false;  // import the valid rows even when others are rejected
+  bool publish = true;   // publish at once, or hold every statement for moderation
+  // Called now and then with (rows validated, rows in the file), then once with
+  // (rows, rows) before the statements are written. May be empty.
+  std::function<void(size_t done, size_t total)> progress;
+};
+
+// A rejected row: the file's line where it starts (the header is line 1), the column it
+// failed on ("name", "organisations", ..., or "" for the whole row) and why, in English.
+struct RejectedRow {
+  int64_t line = 0;
+  std::string field;
+  std::string reason;
+  std::string Describe() const;  // "line 7: organisations: unknown value "工会""
+};
+
+struct ImportReport {
+  std::string encoding;           // as detected or given: "UTF-8", "GB18030", "BIG5-HKSCS"...
+  char delimiter = ',';
+  std::vector<std::string> ignored_columns;  // header cells that map to no field
+  int64_t rows = 0;               // data rows read (blank rows are not counted)
+  int64_t statements = 0;         // valid statements found (a group of rows is one)
+  int64_t persons = 0;            // persons they count
+  std::vector<RejectedRow> rejected;  // in line order
+  bool stored = false;            // false: dry run, or refused because rows were rejected
+  int64_t imported = 0;           // statements written by this import
+  int64_t imported_persons = 0;
+  int64_t duplicates = 0;         // statements skipped because an import already stored them
+  std::vector<int64_t> duplicate_lines;  // first line of each of them
+  int64_t first_number = 0, last_number = 0;  // public numbers given (0: none)
+};
+
+// Parses `bytes` as a CSV file with a header row, validates every row and, unless
+// options.dry_run or (without options.partial) a row was rejected, stores the valid
+// statements in ONE transaction through store->CommitBatch. Rows already imported (same
+// normalised content, see docs/import.md) are skipped, so importing a file twice adds
+// nothing. When `audit` is given and something was stored, appends ("imported",
+// "<file>: N statements") for options.operator_id.
+// Returns an error (and stores nothing) when the file cannot be read as a sheet (too big,
+// undecodable, no name or organisations column) or the store fails; rejected rows are
+// not errors but part of the report.
+Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& options, Store* store,
+                               OperatorStore* audit);
+
+// Exposed for tests.
+// The encoding `bytes` are in ("UTF-8", "GB18030", "BIG5-HKSCS", "UTF-16"), guessed from a
+// BOM, UTF-8 validity, the header's column names and then which reading gives more common
+// characters.
+std::string DetectEncoding(std::string_view bytes);
+// `bytes` converted from `encoding` to UTF-8 (a leading BOM dropped). Bytes that are not
+// valid in `encoding` become U+FFFD and their line numbers (1-based) go to *bad_lines.
+Result<std::string> ToUtf8(std::string_view bytes, const std::string& encoding,
+                           std::vector<int64_t>* bad_lines);
+
+}  // namespace tuidang::intake
