@@ -18,6 +18,9 @@ Subcommand AddInit(CLI::App& app);
 Subcommand AddLog(CLI::App& app);
 Subcommand AddWithdraw(CLI::App& app);
 Subcommand AddAudit(CLI::App& app);
+Subcommand AddKeys(CLI::App& app);     // keys.cc
+Subcommand AddPrivate(CLI::App& app);  // private.cc
+Subcommand AddHeld(CLI::App& app);     // private.cc
 Subcommand AddVerifyProof(CLI::App& app);
 
 }  // namespace tuidang::cli

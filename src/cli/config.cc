@@ -32,7 +32,39 @@ std::string DefaultConfigText() {
       "# public_url followed by /log. Never change it once checkpoints were published.\n"
       "log_origin = \"\"\n"
       "# Milliseconds within which a new statement is in a signed checkpoint.\n"
-      "checkpoint_interval_ms = {}\n",
+      "checkpoint_interval_ms = {}\n"
+      "\n"
+      "# Safety (docs/deploy-safety.md has the settings for each kind of deployment).\n"
+      "# How clients are told apart for limits and flood detection: \"off\" (a Tor onion\n"
+      "# service: every client arrives from 127.0.0.1), \"address\" (the server faces the\n"
+      "# clients), \"proxy\" (behind trusted_proxies, which put the client in client_header).\n"
+      "# Only keyed hashes, rotated hourly and held in memory, are ever kept.\n"
+      "client_key = \"off\"\n"
+      "trusted_proxies = []\n"
+      "client_header = \"X-Forwarded-For\"\n"
+      "# Limits (0: none). Per client: 429 with Retry-After; over all clients: 503.\n"
+      "submissions_per_client_per_hour = 0\n"
+      "receipt_lookups_per_client_per_hour = 0\n"
+      "lookups_per_receipt_per_hour = 120\n"
+      "submissions_per_minute = 0\n"
+      "operator_actions_per_minute = 0\n"
+      "# Proof of work: \"hold\" holds a statement sent without a solved challenge (no\n"
+      "# JavaScript) for moderation; it is never refused. Difficulty in bits, +1 each time the\n"
+      "# statements per minute double past pow_load_step.\n"
+      "pow_policy = \"off\"\n"
+      "pow_min_bits = 16\n"
+      "pow_max_bits = 22\n"
+      "pow_load_step = 60\n"
+      "# Flood detection: \"hold\" holds generated names, a text repeated flood_text_repeats\n"
+      "# times, a name repeated flood_name_repeats times, more than flood_burst statements from\n"
+      "# one client, each within the hour.\n"
+      "flood_policy = \"off\"\n"
+      "flood_text_repeats = 5\n"
+      "flood_name_repeats = 20\n"
+      "flood_burst = 5\n"
+      "# The center's office public key (tuidang keys office): contact details are sealed to\n"
+      "# it. Empty: the form offers no contact field.\n"
+      "office_public_key = \"\"\n",
       c.listen, c.threads, c.max_connections, c.queue_limit, c.max_batch, c.publish_policy,
       c.request_timeout_seconds, c.public_url, c.checkpoint_interval_ms);
 }
@@ -64,7 +96,12 @@ Result<Config> LoadConfig(const std::string& path) {
   };
   static const std::set<std::string> kKnown = {
       "listen", "threads", "max_connections", "queue_limit", "max_batch", "publish_policy",
-      "request_timeout_seconds", "public_url", "log_origin", "checkpoint_interval_ms"};
+      "request_timeout_seconds", "public_url", "log_origin", "checkpoint_interval_ms",
+      "client_key", "trusted_proxies", "client_header", "submissions_per_client_per_hour",
+      "receipt_lookups_per_client_per_hour", "lookups_per_receipt_per_hour",
+      "submissions_per_minute", "operator_actions_per_minute", "pow_policy", "pow_min_bits",
+      "pow_max_bits", "pow_load_step", "flood_policy", "flood_text_repeats",
+      "flood_name_repeats", "flood_burst", "office_public_key"};
   for (const auto& [k, v] : t) {
     if (!kKnown.contains(std::string(k.str()))) {
       return Error{fmt::format("{}: unknown setting '{}'", path, k.str())};
@@ -82,6 +119,44 @@ Result<Config> LoadConfig(const std::string& path) {
   str("log_origin", &c.log_origin);
   num("checkpoint_interval_ms", &c.checkpoint_interval_ms, 10, 3600000);
   c.threads = static_cast<int>(threads);
+  str("client_key", &c.client_key);
+  if (auto n = t.get("trusted_proxies")) {
+    const toml::array* a = n->as_array();
+    if (!a) error = fmt::format("{}: 'trusted_proxies' must be a list of strings", path);
+    for (size_t i = 0; a && i < a->size(); ++i) {
+      auto v = (*a)[i].value<std::string>();
+      if (!v) error = fmt::format("{}: 'trusted_proxies' must be a list of strings", path);
+      else c.trusted_proxies.push_back(*v);
+    }
+  }
+  str("client_header", &c.client_header);
+  num("submissions_per_client_per_hour", &c.submissions_per_client_per_hour, 0, 1000000000);
+  num("receipt_lookups_per_client_per_hour", &c.receipt_lookups_per_client_per_hour, 0, 1000000000);
+  num("lookups_per_receipt_per_hour", &c.lookups_per_receipt_per_hour, 0, 1000000000);
+  num("submissions_per_minute", &c.submissions_per_minute, 0, 1000000000);
+  num("operator_actions_per_minute", &c.operator_actions_per_minute, 0, 1000000000);
+  str("pow_policy", &c.pow_policy);
+  num("pow_min_bits", &c.pow_min_bits, 0, 32);
+  num("pow_max_bits", &c.pow_max_bits, 0, 32);
+  num("pow_load_step", &c.pow_load_step, 0, 1000000000);
+  str("flood_policy", &c.flood_policy);
+  num("flood_text_repeats", &c.flood_text_repeats, 1, 1000000);
+  num("flood_name_repeats", &c.flood_name_repeats, 1, 1000000);
+  num("flood_burst", &c.flood_burst, 1, 1000000);
+  str("office_public_key", &c.office_public_key);
+  if (error.empty() && c.client_key != "off" && c.client_key != "address" &&
+      c.client_key != "proxy") {
+    error = fmt::format("{}: 'client_key' must be \"off\", \"address\" or \"proxy\"", path);
+  }
+  for (const char* key : {"pow_policy", "flood_policy"}) {
+    const std::string& v = std::string(key) == "pow_policy" ? c.pow_policy : c.flood_policy;
+    if (error.empty() && v != "off" && v != "hold") {
+      error = fmt::format("{}: '{}' must be \"off\" or \"hold\"", path, key);
+    }
+  }
+  if (error.empty() && c.pow_max_bits < c.pow_min_bits) {
+    error = fmt::format("{}: 'pow_max_bits' must not be below 'pow_min_bits'", path);
+  }
   if (error.empty() && c.publish_policy != "publish" && c.publish_policy != "hold") {
     error = fmt::format("{}: 'publish_policy' must be \"publish\" or \"hold\"", path);
   }

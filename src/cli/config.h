@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 
@@ -20,6 +21,21 @@ struct Config {
   std::string public_url = "http://127.0.0.1:8080";
   std::string log_origin;                 // empty: host[:port] of public_url + "/log"
   int64_t checkpoint_interval_ms = 1000;  // how soon a new leaf is in a signed checkpoint
+
+  // Safety (docs/deploy-safety.md). Limits of 0 are off.
+  std::string client_key = "off";           // "off", "address" or "proxy"
+  std::vector<std::string> trusted_proxies;  // addresses or CIDR networks, for "proxy"
+  std::string client_header = "X-Forwarded-For";
+  int64_t submissions_per_client_per_hour = 0;      // then 429
+  int64_t receipt_lookups_per_client_per_hour = 0;  // then 429
+  int64_t lookups_per_receipt_per_hour = 120;       // then 429
+  int64_t submissions_per_minute = 0;               // over all clients; then 503
+  int64_t operator_actions_per_minute = 0;          // per operator account (console)
+  std::string pow_policy = "off";                   // "off" or "hold"
+  int64_t pow_min_bits = 16, pow_max_bits = 22, pow_load_step = 60;
+  std::string flood_policy = "off";                 // "off" or "hold"
+  int64_t flood_text_repeats = 5, flood_name_repeats = 20, flood_burst = 5;
+  std::string office_public_key;                    // empty: no private fields accepted
 
   // log_origin, or its default derived from public_url.
   std::string LogOrigin() const;

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
       tuidang::cli::AddLog(app),
       tuidang::cli::AddWithdraw(app),
       tuidang::cli::AddAudit(app),
+      tuidang::cli::AddKeys(app),
+      tuidang::cli::AddPrivate(app),
+      tuidang::cli::AddHeld(app),
       tuidang::cli::AddVerifyProof(app),
   };
   CLI11_PARSE(app, argc, argv);

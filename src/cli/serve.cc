@@ -1,5 +1,6 @@
 // tuidang serve: the web server on the data folder.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <thread>
@@ -9,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "cli/safety_setup.h"
 #include "core/text.h"
 #include "intake/integrator.h"
 #include "intake/sequencer.h"
@@ -19,6 +21,20 @@
 namespace tuidang::cli {
 
 namespace {
+
+// Lets the server hold max_connections sockets plus its files: a soft limit of 1024 would
+// make a thousand idle connections stop everyone (accept fails with EMFILE).
+void RaiseOpenFileLimit(size_t max_connections) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlim_t want = static_cast<rlim_t>(max_connections) + 256;
+  if (rl.rlim_cur >= want) return;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min(want, rl.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < want) {
+    spdlog::warn("open files limited to {}: fewer than max_connections + 256", rl.rlim_cur);
+  }
+}
 
 struct ServeFlags {
   std::string data = "./data";
@@ -51,6 +67,14 @@ int Serve(const ServeFlags& flags) {
   options.threads = config->threads;
   options.max_connections = static_cast<size_t>(config->max_connections);
   options.request_timeout = std::chrono::seconds(config->request_timeout_seconds);
+  // Safety: limits, proof of work, flood detection, the office key (safety_setup.h).
+  auto safety = PrepareSafety(*config, dir);
+  if (!safety) {
+    spdlog::error("{}", safety.error());
+    return 78;
+  }
+  options.identify = safety->identify.get();
+  RaiseOpenFileLimit(options.max_connections);
 
   auto catalog = web::Catalog::Load(flags.locale_dir.empty() ? web::Catalog::DefaultDir()
                                                              : flags.locale_dir);
@@ -98,7 +122,9 @@ int Serve(const ServeFlags& flags) {
     app_options.publish_at_once = config->publish_policy == "publish";
     app_options.log_origin = origin;
     app_options.log_verifier_key = signer->Verifier().VerifierKey();
-    web::App app(web::AppEnv{store->get(), &sequencer, &*catalog, app_options});
+    web::AppEnv env{store->get(), &sequencer, &*catalog, app_options};
+    env.guard = safety->guard.get();
+    web::App app(env);
     web::Server server(options, &app);
     if (Status s = server.Listen(); !s) {
       spdlog::error("{}", s.message());

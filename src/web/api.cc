@@ -3,6 +3,7 @@
 
 #include "core/receipt.h"
 #include "core/text.h"
+#include "web/guard_web.h"
 #include "web/pages.h"
 
 namespace tuidang::web {
@@ -102,7 +103,8 @@ void ReadPerson(const json::object& o, const std::string& prefix, PersonDraft* o
       }
       if (!ok) errors->push_back({prefix + "organisations", "invalid_type", "error.type"});
     } else if (!declarant || (k != "region" && k != "occupation" && k != "text" &&
-                              k != "persons" && k != "language")) {
+                              k != "persons" && k != "language" && k != "contact" &&
+                              k != "pow")) {
       errors->push_back({prefix + std::string(k), "unknown_field", "error.unknown_field"});
     }
   }
@@ -123,7 +125,8 @@ Response ApiError(const Catalog& catalog, Language lang, http::status status,
   return ApiErrors(catalog, lang, status, {{"", std::string(code), std::string(message_key)}});
 }
 
-void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Responder respond) {
+void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Responder respond,
+                      const std::optional<safety::ClientKey>& client) {
   const Catalog& cat = *env.catalog;
   std::string_view ct = req[http::field::content_type];
   std::string_view type = ct.substr(0, ct.find(';'));
@@ -156,6 +159,20 @@ void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Resp
   ReadOptionalString(o, "text", &draft.text, &errors);
   std::string language_code;
   ReadOptionalString(o, "language", &language_code, &errors);
+  // Safety (guard_web.h): the sealed contact and the proof of work {"challenge", "nonce"}.
+  std::string contact, pow_challenge, pow_nonce;
+  ReadOptionalString(o, "contact", &contact, &errors);
+  if (auto e = CheckContact(env, contact); !e.empty()) {
+    errors.push_back({"contact", e.substr(e.rfind('.') + 1), e});
+  }
+  if (auto it = o.find("pow"); it != o.end() && !it->value().is_null()) {
+    if (it->value().is_object()) {
+      ReadOptionalString(it->value().get_object(), "challenge", &pow_challenge, &errors);
+      ReadOptionalString(it->value().get_object(), "nonce", &pow_nonce, &errors);
+    } else {
+      errors.push_back({"pow", "invalid_type", "error.type"});
+    }
+  }
   if (!language_code.empty() && !ParseLanguage(language_code)) {
     errors.push_back({"language", "unknown_value", "error.language.unknown_value"});
   }
@@ -190,6 +207,7 @@ void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Resp
   sub.receipt_code = NewReceiptCode();
   for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
   sub.publish = env.options.publish_at_once;
+  ApplySafety(env, client, pow_challenge, pow_nonce, contact, &sub);
 
   const Catalog* catalog = env.catalog;
   int retry = env.options.retry_after_seconds;

@@ -1,5 +1,6 @@
 #include "web/app.h"
 
+#include "web/guard_web.h"
 #include "web/gzip.h"
 #include "web/pages.h"
 
@@ -51,7 +52,11 @@ Response MethodNotAllowed(const PageContext& ctx, std::string_view allow) {
 
 }  // namespace
 
-void App::Handle(Request req, Responder respond_raw) {
+void App::Handle(Request req, Responder respond) {
+  Handle(std::move(req), std::nullopt, std::move(respond));
+}
+
+void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder respond_raw) {
   bool head = req.method() == http::verb::head;
   Responder respond = [respond_raw = std::move(respond_raw), head](Response res) {
     AddCommonHeaders(res);
@@ -66,6 +71,13 @@ void App::Handle(Request req, Responder respond_raw) {
   const std::string& path = t.path;
   bool get = req.method() == http::verb::get || head;
   bool post = req.method() == http::verb::post;
+  // Rate limits (429/503), the proof-of-work challenge and script (guard_web.h).
+  if (GateRequest(env_, req, path,
+                  path.starts_with("/api/") ? PreferredLanguage(req[http::field::accept_language])
+                                            : t.lang,
+                  path.starts_with("/api/"), client, respond)) {
+    return;
+  }
 
   if (path == "/healthz") {
     return respond(TextResponse(http::status::ok, "ok\n", "text/plain; charset=utf-8",
@@ -88,7 +100,7 @@ void App::Handle(Request req, Responder respond_raw) {
                               "error.query"));
     }
     if (path == "/api/v1/statements") {
-      if (post) return ApiPostStatement(env_, lang, req, std::move(respond));
+      if (post) return ApiPostStatement(env_, lang, req, std::move(respond), client);
       if (get) return respond(ApiListStatements(env_, lang, *query));
     } else if (path.starts_with("/api/v1/statements/")) {
       if (get) return respond(ApiGetStatement(env_, lang, path.substr(19)));
@@ -128,12 +140,12 @@ void App::Handle(Request req, Responder respond_raw) {
     return respond(std::move(res));
   }
   if (path == "/submit") {
-    if (get) return respond(SubmitFormPage(ctx));
+    if (get) return respond(SubmitFormPage(ctx, env_));
     if (!post) return respond(MethodNotAllowed(ctx, "GET, HEAD, POST"));
     if (!IsFormContentType(req[http::field::content_type])) {
       return respond(ErrorPage(ctx, http::status::unsupported_media_type, "error.media_type"));
     }
-    return SubmitPost(ctx, env_, req.body(), std::move(respond));
+    return SubmitPost(ctx, env_, req.body(), std::move(respond), client);
   }
   if (!get) return respond(MethodNotAllowed(ctx, "GET, HEAD"));
   if (path == "/receipt") return respond(ReceiptLookup(ctx, *query));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "intake/sequencer.h"
+#include "safety/guard.h"
 #include "store/store.h"
 #include "web/http.h"
 #include "web/i18n.h"
@@ -30,6 +31,8 @@ struct AppEnv {
   AppOptions options;
   PageCache* cache = nullptr;       // rendered pages; set by App
   PageCache* tile_cache = nullptr;  // served log tiles and bundles (immutable); set by App
+  // The abuse gate (limits, proof of work, flood detection, office key); null: none.
+  safety::Guard* guard = nullptr;
 };
 
 class App final : public Handler {
@@ -39,6 +42,7 @@ class App final : public Handler {
     env_.tile_cache = &tile_cache_;
   }
   void Handle(Request req, Responder respond) override;
+  void Handle(Request req, std::optional<safety::ClientKey> client, Responder respond) override;
   Response TransportError(http::status status, std::string_view target,
                           std::string_view accept_language) override;
 

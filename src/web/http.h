@@ -6,6 +6,8 @@
 
 #include <boost/beast/http.hpp>
 
+#include "safety/client_key.h"
+
 namespace tuidang::web {
 
 namespace http = boost::beast::http;
@@ -28,6 +30,11 @@ class Handler {
   virtual ~Handler() = default;
   // Handles one complete request; calls `respond` exactly once, now or later.
   virtual void Handle(Request req, Responder respond) = 0;
+  // The same, with the client's keyed hash (safety/client_key.h) for rate limits and flood
+  // detection; nullopt when clients are not told apart. The server calls this one.
+  virtual void Handle(Request req, std::optional<safety::ClientKey> client, Responder respond) {
+    Handle(std::move(req), std::move(respond));
+  }
   // The answer to a request the transport refused (413, 431, 400 on malformed HTTP, 503
   // when overloaded). `target` is the request target when it was read, else empty.
   virtual Response TransportError(http::status status, std::string_view target,

@@ -18,10 +18,10 @@ namespace tuidang::web {
 Response HomePage(const PageContext& ctx, const AppEnv& env);
 
 // submit.cc
-Response SubmitFormPage(const PageContext& ctx);
-// Handles POST /submit with an urlencoded `body`.
+Response SubmitFormPage(const PageContext& ctx, const AppEnv& env);
+// Handles POST /submit with an urlencoded `body`; `client` feeds the abuse gate.
 void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body,
-                Responder respond);
+                Responder respond, const std::optional<safety::ClientKey>& client = std::nullopt);
 
 // receipt.cc
 Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code);
@@ -77,7 +77,8 @@ Response SearchPage(const PageContext& ctx, const AppEnv& env, const Form& query
 Response ErrorPage(const PageContext& ctx, http::status status, std::string_view message_key);
 
 // api.cc: `lang` is the caller's language for error messages.
-void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Responder respond);
+void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Responder respond,
+                      const std::optional<safety::ClientKey>& client = std::nullopt);
 Response ApiGetStatement(const AppEnv& env, Language lang, std::string_view number);
 Response ApiListStatements(const AppEnv& env, Language lang, const Form& query);
 Response ApiGetReceipt(const AppEnv& env, Language lang, std::string_view code);

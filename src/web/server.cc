@@ -21,11 +21,14 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, Handler* handler, std::chrono::seconds timeout,
-          std::shared_ptr<std::atomic<size_t>> connections)
+          std::shared_ptr<std::atomic<size_t>> connections,
+          const safety::ClientIdentifier* identify = nullptr, safety::PeerInfo peer = {})
       : stream_(std::move(socket)),
         handler_(handler),
         timeout_(timeout),
-        connections_(std::move(connections)) {}
+        connections_(std::move(connections)),
+        identify_(identify),
+        peer_(std::move(peer)) {}
   ~Session() { connections_->fetch_sub(1); }
 
   void Start() {
@@ -67,7 +70,9 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
     auto self = shared_from_this();
-    handler_->Handle(std::move(req), [self, keep_alive, version](Response res) {
+    std::optional<safety::ClientKey> client;
+    if (identify_) client = identify_->ForRequest(peer_, req[identify_->header()]);
+    handler_->Handle(std::move(req), client, [self, keep_alive, version](Response res) {
       net::dispatch(self->stream_.get_executor(),
                     [self, keep_alive, version, res = std::move(res)]() mutable {
                       res.version(version);
@@ -125,7 +130,24 @@ class Session : public std::enable_shared_from_this<Session> {
   Handler* handler_;
   std::chrono::seconds timeout_;
   std::shared_ptr<std::atomic<size_t>> connections_;
+  const safety::ClientIdentifier* identify_;
+  safety::PeerInfo peer_;  // the peer's keyed hash only, never its address
 };
+
+// The peer's keyed hash. The address is read here, hashed and forgotten.
+safety::PeerInfo Identify(const safety::ClientIdentifier* identify, const tcp::socket& socket) {
+  if (!identify || identify->mode() == safety::ClientKeyMode::kOff) return {};
+  beast::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  auto address = endpoint.address();
+  std::array<uint8_t, 16> bytes =
+      address.is_v4() ? net::ip::make_address_v6(net::ip::v4_mapped, address.to_v4()).to_bytes()
+                      : address.to_v6().to_bytes();
+  safety::PeerInfo info = identify->AtAccept(bytes);
+  bytes.fill(0);
+  return info;
+}
 
 }  // namespace
 
@@ -174,8 +196,9 @@ void Server::DoAccept() {
         socket.write_some(net::buffer(raw), ignored);
         socket.close(ignored);
       } else {
+        safety::PeerInfo peer = Identify(options_.identify, socket);
         std::make_shared<Session>(std::move(socket), handler_, options_.request_timeout,
-                                  connections_)
+                                  connections_, options_.identify, std::move(peer))
             ->Start();
       }
     } else if (ec == net::error::no_descriptors) {

@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/result.h"
+#include "safety/client_key.h"
 #include "web/http.h"
 
 namespace tuidang::web {
@@ -25,6 +26,9 @@ struct ServerOptions {
   int threads = 2;
   size_t max_connections = 2000;
   std::chrono::seconds request_timeout{10};
+  // Turns a peer address (and a trusted proxy's header) into a keyed hash; the address is
+  // read for that only, never kept or logged. Null: clients are not told apart. Not owned.
+  const safety::ClientIdentifier* identify = nullptr;
 };
 
 class Server {

@@ -3,6 +3,7 @@
 
 #include "core/receipt.h"
 #include "core/text.h"
+#include "web/guard_web.h"
 #include "web/pages.h"
 
 namespace tuidang::web {
@@ -29,6 +30,8 @@ struct FormState {
   std::vector<RowState> rows;
   std::map<std::string, std::string> errors;  // form field -> message
   std::string general_error;                  // a message above the form
+  std::string contact;                        // sealed contact for follow-up (guard_web.h)
+  const AppEnv* env = nullptr;                // for the abuse gate's fields; null: none
 };
 
 bool IsRepeatable(std::string_view name) { return name == "org" || name.ends_with("_org"); }
@@ -121,7 +124,9 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
   if (!st.general_error.empty()) {
     b += "<p class=\"error\" id=\"error-form\">" + HtmlEscape(st.general_error) + "</p>";
   }
-  b += "<form method=\"post\" action=\"" + ctx.Url("/submit") + "\" accept-charset=\"UTF-8\">";
+  b += "<form method=\"post\" action=\"" + ctx.Url("/submit") + "\" accept-charset=\"UTF-8\"";
+  if (st.env && st.env->guard) b += " data-pow=\"" + ctx.TrHtml("form.pow_wait") + "\"";
+  b += ">";
   AppendPersonFields(ctx, st, 0, st.declarant, &b);
   b += "<p class=\"hint\">" + ctx.TrHtml("form.pseudonym_why") + "</p>";
   AppendSelect(ctx, st, "region", RegionCodes(), st.region, &b);
@@ -137,6 +142,10 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
     b += "<fieldset class=\"person\"><legend>" + ctx.Format("form.person_n", i + 1) + "</legend>";
     AppendPersonFields(ctx, st, i + 1, st.rows[i], &b);
     b += "</fieldset>";
+  }
+  if (st.env) {
+    auto e = st.errors.find("contact");
+    b += SubmitSafetyFields(ctx, *st.env, st.contact, e == st.errors.end() ? "" : e->second);
   }
   b += "<input type=\"hidden\" name=\"rows\" value=\"" + std::to_string(st.rows.size()) + "\">";
   // The statement's own button comes first: browsers press the first submit button of a
@@ -162,15 +171,17 @@ std::string FormField(const FieldError& e, const std::vector<size_t>& row_of) {
 
 }  // namespace
 
-Response SubmitFormPage(const PageContext& ctx) {
+Response SubmitFormPage(const PageContext& ctx, const AppEnv& env) {
   FormState st;
+  st.env = &env;
   st.rows.resize(kDefaultRows);
   return RenderForm(ctx, st, http::status::ok);
 }
 
 void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body,
-                Responder respond) {
+                Responder respond, const std::optional<safety::ClientKey>& client) {
   FormState st;
+  st.env = &env;
   auto form = Form::Parse(body);
   if (!form) {
     st.general_error = ctx.Tr("error.form_encoding");
@@ -198,6 +209,9 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
     const RowState& r = i == 0 ? st.declarant : st.rows[i - 1];
     if (r.unknown_kind) st.errors[i == 0 ? "name_kind" : RowPrefix(i) + "kind"] = ctx.Tr("error.kind.unknown_value");
   }
+
+  st.contact = std::string(f.GetOr("contact"));
+  if (auto e = CheckContact(env, st.contact); !e.empty()) st.errors["contact"] = ctx.Tr(e);
 
   if (auto dup = f.FirstDuplicate(&IsRepeatable)) {
     st.general_error = ctx.Tr("error.duplicate_field");
@@ -242,6 +256,7 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
   sub.receipt_code = NewReceiptCode();
   for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
   sub.publish = env.options.publish_at_once;
+  ApplySafety(env, client, f.GetOr("pow_challenge"), f.GetOr("pow_nonce"), st.contact, &sub);
 
   Language lang = ctx.lang;
   const Catalog* catalog = &ctx.catalog;

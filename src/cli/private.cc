@@ -1,0 +1,142 @@
+// tuidang private: read sealed private fields offline with the office secret key; and
+// tuidang held: the held statements grouped by flood, rejected a group at a time (the
+// moderation console of issue 4 will offer the same over the web).
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/data_dir.h"
+#include "safety/seal.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace tuidang::cli {
+
+namespace {
+
+Result<std::unique_ptr<SqliteStore>> OpenStore(const std::string& data) {
+  ::umask(077);
+  if (sodium_init() < 0) return Error{"libsodium failed to initialise"};
+  DataDir dir{data};
+  auto config = PrepareDataDir(dir);
+  if (!config) return Error{config.error()};
+  auto store = SqliteStore::Open(dir.DatabasePath());
+  if (!store) return Error{store.error()};
+  return std::move(*store);
+}
+
+}  // namespace
+
+Subcommand AddPrivate(CLI::App& app) {
+  struct Flags {
+    std::string data = "./data";
+    std::string key;
+    int64_t id = 0;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "private", "Sealed private fields (contact details), readable only with the office key.");
+  cmd->require_subcommand(1);
+  CLI::App* list = cmd->add_subcommand("list", "Statements that carry sealed fields (ids only).");
+  list->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  CLI::App* show = cmd->add_subcommand(
+      "show", "Open the sealed fields of statement ID with the office secret key (offline).");
+  show->add_option("id", flags->id, "The statement's id (from tuidang private list)")->required();
+  show->add_option("--key", flags->key, "The office secret key file")->required();
+  show->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  return {cmd, [flags, list, show] {
+            auto store = OpenStore(flags->data);
+            if (!store) {
+              spdlog::error("{}", store.error());
+              return 1;
+            }
+            if (list->parsed()) {
+              auto ids = (*store)->ListSealed(1000);
+              if (!ids) {
+                spdlog::error("{}", ids.error());
+                return 1;
+              }
+              for (const auto& [id, status] : *ids) fmt::print("{}\t{}\n", id, StatusCode(status));
+              return 0;
+            }
+            std::ifstream in(flags->key);
+            std::stringstream text;
+            text << in.rdbuf();
+            auto key = safety::OfficeSecretKey::Parse(text.str());
+            std::string secret = text.str();
+            sodium_memzero(secret.data(), secret.size());
+            if (!key) {
+              spdlog::error("{}: {}", flags->key, key.error());
+              return 1;
+            }
+            auto fields = (*store)->ReadSealed(flags->id);
+            if (!fields) {
+              spdlog::error("{}", fields.error());
+              return 1;
+            }
+            if (fields->empty()) {
+              spdlog::error("statement {} has no sealed fields", flags->id);
+              return 1;
+            }
+            int status = 0;
+            for (const auto& [field, box] : *fields) {
+              auto plain = key->Open(box);
+              if (!plain) {
+                spdlog::error("{}: {}", field, plain.error());
+                status = 1;
+                continue;
+              }
+              fmt::print("{}: {}\n", field, *plain);
+            }
+            return status;
+          }};
+}
+
+Subcommand AddHeld(CLI::App& app) {
+  struct Flags {
+    std::string data = "./data";
+    std::string group;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "held", "Held statements grouped by flood signature; reject a whole group at once.");
+  cmd->require_subcommand(1);
+  CLI::App* groups = cmd->add_subcommand("groups", "List the groups: size, reason, days.");
+  groups->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  CLI::App* reject = cmd->add_subcommand(
+      "reject", "Reject every statement still held in GROUP (names, text, sealed fields go).");
+  reject->add_option("group", flags->group, "The group, as listed")->required();
+  reject->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  return {cmd, [flags, groups] {
+            auto store = OpenStore(flags->data);
+            if (!store) {
+              spdlog::error("{}", store.error());
+              return 1;
+            }
+            if (groups->parsed()) {
+              auto list = (*store)->ListHeldGroups();
+              if (!list) {
+                spdlog::error("{}", list.error());
+                return 1;
+              }
+              for (const auto& g : *list) {
+                fmt::print("{}\t{}\t{}\t{}..{}\n", g.statements, g.reason, g.group,
+                           FormatDay(g.first_day), FormatDay(g.last_day));
+              }
+              return 0;
+            }
+            auto n = (*store)->RejectHeldGroup(flags->group);
+            if (!n) {
+              spdlog::error("{}", n.error());
+              return 1;
+            }
+            fmt::print("{} statements rejected\n", *n);
+            return 0;
+          }};
+}
+
+}  // namespace tuidang::cli

@@ -1,0 +1,165 @@
+#include "web/guard_web.h"
+
+#include <boost/json.hpp>
+
+#include "core/text.h"
+#include "safety/guard.h"
+#include "safety/seal.h"
+#include "web/pages.h"
+
+namespace tuidang::web {
+
+namespace {
+
+Response Refused(const AppEnv& env, Language lang, bool api, std::string_view path,
+                 const safety::Admission& a) {
+  bool busy = a.status == 503;
+  std::string_view key = busy ? "error.overloaded" : "error.rate_limited";
+  http::status status = busy ? http::status::service_unavailable : http::status::too_many_requests;
+  Response res;
+  if (api) {
+    res = ApiError(*env.catalog, lang, status, busy ? "overloaded" : "rate_limited", key);
+  } else {
+    PageContext ctx{*env.catalog, lang, std::string(path)};
+    res = ErrorPage(ctx, status, key);
+  }
+  res.set(http::field::retry_after, std::to_string(a.retry_after > 0 ? a.retry_after : 1));
+  return res;
+}
+
+}  // namespace
+
+bool GateRequest(const AppEnv& env, const Request& req, std::string_view path, Language lang,
+                 bool api, const std::optional<safety::ClientKey>& client, Responder& respond) {
+  bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  if (path == "/static/pow.js" && get) {
+    respond(TextResponse(http::status::ok, std::string(PowScript()),
+                         "text/javascript; charset=utf-8", Caching::kShort));
+    return true;
+  }
+  if (!env.guard) return false;
+  safety::Guard& guard = *env.guard;
+  if (path == "/api/v1/challenge" && get) {
+    boost::json::object o;
+    std::string challenge = guard.IssueChallenge();
+    o["challenge"] = challenge;
+    o["bits"] = std::stoi(challenge.substr(challenge.find('.', 2) + 1));
+    o["algorithm"] = "sha256(challenge \":\" nonce) has `bits` leading zero bits";
+    respond(TextResponse(http::status::ok, boost::json::serialize(o), "application/json",
+                         Caching::kNoStore));
+    return true;
+  }
+  bool post = req.method() == http::verb::post;
+  if (post && (path == "/submit" || path == "/api/v1/statements")) {
+    safety::Admission a = guard.AdmitSubmit(client);
+    if (!a.allowed) {
+      respond(Refused(env, lang, api, path, a));
+      return true;
+    }
+  }
+  if (get && (path.starts_with("/receipt/") || path.starts_with("/api/v1/receipts/") ||
+              path == "/receipt")) {
+    std::string_view code = path.substr(path.find('/', 1) + 1);
+    if (api) code = path.substr(17);
+    if (auto slash = code.find('/'); slash != std::string_view::npos) code = code.substr(0, slash);
+    auto digits = ParseReceiptCode(code);
+    safety::Admission a = guard.AdmitReceipt(client, digits ? *digits : std::string(code));
+    if (!a.allowed) {
+      respond(Refused(env, lang, api, path, a));
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env,
+                               std::string_view contact, std::string_view contact_error) {
+  std::string b;
+  if (env.guard && env.guard->options().office_key) {
+    b += "<div class=\"field\"><label for=\"contact\">" + ctx.TrHtml("form.contact") + "</label>";
+    if (!contact_error.empty()) {
+      b += "<p class=\"error\" id=\"error-contact\">" + HtmlEscape(contact_error) + "</p>";
+    }
+    b += "<input type=\"text\" id=\"contact\" name=\"contact\" maxlength=\"200\" "
+         "autocomplete=\"off\" value=\"" +
+         (IsValidUtf8(contact) ? HtmlEscape(contact) : std::string()) + "\"><p class=\"hint\">" +
+         ctx.TrHtml("form.contact_hint") + "</p></div>";
+  }
+  if (env.guard && env.guard->options().pow_hold) {
+    b += "<noscript><p class=\"hint\">" + ctx.TrHtml("form.no_script_held") + "</p></noscript>";
+  }
+  if (env.guard) {
+    b += "<script src=\"/static/pow.js\" defer></script>";
+  }
+  return b;
+}
+
+std::string CheckContact(const AppEnv& env, std::string_view contact) {
+  if (contact.empty()) return {};
+  if (!IsValidUtf8(contact)) return "error.contact.invalid_characters";
+  if (!env.guard || !env.guard->options().office_key) return "error.contact.unavailable";
+  if (HasForbiddenCharacter(contact, TextKind::kSingleLine)) {
+    return "error.contact.invalid_characters";
+  }
+  if (CountCodePoints(contact) > kMaxContactChars) return "error.contact.too_long";
+  return {};
+}
+
+void ApplySafety(const AppEnv& env, const std::optional<safety::ClientKey>& client,
+                 std::string_view pow_challenge, std::string_view pow_nonce,
+                 std::string_view contact, Submission* sub) {
+  if (!env.guard) return;
+  const auto& options = env.guard->options();
+  std::string_view trimmed = IsValidUtf8(contact) ? TrimSpace(contact) : std::string_view();
+  if (!trimmed.empty() && options.office_key) {
+    sub->sealed.emplace_back("contact", safety::Seal(*options.office_key, Nfc(trimmed)));
+  }
+  safety::Verdict v = env.guard->Assess(sub->statement, pow_challenge, pow_nonce, client);
+  if (!v.publish) {
+    sub->publish = false;
+    sub->hold_reason = v.reason;
+    sub->hold_group = v.group;
+  }
+}
+
+std::string_view PowScript() {
+  // Solves the challenge of /api/v1/challenge in small slices (the page stays responsive)
+  // and adds pow_challenge and pow_nonce to the form. Without it the statement is held for
+  // review, never refused. SHA-256 is written out because crypto.subtle is missing on
+  // plain-HTTP origins (a mirror, a LAN) and too slow per call for a search.
+  return R"js("use strict";(function(){
+var f=document.querySelector("form[data-pow]");if(!f||!window.fetch)return;
+var K=[],H=[],i,n=2,done=null,waiting=false;
+function frac(x){return (x-Math.floor(x))*4294967296|0}
+for(i=0;i<64;n++){var p=true;for(var d=2;d*d<=n;d++)if(n%d==0){p=false;break}
+if(p){if(i<8)H[i]=frac(Math.sqrt(n));K[i++]=frac(Math.cbrt(n))}}
+function sha(s){var b=[],l,w=new Array(64),j,t;for(j=0;j<s.length;j++)b.push(s.charCodeAt(j)&255);
+l=b.length*8;b.push(128);while(b.length%64!=56)b.push(0);
+for(j=7;j>=0;j--)b.push(j>3?0:(l>>>(j*8))&255);
+var h=H.slice();for(var o=0;o<b.length;o+=64){
+for(j=0;j<16;j++)w[j]=b[o+4*j]<<24|b[o+4*j+1]<<16|b[o+4*j+2]<<8|b[o+4*j+3];
+for(j=16;j<64;j++){var x=w[j-15],y=w[j-2];
+w[j]=(((x>>>7|x<<25)^(x>>>18|x<<14)^x>>>3)+w[j-16]+((y>>>17|y<<15)^(y>>>19|y<<13)^y>>>10)+w[j-7])|0}
+var a=h[0],c=h[1],e=h[2],g=h[3],k=h[4],m=h[5],q=h[6],r=h[7];
+for(j=0;j<64;j++){t=(r+((k>>>6|k<<26)^(k>>>11|k<<21)^(k>>>25|k<<7))+((k&m)^(~k&q))+K[j]+w[j])|0;
+var u=(((a>>>2|a<<30)^(a>>>13|a<<19)^(a>>>22|a<<10))+((a&c)^(a&e)^(c&e)))|0;
+r=q;q=m;m=k;k=(g+t)|0;g=e;e=c;c=a;a=(t+u)|0}
+h[0]=h[0]+a|0;h[1]=h[1]+c|0;h[2]=h[2]+e|0;h[3]=h[3]+g|0;h[4]=h[4]+k|0;h[5]=h[5]+m|0;h[6]=h[6]+q|0;h[7]=h[7]+r|0}
+return h}
+function zeros(h,bits){for(var j=0;j<bits;j++)if(h[j>>5]>>>(31-(j&31))&1)return false;return true}
+function put(name,v){var el=f.querySelector("input[name="+name+"]");
+if(!el){el=document.createElement("input");el.type="hidden";el.name=name;f.appendChild(el)}el.value=v}
+function solve(c,bits){var nonce=0;(function slice(){
+for(var s=0;s<4000;s++,nonce++){if(zeros(sha(c+":"+nonce),bits)){put("pow_challenge",c);
+put("pow_nonce",""+nonce);done=true;if(waiting)f.submit();return}}setTimeout(slice,0)})()}
+fetch("/api/v1/challenge",{credentials:"omit",cache:"no-store"}).then(function(r){return r.json()})
+.then(function(j){solve(j.challenge,j.bits)}).catch(function(){done=false});
+f.addEventListener("submit",function(ev){if(done!==null||waiting)return;
+if(ev.submitter&&ev.submitter.name==="more")return;
+ev.preventDefault();waiting=true;var st=document.createElement("p");st.className="hint";
+st.textContent=f.getAttribute("data-pow");f.appendChild(st);
+setTimeout(function(){if(!done)f.submit()},30000)})})();
+)js";
+}
+
+}  // namespace tuidang::web

@@ -1,0 +1,44 @@
+// The abuse gate's place in the web layer (safety/guard.h): 429/503 answers in the user's
+// language, the proof-of-work script and challenge resource, the form's sealed contact
+// field, and the decision to publish or hold a valid statement.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "safety/client_key.h"
+#include "store/store.h"
+#include "web/app.h"
+#include "web/page.h"
+
+namespace tuidang::web {
+
+// Longest contact a declarant may leave (an e-mail address, a messenger handle, a phone
+// number with a note): longer is not a contact.
+constexpr size_t kMaxContactChars = 200;
+
+// Applies the per-request limits before routing. Returns true when it has answered
+// (429/503, the challenge, the script); `respond` is then consumed.
+bool GateRequest(const AppEnv& env, const Request& req, std::string_view path, Language lang,
+                 bool api, const std::optional<safety::ClientKey>& client, Responder& respond);
+
+// The form's extra fields: the optional contact (only when an office key is configured),
+// the no-JavaScript note and the proof-of-work script. `contact_error` is a message or empty.
+std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env,
+                               std::string_view contact, std::string_view contact_error);
+
+// Checks the contact field; returns the message key of its error, or empty.
+std::string CheckContact(const AppEnv& env, std::string_view contact);
+
+// For a valid statement about to be queued: seals the contact, asks the gate whether to
+// publish or hold (proof of work, flood detection) and sets sub->publish and the hold
+// reason. REQUIRES: CheckContact(env, contact) was empty.
+void ApplySafety(const AppEnv& env, const std::optional<safety::ClientKey>& client,
+                 std::string_view pow_challenge, std::string_view pow_nonce,
+                 std::string_view contact, Submission* sub);
+
+// The proof-of-work script (static/pow.js), under 5 KB.
+std::string_view PowScript();
+
+}  // namespace tuidang::web
