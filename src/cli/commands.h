@@ -14,6 +14,8 @@ struct Subcommand {
 };
 
 Subcommand AddServe(CLI::App& app);
+Subcommand AddImport(CLI::App& app);       // import.cc
+Subcommand AddMailIntake(CLI::App& app);   // mail_intake.cc
 Subcommand AddInit(CLI::App& app);
 Subcommand AddLog(CLI::App& app);
 Subcommand AddWithdraw(CLI::App& app);

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<tuidang::cli::Subcommand> commands = {
       tuidang::cli::AddServe(app),
+      tuidang::cli::AddImport(app),
+      tuidang::cli::AddMailIntake(app),
       tuidang::cli::AddInit(app),
       tuidang::cli::AddLog(app),
       tuidang::cli::AddWithdraw(app),

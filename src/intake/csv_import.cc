@@ -127,6 +127,20 @@ constexpr std::pair<std::string_view, std::string_view> kOccupationNames[] = {
 constexpr std::string_view kOrgSeparators[] = {",", "，", "、", ";", "；", "/", "|", "+",
                                                "&", " ", "　", "和", "及"};
 
+// True, false, or nullopt for a value that says neither.
+std::optional<bool> ParseRealName(std::string_view cell) {
+  std::string key = LookupKey(cell);
+  static const auto* yes = new std::unordered_map<std::string, bool>{
+      {"", false}, {"化名", false}, {"假名", false}, {"笔名", false}, {"否", false},
+      {"pseudonym", false}, {"no", false}, {"n", false}, {"false", false}, {"0", false},
+      {"真名", true}, {"实名", true}, {"真实姓名", true}, {"是", true}, {"真", true},
+      {"real", true}, {"realname", true}, {"yes", true}, {"y", true}, {"true", true},
+      {"1", true}, {"x", true}, {"✓", true}, {"√", true}};
+  auto it = yes->find(key);
+  if (it == yes->end()) return std::nullopt;
+  return it->second;
+}
+
 // Per-thread lookups with a cache: sheets repeat the same few values thousands of times,
 // and folding (OpenCC) is the costly part.
 class ValueMapper {
@@ -143,6 +157,14 @@ class ValueMapper {
     orgs_.emplace(std::string(cell), std::make_pair(set, unknown));
     if (set == 0) *bad = unknown;
     return set;
+  }
+  // True, false, or nullopt for a value that says neither.
+  std::optional<bool> RealName(std::string_view cell) {
+    auto it = real_.find(cell);
+    if (it != real_.end()) return it->second;
+    auto v = ParseRealName(cell);
+    real_.emplace(std::string(cell), v);
+    return v;
   }
   // A region or occupation code ("" when unknown).
   std::string_view Region(std::string_view cell) { return Category(cell, true); }
@@ -219,21 +241,8 @@ class ValueMapper {
 
   StringMap<std::pair<uint8_t, std::string>> orgs_;
   StringMap<std::string_view> regions_, occupations_;
+  StringMap<std::optional<bool>> real_;
 };
-
-// True, false, or nullopt for a value that says neither.
-std::optional<bool> ParseRealName(std::string_view cell) {
-  std::string key = LookupKey(cell);
-  static const auto* yes = new std::unordered_map<std::string, bool>{
-      {"", false}, {"化名", false}, {"假名", false}, {"笔名", false}, {"否", false},
-      {"pseudonym", false}, {"no", false}, {"n", false}, {"false", false}, {"0", false},
-      {"真名", true}, {"实名", true}, {"真实姓名", true}, {"是", true}, {"真", true},
-      {"real", true}, {"realname", true}, {"yes", true}, {"y", true}, {"true", true},
-      {"1", true}, {"x", true}, {"✓", true}, {"√", true}};
-  auto it = yes->find(key);
-  if (it == yes->end()) return std::nullopt;
-  return it->second;
-}
 
 struct Row {
   int64_t line = 0;
@@ -313,7 +322,7 @@ class Importer {
       }
       PersonDraft p;
       p.name = std::string(Cell(row, Field::kName));
-      auto real = ParseRealName(Cell(row, Field::kRealName));
+      auto real = mapper.RealName(Cell(row, Field::kRealName));
       if (!real) {
         r.rejected.push_back({row.line, "real_name",
                               fmt::format("unknown value \"{}\"", Cell(row, Field::kRealName))});

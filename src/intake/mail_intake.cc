@@ -319,9 +319,15 @@ Result<ParsedMail> ParseMail(std::string_view message) {
     }
   }
   if (mail.addresses.empty()) return Error{"not a message: no sender address in From"};
-  if (char* f = internet_address_list_to_string(from, nullptr, FALSE)) {
-    mail.from = f;
-    g_free(f);
+  // "Name <address>" for each sender, the names decoded (RFC 2047) to UTF-8.
+  for (int i = 0; i < internet_address_list_length(from); ++i) {
+    InternetAddress* a = internet_address_list_get_address(from, i);
+    if (!INTERNET_ADDRESS_IS_MAILBOX(a)) continue;
+    const char* name = internet_address_get_name(a);
+    const char* addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+    if (!mail.from.empty()) mail.from += ", ";
+    if (name && *name) mail.from += std::string(name) + " ";
+    mail.from += "<" + std::string(addr ? addr : "") + ">";
   }
   if (const char* subject = g_mime_message_get_subject(msg.p)) {
     mail.subject = IsValidUtf8(subject) ? subject : DecodeText(subject, "");

@@ -155,6 +155,14 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
   if (path.starts_with("/receipt/")) return respond(ReceiptPage(ctx, env_, path.substr(9)));
   if (path == "/log") return respond(LogPage(ctx, env_));
   if (path == "/statements") return respond(DayListPage(ctx, env_, *query));
+  // Certificates (certificate.cc).
+  if (path.starts_with("/statements/") && path.ends_with("/certificate")) {
+    return respond(CertificatePage(ctx, env_, path.substr(12, path.size() - 12 - 12)));
+  }
+  if (path == "/static/certificate.css") {
+    return respond(TextResponse(http::status::ok, std::string(CertificateCss()),
+                                "text/css; charset=utf-8", Caching::kShort));
+  }
   if (path.starts_with("/statements/")) {
     return respond(StatementPage(ctx, env_, path.substr(12)));
   }

@@ -86,6 +86,16 @@ Response ApiStats(const AppEnv& env);
 Response ApiError(const Catalog& catalog, Language lang, http::status status,
                   std::string_view code, std::string_view message_key);
 
+// certificate.cc: GET /statements/<number>/certificate, a printable bilingual certificate.
+Response CertificatePage(const PageContext& ctx, const AppEnv& env, std::string_view number);
+// The certificate of published statement `s`: `leaf_index` from its opening, `checkpoint`
+// the latest (size, signed text); the checkpoint is shown when it includes the leaf.
+std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::string_view log_origin,
+                            std::optional<uint64_t> leaf_index,
+                            const std::optional<std::pair<uint64_t, std::string>>& checkpoint);
+// /static/certificate.css: the certificate's layout and A4 print rules.
+std::string_view CertificateCss();
+
 // Parses a positive decimal number without sign or leading zeros, at most 18 digits.
 std::optional<int64_t> ParseNumber(std::string_view s);
 

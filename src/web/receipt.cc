@@ -30,7 +30,8 @@ Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view
     std::string n = std::to_string(*r.number);
     b += "<p>" + ctx.TrHtml("receipt.published_as") + " <a id=\"statement-link\" href=\"" +
          ctx.Url("/statements/" + n) + "\">" + HtmlEscape(ctx.Format("statement.number", n)) +
-         "</a></p>";
+         "</a> · <a id=\"certificate-link\" href=\"" + ctx.Url("/statements/" + n + "/certificate") +
+         "\">" + ctx.TrHtml("certificate.link") + "</a></p>";
   }
   if (r.leaf_index && r.status == StatementStatus::kPublished) {
     b += "<h2>" + ctx.TrHtml("receipt.log_title") + "</h2>";

@@ -1,0 +1,185 @@
+// tuidang import: sign-up sheets and volunteers' spreadsheets (docs/import.md).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/data_dir.h"
+#include "core/text.h"
+#include "intake/csv_import.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace tuidang::cli {
+
+namespace {
+
+struct ImportFlags {
+  std::string file;
+  std::string channel;
+  std::string operator_name;
+  std::string encoding;
+  std::string data = "./data";
+  bool dry_run = false;
+  bool partial = false;
+  bool hold = false;
+};
+
+// sysexits(3)
+constexpr int kExDataErr = 65, kExNoUser = 67, kExNoInput = 66, kExSoftware = 70,
+              kExTempFail = 75, kExConfig = 78, kExUsage = 64;
+
+// A bar on stderr, redrawn at most every percent; nothing when stderr is not a terminal.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  void Update(size_t done, size_t total) {
+    if (!enabled_ || total == 0) return;
+    int percent = static_cast<int>(done * 100 / total);
+    if (percent == last_ && done != total) return;
+    last_ = percent;
+    constexpr int kWidth = 40;
+    int filled = percent * kWidth / 100;
+    fmt::print(stderr, "\r[{}{}] {:3}%  {}/{} rows", std::string(filled, '#'),
+               std::string(kWidth - filled, ' '), percent, done, total);
+    if (done == total) fmt::print(stderr, "\n");
+    std::fflush(stderr);
+  }
+
+ private:
+  bool enabled_;
+  int last_ = -1;
+};
+
+int Import(const ImportFlags& flags) {
+  ::umask(077);
+  if (sodium_init() < 0) {
+    spdlog::error("libsodium failed to initialise");
+    return kExSoftware;
+  }
+  auto channel = ParseChannel(flags.channel);
+  if (!channel || (*channel != Channel::kPhone && *channel != Channel::kLetter &&
+                   *channel != Channel::kSheet)) {
+    spdlog::error("--channel must be phone, letter or sheet");
+    return kExUsage;
+  }
+  std::ifstream in(flags.file, std::ios::binary);
+  if (!in) {
+    spdlog::error("cannot read {}", flags.file);
+    return kExNoInput;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  std::string bytes = std::move(buffer).str();
+
+  DataDir dir{flags.data};
+  auto config = PrepareDataDir(dir);
+  if (!config) {
+    spdlog::error("{}", config.error());
+    return kExConfig;
+  }
+  auto store = SqliteStore::Open(dir.DatabasePath());
+  if (!store) {
+    spdlog::error("{}", store.error());
+    return kExTempFail;
+  }
+  auto op = (*store)->FindOperator(flags.operator_name);
+  if (!op) {
+    spdlog::error("{}", op.error());
+    return kExTempFail;
+  }
+  if (!op->has_value() || (*op)->disabled) {
+    spdlog::error("no active operator named '{}' (tuidang user add)", flags.operator_name);
+    return kExNoUser;
+  }
+
+  intake::ImportOptions options;
+  options.channel = *channel;
+  options.operator_id = (*op)->id;
+  std::string name = flags.file;
+  if (auto slash = name.rfind('/'); slash != std::string::npos) name.erase(0, slash + 1);
+  options.file_name = name;
+  options.encoding = flags.encoding;
+  options.dry_run = flags.dry_run;
+  options.partial = flags.partial;
+  options.publish = !flags.hold;
+  auto bar = std::make_shared<ProgressBar>(::isatty(STDERR_FILENO) == 1);
+  options.progress = [bar](size_t done, size_t total) { bar->Update(done, total); };
+
+  auto report = intake::ImportCsv(bytes, options, store->get(), store->get());
+  if (!report) {
+    spdlog::error("{}: {}", flags.file, report.error());
+    bool busy = report.error().find("locked") != std::string::npos ||
+                report.error().find("busy") != std::string::npos;
+    return busy ? kExTempFail : kExDataErr;
+  }
+  const intake::ImportReport& r = *report;
+  fmt::print("{}: {}, {} rows, {} valid statements ({} persons), {} rows rejected\n", name,
+             r.encoding, r.rows, r.statements, r.persons, r.rejected.size());
+  for (const auto& column : r.ignored_columns) {
+    fmt::print("column ignored: \"{}\"\n", column);
+  }
+  for (const auto& x : r.rejected) fmt::print("rejected {}\n", x.Describe());
+  if (flags.dry_run) {
+    fmt::print("dry run: nothing stored\n");
+    return r.rejected.empty() ? 0 : kExDataErr;
+  }
+  if (!r.stored) {
+    if (!r.rejected.empty()) {
+      fmt::print("nothing imported: {} rows rejected (fix them, or --partial imports the "
+                 "valid rows only)\n", r.rejected.size());
+      return kExDataErr;
+    }
+    fmt::print("nothing to import\n");
+    return 0;
+  }
+  std::string numbers = r.first_number ? fmt::format(", numbers {} to {}", r.first_number,
+                                                     r.last_number)
+                                       : std::string();
+  fmt::print("imported {} statements ({} persons){}{}; {} already imported before\n",
+             r.imported, r.imported_persons, numbers, flags.hold ? ", held for moderation" : "",
+             r.duplicates);
+  if (!r.duplicate_lines.empty()) {
+    std::string lines;
+    for (size_t i = 0; i < r.duplicate_lines.size() && i < 20; ++i) {
+      lines += (i ? ", " : "") + std::to_string(r.duplicate_lines[i]);
+    }
+    if (r.duplicate_lines.size() > 20) lines += ", ...";
+    fmt::print("already imported: lines {}\n", lines);
+  }
+  return 0;
+}
+
+}  // namespace
+
+Subcommand AddImport(CLI::App& app) {
+  auto flags = std::make_shared<ImportFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "import",
+      "Import a sign-up sheet (CSV: UTF-8 with or without BOM, GB18030/GBK, Big5) as "
+      "statements entered by an operator. A header row names the columns (姓名/name, "
+      "化名或真名/real_name, 组织/organisations, 地区/region, 职业/occupation, 内容/text, "
+      "组/group). All or nothing unless --partial; importing a file twice adds nothing. "
+      "Works while the server runs. See docs/import.md.");
+  cmd->add_option("file", flags->file, "The CSV file")->required();
+  cmd->add_option("--channel", flags->channel, "How the statements came: phone, letter or sheet")
+      ->required();
+  cmd->add_option("--operator", flags->operator_name,
+                  "The operator who vouches for the sheet (tuidang user add)")
+      ->required();
+  cmd->add_option("--encoding", flags->encoding,
+                  "utf-8, gb18030 (gbk, gb2312), big5 or utf-16 (default: detected)");
+  cmd->add_flag("--dry-run", flags->dry_run, "Check and report; store nothing");
+  cmd->add_flag("--partial", flags->partial,
+                "Import the valid rows even when others are rejected");
+  cmd->add_flag("--hold", flags->hold, "Hold the statements for moderation instead of publishing");
+  cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  return {cmd, [flags] { return Import(*flags); }};
+}
+
+}  // namespace tuidang::cli

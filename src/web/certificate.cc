@@ -1,0 +1,136 @@
+// /statements/<number>/certificate: a printable certificate of withdrawal, in Chinese and
+// English on one A4 page, with what anyone needs to check it against the public log: the
+// statement's number, day, names as published, organisations, its leaf index and the signed
+// checkpoint that includes it. No JavaScript; /static/certificate.css holds the print rules.
+#include "core/text.h"
+#include "web/pages.h"
+
+namespace tuidang::web {
+
+namespace {
+
+// "中文 · English" for a label, both escaped.
+std::string Both(const PageContext& zh, const PageContext& en, std::string_view key) {
+  return "<span lang=\"" + std::string(LanguageHtmlTag(zh.lang)) + "\">" + zh.TrHtml(key) +
+         "</span> <span class=\"en\" lang=\"en\">" + en.TrHtml(key) + "</span>";
+}
+
+}  // namespace
+
+std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::string_view log_origin,
+                            std::optional<uint64_t> leaf_index,
+                            const std::optional<std::pair<uint64_t, std::string>>& checkpoint) {
+  // The Chinese half follows the page's script (Simplified unless /zh-hant/).
+  Language zh_lang = ctx.lang == Language::kTraditional ? Language::kTraditional
+                                                        : Language::kSimplified;
+  PageContext zh{ctx.catalog, zh_lang, ctx.path};
+  PageContext en{ctx.catalog, Language::kEnglish, ctx.path};
+  std::string number = std::to_string(*s.number);
+  std::string day = FormatDay(s.day);
+  std::string zh_tag(LanguageHtmlTag(zh_lang));
+
+  std::string b = "<!doctype html>\n<html lang=\"" + std::string(LanguageHtmlTag(ctx.lang)) +
+                  "\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                  "<meta name=\"referrer\" content=\"no-referrer\"><title>";
+  AppendHtmlEscaped(&b, ctx.Tr("certificate.title") + " · " + ctx.Format("statement.number", number));
+  b += "</title><link rel=\"stylesheet\" href=\"/static/certificate.css\"></head><body>";
+  b += "<p class=\"screen-only\"><a href=\"" + ctx.Url("/statements/" + number) + "\">" +
+       HtmlEscape(ctx.Format("statement.number", number)) + "</a> · " +
+       ctx.TrHtml("certificate.print_hint") + "</p>";
+  b += "<article class=\"certificate\" id=\"certificate\">";
+  b += "<header><p class=\"center\">" + Both(zh, en, "site.name") + "</p>";
+  b += "<h1><span lang=\"" + zh_tag + "\">" + zh.TrHtml("certificate.title") +
+       "</span><span class=\"en\" lang=\"en\">" + en.TrHtml("certificate.title") +
+       "</span></h1></header>";
+  b += "<p class=\"declared\" lang=\"" + zh_tag + "\">" +
+       HtmlEscape(zh.Format("certificate.declared", day, number)) + "</p>";
+  b += "<p class=\"declared en\" lang=\"en\">" +
+       HtmlEscape(en.Format("certificate.declared", day, number)) + "</p>";
+
+  b += "<table class=\"persons\"><thead><tr><th>" + Both(zh, en, "certificate.name") +
+       "</th><th>" + Both(zh, en, "certificate.organisations") + "</th></tr></thead><tbody>";
+  for (const Person& p : s.persons) {
+    b += "<tr><td class=\"name\">";
+    AppendHtmlEscaped(&b, p.name);
+    b += " <span class=\"kind\">" +
+         Both(zh, en, p.real_name ? "person.real" : "person.pseudonym") + "</span></td><td>";
+    b += "<span lang=\"" + zh_tag + "\">" + HtmlEscape(OrganisationsText(zh, p.organisations)) +
+         "</span> <span class=\"en\" lang=\"en\">" +
+         HtmlEscape(OrganisationsText(en, p.organisations)) + "</span></td></tr>";
+  }
+  b += "</tbody></table>";
+
+  b += "<dl class=\"facts\">";
+  b += "<dt>" + Both(zh, en, "certificate.number") + "</dt><dd id=\"number\">" + number + "</dd>";
+  b += "<dt>" + Both(zh, en, "certificate.day") + "</dt><dd id=\"day\">" + day + "</dd>";
+  if (leaf_index) {
+    b += "<dt>" + Both(zh, en, "certificate.leaf") + "</dt><dd id=\"leaf\">" +
+         std::to_string(*leaf_index) + "</dd>";
+  }
+  b += "<dt>" + Both(zh, en, "certificate.log") + "</dt><dd><code>";
+  AppendHtmlEscaped(&b, log_origin);
+  b += "</code></dd></dl>";
+
+  if (leaf_index && checkpoint && checkpoint->first > *leaf_index) {
+    b += "<section class=\"proof\"><p lang=\"" + zh_tag + "\">" +
+         HtmlEscape(zh.Format("certificate.included", *leaf_index, checkpoint->first)) +
+         "</p><p class=\"en\" lang=\"en\">" +
+         HtmlEscape(en.Format("certificate.included", *leaf_index, checkpoint->first)) +
+         "</p><pre id=\"checkpoint\">";
+    AppendHtmlEscaped(&b, checkpoint->second);
+    b += "</pre></section>";
+  } else {
+    b += "<p id=\"log-pending\">" + Both(zh, en, "certificate.pending") + "</p>";
+  }
+  b += "<footer><p lang=\"" + zh_tag + "\">" + zh.TrHtml("certificate.verify") +
+       "</p><p class=\"en\" lang=\"en\">" + en.TrHtml("certificate.verify") +
+       "</p></footer></article></body></html>\n";
+  return b;
+}
+
+Response CertificatePage(const PageContext& ctx, const AppEnv& env, std::string_view number_text) {
+  auto number = ParseNumber(number_text);
+  if (!number) return ErrorPage(ctx, http::status::not_found, "error.not_found");
+  auto found = env.store->GetPublished(*number);
+  if (!found) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  if (!found->has_value()) return ErrorPage(ctx, http::status::not_found, "error.not_found");
+  auto opening = env.store->GetOpening(*number);
+  if (!opening) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  std::optional<uint64_t> leaf;
+  if (opening->has_value()) leaf = (*opening)->leaf_index;
+  auto checkpoint = env.store->LatestCheckpoint();
+  if (!checkpoint) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  // Not cached for long: the checkpoint grows, and a withdrawal must take the page down.
+  return HtmlResponse(http::status::ok,
+                      CertificateHtml(ctx, **found, env.options.log_origin, leaf, *checkpoint),
+                      Caching::kNoStore);
+}
+
+std::string_view CertificateCss() {
+  return R"css(
+body{margin:0;padding:1rem;font-family:"Noto Serif CJK SC","Songti SC",SimSun,serif;color:#111;background:#eee}
+.screen-only{font-family:sans-serif;font-size:.9rem;max-width:210mm;margin:0 auto .5rem}
+.certificate{box-sizing:border-box;max-width:210mm;min-height:297mm;margin:0 auto;padding:18mm 20mm;background:#fff;border:3px double #8b0000;outline:1px solid #8b0000;outline-offset:-8mm}
+.certificate header{text-align:center;margin-bottom:8mm}
+.center{margin:0;letter-spacing:.1em}
+h1{margin:.5em 0 0;font-size:2rem;letter-spacing:.3em}
+h1 .en{display:block;font-size:1.1rem;letter-spacing:.05em;font-weight:normal}
+.en{font-family:Georgia,"Times New Roman",serif}
+.declared{font-size:1.1rem;line-height:1.7;margin:.4em 0}
+p.en{font-size:.95rem;color:#333}
+table.persons{width:100%;border-collapse:collapse;margin:6mm 0}
+table.persons th,table.persons td{border-bottom:1px solid #999;padding:.35em .5em;text-align:left;vertical-align:top}
+table.persons th .en,td .en,dt .en{display:block;font-size:.8em;color:#444}
+td.name{font-size:1.15rem}
+.kind{font-size:.8rem;color:#444}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1.2em;margin:4mm 0}
+dt{font-weight:bold}dd{margin:0}
+pre{white-space:pre-wrap;word-break:break-all;font-size:.75rem;background:#f6f6f6;padding:.6em;border:1px solid #ccc}
+footer{margin-top:8mm;font-size:.85rem;color:#333}
+@page{size:A4;margin:0}
+@media print{body{background:#fff;padding:0}.screen-only{display:none}.certificate{max-width:none;width:210mm;height:297mm;min-height:0;margin:0;overflow:hidden;page-break-after:avoid}pre{background:none}}
+)css";
+}
+
+}  // namespace tuidang::web
