@@ -122,7 +122,20 @@ Result<Config> LoadConfig(const std::string& path) {
   str("client_key", &c.client_key);
   if (auto n = t.get("trusted_proxies")) {
     const toml::array* a = n->as_array();
-    if (!a) error = fmt::format("{}: 'trusted_proxies' must be a list of strings", path);
+    if (auto text = n->value<std::string>()) {
+      // Also accepted: one string, comma-separated ("10.0.0.1, 10.0.0.2").
+      std::string item;
+      for (char ch : *text + ",") {
+        if (ch == ',' || ch == ' ') {
+          if (!item.empty()) c.trusted_proxies.push_back(item);
+          item.clear();
+        } else if (ch != '[' && ch != ']' && ch != '\'' && ch != '"') {
+          item += ch;
+        }
+      }
+    } else if (!a) {
+      error = fmt::format("{}: 'trusted_proxies' must be a list of strings", path);
+    }
     for (size_t i = 0; a && i < a->size(); ++i) {
       auto v = (*a)[i].value<std::string>();
       if (!v) error = fmt::format("{}: 'trusted_proxies' must be a list of strings", path);
