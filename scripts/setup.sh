@@ -13,6 +13,7 @@ packages=(build-essential cmake ninja-build pkg-config gettext python3
   libgmime-3.0-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-selenium chromium chromium-driver wrk curl sqlite3)
+  packages+=(nginx-light iproute2)  # the static-mirror test serves an export; the slow-link test
 fi
 
 missing=()

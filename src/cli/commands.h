@@ -24,5 +24,8 @@ Subcommand AddKeys(CLI::App& app);     // keys.cc
 Subcommand AddPrivate(CLI::App& app);  // private.cc
 Subcommand AddHeld(CLI::App& app);     // private.cc
 Subcommand AddVerifyProof(CLI::App& app);
+Subcommand AddUser(CLI::App& app);
+Subcommand AddExport(CLI::App& app);
+Subcommand AddVerifyMirror(CLI::App& app);
 
 }  // namespace tuidang::cli

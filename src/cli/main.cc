@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
       tuidang::cli::AddPrivate(app),
       tuidang::cli::AddHeld(app),
       tuidang::cli::AddVerifyProof(app),
+      tuidang::cli::AddUser(app),
+      tuidang::cli::AddExport(app),
+      tuidang::cli::AddVerifyMirror(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (auto& c : commands) {

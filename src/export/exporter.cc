@@ -1,0 +1,574 @@
+#include "export/exporter.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "core/text.h"
+#include "export/links.h"
+#include "tlog/hash.h"
+#include "tlog/tile.h"
+#include "web/pages.h"
+
+namespace tuidang::exporter {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kTmpDir = ".export-tmp";
+// Statements read from the store at a time while a day is exported.
+constexpr int kReadBatch = 2000;
+
+std::string Sha256Hex(std::string_view data) { return tlog::HashToHex(tlog::Sha256(data)); }
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{fmt::format("{}: {}", path, std::strerror(errno))};
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The day a page of a day belongs to: "en/statements/2026-11-23-2.html" and
+// "statements/2026-11-23/17.html" belong to 2026-11-23; other files to none.
+std::optional<Day> DayGroup(std::string_view path) {
+  for (std::string_view prefix : {"zh-hant/", "en/"}) {
+    if (path.starts_with(prefix)) path.remove_prefix(prefix.size());
+  }
+  if (!path.starts_with("statements/") || path.size() < 21) return std::nullopt;
+  return ParseDay(path.substr(11, 10));
+}
+
+// A manifest: path -> SHA-256 (hex), as read from manifest.txt ("<hex>  <path>" lines).
+using Manifest = std::unordered_map<std::string, std::string>;
+
+Manifest ParseManifest(std::string_view text) {
+  Manifest m;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    if (line.size() > 66 && line[64] == ' ' && line[65] == ' ') {
+      m.emplace(std::string(line.substr(66)), std::string(line.substr(0, 64)));
+    }
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return m;
+}
+
+// The exporter's state: day -> (statements, persons, rendered while open).
+struct DayState {
+  int64_t statements = 0, persons = 0;
+  bool open = false;
+};
+
+std::map<Day, DayState> ReadState(const std::string& path) {
+  std::map<Day, DayState> out;
+  std::ifstream in(path);
+  std::string word, date;
+  DayState s;
+  int open = 0;
+  while (in >> word >> date >> s.statements >> s.persons >> open) {
+    auto day = ParseDay(date);
+    if (word == "day" && day) out[*day] = DayState{s.statements, s.persons, open != 0};
+  }
+  return out;
+}
+
+// Writes files into the export: aside in kTmpDir, then renamed into place, and only when
+// the bytes differ from the previous export's. Thread-safe.
+class Writer {
+ public:
+  Writer(std::string root, const Manifest* previous) : root_(std::move(root)), previous_(previous) {}
+
+  Status Init() {
+    std::error_code ec;
+    fs::remove_all(fs::path(root_) / kTmpDir, ec);
+    fs::create_directories(fs::path(root_) / kTmpDir, ec);
+    if (ec) return Status::Fail(fmt::format("{}: {}", root_, ec.message()));
+    return Status::Ok();
+  }
+
+  // Adds `path` with `data` to the export.
+  Status Put(const std::string& path, std::string_view data) {
+    std::string hash = Sha256Hex(data);
+    bool same = false;
+    if (auto it = previous_->find(path); it != previous_->end() && it->second == hash) {
+      struct stat st {};
+      same = ::stat((root_ + "/" + path).c_str(), &st) == 0 &&
+             static_cast<size_t>(st.st_size) == data.size();
+    }
+    if (!same) {
+      if (Status s = WriteAside(path, data); !s) return s;
+      written_++;
+    }
+    Add(path, std::move(hash));
+    return Status::Ok();
+  }
+
+  // Keeps `path` as the previous export wrote it. False when it had no such file.
+  bool Carry(const std::string& path) {
+    auto it = previous_->find(path);
+    if (it == previous_->end()) return false;
+    Add(path, it->second);
+    return true;
+  }
+
+  // Lists `path` in the manifest without writing it (the caller writes it later).
+  void List(const std::string& path, std::string hash) { Add(path, std::move(hash)); }
+
+  // Writes a file that is not part of the manifest (the manifest itself, the state).
+  Status PutUnlisted(const std::string& path, std::string_view data) { return WriteAside(path, data); }
+
+  // The manifest's text, sorted by path.
+  std::string ManifestText() {
+    std::lock_guard lock(mu_);
+    std::sort(entries_.begin(), entries_.end());
+    std::string out;
+    out.reserve(entries_.size() * 100);
+    for (const auto& [path, hash] : entries_) {
+      out += hash;
+      out += "  ";
+      out += path;
+      out += '\n';
+    }
+    return out;
+  }
+  std::unordered_set<std::string> Paths() {
+    std::lock_guard lock(mu_);
+    std::unordered_set<std::string> out;
+    out.reserve(entries_.size());
+    for (const auto& e : entries_) out.insert(e.first);
+    return out;
+  }
+  size_t files() {
+    std::lock_guard lock(mu_);
+    return entries_.size();
+  }
+  size_t written() const { return written_; }
+  void Finish() {
+    std::error_code ec;
+    fs::remove_all(fs::path(root_) / kTmpDir, ec);
+  }
+
+ private:
+  void Add(const std::string& path, std::string hash) {
+    std::lock_guard lock(mu_);
+    entries_.emplace_back(path, std::move(hash));
+  }
+
+  Status WriteAside(const std::string& path, std::string_view data) {
+    std::string target = root_ + "/" + path;
+    if (size_t slash = path.rfind('/'); slash != std::string::npos) {
+      std::string dir = path.substr(0, slash);
+      bool known;
+      {
+        std::lock_guard lock(mu_);
+        known = dirs_.contains(dir);
+      }
+      if (!known) {
+        std::error_code ec;
+        fs::create_directories(root_ + "/" + dir, ec);
+        if (ec) return Status::Fail(fmt::format("{}/{}: {}", root_, dir, ec.message()));
+        std::lock_guard lock(mu_);
+        dirs_.insert(dir);
+      }
+    }
+    std::string tmp = fmt::format("{}/{}/{}", root_, kTmpDir, counter_++);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::Fail(fmt::format("{}: {}", tmp, std::strerror(errno)));
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(fd);
+        return Status::Fail(fmt::format("{}: {}", tmp, std::strerror(errno)));
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (::close(fd) != 0 || ::rename(tmp.c_str(), target.c_str()) != 0) {
+      return Status::Fail(fmt::format("{}: {}", target, std::strerror(errno)));
+    }
+    return Status::Ok();
+  }
+
+  const std::string root_;
+  const Manifest* previous_;
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::string>> entries_;  // GUARDED_BY(mu_)
+  std::unordered_set<std::string> dirs_;                        // GUARDED_BY(mu_)
+  std::atomic<uint64_t> counter_{0};
+  std::atomic<size_t> written_{0};
+};
+
+std::string LangDir(Language l) {
+  return l == Language::kSimplified ? std::string() : std::string(LanguageCode(l)) + "/";
+}
+
+// The mirror's submit page: a copy cannot receive statements, so it points to the live
+// addresses (main site, onion service, other live mirrors).
+std::string SubmitHtml(const web::PageContext& ctx, const ExportOptions& options) {
+  std::string b = "<h1>" + ctx.TrHtml("export.submit.title") + "</h1><p>" +
+                  ctx.TrHtml("export.submit.intro") + "</p><ul class=\"addresses\">";
+  for (const std::string& url : options.submit_urls) {
+    std::string target = url;
+    while (!target.empty() && target.back() == '/') target.pop_back();
+    target += std::string(LanguagePathPrefix(ctx.lang)) + "/submit";
+    b += "<li><a href=\"" + HtmlEscape(target) + "\">" + HtmlEscape(target) + "</a></li>";
+  }
+  b += "</ul><p>" + ctx.TrHtml("export.submit.safety") + "</p><p><a href=\"" +
+       ctx.Url("/mirror") + "\">" + ctx.TrHtml("export.mirror.title") + "</a></p>";
+  return web::Layout(ctx, ctx.Tr("export.submit.title"), b);
+}
+
+std::string MirrorHtml(const web::PageContext& ctx, const ExportOptions& options) {
+  std::string where = options.base_url.empty() ? "DIR" : options.base_url;
+  std::string b = "<h1>" + ctx.TrHtml("export.mirror.title") + "</h1><p>" +
+                  ctx.TrHtml("export.mirror.intro") + "</p><p><code id=\"vkey\">" +
+                  HtmlEscape(options.verifier_key) + "</code></p><pre>tuidang verify-mirror DIR --vkey " +
+                  HtmlEscape(options.verifier_key) + "\ntuidang audit " + HtmlEscape(where) +
+                  " --vkey " + HtmlEscape(options.verifier_key) + "</pre>";
+  return web::Layout(ctx, ctx.Tr("export.mirror.title"), b);
+}
+
+class Exporter {
+ public:
+  Exporter(const web::AppEnv& env, const tlog::NoteSigner& signer, const ExportOptions& options)
+      : env_(env), signer_(signer), options_(options) {}
+
+  Result<ExportReport> Run();
+
+ private:
+  Status PutPage(const std::string& path, std::string_view html, const SiteMap& map) {
+    return writer_->Put(path, RelativizeLinks(html, path, map, live_base_));
+  }
+  Status ExportSitePages();
+  Status ExportDay(Day day);
+  Status ExportLog();
+
+  const web::AppEnv& env_;
+  const tlog::NoteSigner& signer_;
+  const ExportOptions& options_;
+  std::string live_base_;
+  std::shared_ptr<const Totals> totals_;
+  std::pair<uint64_t, std::string> checkpoint_;
+  Manifest previous_;
+  std::unique_ptr<Writer> writer_;
+  SiteMap map_;
+  ExportReport report_;
+};
+
+Status Exporter::ExportSitePages() {
+  if (Status s = writer_->Put("static/site.css", web::SiteCss()); !s) return s;
+  if (Status s = writer_->Put("api/v1/stats.json", web::ApiStats(env_).body()); !s) return s;
+  if (Status s = writer_->Put("stats.csv", web::StatsCsvText(*totals_)); !s) return s;
+  for (Language lang : kLanguages) {
+    std::string dir = LangDir(lang);
+    auto ctx = [&](std::string path) { return web::PageContext{*env_.catalog, lang, std::move(path)}; };
+    auto home = web::HomePage(ctx("/"), env_);
+    if (Status s = PutPage(dir + "index.html", home.body(), map_); !s) return s;
+    if (Status s = PutPage(dir + "submit.html", SubmitHtml(ctx("/submit"), options_), map_); !s) return s;
+    if (Status s = PutPage(dir + "mirror.html", MirrorHtml(ctx("/mirror"), options_), map_); !s) return s;
+    auto log = web::LogPage(ctx("/log"), env_);
+    if (Status s = PutPage(dir + "log.html", log.body(), map_); !s) return s;
+    for (std::string_view range : {"30", "365", "all"}) {
+      std::string url = range == "30" ? "/stats" : "/stats?range=" + std::string(range);
+      auto html = web::StatsHtml(ctx(url), *totals_, range);
+      std::string file = dir + (range == "30" ? "stats.html" : "stats-" + std::string(range) + ".html");
+      if (Status s = PutPage(file, *html, map_); !s) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Status Exporter::ExportDay(Day day) {
+  std::vector<Statement> list;
+  for (int64_t before = 0;;) {
+    auto batch = env_.store->ListDay(day, before, 0, kReadBatch);
+    if (!batch) return Status::Fail(batch.error());
+    if (batch->empty()) break;
+    before = *batch->back().number;
+    for (auto& s : *batch) list.push_back(std::move(s));
+    if (static_cast<int>(batch->size()) < kReadBatch) break;
+  }
+  DayCount count{day, static_cast<int64_t>(list.size()), 0};
+  int64_t lo = INT64_MAX, hi = 0;
+  for (const Statement& s : list) {
+    count.persons += static_cast<int64_t>(s.persons.size());
+    lo = std::min(lo, *s.number);
+    hi = std::max(hi, *s.number);
+  }
+  SiteMap map = map_;
+  map.day_of = [day, lo, hi](int64_t n) -> std::optional<Day> {
+    if (n >= lo && n <= hi) return day;
+    return std::nullopt;
+  };
+  const std::string date = FormatDay(day);
+  const int64_t pages = web::DayListPages(count);
+  for (Language lang : kLanguages) {
+    std::string dir = LangDir(lang) + "statements/";
+    for (int64_t page = 1; page <= pages; ++page) {
+      size_t from = static_cast<size_t>((page - 1) * web::kDayListPageSize);
+      size_t to = std::min(list.size(), from + web::kDayListPageSize);
+      std::vector<Statement> slice(list.begin() + static_cast<ptrdiff_t>(std::min(from, list.size())),
+                                   list.begin() + static_cast<ptrdiff_t>(to));
+      std::string url = "/statements?date=" + date + (page > 1 ? "&page=" + std::to_string(page) : "");
+      web::PageContext ctx{*env_.catalog, lang, url};
+      std::string html = web::DayListHtml(ctx, day, count, totals_->tree_size, page, pages, slice);
+      std::string file = dir + date + (page > 1 ? "-" + std::to_string(page) : "") + ".html";
+      if (Status s = PutPage(file, html, map); !s) return s;
+    }
+  }
+  // Statement pages never change once written (a withdrawn one is deleted): render only the
+  // new ones, on several threads.
+  std::atomic<size_t> next{0};
+  std::mutex error_mu;
+  Status error = Status::Ok();
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < list.size();) {
+      const Statement& s = list[i];
+      std::string number = std::to_string(*s.number);
+      for (Language lang : kLanguages) {
+        std::string file = LangDir(lang) + "statements/" + date + "/" + number + ".html";
+        if (!options_.full && writer_->Carry(file)) continue;
+        web::PageContext ctx{*env_.catalog, lang, "/statements/" + number};
+        if (Status st = PutPage(file, web::StatementHtml(ctx, s), map); !st) {
+          std::lock_guard lock(error_mu);
+          error = st;
+          return;
+        }
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < options_.threads; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  return error;
+}
+
+Status Exporter::ExportLog() {
+  const uint64_t size = checkpoint_.first;
+  for (const tlog::TileId& tile : tlog::NewTiles(0, size)) {
+    std::vector<tlog::TileId> ids{tile};
+    if (tile.level == 0) ids.push_back(tlog::TileId{tlog::kEntryBundleLevel, tile.index, tile.width});
+    for (const tlog::TileId& id : ids) {
+      std::string path = "log/" + tlog::TilePath(id);
+      // A full tile never changes: the previous export's copy stays as it is.
+      if (id.is_full() && writer_->Carry(path)) continue;
+      web::Response res = web::LogTile(env_, std::string_view(path).substr(4), false);
+      if (res.result() != web::http::status::ok) {
+        return Status::Fail(fmt::format("{}: the server would answer {}", path, res.result_int()));
+      }
+      if (Status s = writer_->Put(path, res.body()); !s) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ExportReport> Exporter::Run() {
+  std::error_code ec;
+  fs::create_directories(options_.out, ec);
+  if (ec) return Error{fmt::format("{}: {}", options_.out, ec.message())};
+  if (!options_.submit_urls.empty()) {
+    live_base_ = options_.submit_urls.front();
+    while (!live_base_.empty() && live_base_.back() == '/') live_base_.pop_back();
+  }
+  totals_ = env_.store->GetTotals();
+  auto latest = env_.store->LatestCheckpoint();
+  if (!latest) return Error{latest.error()};
+  if (!latest->has_value() || (*latest)->first < totals_->tree_size) {
+    return Error{fmt::format("the log's checkpoint does not yet cover the {} leaves counted",
+                             totals_->tree_size)};
+  }
+  checkpoint_ = **latest;
+  report_.tree_size = checkpoint_.first;
+
+  if (!options_.full) {
+    if (auto text = ReadFile(options_.out + "/" + std::string(kManifestFile))) {
+      previous_ = ParseManifest(*text);
+    }
+  }
+  std::map<Day, DayState> state =
+      options_.full ? std::map<Day, DayState>() : ReadState(options_.out + "/" + std::string(kStateFile));
+  writer_ = std::make_unique<Writer>(options_.out, &previous_);
+  if (Status s = writer_->Init(); !s) return Error{s.message()};
+
+  const Day today = Today();
+  map_.today = today;
+  map_.last_day = std::max(today, totals_->by_day.empty() ? today : totals_->by_day.back().day);
+  map_.first_day = totals_->by_day.empty() ? today : totals_->by_day.front().day;
+
+  if (Status s = ExportSitePages(); !s) return Error{s.message()};
+
+  // Days: rendered when new, changed (a withdrawal), or open when last rendered; carried
+  // over from the previous manifest otherwise.
+  std::map<Day, DayState> new_state;
+  std::unordered_set<Day> rendered;
+  for (Day day = map_.first_day; day <= map_.last_day; ++day) {
+    DayCount c = totals_->Of(day);
+    DayState now{c.statements, c.persons, day >= today};
+    new_state[day] = now;
+    auto it = state.find(day);
+    bool same = it != state.end() && !it->second.open && it->second.statements == now.statements &&
+                it->second.persons == now.persons;
+    if (same) continue;
+    if (Status s = ExportDay(day); !s) return Error{s.message()};
+    rendered.insert(day);
+  }
+  report_.days_rendered = rendered.size();
+  for (const auto& [path, hash] : previous_) {
+    auto day = DayGroup(path);
+    if (day && !rendered.contains(*day) && *day >= map_.first_day && *day <= map_.last_day) {
+      writer_->Carry(path);
+    }
+  }
+
+  if (Status s = ExportLog(); !s) return Error{s.message()};
+  // The partial tiles of the previous checkpoint stay one more export: a reader who read
+  // that checkpoint a moment before the new one replaces it still finds its tiles.
+  if (auto previous_checkpoint = ReadFile(options_.out + "/log/checkpoint")) {
+    std::istringstream lines(*previous_checkpoint);
+    std::string origin_line;
+    uint64_t previous_size = 0;
+    if (std::getline(lines, origin_line) && (lines >> previous_size) &&
+        previous_size <= checkpoint_.first) {
+      for (const tlog::TileId& tile : tlog::NewTiles(0, previous_size)) {
+        if (tile.is_full()) continue;
+        writer_->Carry("log/" + tlog::TilePath(tile));
+        if (tile.level == 0) {
+          writer_->Carry("log/" + tlog::TilePath(tlog::TileId{tlog::kEntryBundleLevel, tile.index,
+                                                              tile.width}));
+        }
+      }
+    }
+  }
+
+  // The checkpoint is listed in the manifest but written last.
+  const std::string checkpoint_path = "log/checkpoint";
+  const std::string checkpoint_hash = Sha256Hex(checkpoint_.second);
+  writer_->List(checkpoint_path, checkpoint_hash);
+  std::unordered_set<std::string> paths = writer_->Paths();
+  std::string manifest = writer_->ManifestText();
+  report_.files = paths.size();
+  auto note = tlog::SignNote(ManifestNoteText(manifest, checkpoint_.first, paths.size()), signer_);
+  if (!note) return Error{note.error()};
+  if (Status s = writer_->PutUnlisted(std::string(kManifestFile), manifest); !s) return Error{s.message()};
+  if (Status s = writer_->PutUnlisted(std::string(kManifestNoteFile), *note); !s) return Error{s.message()};
+  // The checkpoint last: a reader who sees it finds every tile it names.
+  if (auto it = previous_.find(checkpoint_path); it == previous_.end() || it->second != checkpoint_hash) {
+    if (Status s = writer_->PutUnlisted(checkpoint_path, checkpoint_.second); !s) return Error{s.message()};
+  }
+
+  // What the new export no longer holds: withdrawn statements, old partial tiles.
+  for (const auto& [path, hash] : previous_) {
+    if (paths.contains(path)) continue;
+    if (fs::remove(fs::path(options_.out) / path, ec)) report_.deleted++;
+  }
+  std::string state_text;
+  for (const auto& [day, s] : new_state) {
+    state_text += fmt::format("day {} {} {} {}\n", FormatDay(day), s.statements, s.persons, s.open ? 1 : 0);
+  }
+  if (Status s = writer_->PutUnlisted(std::string(kStateFile), state_text); !s) return Error{s.message()};
+  writer_->Finish();
+  report_.written = writer_->written();
+  return report_;
+}
+
+}  // namespace
+
+std::string ManifestNoteText(std::string_view manifest, uint64_t tree_size, size_t files) {
+  return fmt::format("{}\ntree {}\nfiles {}\nsha256 {}\n", kManifestHeader, tree_size, files,
+                     Sha256Hex(manifest));
+}
+
+Result<ExportReport> Export(const web::AppEnv& env, const tlog::NoteSigner& signer,
+                            const ExportOptions& options) {
+  Exporter exporter(env, signer, options);
+  return exporter.Run();
+}
+
+Result<size_t> VerifyMirror(const std::string& dir, const tlog::NoteVerifier& verifier) {
+  auto note_text = ReadFile(dir + "/" + std::string(kManifestNoteFile));
+  if (!note_text) return Error{"no signed manifest: " + note_text.error()};
+  auto note = tlog::OpenNote(*note_text, std::span(&verifier, 1));
+  if (!note) return Error{fmt::format("{}/{}: not signed by {}: {}", dir, kManifestNoteFile,
+                                      verifier.name(), note.error())};
+  std::istringstream lines(note->text);
+  std::string header, tree_word, files_word, sha_word, sha;
+  uint64_t tree = 0;
+  size_t files = 0;
+  std::getline(lines, header);
+  lines >> tree_word >> tree >> files_word >> files >> sha_word >> sha;
+  if (header != kManifestHeader || tree_word != "tree" || files_word != "files" ||
+      sha_word != "sha256") {
+    return Error{fmt::format("{}/{}: not a tuidang mirror manifest", dir, kManifestNoteFile)};
+  }
+  auto manifest_text = ReadFile(dir + "/" + std::string(kManifestFile));
+  if (!manifest_text) return Error{manifest_text.error()};
+  if (Sha256Hex(*manifest_text) != sha) {
+    return Error{fmt::format("{}/{} does not match its signed hash", dir, kManifestFile)};
+  }
+  Manifest manifest = ParseManifest(*manifest_text);
+  if (manifest.size() != files) {
+    return Error{fmt::format("{}/{} lists {} files, its note says {}", dir, kManifestFile,
+                             manifest.size(), files)};
+  }
+  std::vector<std::string> problems;
+  size_t problem_count = 0;
+  auto problem = [&](std::string p) {
+    if (problems.size() < 20) problems.push_back(std::move(p));
+    problem_count++;
+  };
+  std::vector<std::string> sorted;
+  sorted.reserve(manifest.size());
+  for (const auto& [path, hash] : manifest) sorted.push_back(path);
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::string& path : sorted) {
+    if (path.find("..") != std::string::npos || path.starts_with("/")) {
+      problem("unsafe path in the manifest: " + path);
+      continue;
+    }
+    auto data = ReadFile(dir + "/" + path);
+    if (!data) problem("missing: " + path);
+    else if (Sha256Hex(*data) != manifest[path]) problem("changed: " + path);
+  }
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    std::string rel = fs::relative(it->path(), dir).generic_string();
+    if (rel == kManifestFile || rel == kManifestNoteFile || rel == kStateFile ||
+        rel.starts_with(std::string(kTmpDir) + "/")) {
+      continue;
+    }
+    if (!manifest.contains(rel)) problem("not in the manifest: " + rel);
+  }
+  if (ec) return Error{fmt::format("{}: {}", dir, ec.message())};
+  if (problem_count > 0) {
+    std::string msg = fmt::format("{} problems in {}:", problem_count, dir);
+    for (const auto& p : problems) msg += "\n  " + p;
+    if (problem_count > problems.size()) msg += "\n  ...";
+    return Error{msg};
+  }
+  return files;
+}
+
+}  // namespace tuidang::exporter

@@ -1,0 +1,62 @@
+// tuidang export: the public site and its log as static files that any web host, CDN or USB
+// stick can serve, with a manifest of every file's SHA-256 signed with the log's key
+// (docs/export.md).
+//
+// Incremental: a second export into the same folder renders only the days whose counts
+// changed (and today), carries every other file over from the previous manifest, and
+// writes a file only when its bytes differ; full tiles and closed days are never rewritten.
+// Atomic for readers: every file is written aside and renamed into place, the manifest
+// after the pages and the checkpoint last; files that the new checkpoint no longer needs are
+// deleted only after it is in place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "tlog/note.h"
+#include "web/app.h"
+
+namespace tuidang::exporter {
+
+struct ExportOptions {
+  std::string out;                       // the mirror folder (created when missing)
+  std::string base_url;                  // where the mirror will be served; may be empty
+  std::vector<std::string> submit_urls;  // live addresses that receive statements
+  std::string verifier_key;              // the log's, shown on the mirror's check page
+  bool full = false;                     // re-render every page (after an upgrade)
+  int threads = 2;                       // threads rendering and writing statement pages
+};
+
+struct ExportReport {
+  uint64_t tree_size = 0;
+  size_t files = 0;     // in the manifest
+  size_t written = 0;   // files (re)written by this export
+  size_t deleted = 0;   // files of the previous export no longer part of the site
+  size_t days_rendered = 0;
+};
+
+// The manifest's file names in the export, and its signed note's first line.
+inline constexpr std::string_view kManifestFile = "manifest.txt";
+inline constexpr std::string_view kManifestNoteFile = "manifest.sig";
+inline constexpr std::string_view kManifestHeader = "tuidang mirror manifest v1";
+// The exporter's own bookkeeping (counts of the days it rendered); not part of the site.
+inline constexpr std::string_view kStateFile = ".export-state";
+
+// Exports the site that `env` serves into options.out. env.store must hold a checkpoint that
+// covers its totals (the caller integrates first); env.cache and env.tile_cache must be set.
+// `signer` signs the manifest. On error the folder holds the previous export, possibly with
+// some new files beside it (never a changed checkpoint or manifest).
+Result<ExportReport> Export(const web::AppEnv& env, const tlog::NoteSigner& signer,
+                            const ExportOptions& options);
+
+// The manifest's signed note for `manifest` (the text of manifest.txt) at `tree_size`.
+std::string ManifestNoteText(std::string_view manifest, uint64_t tree_size, size_t files);
+
+// Checks a mirror folder against its signed manifest: the note's signature with `verifier`,
+// manifest.txt's hash, then every file's SHA-256; reports missing, changed and unlisted
+// files. Returns the number of files checked, or the first problems found.
+Result<size_t> VerifyMirror(const std::string& dir, const tlog::NoteVerifier& verifier);
+
+}  // namespace tuidang::exporter

@@ -1,0 +1,167 @@
+#include "export/links.h"
+
+#include <charconv>
+
+#include "core/vocabulary.h"
+
+namespace tuidang::exporter {
+
+namespace {
+
+// The value of `name` in an undecoded query ("date=2026-11-23&page=2"); values of the
+// export's own links are plain ASCII, so no percent-decoding is needed.
+std::optional<std::string_view> QueryValue(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> Number(std::string_view s) {
+  int64_t v = 0;
+  if (s.empty() || s.size() > 18 || s[0] == '0') return std::nullopt;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+void Unescape(std::string_view in, std::string* out) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in.substr(i).starts_with("&amp;")) {
+      *out += '&';
+      i += 4;
+    } else {
+      *out += in[i];
+    }
+  }
+}
+
+void AppendAttr(std::string* out, std::string_view value) {
+  for (char c : value) {
+    if (c == '&') *out += "&amp;";
+    else if (c == '"') *out += "&quot;";
+    else *out += c;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> ExportPath(std::string_view url, const SiteMap& map) {
+  url = url.substr(0, url.find('#'));
+  size_t q = url.find('?');
+  std::string_view path = url.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? "" : url.substr(q + 1);
+  if (path.starts_with("/log/")) return std::string(path.substr(1));
+  if (path == "/static/site.css" || path == "/stats.csv") return std::string(path.substr(1));
+  if (path == "/api/v1/stats") return std::string("api/v1/stats.json");
+  std::string prefix;
+  for (Language l : {Language::kTraditional, Language::kEnglish, Language::kSimplified}) {
+    std::string p = "/" + std::string(LanguageCode(l));
+    if (path == p || path.starts_with(p + "/")) {
+      path.remove_prefix(p.size());
+      if (l != Language::kSimplified) prefix = std::string(LanguageCode(l)) + "/";
+      break;
+    }
+  }
+  if (path.empty() || path == "/") return prefix + "index.html";
+  if (path == "/submit" && query.empty()) return prefix + "submit.html";
+  if (path == "/log") return prefix + "log.html";
+  if (path == "/mirror") return prefix + "mirror.html";
+  if (path == "/stats") {
+    auto range = QueryValue(query, "range");
+    if (!range || *range == "30") return prefix + "stats.html";
+    if (*range == "365" || *range == "all") return prefix + "stats-" + std::string(*range) + ".html";
+    return std::nullopt;
+  }
+  if (path == "/statements") {
+    Day day = map.today;
+    if (auto d = QueryValue(query, "date")) {
+      auto parsed = ParseDay(*d);
+      if (!parsed) return std::nullopt;
+      day = *parsed;
+    }
+    if (day < map.first_day || day > map.last_day) return std::nullopt;
+    std::string file = prefix + "statements/" + FormatDay(day);
+    if (auto p = QueryValue(query, "page")) {
+      auto page = Number(*p);
+      if (!page) return std::nullopt;
+      if (*page > 1) file += "-" + std::to_string(*page);
+    }
+    return file + ".html";
+  }
+  if (path.starts_with("/statements/")) {
+    auto number = Number(path.substr(12));
+    if (!number || !map.day_of) return std::nullopt;
+    auto day = map.day_of(*number);
+    if (!day) return std::nullopt;
+    return prefix + "statements/" + FormatDay(*day) + "/" + std::to_string(*number) + ".html";
+  }
+  return std::nullopt;
+}
+
+std::string RelativePath(std::string_view from, std::string_view to) {
+  // Drop the folders both paths share, then climb out of the rest of `from`'s.
+  for (;;) {
+    size_t a = from.find('/'), b = to.find('/');
+    if (a == std::string_view::npos || b == std::string_view::npos || a != b ||
+        from.substr(0, a) != to.substr(0, b)) {
+      break;
+    }
+    from.remove_prefix(a + 1);
+    to.remove_prefix(b + 1);
+  }
+  std::string out;
+  for (char c : from) {
+    if (c == '/') out += "../";
+  }
+  out += to;
+  return out;
+}
+
+std::string RelativizeLinks(std::string_view html, std::string_view file, const SiteMap& map,
+                            std::string_view live_base) {
+  std::string out;
+  out.reserve(html.size() + html.size() / 16);
+  size_t pos = 0;
+  while (pos < html.size()) {
+    // The next attribute among href=", src=", action=" whose value starts with one '/'.
+    size_t best = std::string_view::npos, value = 0;
+    for (std::string_view attr : {" href=\"", " src=\"", " action=\""}) {
+      size_t at = html.find(attr, pos);
+      while (at != std::string_view::npos) {
+        size_t v = at + attr.size();
+        if (v < html.size() && html[v] == '/' && (v + 1 >= html.size() || html[v + 1] != '/')) break;
+        at = html.find(attr, v);
+      }
+      if (at < best) best = at, value = at + attr.size();
+    }
+    if (best == std::string_view::npos) {
+      out.append(html.substr(pos));
+      break;
+    }
+    size_t end = html.find('"', value);
+    if (end == std::string_view::npos) end = html.size();
+    out.append(html.substr(pos, value - pos));
+    std::string url;
+    Unescape(html.substr(value, end - value), &url);
+    std::string fragment;
+    if (size_t hash = url.find('#'); hash != std::string::npos) fragment = url.substr(hash);
+    if (auto target = ExportPath(url, map)) {
+      AppendAttr(&out, RelativePath(file, *target) + fragment);
+    } else if (!live_base.empty()) {
+      AppendAttr(&out, std::string(live_base) + url);
+    } else {
+      AppendAttr(&out, url);
+    }
+    pos = end;
+  }
+  return out;
+}
+
+}  // namespace tuidang::exporter
