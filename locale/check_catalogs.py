@@ -39,7 +39,7 @@ for name, entries in catalogs.items():
 used = set()
 for src in (root / 'src').rglob('*.cc'):
     text = src.read_text(encoding='utf-8')
-    for m in re.finditer(r'"((?:site|language|nav|footer|home|form|org|list|statement|person|receipt|status|search|error)\.[a-z_.]+)"', text):
+    for m in re.finditer(r'"((?:site|language|nav|footer|home|form|org|list|statement|person|receipt|status|search|error|ops|channel)\.[a-z_.]+)"', text):
         used.add(m.group(1))
 vocab = (root / 'src/core/vocabulary.cc').read_text(encoding='utf-8')
 regions = re.search(r'kRegions = \{(.*?)\};', vocab, re.S).group(1)
@@ -62,6 +62,9 @@ for src in (root / 'src').rglob('*.cc'):
         used.add(m.group(1))
 used |= {f'stats.range.{r}' for r in ('30', '365', 'all')}
 used.add('channel.web')
+used |= {f'ops.role.{r}' for r in ('volunteer', 'moderator', 'admin')}
+used |= {f'ops.reason.{r}' for r in ('declarant-request', 'danger', 'fake', 'duplicate')}
+used |= {f'channel.{c}' for c in ('web', 'phone', 'letter', 'fax', 'email', 'poster', 'sheet')}
 used = {k for k in used if not k.endswith('.')}
 for k in sorted(used - base):
     problems.append(f'key used in the code but missing from the catalogs: {k}')

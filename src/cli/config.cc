@@ -33,6 +33,10 @@ std::string DefaultConfigText() {
       "log_origin = \"\"\n"
       "# Milliseconds within which a new statement is in a signed checkpoint.\n"
       "checkpoint_interval_ms = {}\n"
+      "# Statements entered by operators: \"publish\" at once, or \"hold\" for a second operator.\n"
+      "operator_policy = \"{}\"\n"
+      "# Seconds after which an idle console session ends.\n"
+      "ops_idle_timeout_seconds = {}\n"
       "\n"
       "# Safety (docs/deploy-safety.md has the settings for each kind of deployment).\n"
       "# How clients are told apart for limits and flood detection: \"off\" (a Tor onion\n"
@@ -66,7 +70,8 @@ std::string DefaultConfigText() {
       "# it. Empty: the form offers no contact field.\n"
       "office_public_key = \"\"\n",
       c.listen, c.threads, c.max_connections, c.queue_limit, c.max_batch, c.publish_policy,
-      c.request_timeout_seconds, c.public_url, c.checkpoint_interval_ms);
+      c.request_timeout_seconds, c.public_url, c.checkpoint_interval_ms, c.operator_policy,
+      c.ops_idle_timeout_seconds);
 }
 
 Result<Config> LoadConfig(const std::string& path) {
@@ -96,7 +101,7 @@ Result<Config> LoadConfig(const std::string& path) {
   };
   static const std::set<std::string> kKnown = {
       "listen", "threads", "max_connections", "queue_limit", "max_batch", "publish_policy",
-      "request_timeout_seconds", "public_url", "log_origin", "checkpoint_interval_ms",
+      "request_timeout_seconds", "public_url", "log_origin", "checkpoint_interval_ms", "operator_policy", "ops_idle_timeout_seconds",
       "client_key", "trusted_proxies", "client_header", "submissions_per_client_per_hour",
       "receipt_lookups_per_client_per_hour", "lookups_per_receipt_per_hour",
       "submissions_per_minute", "operator_actions_per_minute", "pow_policy", "pow_min_bits",
@@ -118,6 +123,8 @@ Result<Config> LoadConfig(const std::string& path) {
   str("public_url", &c.public_url);
   str("log_origin", &c.log_origin);
   num("checkpoint_interval_ms", &c.checkpoint_interval_ms, 10, 3600000);
+  str("operator_policy", &c.operator_policy);
+  num("ops_idle_timeout_seconds", &c.ops_idle_timeout_seconds, 1, 86400);
   c.threads = static_cast<int>(threads);
   str("client_key", &c.client_key);
   if (auto n = t.get("trusted_proxies")) {
@@ -172,6 +179,9 @@ Result<Config> LoadConfig(const std::string& path) {
   }
   if (error.empty() && c.publish_policy != "publish" && c.publish_policy != "hold") {
     error = fmt::format("{}: 'publish_policy' must be \"publish\" or \"hold\"", path);
+  }
+  if (error.empty() && c.operator_policy != "publish" && c.operator_policy != "hold") {
+    error = fmt::format("{}: 'operator_policy' must be \"publish\" or \"hold\"", path);
   }
   if (!error.empty()) return Error{error};
   return c;

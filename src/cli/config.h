@@ -21,6 +21,9 @@ struct Config {
   std::string public_url = "http://127.0.0.1:8080";
   std::string log_origin;                 // empty: host[:port] of public_url + "/log"
   int64_t checkpoint_interval_ms = 1000;  // how soon a new leaf is in a signed checkpoint
+  // Statements entered by operators: "publish" at once, or "hold" for a second operator.
+  std::string operator_policy = "publish";
+  int64_t ops_idle_timeout_seconds = 1800;  // a console session ends after this idle time
 
   // Safety (docs/deploy-safety.md). Limits of 0 are off.
   std::string client_key = "off";           // "off", "address" or "proxy"

@@ -122,7 +122,12 @@ int Serve(const ServeFlags& flags) {
     app_options.publish_at_once = config->publish_policy == "publish";
     app_options.log_origin = origin;
     app_options.log_verifier_key = signer->Verifier().VerifierKey();
+    app_options.operator_publish_at_once = config->operator_policy == "publish";
+    web::SessionTable sessions(std::chrono::seconds(config->ops_idle_timeout_seconds));
     web::AppEnv env{store->get(), &sequencer, &*catalog, app_options};
+    env.operators = store->get();
+    env.moderation = store->get();
+    env.sessions = &sessions;
     env.guard = safety->guard.get();
     web::App app(env);
     web::Server server(options, &app);

@@ -125,6 +125,17 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
   auto query = Form::Parse(t.query);
   if (!query) return respond(ErrorPage(ctx, http::status::bad_request, "error.query"));
 
+  if (path == "/ops" || path.starts_with("/ops/")) {
+    // The console speaks the operator's browser language unless a prefix says otherwise.
+    PageContext ops_ctx{*env_.catalog,
+                        t.explicit_lang ? t.lang : PreferredLanguage(req[http::field::accept_language]),
+                        path};
+    if (!get && !post) return respond(MethodNotAllowed(ops_ctx, "GET, HEAD, POST"));
+    if (post && !IsFormContentType(req[http::field::content_type])) {
+      return respond(ErrorPage(ops_ctx, http::status::unsupported_media_type, "error.media_type"));
+    }
+    return OpsHandle(ops_ctx, env_, req, path, *query, std::move(respond));
+  }
   if (path == "/") {
     if (!get) return respond(MethodNotAllowed(ctx, "GET, HEAD"));
     if (!t.explicit_lang) {
@@ -146,6 +157,12 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
       return respond(ErrorPage(ctx, http::status::unsupported_media_type, "error.media_type"));
     }
     return SubmitPost(ctx, env_, req.body(), std::move(respond), client);
+  }
+  if (post && path.starts_with("/receipt/") && path.ends_with("/withdraw")) {
+    if (!IsFormContentType(req[http::field::content_type])) {
+      return respond(ErrorPage(ctx, http::status::unsupported_media_type, "error.media_type"));
+    }
+    return respond(ReceiptWithdraw(ctx, env_, path.substr(9, path.size() - 9 - 9), req.body()));
   }
   if (!get) return respond(MethodNotAllowed(ctx, "GET, HEAD"));
   if (path == "/receipt") return respond(ReceiptLookup(ctx, *query));

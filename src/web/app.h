@@ -8,7 +8,10 @@
 #include "store/store.h"
 #include "web/http.h"
 #include "web/i18n.h"
+#include "web/ops_session.h"
 #include "web/page_cache.h"
+#include "store/moderation_store.h"
+#include "store/operator_store.h"
 
 namespace tuidang::web {
 
@@ -20,6 +23,8 @@ struct AppOptions {
   // The log's origin line and verifier key, shown on /log.
   std::string log_origin;
   std::string log_verifier_key;
+  // Statements entered by operators: published at once, or held for a second operator.
+  bool operator_publish_at_once = true;
 };
 
 // Everything a page needs besides the request. The pointers are not owned and must outlive
@@ -33,6 +38,10 @@ struct AppEnv {
   PageCache* tile_cache = nullptr;  // served log tiles and bundles (immutable); set by App
   // The abuse gate (limits, proof of work, flood detection, office key); null: none.
   safety::Guard* guard = nullptr;
+  // The operators' console (issue 4); null: no console.
+  OperatorStore* operators = nullptr;
+  ModerationStore* moderation = nullptr;
+  SessionTable* sessions = nullptr;
 };
 
 class App final : public Handler {

@@ -25,6 +25,9 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
 
 // receipt.cc
 Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code);
+// POST /receipt/<code>/withdraw: the declarant withdraws their own statement, at once.
+Response ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view code,
+                         std::string_view body);
 // GET /receipt?code=...: redirects to /receipt/<code>.
 Response ReceiptLookup(const PageContext& ctx, const Form& query);
 
@@ -69,6 +72,10 @@ Response LogPage(const PageContext& ctx, const AppEnv& env);
 Result<std::string> ProofText(const AppEnv& env, uint64_t index);
 // GET /receipt/<code>/proof: the proof as a download.
 Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code);
+
+// ops.cc: the operators' console; `path` starts with "/ops".
+void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
+               const std::string& path, const Form& query, Responder respond);
 
 // search.cc
 Response SearchPage(const PageContext& ctx, const AppEnv& env, const Form& query);

@@ -46,6 +46,14 @@ Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view
       b += "<p id=\"log-pending\">" + ctx.TrHtml("receipt.not_yet_logged") + "</p>";
     }
   }
+  if (env.moderation && (r.status == StatementStatus::kPublished || r.status == StatementStatus::kHeld)) {
+    // Safety first: the declarant can take the statement down at once, no operator needed.
+    b += "<h2>" + ctx.TrHtml("receipt.withdraw.title") + "</h2><form method=\"post\" action=\"" +
+         ctx.Url("/receipt/" + *code + "/withdraw") + "\"><p><label class=\"choice\"><input "
+         "type=\"checkbox\" name=\"confirm\" value=\"1\" required> " +
+         ctx.TrHtml("receipt.withdraw.confirm") + "</label></p><button type=\"submit\">" +
+         ctx.TrHtml("receipt.withdraw.button") + "</button></form>";
+  }
   return HtmlResponse(http::status::ok, Layout(ctx, ctx.Tr("receipt.title"), b),
                       Caching::kNoStore);
 }
@@ -54,6 +62,24 @@ Response ReceiptLookup(const PageContext& ctx, const Form& query) {
   auto code = ParseReceiptCode(query.GetOr("code"));
   if (!code) return ErrorPage(ctx, http::status::not_found, "error.not_found");
   return Redirect(ctx.Url("/receipt/" + *code));
+}
+
+Response ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
+                         std::string_view body) {
+  auto code = ParseReceiptCode(code_text);
+  auto form = Form::Parse(body);
+  PageContext plain{ctx.catalog, ctx.lang, "/"};
+  if (!code || !env.moderation) return ErrorPage(plain, http::status::not_found, "error.not_found");
+  if (!form || form->GetOr("confirm") != "1") {
+    return ErrorPage(ctx, http::status::bad_request, "receipt.withdraw.unconfirmed");
+  }
+  auto done = env.moderation->WithdrawByReceipt(HashReceiptCode(*code));
+  if (!done) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  if (!*done) return ErrorPage(plain, http::status::not_found, "error.not_found");
+  std::string b = "<h1 id=\"withdrawn\">" + ctx.TrHtml("receipt.withdraw.done") + "</h1><p>" +
+                  ctx.TrHtml("receipt.withdraw.done_detail") + "</p>";
+  return HtmlResponse(http::status::ok, Layout(plain, ctx.Tr("receipt.withdraw.done"), b),
+                      Caching::kNoStore);
 }
 
 }  // namespace tuidang::web

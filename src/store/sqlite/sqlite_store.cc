@@ -258,6 +258,9 @@ Status SqliteStore::Init() {
     }
   }
   has_categories.Reset();
+  // Remember the database's version now, so that a change by another process (an import,
+  // tuidang withdraw) made before the first refresh is noticed too.
+  ReloadIfChangedElsewhere();
   return LoadTotals();
 }
 
