@@ -62,8 +62,14 @@ run() {
     | tee "$work/$name.out" >&2
   if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
-    perf report -i "$work/perf.data" --no-children --sort dso,symbol --percent-limit 1.5 \
-      --stdio 2>/dev/null | grep -E '^ +[0-9]' >"$work/perf.txt" || true
+    {
+      echo "by library:"
+      perf report -i "$work/perf.data" --no-children --sort dso --percent-limit 1 --stdio \
+        -g none 2>/dev/null | grep -E '^ +[0-9]' | sed 's/  */ /g' | head -15
+      echo "hottest functions:"
+      perf report -i "$work/perf.data" --no-children --sort dso,symbol --percent-limit 1 \
+        --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | sed 's/  */ /g' | cut -c1-120 | head -25
+    } >"$work/perf.txt" || true
   fi
   grep '^BENCH ' "$work/$name.out" >"$work/$name"
 }
@@ -124,7 +130,7 @@ python3 -c "import sys; sys.exit(0 if $d >= 20000 else 1)" || { echo "  MISSED: 
 [ "$missed" = 0 ] && echo "  all targets met"
 if [ -s "$work/perf.txt" ]; then
   echo
-  echo "server profile during the POST run (perf, self time, >= 1.5%):"
+  echo "server profile during the POST run (perf record -F 499 -g, self time):"
   sed 's/^/  /' "$work/perf.txt"
 fi
 if [ "${STRICT:-}" = 1 ]; then exit "$missed"; fi

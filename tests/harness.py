@@ -618,6 +618,18 @@ def html_lang(doc):
     return h.get("lang") if h is not None else None
 
 
+def foreign_scripts(doc, base):
+    """The <script> elements a page must not have: inline ones (no src) and ones loaded
+    from another origin. A same-origin script file is allowed as an optional enhancement:
+    every page must work with JavaScript disabled (the browser test checks that)."""
+    bad = []
+    for n in doc.find_all("script"):
+        src = n.get("src")
+        if not src or n.text().strip() or not is_same_origin(src, base):
+            bad.append(n)
+    return bad
+
+
 def lowest_common_ancestor(a, b):
     seen = set(id(x) for x in [a] + list(a.ancestors()))
     for x in [b] + list(b.ancestors()):

@@ -31,6 +31,7 @@ NAME = "张浏览器测"
 
 
 class BrowserTest(ServerTestCase, unittest.TestCase):
+    JAVASCRIPT = False  # Tor Browser "Safest"
 
     @classmethod
     def setUpClass(cls):
@@ -45,7 +46,7 @@ class BrowserTest(ServerTestCase, unittest.TestCase):
                      f"--user-data-dir={cls.profile}"):
             opts.add_argument(flag)
         opts.add_experimental_option("prefs", {
-            "profile.managed_default_content_settings.javascript": 2,
+            "profile.managed_default_content_settings.javascript": 1 if cls.JAVASCRIPT else 2,
             "intl.accept_languages": "zh-CN,zh",
         })
         try:
@@ -137,6 +138,12 @@ class BrowserTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(d.find_element(By.NAME, "name").get_attribute("value"),
                          "Forgot Organisation")
         self.assertFalse(re.search(harness.CJK_RE, d.find_element(By.ID, "error-org").text))
+
+class BrowserWithJavaScriptTest(BrowserTest):
+    """The same with JavaScript on, as most browsers run: the page's optional scripts must
+    not get in the way of a submission."""
+    JAVASCRIPT = True
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
