@@ -248,6 +248,11 @@ class LogTest(unittest.TestCase):
         self.assertEqual(after["total_statements"], before["total_statements"] - 1)
         self.assertEqual(after["total_persons"], before["total_persons"] - removed)
         self.assertEqual(self.server.get("/api/v1/statements/3").status, 404)
+        # The name is gone from every file of the data folder (secure_delete, WAL truncated).
+        for root, _, files in os.walk(self.server.data):
+            for f in files:
+                with open(os.path.join(root, f), "rb") as fh:
+                    self.assertNotIn(st["name"].encode(), fh.read(), f"{f} still holds the name")
         self.assertNotIn(st["name"], self.server.get("/statements").text)
         # The partial tile of the earlier published size is still served.
         self.assertEqual(self.server.get("/log/tile/0/000.p/5").body, b"".join(hashes[:5]))

@@ -92,6 +92,9 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   // Reloads the totals when another process (tuidang withdraw) changed the database.
   // REQUIRES: write_mu_ is held.
   void ReloadIfChangedElsewhere();
+  // After deleting content: checkpoints and truncates the WAL so that no older copy of the
+  // deleted content stays on disk. REQUIRES: write_mu_ is held.
+  void ForgetOldPages();
 
   std::mutex write_mu_;
   sqlite::Db writer_;           // GUARDED_BY(write_mu_)
