@@ -915,12 +915,14 @@ Result<int64_t> SqliteStore::AddOperator(const Operator& op) {
   return static_cast<int64_t>(sqlite3_last_insert_rowid(writer_.raw()));
 }
 
-Result<std::optional<Operator>> SqliteStore::FindOperator(const std::string& name) {
+// The operator matching `column` = `key` (a name or an id), if any.
+template <typename Key>
+Result<std::optional<Operator>> SqliteStore::OneOperator(std::string_view column, const Key& key) {
   auto lease = Lease();
   if (!lease.get()) return Error{lease.error()};
   auto q = lease.get()->db.Prepare("SELECT " + std::string(kOperatorColumns) +
-                                   " FROM operators WHERE name = ?");
-  q.Bind(1, name);
+                                   " FROM operators WHERE " + std::string(column) + " = ?");
+  q.Bind(1, key);
   std::optional<Operator> out;
   int rc = q.Step();
   if (rc == SQLITE_ROW) out = ReadOperator(q);
@@ -928,17 +930,12 @@ Result<std::optional<Operator>> SqliteStore::FindOperator(const std::string& nam
   return out;
 }
 
+Result<std::optional<Operator>> SqliteStore::FindOperator(const std::string& name) {
+  return OneOperator("name", std::string_view(name));
+}
+
 Result<std::optional<Operator>> SqliteStore::GetOperator(int64_t id) {
-  auto lease = Lease();
-  if (!lease.get()) return Error{lease.error()};
-  auto q = lease.get()->db.Prepare("SELECT " + std::string(kOperatorColumns) +
-                                   " FROM operators WHERE id = ?");
-  q.Bind(1, id);
-  std::optional<Operator> out;
-  int rc = q.Step();
-  if (rc == SQLITE_ROW) out = ReadOperator(q);
-  else if (rc != SQLITE_DONE) return Error{lease.get()->db.LastError()};
-  return out;
+  return OneOperator("id", id);
 }
 
 Result<std::vector<Operator>> SqliteStore::ListOperators() {

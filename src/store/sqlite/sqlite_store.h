@@ -95,6 +95,8 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   // After deleting content: checkpoints and truncates the WAL so that no older copy of the
   // deleted content stays on disk. REQUIRES: write_mu_ is held.
   void ForgetOldPages();
+  template <typename Key>
+  Result<std::optional<Operator>> OneOperator(std::string_view column, const Key& key);
 
   std::mutex write_mu_;
   sqlite::Db writer_;           // GUARDED_BY(write_mu_)
