@@ -2,8 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include <filesystem>
 #include <fstream>
+
+#include <spdlog/spdlog.h>
 
 namespace tuidang::cli {
 
@@ -61,6 +65,29 @@ Result<tlog::NoteSigner> LoadOrCreateLogKey(const DataDir& dir, const std::strin
                  "' (log_origin or public_url in tuidang.toml changed?)"};
   }
   return signer;
+}
+
+std::optional<OpenedData> OpenDataDir(const std::string& path, int* exit_code) {
+  ::umask(077);
+  *exit_code = 1;
+  if (sodium_init() < 0) {
+    spdlog::error("libsodium failed to initialise");
+    return std::nullopt;
+  }
+  DataDir dir{path};
+  auto config = PrepareDataDir(dir);
+  if (!config) {
+    spdlog::error("{}", config.error());
+    *exit_code = 78;  // EX_CONFIG
+    return std::nullopt;
+  }
+  auto store = SqliteStore::Open(dir.DatabasePath());
+  if (!store) {
+    spdlog::error("{}", store.error());
+    return std::nullopt;
+  }
+  *exit_code = 0;
+  return OpenedData{dir, std::move(*config), std::move(*store)};
 }
 
 }  // namespace tuidang::cli

@@ -5,7 +5,11 @@
 #include <string>
 
 #include "cli/config.h"
+#include <memory>
+#include <optional>
+
 #include "core/result.h"
+#include "store/sqlite/sqlite_store.h"
 #include "tlog/note.h"
 
 namespace tuidang::cli {
@@ -20,6 +24,17 @@ struct DataDir {
 // Creates `path` (mode 0700) and a default tuidang.toml when missing, then loads the
 // configuration. Idempotent.
 Result<Config> PrepareDataDir(const DataDir& dir);
+
+// What the commands other than serve work on: the data folder, its configuration and store.
+struct OpenedData {
+  DataDir dir;
+  Config config;
+  std::unique_ptr<SqliteStore> store;
+};
+// Sets umask 077, initialises libsodium, prepares the data folder at `path` (created when
+// missing) and opens its store. On error logs the reason, stores the exit code to use in
+// *exit_code (78 for a bad configuration, 1 otherwise) and returns nullopt.
+std::optional<OpenedData> OpenDataDir(const std::string& path, int* exit_code);
 
 // The log's signing key from dir/log.key, made (mode 0600) when missing. Refuses a key
 // file that others can read, or one named for another origin.

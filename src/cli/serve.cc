@@ -173,41 +173,17 @@ Subcommand AddServe(CLI::App& app) {
   return {cmd, [flags] { return Serve(*flags); }};
 }
 
-// Opens the data folder's configuration and store for a command that is not the server.
-struct Opened {
-  Config config;
-  std::unique_ptr<SqliteStore> store;
-};
-Result<Opened> OpenData(const std::string& path) {
-  ::umask(077);
-  if (sodium_init() < 0) return Error{"libsodium failed to initialise"};
-  DataDir dir{path};
-  auto config = PrepareDataDir(dir);
-  if (!config) return Error{config.error()};
-  auto store = SqliteStore::Open(dir.DatabasePath());
-  if (!store) return Error{store.error()};
-  return Opened{std::move(*config), std::move(*store)};
-}
-
 Subcommand AddInit(CLI::App& app) {
   auto data = std::make_shared<std::string>("./data");
   CLI::App* cmd = app.add_subcommand(
       "init", "Create the data folder with its default tuidang.toml and an empty database.");
   cmd->add_option("--data", *data, "Data folder")->capture_default_str();
   return {cmd, [data] {
-            ::umask(077);
-            DataDir dir{*data};
-            auto config = PrepareDataDir(dir);
-            if (!config) {
-              spdlog::error("{}", config.error());
-              return 78;
-            }
-            auto store = SqliteStore::Open(dir.DatabasePath());
-            if (!store) {
-              spdlog::error("{}", store.error());
-              return 1;
-            }
-            auto signer = LoadOrCreateLogKey(dir, config->LogOrigin());
+            int code;
+            auto opened = OpenDataDir(*data, &code);
+            if (!opened) return code;
+            const DataDir& dir = opened->dir;
+            auto signer = LoadOrCreateLogKey(dir, opened->config.LogOrigin());
             if (!signer) {
               spdlog::error("{}", signer.error());
               return 1;
@@ -267,11 +243,9 @@ Subcommand AddWithdraw(CLI::App& app) {
                             flags->reason);
               return 64;
             }
-            auto opened = OpenData(flags->data);
-            if (!opened) {
-              spdlog::error("{}", opened.error());
-              return 1;
-            }
+            int code;
+            auto opened = OpenDataDir(flags->data, &code);
+            if (!opened) return code;
             if (Status s = opened->store->Withdraw(flags->number, *reason); !s) {
               spdlog::error("{}", s.message());
               return 1;

@@ -35,21 +35,11 @@ std::string NewCredentials(Operator* op) {
 }
 
 int RunUser(const std::string& action, const UserFlags& f) {
-  ::umask(077);
-  if (sodium_init() < 0) return 1;
-  DataDir dir{f.data};
-  auto config = PrepareDataDir(dir);
-  if (!config) {
-    spdlog::error("{}", config.error());
-    return 78;
-  }
-  auto store = SqliteStore::Open(dir.DatabasePath());
-  if (!store) {
-    spdlog::error("{}", store.error());
-    return 1;
-  }
-  SqliteStore& db = **store;
-  std::string base = config->public_url;
+  int code;
+  auto opened = OpenDataDir(f.data, &code);
+  if (!opened) return code;
+  SqliteStore& db = *opened->store;
+  std::string base = opened->config.public_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   if (action == "list") {
     auto all = db.ListOperators();
