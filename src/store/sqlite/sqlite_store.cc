@@ -178,6 +178,28 @@ Statement ReadStatement(const sqlite::Stmt& q) {
 }
 
 // Adds one statement's persons to a totals delta.
+// Adds what `delta` published on `day` to the daily and category totals, in the current
+// transaction. Returns false on a database error.
+bool AddPublished(sqlite::Db& db, Day day, const Totals& delta) {
+  auto up = db.Prepare(
+      "INSERT INTO daily(day, statements, persons, party, league, pioneers) "
+      "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(day) DO UPDATE SET "
+      "statements = statements + ?2, persons = persons + ?3, party = party + ?4, "
+      "league = league + ?5, pioneers = pioneers + ?6");
+  up.Bind(1, static_cast<int64_t>(day)).Bind(2, delta.statements).Bind(3, delta.persons)
+      .Bind(4, delta.party).Bind(5, delta.league).Bind(6, delta.pioneers);
+  return up.Step() == SQLITE_DONE && StoreCategories(db, delta);
+}
+
+// For a statement being published (number and day set): a fresh salt, its canonical
+// record, and the log entry that commits to them.
+std::string LeafMaterial(const Statement& st, std::string* salt, std::string* record) {
+  salt->assign(kSaltSize, '\0');
+  randombytes_buf(salt->data(), salt->size());
+  *record = CanonicalRecord(st);
+  return EncodeLeaf(LeafOf(st, Commit(*salt, *record)));
+}
+
 void Count(const Statement& s, Totals* t) {
   t->statements += 1;
   for (const auto& p : s.persons) {
@@ -437,10 +459,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       c.number = number++;
       st.number = c.number;
       st.day = day;
-      salt.resize(kSaltSize);
-      randombytes_buf(salt.data(), salt.size());
-      record = CanonicalRecord(st);
-      entry = EncodeLeaf(LeafOf(st, Commit(salt, record)));
+      entry = LeafMaterial(st, &salt, &record);
       leaf_index = leaf++;
     }
     int rc = SQLITE_CONSTRAINT;
@@ -498,19 +517,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   }
 
   if (delta.statements > 0) {
-    auto up = writer_.Prepare(
-        "INSERT INTO daily(day, statements, persons, party, league, pioneers) "
-        "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(day) DO UPDATE SET "
-        "statements = statements + ?2, persons = persons + ?3, party = party + ?4, "
-        "league = league + ?5, pioneers = pioneers + ?6");
-    up.Bind(1, static_cast<int64_t>(day))
-        .Bind(2, delta.statements)
-        .Bind(3, delta.persons)
-        .Bind(4, delta.party)
-        .Bind(5, delta.league)
-        .Bind(6, delta.pioneers);
-    if (up.Step() != SQLITE_DONE) return fail("update daily totals");
-    if (!StoreCategories(writer_, delta)) return fail("update category totals");
+    if (!AddPublished(writer_, day, delta)) return fail("update the totals");
   }
   if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
 
@@ -1048,10 +1055,8 @@ Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& id
   for (Statement& st : held) {
     st.number = number;
     st.day = day;
-    std::string salt(kSaltSize, '\0');
-    randombytes_buf(salt.data(), salt.size());
-    std::string record = CanonicalRecord(st);
-    std::string entry = EncodeLeaf(LeafOf(st, Commit(salt, record)));
+    std::string salt, record;
+    std::string entry = LeafMaterial(st, &salt, &record);
     publish.Reset();
     publish.Bind(1, number).Bind(2, static_cast<int64_t>(day)).Bind(3, leaf)
         .BindBlob(4, salt.data(), salt.size()).Bind(5, record).Bind(6, st.id);
@@ -1067,15 +1072,7 @@ Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& id
     ++leaf;
   }
   if (delta.statements > 0) {
-    auto up = writer_.Prepare(
-        "INSERT INTO daily(day, statements, persons, party, league, pioneers) "
-        "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(day) DO UPDATE SET "
-        "statements = statements + ?2, persons = persons + ?3, party = party + ?4, "
-        "league = league + ?5, pioneers = pioneers + ?6");
-    up.Bind(1, static_cast<int64_t>(day)).Bind(2, delta.statements).Bind(3, delta.persons)
-        .Bind(4, delta.party).Bind(5, delta.league).Bind(6, delta.pioneers);
-    if (up.Step() != SQLITE_DONE) return fail("update daily totals");
-    if (!StoreCategories(writer_, delta)) return fail("update category totals");
+    if (!AddPublished(writer_, day, delta)) return fail("update the totals");
   }
   if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
   if (Status s = LoadTotals(); !s) return Error{s.message()};
