@@ -448,5 +448,13 @@ class KeyedHashPrivacyTest(ServerTestCase, unittest.TestCase):
         self.assertIn("键控甲".encode(), blob)
 
 
+
+class KeyedHashAddressPrivacyTest(KeyedHashPrivacyTest):
+    """The same with the peer address itself as the client key (a server facing its
+    clients): the address is read at accept, hashed and forgotten."""
+    SETTINGS = {"client_key": "address", "flood_policy": "hold",
+                "submissions_per_client_per_hour": 50, "receipt_lookups_per_client_per_hour": 50}
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
