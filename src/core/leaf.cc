@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include <boost/json.hpp>
+#include <string>
 
 namespace tuidang {
 
@@ -26,18 +26,57 @@ uint64_t Get(std::string_view s, size_t pos, size_t n) {
   return v;
 }
 
-boost::json::array Organisations(uint8_t orgs) {
-  boost::json::array a;
-  for (Organisation o : kOrganisationList) {
-    if (orgs & o) a.emplace_back(OrganisationCode(o));
+// The canonical record's JSON, written directly (it is made for every published statement,
+// on the writer thread). It writes exactly what boost::json::serialize writes for the same
+// object (leaf_test checks it against boost::json): members in insertion order, non-ASCII
+// characters as UTF-8, escaping only '"', '\\' and control characters.
+class RecordWriter {
+ public:
+  explicit RecordWriter(std::string* out) : out_(out) {}
+  void Key(std::string_view k) {
+    out_->push_back(first_ ? '{' : ',');
+    first_ = false;
+    String(k);
+    out_->push_back(':');
   }
-  return a;
-}
+  void String(std::string_view v) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out_->push_back('"');
+    for (char ch : v) {
+      auto c = static_cast<unsigned char>(ch);
+      switch (c) {
+        case '"': out_->append("\\\""); break;
+        case '\\': out_->append("\\\\"); break;
+        case '\b': out_->append("\\b"); break;
+        case '\f': out_->append("\\f"); break;
+        case '\n': out_->append("\\n"); break;
+        case '\r': out_->append("\\r"); break;
+        case '\t': out_->append("\\t"); break;
+        default:
+          if (c < 0x20) {
+            out_->append("\\u00");
+            out_->push_back(kHex[c >> 4]);
+            out_->push_back(kHex[c & 15]);
+          } else {
+            out_->push_back(ch);
+          }
+      }
+    }
+    out_->push_back('"');
+  }
+  void CodeOrNull(std::string_view code) {
+    if (code.empty()) out_->append("null");
+    else String(code);
+  }
+  void Int(int64_t v) { out_->append(std::to_string(v)); }
+  void Bool(bool v) { out_->append(v ? "true" : "false"); }
+  void Raw(char c) { out_->push_back(c); }
+  void End() { out_->append(first_ ? "{}" : "}"); }
 
-boost::json::value Code(std::string_view code) {
-  return code.empty() ? boost::json::value(nullptr) : boost::json::value(code);
-}
-
+ private:
+  std::string* out_;
+  bool first_ = true;
+};
 }  // namespace
 
 std::string_view WithdrawalReasonCode(WithdrawalReason r) {
@@ -59,30 +98,59 @@ std::optional<WithdrawalReason> ParseWithdrawalReason(std::string_view code) {
 }
 
 std::string CanonicalRecord(const Statement& s) {
-  // Members in this order, always present; boost::json keeps insertion order and writes
-  // non-ASCII characters as UTF-8, escaping only '"', '\\' and control characters.
-  boost::json::object o;
-  o["number"] = *s.number;
-  o["date"] = FormatDay(s.day);
-  o["channel"] = ChannelCode(s.channel);
-  o["language"] = LanguageCode(s.language);
-  o["region"] = Code(RegionCode(s.region));
-  o["occupation"] = Code(OccupationCode(s.occupation));
-  boost::json::array persons;
-  for (const Person& p : s.persons) {
-    boost::json::object po;
-    po["name"] = p.name;
-    po["real_name"] = p.real_name;
-    po["organisations"] = Organisations(p.organisations);
-    persons.push_back(std::move(po));
+  // Members in this order, always present (the format is docs/log-format.md's).
+  std::string out;
+  out.reserve(160 + s.text.size() + 64 * s.persons.size());
+  RecordWriter w(&out);
+  w.Key("number");
+  w.Int(*s.number);
+  w.Key("date");
+  w.String(FormatDay(s.day));
+  w.Key("channel");
+  w.String(ChannelCode(s.channel));
+  w.Key("language");
+  w.String(LanguageCode(s.language));
+  w.Key("region");
+  w.CodeOrNull(RegionCode(s.region));
+  w.Key("occupation");
+  w.CodeOrNull(OccupationCode(s.occupation));
+  w.Key("persons");
+  w.Raw('[');
+  for (size_t i = 0; i < s.persons.size(); ++i) {
+    const Person& p = s.persons[i];
+    if (i > 0) w.Raw(',');
+    RecordWriter pw(&out);
+    pw.Key("name");
+    pw.String(p.name);
+    pw.Key("real_name");
+    pw.Bool(p.real_name);
+    pw.Key("organisations");
+    pw.Raw('[');
+    bool first = true;
+    for (Organisation o : kOrganisationList) {
+      if (!(p.organisations & o)) continue;
+      if (!first) pw.Raw(',');
+      first = false;
+      pw.String(OrganisationCode(o));
+    }
+    pw.Raw(']');
+    pw.End();
   }
-  o["persons"] = std::move(persons);
-  o["text"] = s.text;
+  w.Raw(']');
+  w.Key("text");
+  w.String(s.text);
   // Operator channels' public notes, present only when there are some (web statements
   // never have them, so their records keep the shorter form).
-  if (!s.consent.empty()) o["consent"] = s.consent;
-  if (!s.place.empty()) o["place"] = s.place;
-  return boost::json::serialize(o);
+  if (!s.consent.empty()) {
+    w.Key("consent");
+    w.String(s.consent);
+  }
+  if (!s.place.empty()) {
+    w.Key("place");
+    w.String(s.place);
+  }
+  w.End();
+  return out;
 }
 
 Commitment Commit(std::string_view salt, std::string_view record) {

@@ -1,5 +1,8 @@
 #include "core/leaf.h"
 
+#include <random>
+
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <sodium.h>
 
@@ -39,6 +42,58 @@ TEST(Leaf, CanonicalRecordVector) {
             R"("region":"beijing","occupation":null,"persons":[{"name":"王小明","real_name":false,)"
             R"("organisations":["party","league"]},{"name":"李华","real_name":true,)"
             R"("organisations":["pioneers"]}],"text":"我声明退出\"党\"与团"})");
+}
+
+// The record is written by hand; it must stay what boost::json::serialize writes for the
+// same object (the format's reference: docs/log-format.md), for every byte a string may
+// hold and for the optional members.
+TEST(Leaf, CanonicalRecordEqualsBoostJson) {
+  auto reference = [](const Statement& s) {
+    boost::json::object o;
+    o["number"] = *s.number;
+    o["date"] = FormatDay(s.day);
+    o["channel"] = ChannelCode(s.channel);
+    o["language"] = LanguageCode(s.language);
+    auto code = [](std::string_view c) {
+      return c.empty() ? boost::json::value(nullptr) : boost::json::value(c);
+    };
+    o["region"] = code(RegionCode(s.region));
+    o["occupation"] = code(OccupationCode(s.occupation));
+    boost::json::array persons;
+    for (const Person& p : s.persons) {
+      boost::json::array orgs;
+      for (Organisation org : kOrganisationList) {
+        if (p.organisations & org) orgs.emplace_back(OrganisationCode(org));
+      }
+      persons.push_back(boost::json::object{
+          {"name", p.name}, {"real_name", p.real_name}, {"organisations", orgs}});
+    }
+    o["persons"] = std::move(persons);
+    o["text"] = s.text;
+    if (!s.consent.empty()) o["consent"] = s.consent;
+    if (!s.place.empty()) o["place"] = s.place;
+    return boost::json::serialize(o);
+  };
+  Statement s = Example();
+  std::string every_ascii;
+  for (int c = 1; c < 128; ++c) every_ascii.push_back(static_cast<char>(c));
+  s.text = every_ascii + "声明\u2028\U0001F600";
+  s.persons[0].name = std::string("a\0b", 3) + every_ascii;
+  EXPECT_EQ(CanonicalRecord(s), reference(s));
+  s.consent = "declared by phone on 2026-11-23; \"consents\"\n";
+  s.place = "北京 \\ 西单";
+  s.region = 0;
+  s.occupation = 3;
+  EXPECT_EQ(CanonicalRecord(s), reference(s));
+  std::mt19937 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    std::string t;
+    for (int i = 0; i < 40; ++i) t.push_back(static_cast<char>(rng() % 128));
+    s.text = t;
+    s.persons[1].organisations = static_cast<uint8_t>(rng() % 8);
+    s.persons[1].real_name = rng() % 2;
+    ASSERT_EQ(CanonicalRecord(s), reference(s)) << round;
+  }
 }
 
 TEST(Leaf, StatementLeafVector) {

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <memory>
+#include <unordered_map>
+#include <vector>
 
 #include <opencc/opencc.h>
 #include <utf8proc.h>
@@ -137,9 +139,102 @@ std::string NormalizeNewlines(std::string_view s) {
   return out;
 }
 
+namespace {
+// OpenCC's Traditional-to-Simplified conversion (t2s) of every CJK character on its own,
+// computed once per process through OpenCC itself (one call over all of them, a line
+// each). Folding a name then costs a table look-up per character instead of OpenCC's
+// phrase segmentation and trie searches, which took about 8% of a web submission's CPU
+// time (docs/performance.md). Names are converted character by character: OpenCC's phrase
+// table (乾隆 keeps its 乾) is for running text, not for names.
+class T2sTable {
+ public:
+  T2sTable() {
+    std::vector<char32_t> cps;
+    std::string all;
+    auto add = [&](char32_t lo, char32_t hi) {
+      for (char32_t c = lo; c <= hi; ++c) {
+        utf8proc_uint8_t buf[4];
+        auto n = utf8proc_encode_char(static_cast<utf8proc_int32_t>(c), buf);
+        all.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
+        all.push_back('\n');
+        cps.push_back(c);
+      }
+    };
+    add(0x2E80, 0x2FDF);    // radicals
+    add(0x3000, 0x9FFF);    // CJK symbols, kana, extension A, unified ideographs
+    add(0xF900, 0xFAFF);    // compatibility ideographs
+    add(0x20000, 0x2FA1F);  // extensions B to F, compatibility supplement
+    T2S t2s;
+    if (!t2s.ok()) return;
+    std::string out = t2s.Convert(all);
+    std::string_view rest(out);
+    for (char32_t c : cps) {
+      size_t nl = rest.find('\n');
+      if (nl == std::string_view::npos) {
+        map_.clear();
+        return;  // not one line per character: keep converting whole names
+      }
+      std::string_view line = rest.substr(0, nl);
+      rest.remove_prefix(nl + 1);
+      size_t i = 0;
+      if (line.empty() || Next(line, &i) != c || i != line.size()) map_.emplace(c, line);
+    }
+    ok_ = rest.empty();
+    if (!ok_) map_.clear();
+  }
+  bool ok() const { return ok_; }
+  // Appends the simplified form of `s`. REQUIRES: ok(), valid UTF-8.
+  void Convert(std::string_view s, std::string* out) const {
+    size_t i = 0;
+    while (i < s.size()) {
+      size_t start = i;
+      char32_t c = Next(s, &i);
+      if (c >= 0x2E80) {
+        if (auto it = map_.find(c); it != map_.end()) {
+          out->append(it->second);
+          continue;
+        }
+      }
+      out->append(s.substr(start, i - start));
+    }
+  }
+
+ private:
+  std::unordered_map<char32_t, std::string> map_;
+  bool ok_ = false;
+};
+
+// Whether `s` holds a CJK compatibility ideograph (U+F900..U+FAFF, U+2F800..U+2FA1F): the
+// only characters that canonical composition maps onto ideographs OpenCC converts, so the
+// only reason to normalise before converting (the fold composes afterwards anyway).
+bool HasCompatibilityIdeograph(std::string_view s) {
+  for (size_t i = 0; i + 2 < s.size(); ++i) {
+    auto b0 = static_cast<unsigned char>(s[i]), b1 = static_cast<unsigned char>(s[i + 1]);
+    if (b0 == 0xEF && b1 >= 0xA4 && b1 <= 0xAB) return true;  // U+F900..U+FAFF
+    if (b0 == 0xF0 && b1 == 0xAF) {
+      auto b2 = static_cast<unsigned char>(s[i + 2]);
+      if (b2 >= 0xA0 && b2 <= 0xA8) return true;  // U+2F800..U+2FA3F (a superset)
+    }
+  }
+  return false;
+}
+}  // namespace
+
 std::string FoldName(std::string_view s) {
-  thread_local T2S t2s;
-  std::string simplified = t2s.Convert(Nfc(s));
+  static const T2sTable table;  // built on first use, thread-safe, read-only after
+  std::string normalized;
+  if (HasCompatibilityIdeograph(s)) {
+    normalized = Nfc(s);
+    s = normalized;
+  }
+  std::string simplified;
+  if (table.ok()) {
+    simplified.reserve(s.size());
+    table.Convert(s, &simplified);
+  } else {
+    thread_local T2S t2s;
+    simplified = t2s.Convert(s);
+  }
   utf8proc_uint8_t* out = nullptr;
   auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(simplified.data()),
                         static_cast<utf8proc_ssize_t>(simplified.size()), &out,

@@ -31,9 +31,9 @@ bool HasForbiddenCharacter(std::string_view s, TextKind kind);
 // Replaces CR LF and lone CR by LF.
 std::string NormalizeNewlines(std::string_view s);
 
-// The key under which names are compared: NFC, Traditional folded to Simplified (OpenCC
-// t2s), then case folded, so that 萬順 and 万顺 (or "Li Hua" and "li hua") meet.
-// Thread-safe (each thread keeps its own converter). REQUIRES: IsValidUtf8(s).
+// The key under which names are compared: NFC, Traditional folded to Simplified character
+// by character (OpenCC t2s, tabulated once per process), then case folded, so that 萬順 and
+// 万顺 (or "Li Hua" and "li hua") meet. Thread-safe. REQUIRES: IsValidUtf8(s).
 std::string FoldName(std::string_view s);
 
 // HTML-escapes `s` for element content and attribute values.

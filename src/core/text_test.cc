@@ -37,6 +37,12 @@ TEST(Text, FoldsTraditionalToSimplifiedAndCase) {
   EXPECT_EQ(FoldName("万顺"), "万顺");
   EXPECT_EQ(FoldName("Li HUA"), "li hua");
   EXPECT_NE(FoldName("王"), FoldName("汪"));
+  // Canonically equivalent spellings fold alike: a compatibility ideograph (U+F900, 豈) is
+  // normalised before the conversion, a decomposed accent composed after it.
+  EXPECT_EQ(FoldName("\uF900"), FoldName("豈"));
+  EXPECT_EQ(FoldName("\uF900"), "岂");
+  EXPECT_EQ(FoldName("\U0002F800"), FoldName("丽"));
+  EXPECT_EQ(FoldName("Jose\u0301"), FoldName("JOSÉ"));
 }
 
 TEST(Text, HtmlEscape) {

@@ -13,7 +13,7 @@ namespace tuidang {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,13 +29,12 @@ CREATE TABLE IF NOT EXISTS statements(
   occupation INTEGER NOT NULL,
   persons_count INTEGER NOT NULL,
   text TEXT NOT NULL,
-  leaf_index INTEGER UNIQUE,
+  leaf_index INTEGER,
   salt BLOB,
   record TEXT,
   operator INTEGER NOT NULL DEFAULT 0,
   consent TEXT NOT NULL DEFAULT '',
-  place TEXT NOT NULL DEFAULT '',
-  source_key BLOB UNIQUE);
+  place TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS statements_by_day ON statements(day, number) WHERE number IS NOT NULL;
 CREATE TABLE IF NOT EXISTS persons(
   statement INTEGER NOT NULL REFERENCES statements(id),
@@ -46,6 +45,8 @@ CREATE TABLE IF NOT EXISTS persons(
   organisations INTEGER NOT NULL,
   PRIMARY KEY(statement, position)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS persons_by_name ON persons(name_fold, statement);
+-- Imported rows' keys (idempotent imports): apart, so that only imports pay for the index.
+CREATE TABLE IF NOT EXISTS sources(key BLOB PRIMARY KEY, statement INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS leaves(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS tiles(
   level INTEGER NOT NULL,
@@ -193,11 +194,28 @@ bool AddPublished(sqlite::Db& db, Day day, const Totals& delta) {
 
 // For a statement being published (number and day set): a fresh salt, its canonical
 // record, and the log entry that commits to them.
-std::string LeafMaterial(const Statement& st, std::string* salt, std::string* record) {
-  salt->assign(kSaltSize, '\0');
-  randombytes_buf(salt->data(), salt->size());
+// Random salts for a batch, taken from the system in one call rather than one per leaf.
+class Salts {
+ public:
+  explicit Salts(size_t n) : bytes_(n * kSaltSize, '\0') {
+    randombytes_buf(bytes_.data(), bytes_.size());
+  }
+  std::string Next() {
+    std::string salt = bytes_.substr(used_, kSaltSize);
+    used_ += kSaltSize;
+    return salt;
+  }
+
+ private:
+  std::string bytes_;
+  size_t used_ = 0;
+};
+
+// The salt, canonical record and log entry of a statement being published; `salt` holds
+// kSaltSize fresh random bytes.
+std::string LeafMaterial(const Statement& st, const std::string& salt, std::string* record) {
   *record = CanonicalRecord(st);
-  return EncodeLeaf(LeafOf(st, Commit(*salt, *record)));
+  return EncodeLeaf(LeafOf(st, Commit(salt, *record)));
 }
 
 void Count(const Statement& s, Totals* t) {
@@ -247,6 +265,10 @@ SqliteStore::~SqliteStore() = default;
 Status SqliteStore::Init() {
   std::lock_guard lock(write_mu_);
   if (Status s = writer_.Open(path_, true); !s) return s;
+  // The writer's page cache (64 MiB, allocated as used): the random-keyed indexes (receipt
+  // hashes, folded names) are updated in place rather than re-read through the kernel, and
+  // a large import does not spill and rewrite the same pages in the WAL.
+  if (Status s = writer_.Exec("PRAGMA cache_size=-65536"); !s) return s;
   if (Status s = writer_.Exec(kSchema); !s) return Status::Fail("schema: " + s.message());
   auto version = writer_.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
   if (version.Step() == SQLITE_ROW) {
@@ -426,9 +448,10 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
 
   auto insert = writer_.Prepare(
       "INSERT INTO statements(number, receipt, status, day, channel, language, region, "
-      "occupation, persons_count, text, leaf_index, salt, record, operator, consent, place, "
-      "source_key) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  auto seen = writer_.Prepare("SELECT 1 FROM statements WHERE source_key = ?");
+      "occupation, persons_count, text, leaf_index, salt, record, operator, consent, place) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  auto seen = writer_.Prepare("SELECT 1 FROM sources WHERE key = ?");
+  auto remember = writer_.Prepare("INSERT INTO sources(key, statement) VALUES(?, ?)");
   auto insert_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
   if (!insert_leaf.ok()) return fail("prepare");
   auto person = writer_.Prepare(
@@ -436,6 +459,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       "VALUES(?,?,?,?,?,?)");
   if (!insert.ok() || !person.ok()) return fail("prepare");
 
+  Salts salts(batch.size());
   for (auto& sub : batch) {
     Statement& st = sub.statement;
     Committed c;
@@ -459,7 +483,8 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       c.number = number++;
       st.number = c.number;
       st.day = day;
-      entry = LeafMaterial(st, &salt, &record);
+      salt = salts.Next();
+      entry = LeafMaterial(st, salt, &record);
       leaf_index = leaf++;
     }
     int rc = SQLITE_CONSTRAINT;
@@ -482,11 +507,15 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
         insert.Bind(11, *leaf_index).BindBlob(12, salt.data(), salt.size()).Bind(13, record);
       }
       insert.Bind(14, st.operator_id).Bind(15, st.consent).Bind(16, st.place);
-      if (!sub.source_key.empty()) insert.BindBlob(17, sub.source_key.data(), sub.source_key.size());
       rc = insert.Step();
     }
     if (rc != SQLITE_DONE) return fail("insert statement");
     c.id = sqlite3_last_insert_rowid(writer_.raw());
+    if (!sub.source_key.empty()) {
+      remember.Reset();
+      remember.BindBlob(1, sub.source_key.data(), sub.source_key.size()).Bind(2, c.id);
+      if (remember.Step() != SQLITE_DONE) return fail("remember the source key");
+    }
     if (leaf_index) {
       insert_leaf.Reset();
       insert_leaf.Bind(1, *leaf_index).BindBlob(2, entry.data(), entry.size());
@@ -1052,11 +1081,12 @@ Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& id
       "UPDATE statements SET status = 1, number = ?, day = ?, leaf_index = ?, salt = ?, "
       "record = ? WHERE id = ? AND status = 0");
   auto add_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
+  Salts salts(held.size());
   for (Statement& st : held) {
     st.number = number;
     st.day = day;
-    std::string salt, record;
-    std::string entry = LeafMaterial(st, &salt, &record);
+    std::string salt = salts.Next(), record;
+    std::string entry = LeafMaterial(st, salt, &record);
     publish.Reset();
     publish.Bind(1, number).Bind(2, static_cast<int64_t>(day)).Bind(3, leaf)
         .BindBlob(4, salt.data(), salt.size()).Bind(5, record).Bind(6, st.id);
