@@ -38,6 +38,7 @@ Stmt& Stmt::BindNull(int i) {
 }
 int Stmt::Step() { return sqlite3_step(stmt_); }
 void Stmt::Reset() {
+  if (stmt_ == nullptr) return;
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
@@ -49,7 +50,21 @@ std::string_view Stmt::Text(int col) const {
            : std::string_view();
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::~Db() {
+  cache_.clear();  // finalized before the connection closes
+  sqlite3_close_v2(db_);
+}
+
+CachedStmt Db::Cached(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it == cache_.end()) {
+    auto stmt = std::make_unique<Stmt>(db_, sql);
+    if (!stmt->ok()) return CachedStmt(&none_);
+    it = cache_.emplace(std::string(sql), std::move(stmt)).first;
+  }
+  it->second->Reset();
+  return CachedStmt(it->second.get());
+}
 
 Status Db::Open(const std::string& path, bool create) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);

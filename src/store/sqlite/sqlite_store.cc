@@ -139,10 +139,11 @@ void AddCategories(const Totals& delta, Totals* t) {
 // Writes the categories of `delta` into the `categories` table (inside the caller's
 // transaction). Returns false on a storage error.
 bool StoreCategories(sqlite::Db& db, const Totals& delta) {
-  auto up = db.Prepare(
+  auto up_cached = db.Cached(
       "INSERT INTO categories(dim, code, statements, persons) VALUES(?1,?2,?3,?4) "
       "ON CONFLICT(dim, code) DO UPDATE SET statements = statements + ?3, "
       "persons = persons + ?4");
+  sqlite::Stmt& up = *up_cached;
   if (!up.ok()) return false;
   for (int dim : {kDimChannel, kDimRegion, kDimOccupation}) {
     for (const auto& [code, c] : *CategoryMap(const_cast<Totals*>(&delta), dim)) {
@@ -178,22 +179,19 @@ Statement ReadStatement(const sqlite::Stmt& q) {
   return s;
 }
 
-// Adds one statement's persons to a totals delta.
 // Adds what `delta` published on `day` to the daily and category totals, in the current
 // transaction. Returns false on a database error.
 bool AddPublished(sqlite::Db& db, Day day, const Totals& delta) {
-  auto up = db.Prepare(
+  auto up = db.Cached(
       "INSERT INTO daily(day, statements, persons, party, league, pioneers) "
       "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(day) DO UPDATE SET "
       "statements = statements + ?2, persons = persons + ?3, party = party + ?4, "
       "league = league + ?5, pioneers = pioneers + ?6");
-  up.Bind(1, static_cast<int64_t>(day)).Bind(2, delta.statements).Bind(3, delta.persons)
+  up->Bind(1, static_cast<int64_t>(day)).Bind(2, delta.statements).Bind(3, delta.persons)
       .Bind(4, delta.party).Bind(5, delta.league).Bind(6, delta.pioneers);
-  return up.Step() == SQLITE_DONE && StoreCategories(db, delta);
+  return up->Step() == SQLITE_DONE && StoreCategories(db, delta);
 }
 
-// For a statement being published (number and day set): a fresh salt, its canonical
-// record, and the log entry that commits to them.
 // Random salts for a batch, taken from the system in one call rather than one per leaf.
 class Salts {
  public:
@@ -211,13 +209,14 @@ class Salts {
   size_t used_ = 0;
 };
 
-// The salt, canonical record and log entry of a statement being published; `salt` holds
-// kSaltSize fresh random bytes.
+// For a statement being published (number and day set; `salt` kSaltSize fresh random
+// bytes): its canonical record, and the log entry that commits to the salt and record.
 std::string LeafMaterial(const Statement& st, const std::string& salt, std::string* record) {
   *record = CanonicalRecord(st);
   return EncodeLeaf(LeafOf(st, Commit(salt, *record)));
 }
 
+// Adds one statement's persons to a totals delta.
 void Count(const Statement& s, Totals* t) {
   t->statements += 1;
   for (const auto& p : s.persons) {
@@ -438,25 +437,31 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return s;
   // Read inside the transaction: another process (tuidang withdraw) may have appended.
-  auto next = writer_.Prepare(
+  auto next_cached = writer_.Cached(
       "SELECT (SELECT COALESCE(MAX(number), 0) + 1 FROM statements),"
       " (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)");
+  sqlite::Stmt& next = *next_cached;
   if (next.Step() != SQLITE_ROW) return fail("read counters");
   int64_t number = next.Int(0);
   int64_t leaf = next.Int(1);
   next.Reset();
 
-  auto insert = writer_.Prepare(
+  auto insert_cached = writer_.Cached(
       "INSERT INTO statements(number, receipt, status, day, channel, language, region, "
       "occupation, persons_count, text, leaf_index, salt, record, operator, consent, place) "
       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  auto seen = writer_.Prepare("SELECT 1 FROM sources WHERE key = ?");
-  auto remember = writer_.Prepare("INSERT INTO sources(key, statement) VALUES(?, ?)");
-  auto insert_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
+  sqlite::Stmt& insert = *insert_cached;
+  auto seen_cached = writer_.Cached("SELECT 1 FROM sources WHERE key = ?");
+  sqlite::Stmt& seen = *seen_cached;
+  auto remember_cached = writer_.Cached("INSERT INTO sources(key, statement) VALUES(?, ?)");
+  sqlite::Stmt& remember = *remember_cached;
+  auto insert_leaf_cached = writer_.Cached("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
+  sqlite::Stmt& insert_leaf = *insert_leaf_cached;
   if (!insert_leaf.ok()) return fail("prepare");
-  auto person = writer_.Prepare(
+  auto person_cached = writer_.Cached(
       "INSERT INTO persons(statement, position, name, name_fold, real_name, organisations) "
       "VALUES(?,?,?,?,?,?)");
+  sqlite::Stmt& person = *person_cached;
   if (!insert.ok() || !person.ok()) return fail("prepare");
 
   Salts salts(batch.size());
@@ -701,9 +706,9 @@ void SqliteStore::ForgetOldPages() {
 }
 
 void SqliteStore::ReloadIfChangedElsewhere() {
-  auto q = writer_.Prepare("PRAGMA data_version");
-  if (q.Step() != SQLITE_ROW) return;
-  int64_t v = q.Int(0);
+  auto q = writer_.Cached("PRAGMA data_version");
+  if (q->Step() != SQLITE_ROW) return;
+  int64_t v = q->Int(0);
   if (v != data_version_) {
     if (data_version_ >= 0) LoadTotals();
     data_version_ = v;
