@@ -14,12 +14,14 @@ more statements and a withdrawal rewrites only what changed (full tiles and unch
 keep their inode and mtime), removes the withdrawn statement and its certificate, and a
 reader polling the folder meanwhile never sees a checkpoint whose tiles are missing. A
 certificate prints alone when its anchor is targeted (Chromium's print-to-PDF)."""
+import base64
 import html.parser
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -237,6 +239,21 @@ class ExportTest(unittest.TestCase):
         finally:
             client.close()
 
+    def check_log_as_served(self):
+        """Every log file of the export is byte for byte what the server serves."""
+        files = [p for p in files_under(self.out) if p.startswith("log/")]
+        self.assertIn("log/checkpoint", files)
+        client = self.server.client()
+        try:
+            for rel in files:
+                if rel == "log/checkpoint":
+                    continue
+                r = client.get("/" + rel)
+                self.assertEqual(r.status, 200, rel)
+                self.assertEqual(r.body, self.read(rel), rel)
+        finally:
+            client.close()
+
     def audit(self, source):
         out = self.run_tuidang("audit", source, "--vkey", self.vkey())
         self.assertEqual(out.returncode, 0, out.stderr)
@@ -281,6 +298,7 @@ class ExportTest(unittest.TestCase):
         self.assertIn("&lt;b&gt;0&lt;/b&gt;", page)  # user text escaped
         self.assertNotIn("<b>0</b>", page)
         self.check_certificates()
+        self.check_printing(f"certificates/{today}.html", self.numbers[3], len(self.numbers))
         stats_html = self.read("en/stats.html").decode()
         self.assertIn("<svg", stats_html)
         self.check_links()
@@ -433,6 +451,53 @@ class ExportTest(unittest.TestCase):
             for rel in parsed:
                 self.assertIn('href="../' + ("../" if rel.startswith("zh-hant/") else "") +
                               'static/certificates.css"', self.read(rel).decode())
+
+    def check_printing(self, rel, number, count):
+        """Chromium, opening the certificates file from the folder (file://), prints only
+        the targeted certificate, on one A4 page; without a target, every one."""
+        sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-selenium
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.print_page_options import PrintOptions
+
+        profile = tempfile.mkdtemp(prefix="tuidang-chromium-print-")
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = "/usr/bin/chromium"
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-proxy-server", "--disable-dev-shm-usage",
+                     f"--user-data-dir={profile}"):
+            opts.add_argument(flag)
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        try:
+            url = "file://" + os.path.join(self.out, rel)
+            driver.get(f"{url}#c-{number}")
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            shown = [a.get_attribute("id") for a in driver.find_elements(By.CSS_SELECTOR,
+                                                                          "article.certificate")
+                     if a.value_of_css_property("display") != "none"]
+            self.assertEqual(shown, [f"c-{number}"])
+            for part in ("header", "footer"):
+                self.assertNotEqual(driver.find_element(By.TAG_NAME, part)
+                                    .value_of_css_property("display"), "none", part)
+            self.assertEqual(driver.find_element(By.CSS_SELECTOR, ".screen-only")
+                             .value_of_css_property("display"), "none")
+            a4 = PrintOptions()
+            a4.page_width, a4.page_height = 21.0, 29.7
+            pdf = base64.b64decode(driver.print_page(a4))
+            self.assertEqual(len(re.findall(rb"/Type\s*/Page\b", pdf)), 1, "not one A4 page")
+            # Without a target, every certificate prints, one a page.
+            driver.get(url)
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            shown = [a for a in driver.find_elements(By.CSS_SELECTOR, "article.certificate")
+                     if a.value_of_css_property("display") != "none"]
+            self.assertEqual(len(shown), count)
+            pdf = base64.b64decode(driver.print_page(a4))
+            self.assertGreaterEqual(len(re.findall(rb"/Type\s*/Page\b", pdf)), count)
+        finally:
+            driver.quit()
+            shutil.rmtree(profile, ignore_errors=True)
 
     def serve_with_nginx(self):
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"

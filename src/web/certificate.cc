@@ -189,7 +189,7 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1.2em;margi
 pre{white-space:pre-wrap;word-break:break-all;font-size:.75rem;background:#f6f6f6;padding:.6em;border:1px solid #ccc}
 @page{size:A4;margin:15mm}
 @media print{body{background:#fff;padding:0;max-width:none}.screen-only{display:none}.certificate{break-inside:avoid;border-top:0}.certificate:target{outline:0}
-.certificate+.certificate{break-before:page}body:has(.certificate:target) .certificate:not(:target){display:none}pre{background:none}}
+body:not(:has(.certificate:target)) .certificate+.certificate{break-before:page}body:has(.certificate:target) .certificate:not(:target){display:none}pre{background:none}}
 )css";
 }
 
