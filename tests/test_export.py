@@ -410,6 +410,31 @@ class ExportTest(unittest.TestCase):
         self.assertNotIn(f"log/tile/entries/000.p/{first_size}", final)
         self.assertEqual(self.verify().returncode, 0)
 
+        # An export made by the first layout (a file per statement, a state without a
+        # layout line): the next export renders every day again and deletes the statement
+        # files and their folders.
+        old_files = [f"{p}statements/{today}/{n}.html" for p in ("", "en/") for n in more[:3]]
+        with open(os.path.join(self.out, "manifest.txt"), "a") as manifest:
+            for rel in old_files:
+                os.makedirs(os.path.dirname(os.path.join(self.out, rel)), exist_ok=True)
+                with open(os.path.join(self.out, rel), "w") as f:
+                    f.write("<p>old layout</p>")
+                manifest.write(f"{'0' * 64}  {rel}\n")
+        state_path = os.path.join(self.out, ".export-state")
+        with open(state_path) as f:
+            state = [line for line in f if not line.startswith("layout ")]
+        with open(state_path, "w") as f:
+            f.writelines(state)
+        upgraded = self.export()
+        self.assertRegex(upgraded, rf"\(0 written, {len(old_files)} deleted, \d+ days rendered")
+        for rel in old_files:
+            self.assertFalse(os.path.exists(os.path.join(self.out, rel)), rel)
+        self.assertFalse(os.path.exists(os.path.join(self.out, f"statements/{today}")))
+        self.assertFalse(os.path.exists(os.path.join(self.out, f"en/statements/{today}")))
+        with open(state_path) as f:
+            self.assertTrue(f.readline().startswith("layout 2"))
+        self.assertEqual(self.verify().returncode, 0)
+
     def check_certificates(self):
         """Each published statement's certificate, reached through the link of its entry,
         shows its number, day, names, organisations, leaf index and a checkpoint that

@@ -26,7 +26,7 @@ struct ExportOptions {
   std::vector<std::string> submit_urls;  // live addresses that receive statements
   std::string verifier_key;              // the log's, shown on the mirror's check page
   bool full = false;                     // re-render every page (after an upgrade)
-  int threads = 2;                       // threads rendering and writing statement pages
+  int threads = 2;                       // threads rendering and writing the pages of a day
 };
 
 struct ExportReport {
