@@ -10,13 +10,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
-#include <functional>
 
 #include <fmt/format.h>
 #include <openssl/sha.h>
