@@ -1,6 +1,8 @@
 // tuidang export: the public site and its log as static files that any web host, CDN or USB
 // stick can serve, with a manifest of every file's SHA-256 signed with the log's key
-// (docs/export.md).
+// (docs/export.md). A statement has no file of its own: it is an anchor in its day list, and
+// its certificate one in the certificates file of that day page, so that a million
+// statements make about 100,000 files, not 3 million.
 //
 // Incremental: a second export into the same folder renders only the days whose counts
 // changed (and today), carries every other file over from the previous manifest, and
