@@ -3,19 +3,25 @@
 
 Statements are published through the API of a running server, then exported. The test
 checks the export as a reader would use it: every page and every link relative and
-resolving inside the folder (so it works from any path or file://), the submit page
+resolving inside the folder (so it works from any path or file://), every link's anchor
+present in its target (a statement is an entry of its day list, `statements/D.html#s-N`;
+its certificate a section of the day page's certificates file, `certificates/D.html#c-N`,
+showing number, day, names, organisations, leaf index and the checkpoint), the submit page
 pointing to the live addresses, the log byte for byte as the server serves it, `tuidang
 audit` accepting the folder and the folder served by Debian's nginx over HTTP, and the
 signed manifest catching a changed, a missing and an unlisted file. A second export after
-more statements and a withdrawal rewrites only what changed (full tiles and earlier
-statement pages keep their inode and mtime), deletes the withdrawn statement's pages, and
-a reader polling the folder meanwhile never sees a checkpoint whose tiles are missing."""
+more statements and a withdrawal rewrites only what changed (full tiles and unchanged pages
+keep their inode and mtime), removes the withdrawn statement and its certificate, and a
+reader polling the folder meanwhile never sees a checkpoint whose tiles are missing. A
+certificate prints alone when its anchor is targeted (Chromium's print-to-PDF)."""
+import base64
 import html.parser
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -25,12 +31,19 @@ import urllib.parse
 import harness
 
 TILE_RE = re.compile(r"^log/tile/")
+# The organisations as a certificate names them (Simplified, Traditional, English).
+ORG_NAMES = {
+    "": {"party": "党", "league": "团", "pioneers": "队"},
+    "zh-hant/": {"party": "黨", "league": "團", "pioneers": "隊"},
+    "en/": {"party": "Party", "league": "Youth League", "pioneers": "Young Pioneers"},
+}
 
 
 class Links(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.links = []  # (tag, attribute, value)
+        self.ids = set()
         self.scripts = 0
 
     def handle_starttag(self, tag, attrs):
@@ -39,6 +52,54 @@ class Links(html.parser.HTMLParser):
         for k, v in attrs:
             if k in ("href", "src", "action") and v is not None:
                 self.links.append((tag, k, v))
+            if k == "id" and v:
+                self.ids.add(v)
+
+
+class Certificates(html.parser.HTMLParser):
+    """The certificates of a certificates file: id -> the text of each of its parts
+    (declared, persons, number, day, leaf), and the checkpoint shared by all."""
+
+    def __init__(self):
+        super().__init__()
+        self.certificates = {}
+        self.checkpoint = ""
+        self.current = None
+        self.depth = 0
+        self.part = None
+        self.in_checkpoint = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        cls = a.get("class") or ""
+        if tag == "article" and "certificate" in cls.split():
+            self.current = self.certificates.setdefault(a["id"], {})
+            self.depth = 0
+        if self.current is not None:
+            self.depth += 1
+            for part in ("number", "day", "leaf", "persons"):
+                if part in cls.split():
+                    self.part = part
+        if tag == "pre" and "checkpoint" in cls.split():
+            self.in_checkpoint = True
+
+    def handle_endtag(self, tag):
+        if self.current is not None:
+            self.depth -= 1
+            if tag in ("dd", "ul"):
+                self.part = None
+            if tag == "article":
+                self.current = None
+        if tag == "pre":
+            self.in_checkpoint = False
+
+    def handle_data(self, data):
+        if self.in_checkpoint:
+            self.checkpoint += data
+        if self.current is not None:
+            self.current["text"] = self.current.get("text", "") + data
+            if self.part:
+                self.current[self.part] = self.current.get(self.part, "") + data
 
 
 def files_under(root):
@@ -106,25 +167,77 @@ class ExportTest(unittest.TestCase):
         with open(os.path.join(self.out, rel), "rb") as f:
             return f.read()
 
+    def parse(self, rel):
+        parser = Links()
+        parser.feed(self.read(rel).decode("utf-8"))
+        return parser
+
     def check_links(self):
-        """Every page's links are relative and resolve in the folder, or go to the live site."""
+        """Every page's links are relative and resolve in the folder (anchors included), or
+        go to the live site."""
         pages = [p for p in files_under(self.out) if p.endswith(".html")]
         self.assertGreater(len(pages), 10)
+        parsed = {}
         for page in pages:
-            text = self.read(page).decode("utf-8")
-            parser = Links()
-            parser.feed(text)
+            parser = parsed.setdefault(page, self.parse(page))
             self.assertEqual(parser.scripts, 0, page)
             for tag, attr, value in parser.links:
                 if value.startswith(("https://live.example.org/", "http://abcdefghijklmnop.onion/")):
                     continue  # search, receipts, the submit page's addresses: the live site
                 self.assertFalse(value.startswith("/"), f"{page}: absolute link {value}")
                 self.assertNotIn("://", value, f"{page}: link to another origin {value}")
-                target = urllib.parse.urlsplit(value).path
-                resolved = os.path.normpath(os.path.join(os.path.dirname(page), target))
+                parts = urllib.parse.urlsplit(value)
+                resolved = os.path.normpath(os.path.join(os.path.dirname(page), parts.path))
                 self.assertFalse(resolved.startswith(".."), f"{page}: {value} leaves the folder")
                 self.assertTrue(os.path.isfile(os.path.join(self.out, resolved)),
                                 f"{page}: {tag} {attr}={value} -> {resolved} is missing")
+                if parts.fragment and resolved.endswith(".html"):
+                    if resolved not in parsed:
+                        parsed[resolved] = self.parse(resolved)
+                    self.assertIn(parts.fragment, parsed[resolved].ids,
+                                  f"{page}: {value}: no anchor #{parts.fragment} in {resolved}")
+
+    def statement_index(self, prefix=""):
+        """Where each statement of today is, as a reader finds it: walking today's list
+        from its first page through the pager. Returns {number: (page, certificate link)}."""
+        today = harness.today_cst()
+        page = f"{prefix}statements/{today}.html"
+        index, seen = {}, set()
+        while page and page not in seen:
+            seen.add(page)
+            text = self.read(page).decode()
+            for m in re.finditer(r'<li class="statement" id="s-(\d+)">(.*?)<ul class="persons">', text):
+                link = re.search(r'<a class="certificate" href="([^"]+)"', m.group(2))
+                self.assertIsNotNone(link, f"{page}: statement {m.group(1)} has no certificate link")
+                index[int(m.group(1))] = (page, link.group(1))
+            pager = re.findall(r'<a href="([^"]*\d{4}-\d{2}-\d{2}-\d+\.html)">', text)
+            nexts = [os.path.normpath(os.path.join(os.path.dirname(page), v)) for v in pager]
+            nexts = [n for n in nexts if n not in seen]
+            page = nexts[-1] if nexts else None
+        return index
+
+    def find_statement(self, number, prefix=""):
+        index = self.statement_index(prefix)
+        self.assertIn(number, index, f"statement {number} is not in the day lists of "
+                                     f"{prefix or 'zh-hans/'}")
+        return index[number]
+
+    def published_today(self):
+        """Today's published statements as the API gives them (with their leaf index)."""
+        today = harness.today_cst()
+        client = self.server.client()
+        try:
+            numbers, cursor = [], None
+            while True:
+                q = f"/api/v1/statements?date={today}" + (f"&cursor={cursor}" if cursor else "")
+                listing = client.get(q).json()
+                numbers += [item["number"] for item in listing["statements"]]
+                cursor = listing.get("next_cursor")
+                if not cursor:
+                    break
+            return [client.get(f"/api/v1/statements/{n}").json() for n in numbers]
+        finally:
+            client.close()
 
     def check_log_as_served(self):
         """Every log file of the export is byte for byte what the server serves."""
@@ -161,9 +274,8 @@ class ExportTest(unittest.TestCase):
                          "stats-all.html", "log.html", "mirror.html",
                          f"statements/{today}.html"):
                 self.assertTrue(os.path.isfile(os.path.join(self.out, prefix + page)), prefix + page)
-            for n in self.numbers:
-                self.assertTrue(os.path.isfile(
-                    os.path.join(self.out, f"{prefix}statements/{today}/{n}.html")))
+            self.assertFalse(os.path.exists(os.path.join(self.out, f"{prefix}statements/{today}")),
+                             "one file per statement again")
         for f in ("stats.csv", "api/v1/stats.json", "static/site.css", "manifest.txt",
                   "manifest.sig", "log/checkpoint"):
             self.assertTrue(os.path.isfile(os.path.join(self.out, f)), f)
@@ -171,9 +283,22 @@ class ExportTest(unittest.TestCase):
         self.assertIn("https://live.example.org/en/submit", submit)
         self.assertIn("http://abcdefghijklmnop.onion/en/submit", submit)
         self.assertNotIn("<form", submit)
-        page = self.read(f"statements/{today}/{self.numbers[0]}.html").decode()
+        # Every statement is an entry of its day list (40 statements: one page) and its
+        # certificate is one link away, in the three languages.
+        for prefix in ("", "zh-hant/", "en/"):
+            index = self.statement_index(prefix)
+            self.assertEqual(sorted(index), sorted(self.numbers))
+            for n in self.numbers:
+                page, link = index[n]
+                self.assertEqual(page, f"{prefix}statements/{today}.html")
+                # English shares the Simplified Chinese certificates (they are bilingual).
+                self.assertEqual(link, f"../{'../' if prefix == 'en/' else ''}"
+                                       f"certificates/{today}.html#c-{n}")
+        page = self.read(f"statements/{today}.html").decode()
         self.assertIn("&lt;b&gt;0&lt;/b&gt;", page)  # user text escaped
         self.assertNotIn("<b>0</b>", page)
+        self.check_certificates()
+        self.check_printing(f"certificates/{today}.html", self.numbers[3], len(self.numbers))
         stats_html = self.read("en/stats.html").decode()
         self.assertIn("<svg", stats_html)
         self.check_links()
@@ -184,13 +309,13 @@ class ExportTest(unittest.TestCase):
         ok = self.verify()
         self.assertEqual(ok.returncode, 0, ok.stderr)
         self.assertIn("mirror ok", ok.stdout)
-        victim = os.path.join(self.out, f"statements/{today}/{self.numbers[1]}.html")
-        original = self.read(f"statements/{today}/{self.numbers[1]}.html")
+        victim = os.path.join(self.out, f"certificates/{today}.html")
+        original = self.read(f"certificates/{today}.html")
         with open(victim, "wb") as f:
-            f.write(original.replace("王1".encode(), "假1".encode()))
+            f.write(original.replace("王1<".encode(), "假1<".encode()))
         bad = self.verify()
         self.assertEqual(bad.returncode, 1)
-        self.assertIn(f"changed: statements/{today}/{self.numbers[1]}.html", bad.stderr)
+        self.assertIn(f"changed: certificates/{today}.html", bad.stderr)
         os.remove(victim)
         self.assertIn("missing: ", self.verify().stderr)
         with open(victim, "wb") as f:
@@ -250,17 +375,22 @@ class ExportTest(unittest.TestCase):
         after = files_under(self.out)
         # Earlier statement pages, full tiles, unchanged pages: not rewritten.
         for rel, ident in before.items():
-            if re.match(r"^(zh-hant/|en/)?statements/\d{4}-\d{2}-\d{2}/\d+\.html$", rel):
-                if rel.endswith(f"/{withdrawn}.html"):
-                    self.assertNotIn(rel, after, "a withdrawn statement's page stays")
-                else:
-                    self.assertEqual(after.get(rel), ident, f"{rel} was rewritten")
             if TILE_RE.match(rel) and ".p/" not in rel:
                 self.assertEqual(after.get(rel), ident, f"full tile {rel} was rewritten")
         for rel in ("static/site.css", "en/mirror.html"):
             self.assertEqual(after.get(rel), before[rel], f"{rel} was rewritten unchanged")
-        for n in more:
-            self.assertIn(f"en/statements/{today}/{n}.html", after)
+        # 270 statements today now: six pages; each statement found from the first page.
+        self.assertIn(f"en/statements/{today}-6.html", after)
+        self.assertNotIn(f"en/statements/{today}-7.html", after)
+        for n in (more[0], more[-1], self.numbers[0]):
+            self.find_statement(n, "en/")
+        for prefix in ("", "zh-hant/", "en/"):
+            for rel in files_under(self.out):
+                if rel.startswith(f"{prefix}statements/") or rel.startswith(f"{prefix}certificates/"):
+                    text = self.read(rel).decode()
+                    self.assertNotIn(f'id="s-{withdrawn}"', text, f"withdrawn statement in {rel}")
+                    self.assertNotIn(f'id="c-{withdrawn}"', text, f"withdrawn certificate in {rel}")
+        self.check_certificates()
         self.assertIn("log/tile/0/000", after)  # the first tile is now full
         first_size = int(first_checkpoint.decode().split("\n")[1])
         # The previous checkpoint's partial tiles stay one more export (for its readers).
@@ -279,6 +409,120 @@ class ExportTest(unittest.TestCase):
         self.assertNotIn(f"log/tile/0/000.p/{first_size}", final, "an old partial tile stays")
         self.assertNotIn(f"log/tile/entries/000.p/{first_size}", final)
         self.assertEqual(self.verify().returncode, 0)
+
+        # An export made by the first layout (a file per statement, a state without a
+        # layout line): the next export renders every day again and deletes the statement
+        # files and their folders.
+        old_files = [f"{p}statements/{today}/{n}.html" for p in ("", "en/") for n in more[:3]]
+        with open(os.path.join(self.out, "manifest.txt"), "a") as manifest:
+            for rel in old_files:
+                os.makedirs(os.path.dirname(os.path.join(self.out, rel)), exist_ok=True)
+                with open(os.path.join(self.out, rel), "w") as f:
+                    f.write("<p>old layout</p>")
+                manifest.write(f"{'0' * 64}  {rel}\n")
+        state_path = os.path.join(self.out, ".export-state")
+        with open(state_path) as f:
+            state = [line for line in f if not line.startswith("layout ")]
+        with open(state_path, "w") as f:
+            f.writelines(state)
+        upgraded = self.export()
+        self.assertRegex(upgraded, rf"\(0 written, {len(old_files)} deleted, \d+ days rendered")
+        for rel in old_files:
+            self.assertFalse(os.path.exists(os.path.join(self.out, rel)), rel)
+        self.assertFalse(os.path.exists(os.path.join(self.out, f"statements/{today}")))
+        self.assertFalse(os.path.exists(os.path.join(self.out, f"en/statements/{today}")))
+        with open(state_path) as f:
+            self.assertTrue(f.readline().startswith("layout 2"))
+        self.assertEqual(self.verify().returncode, 0)
+
+    def check_certificates(self):
+        """Each published statement's certificate, reached through the link of its entry,
+        shows its number, day, names, organisations, leaf index and a checkpoint that
+        includes the leaf, signed by the log's key; the leaf index is the one the API gives."""
+        today = harness.today_cst()
+        items = self.published_today()
+        self.assertTrue(items)
+        vkey_name = self.vkey().split("+")[0]
+        for prefix in ("", "zh-hant/", "en/"):
+            index = self.statement_index(prefix)
+            self.assertEqual(sorted(index), sorted(i["number"] for i in items), prefix)
+            parsed = {}
+            for item in items:
+                n = item["number"]
+                page, link = index[n]
+                target, fragment = link.split("#")
+                rel = os.path.normpath(os.path.join(os.path.dirname(page), target))
+                self.assertEqual(rel.startswith("zh-hant/"), prefix == "zh-hant/", rel)
+                if rel not in parsed:
+                    parsed[rel] = Certificates()
+                    parsed[rel].feed(self.read(rel).decode())
+                c = parsed[rel]
+                self.assertEqual(fragment, f"c-{n}")
+                cert = c.certificates[fragment]
+                self.assertEqual(cert["number"].strip(), str(n))
+                self.assertEqual(cert["day"].strip(), today)
+                self.assertEqual(cert["leaf"].strip(), str(item["leaf_index"]), item)
+                script = "zh-hant/" if prefix == "zh-hant/" else ""
+                persons = [{"name": item["name"], "organisations": item["organisations"]}]
+                persons += item.get("persons", [])
+                for person in persons:
+                    self.assertIn(person["name"], cert["persons"])
+                    for org in person["organisations"]:
+                        self.assertIn(ORG_NAMES[script][org], cert["persons"])
+                        self.assertIn(ORG_NAMES["en/"][org], cert["persons"])
+                lines = c.checkpoint.split("\n")
+                self.assertGreater(int(lines[1]), item["leaf_index"])
+                self.assertIn("\u2014 " + vkey_name + " ", c.checkpoint)
+            for rel in parsed:
+                self.assertIn('href="../' + ("../" if rel.startswith("zh-hant/") else "") +
+                              'static/certificates.css"', self.read(rel).decode())
+
+    def check_printing(self, rel, number, count):
+        """Chromium, opening the certificates file from the folder (file://), prints only
+        the targeted certificate, on one A4 page; without a target, every one."""
+        sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-selenium
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.print_page_options import PrintOptions
+
+        profile = tempfile.mkdtemp(prefix="tuidang-chromium-print-")
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = "/usr/bin/chromium"
+        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-proxy-server", "--disable-dev-shm-usage",
+                     f"--user-data-dir={profile}"):
+            opts.add_argument(flag)
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        try:
+            url = "file://" + os.path.join(self.out, rel)
+            driver.get(f"{url}#c-{number}")
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            shown = [a.get_attribute("id") for a in driver.find_elements(By.CSS_SELECTOR,
+                                                                          "article.certificate")
+                     if a.value_of_css_property("display") != "none"]
+            self.assertEqual(shown, [f"c-{number}"])
+            for part in ("header", "footer"):
+                self.assertNotEqual(driver.find_element(By.TAG_NAME, part)
+                                    .value_of_css_property("display"), "none", part)
+            self.assertEqual(driver.find_element(By.CSS_SELECTOR, ".screen-only")
+                             .value_of_css_property("display"), "none")
+            a4 = PrintOptions()
+            a4.page_width, a4.page_height = 21.0, 29.7
+            pdf = base64.b64decode(driver.print_page(a4))
+            self.assertEqual(len(re.findall(rb"/Type\s*/Page\b", pdf)), 1, "not one A4 page")
+            # Without a target, every certificate prints, one a page.
+            driver.get(url)
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            shown = [a for a in driver.find_elements(By.CSS_SELECTOR, "article.certificate")
+                     if a.value_of_css_property("display") != "none"]
+            self.assertEqual(len(shown), count)
+            pdf = base64.b64decode(driver.print_page(a4))
+            self.assertGreaterEqual(len(re.findall(rb"/Type\s*/Page\b", pdf)), count)
+        finally:
+            driver.quit()
+            shutil.rmtree(profile, ignore_errors=True)
 
     def serve_with_nginx(self):
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -8,13 +8,20 @@
   namespace of its own behind tc netem (64 kbit/s, 800 ms delay, 2% loss, both ways); the
   submit page with its style sheet loads and a statement is submitted and its receipt page
   shown within 30 s. Needs root and the kernel's netem; skipped with the reason otherwise.
+- Slow link, emulated in userspace (always runs): Debian's Chromium with JavaScript off
+  reaches the server through a TCP proxy in this test that emulates the same link (see
+  SlowLinkProxy for what it models and what it does not); the submit page loads, the
+  statement is submitted and the receipt page shown within 30 s.
 """
+import asyncio
 import html.parser
 import os
+import random
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -196,6 +203,204 @@ class SlowLinkTest(unittest.TestCase):
             self.assertIn("/receipt/", r.stdout)
             self.assertEqual(server.stats()["total_statements"], 1)
         finally:
+            server.stop()
+            server.cleanup()
+
+
+# ---------------------------------------------------------------------------------------
+# The slow link, emulated in userspace
+
+class SlowLinkProxy:
+    """A TCP proxy that emulates the netem link above: 64 kbit/s each way, 800 ms one-way
+    delay, 2% loss.
+
+    What it models, per direction, on one link shared by every connection (a browser opens
+    several): the bytes are cut into segments of at most 1,460 bytes and paced at 64 kbit/s
+    counting 40 bytes of TCP/IP header per segment (a segment leaves the link only when the
+    previous one has); each segment arrives 800 ms after it left; with probability 2% (a
+    seeded random.Random, so runs repeat) a segment is lost and arrives only after an extra
+    retransmission timeout of 1 s, and, as in TCP, nothing behind it on the same connection
+    is delivered before it (head-of-line blocking). A new connection first waits one round
+    trip (1.6 s), the TCP handshake.
+
+    What it does not model: TCP's congestion window (slow start, halving after a loss),
+    the ACKs' share of the reverse direction, several losses of one segment, reordering,
+    a router queue that drops on overflow, DNS, and TLS (the real link often adds a TLS or
+    Tor handshake of one or more round trips more). The netem test covers these when the
+    kernel has netem."""
+
+    RATE = 64_000 / 8        # bytes per second
+    DELAY = 0.8              # one-way, seconds
+    LOSS = 0.02
+    RTO = 1.0                # the stall a lost segment costs
+    MSS = 1460
+    HEADER = 40
+
+    def __init__(self, upstream_host, upstream_port, seed=6):
+        self.upstream = (upstream_host, upstream_port)
+        self.random = random.Random(seed)
+        self.link_free = {"up": 0.0, "down": 0.0}  # when each direction's link is idle again
+        self.bytes = {"up": 0, "down": 0}
+        self.lost = 0
+        self.connections = 0
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.port = None
+
+    def start(self):
+        self.thread.start()
+        if not self.ready.wait(10):
+            raise RuntimeError("the proxy did not start")
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(
+            asyncio.start_server(self._client, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        self.ready.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            server.close()
+            self.loop.close()
+
+    async def _client(self, reader, writer):
+        self.connections += 1
+        await asyncio.sleep(2 * self.DELAY)  # the handshake's round trip
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+        except OSError:
+            writer.close()
+            return
+        await asyncio.gather(self._pipe(reader, up_writer, "up"),
+                             self._pipe(up_reader, writer, "down"), return_exceptions=True)
+
+    async def _pipe(self, reader, writer, direction):
+        """Reads from `reader` as fast as it comes; a second task delivers each segment to
+        `writer` at its arrival time, in order."""
+        queue = asyncio.Queue()
+
+        async def deliver():
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                at, data = item
+                delay = at - self.loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                writer.write(data)
+                await writer.drain()
+            if writer.can_write_eof():
+                writer.write_eof()
+
+        task = asyncio.ensure_future(deliver())
+        last_arrival = 0.0
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    break
+                for i in range(0, len(data), self.MSS):
+                    segment = data[i:i + self.MSS]
+                    now = self.loop.time()
+                    sent = max(now, self.link_free[direction]) + (len(segment) + self.HEADER) / self.RATE
+                    self.link_free[direction] = sent
+                    arrival = sent + self.DELAY
+                    if self.random.random() < self.LOSS:
+                        self.lost += 1
+                        arrival += self.RTO
+                    last_arrival = max(last_arrival, arrival)  # in order, as TCP delivers
+                    self.bytes[direction] += len(segment)
+                    queue.put_nowait((last_arrival, segment))
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            queue.put_nowait(None)
+            try:
+                await task
+            except (ConnectionError, OSError):
+                pass
+            writer.close()
+
+
+class EmulatedSlowLinkTest(unittest.TestCase):
+    """Chromium (JavaScript off, like Tor Browser "Safest") through SlowLinkProxy: the
+    submit page loads with its style sheet, the statement is submitted and the receipt page
+    shown within 30 s."""
+
+    def test_submit_through_emulated_slow_link(self):
+        sys.path.append("/usr/lib/python3/dist-packages")  # Debian's python3-selenium
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        server = harness.Server(None, name="reach-emulated")
+        server.start()
+        proxy = SlowLinkProxy("127.0.0.1", server.port)
+        proxy.start()
+        profile = tempfile.mkdtemp(prefix="tuidang-chromium-slow-")
+        driver = None
+        try:
+            opts = webdriver.ChromeOptions()
+            opts.binary_location = "/usr/bin/chromium"
+            for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-proxy-server",
+                         "--disable-dev-shm-usage", "--lang=zh-CN", "--window-size=1024,900",
+                         f"--user-data-dir={profile}"):
+                opts.add_argument(flag)
+            opts.add_experimental_option("prefs", {
+                "profile.managed_default_content_settings.javascript": 2,
+                "intl.accept_languages": "zh-CN,zh",
+            })
+            driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+            driver.set_page_load_timeout(SLOW_LINK_BUDGET_S)
+            base = f"http://127.0.0.1:{proxy.port}"
+
+            t0 = time.monotonic()
+            driver.get(base + "/submit")  # returns once the page and its style sheet loaded
+            loaded = time.monotonic() - t0
+            self.assertEqual(driver.find_element(By.TAG_NAME, "html").get_attribute("lang"),
+                             "zh-Hans")
+            # The style sheet came through the link too (its rules apply).
+            header = driver.find_element(By.TAG_NAME, "header")
+            self.assertEqual(header.value_of_css_property("background-color"),
+                             "rgba(139, 0, 0, 1)")
+            driver.find_element(By.NAME, "name").send_keys("慢速链路")
+            driver.find_element(By.CSS_SELECTOR, "input[name='org'][value='party']").click()
+            buttons = [b for b in driver.find_elements(By.CSS_SELECTOR,
+                                                       "form button, form input[type='submit']")
+                       if (b.get_attribute("type") or "submit") == "submit"
+                       and b.get_attribute("name") != "more"]
+            self.assertTrue(buttons, "no submit button")
+            buttons[0].click()
+            remaining = max(1.0, SLOW_LINK_BUDGET_S - (time.monotonic() - t0))
+            WebDriverWait(driver, remaining).until(
+                lambda d: "/receipt/" in d.current_url and d.find_elements(By.CSS_SELECTOR,
+                                                                           "code.receipt"))
+            elapsed = time.monotonic() - t0
+            code = driver.find_element(By.CSS_SELECTOR, "code.receipt").text.strip()
+            self.assertRegex(code, r"^\d{4}-\d{4}-\d{4}-\d{4}$")
+            print(f"[emulated slow link] submit page in {loaded:.1f} s, receipt shown at "
+                  f"{elapsed:.1f} s; {proxy.connections} connections, {proxy.bytes['down']} bytes "
+                  f"down, {proxy.bytes['up']} up, {proxy.lost} segments lost", file=sys.stderr)
+            self.assertLess(elapsed, SLOW_LINK_BUDGET_S)
+            # The link was really slow: the page alone cannot have come faster than the
+            # handshake and one request's round trip.
+            self.assertGreater(loaded, 4 * SlowLinkProxy.DELAY)
+            self.assertEqual(server.stats()["total_statements"], 1)
+        finally:
+            if driver is not None:
+                driver.quit()
+            proxy.stop()
+            shutil.rmtree(profile, ignore_errors=True)
             server.stop()
             server.cleanup()
 

@@ -139,7 +139,7 @@ Subcommand AddExport(CLI::App& app) {
                   "A live address that receives statements (main site, onion service, other "
                   "live mirrors); repeat for several (default: public_url of tuidang.toml)");
   cmd->add_flag("--full", flags->full, "Render every page again (after an upgrade)");
-  cmd->add_option("--threads", flags->threads, "Threads writing statement pages")
+  cmd->add_option("--threads", flags->threads, "Threads rendering and writing the pages of a day")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   cmd->add_option("--locale-dir", flags->locale_dir,

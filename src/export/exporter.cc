@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <openssl/sha.h>
 
 #include "core/text.h"
 #include "export/links.h"
@@ -35,7 +37,13 @@ constexpr std::string_view kTmpDir = ".export-tmp";
 // Statements read from the store at a time while a day is exported.
 constexpr int kReadBatch = 2000;
 
-std::string Sha256Hex(std::string_view data) { return tlog::HashToHex(tlog::Sha256(data)); }
+// OpenSSL's SHA-256 (SHA-NI where the CPU has it) rather than libsodium's portable one: the
+// export hashes every byte it writes, gigabytes for a million statements.
+std::string Sha256Hex(std::string_view data) {
+  tlog::Hash h;
+  ::SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), h.data());
+  return tlog::HashToHex(h);
+}
 
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -46,13 +54,26 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 // The day a page of a day belongs to: "en/statements/2026-11-23-2.html" and
-// "statements/2026-11-23/17.html" belong to 2026-11-23; other files to none.
+// "zh-hant/certificates/2026-11-23.html" belong to 2026-11-23; other files (and the statement
+// pages "statements/2026-11-23/17.html" of layout 1) to none.
 std::optional<Day> DayGroup(std::string_view path) {
   for (std::string_view prefix : {"zh-hant/", "en/"}) {
     if (path.starts_with(prefix)) path.remove_prefix(prefix.size());
   }
-  if (!path.starts_with("statements/") || path.size() < 21) return std::nullopt;
-  return ParseDay(path.substr(11, 10));
+  for (std::string_view folder : {"statements/", "certificates/"}) {
+    if (!path.starts_with(folder)) continue;
+    path.remove_prefix(folder.size());
+    if (path.size() < 15 || !path.ends_with(".html")) return std::nullopt;
+    std::string_view rest = path.substr(10, path.size() - 15);
+    if (!rest.empty()) {
+      if (rest.size() < 2 || rest[0] != '-') return std::nullopt;
+      for (char c : rest.substr(1)) {
+        if (c < '0' || c > '9') return std::nullopt;
+      }
+    }
+    return ParseDay(path.substr(0, 10));
+  }
+  return std::nullopt;
 }
 
 // A manifest: path -> SHA-256 (hex), as read from manifest.txt ("<hex>  <path>" lines).
@@ -78,16 +99,29 @@ struct DayState {
   bool open = false;
 };
 
+// The layout the state describes: 2 since statements are anchors in the day lists. A state
+// of another layout (or none) makes the export render every day again.
+constexpr int kLayout = 2;
+
 std::map<Day, DayState> ReadState(const std::string& path) {
   std::map<Day, DayState> out;
   std::ifstream in(path);
-  std::string word, date;
-  DayState s;
-  int open = 0;
-  while (in >> word >> date >> s.statements >> s.persons >> open) {
-    auto day = ParseDay(date);
-    if (word == "day" && day) out[*day] = DayState{s.statements, s.persons, open != 0};
+  std::string line;
+  bool layout = false;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string word, date;
+    DayState s;
+    int open = 0;
+    if (!(words >> word)) continue;
+    if (word == "layout") {
+      int v = 0;
+      layout = (words >> v) && v == kLayout;
+    } else if (word == "day" && (words >> date >> s.statements >> s.persons >> open)) {
+      if (auto day = ParseDay(date)) out[*day] = DayState{s.statements, s.persons, open != 0};
+    }
   }
+  if (!layout) out.clear();
   return out;
 }
 
@@ -277,6 +311,7 @@ class Exporter {
 
 Status Exporter::ExportSitePages() {
   if (Status s = writer_->Put("static/site.css", web::SiteCss()); !s) return s;
+  if (Status s = writer_->Put("static/certificates.css", web::DayCertificatesCss()); !s) return s;
   if (Status s = writer_->Put("api/v1/stats.json", web::ApiStats(env_).body()); !s) return s;
   if (Status s = writer_->Put("stats.csv", web::StatsCsvText(*totals_)); !s) return s;
   for (Language lang : kLanguages) {
@@ -298,70 +333,107 @@ Status Exporter::ExportSitePages() {
   return Status::Ok();
 }
 
+// Runs fn(0) ... fn(n - 1) on `threads` threads; the first error stops the rest.
+Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex error_mu;
+  Status error = Status::Ok();
+  auto work = [&] {
+    for (size_t i; !failed.load() && (i = next.fetch_add(1)) < n;) {
+      if (Status st = fn(i); !st) {
+        std::lock_guard lock(error_mu);
+        if (!failed.exchange(true)) error = st;
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads && static_cast<size_t>(t) < n; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  return error;
+}
+
 Status Exporter::ExportDay(Day day) {
-  std::vector<Statement> list;
+  std::vector<Statement> all;
   for (int64_t before = 0;;) {
     auto batch = env_.store->ListDay(day, before, 0, kReadBatch);
     if (!batch) return Status::Fail(batch.error());
     if (batch->empty()) break;
     before = *batch->back().number;
-    for (auto& s : *batch) list.push_back(std::move(s));
+    for (auto& s : *batch) all.push_back(std::move(s));
     if (static_cast<int>(batch->size()) < kReadBatch) break;
   }
+  // Each statement's leaf, for its certificate. A statement published after the checkpoint
+  // this export holds (a server runs beside it) waits for the next export: its certificate
+  // could not name a checkpoint that includes it.
+  std::vector<std::optional<uint64_t>> leaf_of(all.size());
+  const size_t kLeafChunk = 500;
+  if (Status s = ParallelFor((all.size() + kLeafChunk - 1) / kLeafChunk, options_.threads,
+                             [&](size_t chunk) -> Status {
+                               size_t to = std::min(all.size(), (chunk + 1) * kLeafChunk);
+                               for (size_t i = chunk * kLeafChunk; i < to; ++i) {
+                                 auto opening = env_.store->GetOpening(*all[i].number);
+                                 if (!opening) return Status::Fail(opening.error());
+                                 if (opening->has_value() && (*opening)->leaf_index < checkpoint_.first) {
+                                   leaf_of[i] = (*opening)->leaf_index;
+                                 }
+                               }
+                               return Status::Ok();
+                             });
+      !s) {
+    return s;
+  }
+  std::vector<Statement> list;
+  std::vector<uint64_t> leaves;
+  list.reserve(all.size());
+  leaves.reserve(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (!leaf_of[i]) continue;
+    list.push_back(std::move(all[i]));
+    leaves.push_back(*leaf_of[i]);
+  }
   DayCount count{day, static_cast<int64_t>(list.size()), 0};
-  int64_t lo = INT64_MAX, hi = 0;
-  for (const Statement& s : list) {
-    count.persons += static_cast<int64_t>(s.persons.size());
-    lo = std::min(lo, *s.number);
-    hi = std::max(hi, *s.number);
+  std::unordered_map<int64_t, int64_t> page_of;  // number -> page of the day list
+  page_of.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    count.persons += static_cast<int64_t>(list[i].persons.size());
+    page_of.emplace(*list[i].number, static_cast<int64_t>(i / web::kDayListPageSize) + 1);
   }
   SiteMap map = map_;
-  map.day_of = [day, lo, hi](int64_t n) -> std::optional<Day> {
-    if (n >= lo && n <= hi) return day;
-    return std::nullopt;
+  map.locate = [day, &page_of](int64_t n) -> std::optional<StatementPlace> {
+    auto it = page_of.find(n);
+    if (it == page_of.end()) return std::nullopt;
+    return StatementPlace{day, it->second};
   };
   const std::string date = FormatDay(day);
   const int64_t pages = web::DayListPages(count);
-  for (Language lang : kLanguages) {
-    std::string dir = LangDir(lang) + "statements/";
-    for (int64_t page = 1; page <= pages; ++page) {
-      size_t from = static_cast<size_t>((page - 1) * web::kDayListPageSize);
-      size_t to = std::min(list.size(), from + web::kDayListPageSize);
-      std::vector<Statement> slice(list.begin() + static_cast<ptrdiff_t>(std::min(from, list.size())),
-                                   list.begin() + static_cast<ptrdiff_t>(to));
-      std::string url = "/statements?date=" + date + (page > 1 ? "&page=" + std::to_string(page) : "");
+  // One unit of work per page: its list in the three languages and its certificates in the
+  // two scripts (English links to the Simplified Chinese ones: they are bilingual).
+  return ParallelFor(static_cast<size_t>(pages), options_.threads, [&](size_t index) -> Status {
+    const int64_t page = static_cast<int64_t>(index) + 1;
+    size_t from = std::min(list.size(), index * web::kDayListPageSize);
+    size_t to = std::min(list.size(), from + web::kDayListPageSize);
+    std::vector<Statement> slice(list.begin() + static_cast<ptrdiff_t>(from),
+                                 list.begin() + static_cast<ptrdiff_t>(to));
+    std::vector<uint64_t> slice_leaves(leaves.begin() + static_cast<ptrdiff_t>(from),
+                                       leaves.begin() + static_cast<ptrdiff_t>(to));
+    std::string url = "/statements?date=" + date + (page > 1 ? "&page=" + std::to_string(page) : "");
+    for (Language lang : kLanguages) {
       web::PageContext ctx{*env_.catalog, lang, url};
-      std::string html = web::DayListHtml(ctx, day, count, totals_->tree_size, page, pages, slice);
-      std::string file = dir + date + (page > 1 ? "-" + std::to_string(page) : "") + ".html";
-      if (Status s = PutPage(file, html, map); !s) return s;
-    }
-  }
-  // Statement pages never change once written (a withdrawn one is deleted): render only the
-  // new ones, on several threads.
-  std::atomic<size_t> next{0};
-  std::mutex error_mu;
-  Status error = Status::Ok();
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < list.size();) {
-      const Statement& s = list[i];
-      std::string number = std::to_string(*s.number);
-      for (Language lang : kLanguages) {
-        std::string file = LangDir(lang) + "statements/" + date + "/" + number + ".html";
-        if (!options_.full && writer_->Carry(file)) continue;
-        web::PageContext ctx{*env_.catalog, lang, "/statements/" + number};
-        if (Status st = PutPage(file, web::StatementHtml(ctx, s), map); !st) {
-          std::lock_guard lock(error_mu);
-          error = st;
-          return;
-        }
+      std::string html =
+          web::DayListHtml(ctx, day, count, totals_->tree_size, page, pages, slice, true);
+      if (Status s = PutPage(DayListFile(LangDir(lang), day, page), html, map); !s) return s;
+      if (lang == Language::kEnglish || slice.empty()) continue;
+      std::string certificates = web::DayCertificatesHtml(
+          ctx, day, page, slice, slice_leaves, env_.options.log_origin, checkpoint_);
+      if (Status s = PutPage(CertificatesFile(LangDir(lang), day, page), certificates, map); !s) {
+        return s;
       }
     }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 1; t < options_.threads; ++t) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
-  return error;
+    return Status::Ok();
+  });
 }
 
 Status Exporter::ExportLog() {
@@ -478,11 +550,18 @@ Result<ExportReport> Exporter::Run() {
   }
 
   // What the new export no longer holds: withdrawn statements, old partial tiles.
+  std::set<std::string> emptied;
   for (const auto& [path, hash] : previous_) {
     if (paths.contains(path)) continue;
     if (fs::remove(fs::path(options_.out) / path, ec)) report_.deleted++;
+    if (size_t slash = path.rfind('/'); slash != std::string::npos) emptied.insert(path.substr(0, slash));
   }
-  std::string state_text;
+  // Folders left empty (the statement folders of layout 1): deepest first; rmdir fails on
+  // the others, which is what we want.
+  for (auto it = emptied.rbegin(); it != emptied.rend(); ++it) {
+    ::rmdir((options_.out + "/" + *it).c_str());
+  }
+  std::string state_text = fmt::format("layout {}\n", kLayout);
   for (const auto& [day, s] : new_state) {
     state_text += fmt::format("day {} {} {} {}\n", FormatDay(day), s.statements, s.persons, s.open ? 1 : 0);
   }

@@ -1,6 +1,8 @@
 // tuidang export: the public site and its log as static files that any web host, CDN or USB
 // stick can serve, with a manifest of every file's SHA-256 signed with the log's key
-// (docs/export.md).
+// (docs/export.md). A statement has no file of its own: it is an anchor in its day list, and
+// its certificate one in the certificates file of that day page, so that a million
+// statements make about 100,000 files, not 3 million.
 //
 // Incremental: a second export into the same folder renders only the days whose counts
 // changed (and today), carries every other file over from the previous manifest, and
@@ -26,7 +28,7 @@ struct ExportOptions {
   std::vector<std::string> submit_urls;  // live addresses that receive statements
   std::string verifier_key;              // the log's, shown on the mirror's check page
   bool full = false;                     // re-render every page (after an upgrade)
-  int threads = 2;                       // threads rendering and writing statement pages
+  int threads = 2;                       // threads rendering and writing the pages of a day
 };
 
 struct ExportReport {

@@ -58,7 +58,9 @@ std::optional<std::string> ExportPath(std::string_view url, const SiteMap& map) 
   std::string_view path = url.substr(0, q);
   std::string_view query = q == std::string_view::npos ? "" : url.substr(q + 1);
   if (path.starts_with("/log/")) return std::string(path.substr(1));
-  if (path == "/static/site.css" || path == "/stats.csv") return std::string(path.substr(1));
+  if (path == "/static/site.css" || path == "/static/certificates.css" || path == "/stats.csv") {
+    return std::string(path.substr(1));
+  }
   if (path == "/api/v1/stats") return std::string("api/v1/stats.json");
   std::string prefix;
   for (Language l : {Language::kTraditional, Language::kEnglish, Language::kSimplified}) {
@@ -87,22 +89,42 @@ std::optional<std::string> ExportPath(std::string_view url, const SiteMap& map) 
       day = *parsed;
     }
     if (day < map.first_day || day > map.last_day) return std::nullopt;
-    std::string file = prefix + "statements/" + FormatDay(day);
+    int64_t page = 1;
     if (auto p = QueryValue(query, "page")) {
-      auto page = Number(*p);
-      if (!page) return std::nullopt;
-      if (*page > 1) file += "-" + std::to_string(*page);
+      auto parsed = Number(*p);
+      if (!parsed) return std::nullopt;
+      page = *parsed;
     }
-    return file + ".html";
+    return DayListFile(prefix, day, page);
   }
   if (path.starts_with("/statements/")) {
-    auto number = Number(path.substr(12));
-    if (!number || !map.day_of) return std::nullopt;
-    auto day = map.day_of(*number);
-    if (!day) return std::nullopt;
-    return prefix + "statements/" + FormatDay(*day) + "/" + std::to_string(*number) + ".html";
+    std::string_view rest = path.substr(12);
+    bool certificate = false;
+    if (rest.ends_with("/certificate")) {
+      rest.remove_suffix(12);
+      certificate = true;
+    }
+    auto number = Number(rest);
+    if (!number || !map.locate) return std::nullopt;
+    auto place = map.locate(*number);
+    if (!place) return std::nullopt;
+    std::string n = std::to_string(*number);
+    if (certificate) {
+      return CertificatesFile(prefix == "zh-hant/" ? prefix : "", place->day, place->page) + "#c-" + n;
+    }
+    return DayListFile(prefix, place->day, place->page) + "#s-" + n;
   }
   return std::nullopt;
+}
+
+std::string DayListFile(std::string_view prefix, Day day, int64_t page) {
+  return std::string(prefix) + "statements/" + FormatDay(day) +
+         (page > 1 ? "-" + std::to_string(page) : "") + ".html";
+}
+
+std::string CertificatesFile(std::string_view prefix, Day day, int64_t page) {
+  return std::string(prefix) + "certificates/" + FormatDay(day) +
+         (page > 1 ? "-" + std::to_string(page) : "") + ".html";
 }
 
 std::string RelativePath(std::string_view from, std::string_view to) {
@@ -129,16 +151,26 @@ std::string RelativizeLinks(std::string_view html, std::string_view file, const 
   std::string out;
   out.reserve(html.size() + html.size() / 16);
   size_t pos = 0;
+  // The next occurrence of each attribute at or after `pos`, kept between links: searching
+  // afresh for each link would scan the rest of the page once per link (a day list has
+  // hundreds), which made the export quadratic in the page's size.
+  constexpr std::string_view kAttrs[] = {" href=\"", " src=\"", " action=\""};
+  size_t next[3] = {0, 0, 0};
+  bool searched[3] = {false, false, false};
   while (pos < html.size()) {
     // The next attribute among href=", src=", action=" whose value starts with one '/'.
     size_t best = std::string_view::npos, value = 0;
-    for (std::string_view attr : {" href=\"", " src=\"", " action=\""}) {
-      size_t at = html.find(attr, pos);
+    for (int i = 0; i < 3; ++i) {
+      std::string_view attr = kAttrs[i];
+      size_t at = next[i];
+      if (!searched[i] || (at != std::string_view::npos && at < pos)) at = html.find(attr, pos);
       while (at != std::string_view::npos) {
         size_t v = at + attr.size();
         if (v < html.size() && html[v] == '/' && (v + 1 >= html.size() || html[v + 1] != '/')) break;
         at = html.find(attr, v);
       }
+      next[i] = at;
+      searched[i] = true;
       if (at < best) best = at, value = at + attr.size();
     }
     if (best == std::string_view::npos) {
@@ -153,6 +185,10 @@ std::string RelativizeLinks(std::string_view html, std::string_view file, const 
     std::string fragment;
     if (size_t hash = url.find('#'); hash != std::string::npos) fragment = url.substr(hash);
     if (auto target = ExportPath(url, map)) {
+      if (size_t hash = target->find('#'); hash != std::string::npos) {
+        if (fragment.empty()) fragment = target->substr(hash);
+        target->resize(hash);
+      }
       AppendAttr(&out, RelativePath(file, *target) + fragment);
     } else if (!live_base.empty()) {
       AppendAttr(&out, std::string(live_base) + url);

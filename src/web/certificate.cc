@@ -107,6 +107,92 @@ Response CertificatePage(const PageContext& ctx, const AppEnv& env, std::string_
                       Caching::kNoStore);
 }
 
+std::string DayCertificatesHtml(const PageContext& ctx, Day day, int64_t page,
+                                const std::vector<Statement>& list,
+                                const std::vector<uint64_t>& leaves, std::string_view log_origin,
+                                const std::pair<uint64_t, std::string>& checkpoint) {
+  // Bilingual like the live certificate; labels stay short, since a page holds fifty.
+  Language zh_lang = ctx.lang == Language::kTraditional ? Language::kTraditional
+                                                        : Language::kSimplified;
+  PageContext zh{ctx.catalog, zh_lang, ctx.path};
+  PageContext en{ctx.catalog, Language::kEnglish, ctx.path};
+  std::string zh_tag(LanguageHtmlTag(zh_lang));
+  std::string date = FormatDay(day);
+  std::string list_url = "/statements?date=" + date + (page > 1 ? "&amp;page=" + std::to_string(page) : "");
+
+  std::string b = "<!doctype html>\n<html lang=\"" + zh_tag +
+                  "\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                  "<meta name=\"referrer\" content=\"no-referrer\"><title>";
+  AppendHtmlEscaped(&b, zh.Tr("certificate.title") + " · " + zh.Format("list.title", date));
+  b += "</title><link rel=\"stylesheet\" href=\"/static/certificates.css\"></head><body>";
+  b += "<p class=\"screen-only\"><a href=\"" + zh.Url(list_url) + "\">" +
+       HtmlEscape(zh.Format("list.title", date)) + "</a> · " + zh.TrHtml("export.certificates.hint") +
+       " <span lang=\"en\">" + en.TrHtml("export.certificates.hint") + "</span></p>";
+  b += "<header><p class=\"center\">" + Both(zh, en, "site.name") + "</p>";
+  b += "<h1><span lang=\"" + zh_tag + "\">" + zh.TrHtml("certificate.title") +
+       "</span><span class=\"en\" lang=\"en\">" + en.TrHtml("certificate.title") +
+       "</span></h1></header>";
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Statement& s = list[i];
+    std::string number = std::to_string(*s.number);
+    b += "<article class=\"certificate\" id=\"c-" + number + "\"><p class=\"declared\" lang=\"" +
+         zh_tag + "\">" + HtmlEscape(zh.Format("certificate.declared", date, number)) +
+         "</p><p class=\"declared en\" lang=\"en\">" +
+         HtmlEscape(en.Format("certificate.declared", date, number)) + "</p><ul class=\"persons\">";
+    for (const Person& p : s.persons) {
+      b += "<li><span class=\"name\">";
+      AppendHtmlEscaped(&b, p.name);
+      b += "</span> <span class=\"kind\">" +
+           Both(zh, en, p.real_name ? "person.real" : "person.pseudonym") + "</span> <span lang=\"" +
+           zh_tag + "\">" + HtmlEscape(OrganisationsText(zh, p.organisations)) +
+           "</span> <span class=\"en\" lang=\"en\">" + HtmlEscape(OrganisationsText(en, p.organisations)) +
+           "</span></li>";
+    }
+    b += "</ul><dl class=\"facts\"><dt>" + Both(zh, en, "certificate.number") +
+         "</dt><dd class=\"number\">" + number + "</dd><dt>" + Both(zh, en, "certificate.day") +
+         "</dt><dd class=\"day\">" + date + "</dd><dt>" + Both(zh, en, "certificate.leaf") +
+         "</dt><dd class=\"leaf\">" + std::to_string(leaves[i]) + "</dd></dl>";
+    b += "<p class=\"included\" lang=\"" + zh_tag + "\">" +
+         HtmlEscape(zh.Format("certificate.included", leaves[i], checkpoint.first)) +
+         "</p><p class=\"included en\" lang=\"en\">" +
+         HtmlEscape(en.Format("certificate.included", leaves[i], checkpoint.first)) +
+         "</p></article>";
+  }
+  b += "<footer><p>" + Both(zh, en, "certificate.log") + " <code>";
+  AppendHtmlEscaped(&b, log_origin);
+  b += "</code></p><pre class=\"checkpoint\">";
+  AppendHtmlEscaped(&b, checkpoint.second);
+  b += "</pre><p lang=\"" + zh_tag + "\">" + zh.TrHtml("certificate.verify") +
+       "</p><p class=\"en\" lang=\"en\">" + en.TrHtml("certificate.verify") +
+       "</p></footer></body></html>\n";
+  return b;
+}
+
+std::string_view DayCertificatesCss() {
+  // On screen: the certificates one below the other. In print: the one whose anchor is the
+  // target (the link from its statement), alone on an A4 page with the shared header and
+  // the checkpoint; with no target (or a browser without :has), every one, a page each.
+  return R"css(
+body{margin:0 auto;padding:1rem;max-width:210mm;font-family:"Noto Serif CJK SC","Songti SC",SimSun,serif;color:#111;background:#eee}
+.screen-only{font-family:sans-serif;font-size:.9rem}
+header,footer,.certificate{box-sizing:border-box;background:#fff;padding:6mm 12mm;border-left:3px double #8b0000;border-right:3px double #8b0000}
+header{text-align:center;border-top:3px double #8b0000}footer{border-bottom:3px double #8b0000;font-size:.85rem;color:#333}
+.center{margin:0;letter-spacing:.1em}
+h1{margin:.5em 0 0;font-size:2rem;letter-spacing:.3em}h1 .en{display:block;font-size:1.1rem;letter-spacing:.05em;font-weight:normal}
+.en{font-family:Georgia,"Times New Roman",serif}
+.certificate{border-top:1px solid #ccc}.certificate:target{outline:2px solid #8b0000}
+.declared{font-size:1.05rem;line-height:1.7;margin:.3em 0}p.en{font-size:.95rem;color:#333}
+ul.persons{margin:4mm 0;padding-left:1.2em}.name{font-size:1.15rem}.kind{font-size:.8rem;color:#444}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1.2em;margin:3mm 0}dt{font-weight:bold}dd{margin:0}dt .en{font-weight:normal;font-size:.8em}
+.included{font-size:.9rem;margin:.2em 0}
+pre{white-space:pre-wrap;word-break:break-all;font-size:.75rem;background:#f6f6f6;padding:.6em;border:1px solid #ccc}
+@page{size:A4;margin:15mm}
+@media print{body{background:#fff;padding:0;max-width:none}.screen-only{display:none}.certificate{break-inside:avoid;border-top:0}.certificate:target{outline:0}
+body:not(:has(.certificate:target)) .certificate+.certificate{break-before:page}body:has(.certificate:target) .certificate:not(:target){display:none}pre{background:none}}
+)css";
+}
+
 std::string_view CertificateCss() {
   return R"css(
 body{margin:0;padding:1rem;font-family:"Noto Serif CJK SC","Songti SC",SimSun,serif;color:#111;background:#eee}

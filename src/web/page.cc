@@ -106,11 +106,17 @@ std::string OrganisationsText(const PageContext& ctx, uint8_t organisations) {
   return out;
 }
 
-void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string* out) {
+void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string* out,
+                         bool certificate_link) {
   std::string number = std::to_string(*s.number);
   *out += "<li class=\"statement\" id=\"s-" + number + "\"><a class=\"number\" href=\"" +
           ctx.Url("/statements/" + number) + "\">" + ctx.Format("statement.number", number) +
-          "</a> <span class=\"day\">" + FormatDay(s.day) + "</span><ul class=\"persons\">";
+          "</a> <span class=\"day\">" + FormatDay(s.day) + "</span>";
+  if (certificate_link) {
+    *out += " <a class=\"certificate\" href=\"" + ctx.Url("/statements/" + number + "/certificate") +
+            "\">" + ctx.TrHtml("certificate.link") + "</a>";
+  }
+  *out += "<ul class=\"persons\">";
   for (const Person& p : s.persons) {
     *out += "<li><span class=\"name\">";
     AppendHtmlEscaped(out, p.name);

@@ -48,8 +48,11 @@ void AddCommonHeaders(Response& res);
 
 // "党、团" style list of a person's organisations, translated.
 std::string OrganisationsText(const PageContext& ctx, uint8_t organisations);
-// One statement as an <li class="statement">, with a link to its page.
-void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string* out);
+// One statement as an <li class="statement">, with a link to its page and, when
+// `certificate_link` (the static export, whose entries stand for the statement pages), to
+// its certificate.
+void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string* out,
+                         bool certificate_link = false);
 // Formats an integer with thousands separators ("458,000,000").
 std::string FormatCount(int64_t n);
 

@@ -36,9 +36,10 @@ Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& quer
 Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_view number);
 // The HTML of page `page` of `pages` of a day list holding `list` (newest first), and of a
 // statement's page: what the two pages above serve, and what `tuidang export` writes.
+// `certificate_links`: each entry links to its certificate (the static export).
 std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
                         uint64_t tree_size, int64_t page, int64_t pages,
-                        const std::vector<Statement>& list);
+                        const std::vector<Statement>& list, bool certificate_links = false);
 std::string StatementHtml(const PageContext& ctx, const Statement& s);
 // How many pages the day list of a day with `count` has (50 statements a page).
 int64_t DayListPages(const DayCount& count);
@@ -102,6 +103,16 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
                             const std::optional<std::pair<uint64_t, std::string>>& checkpoint);
 // /static/certificate.css: the certificate's layout and A4 print rules.
 std::string_view CertificateCss();
+// The certificates of the statements `list` of page `page` of `day`'s list, in one page
+// (what `tuidang export` writes instead of one page per certificate, docs/export.md): each
+// an <article id="c-<number>"> that prints alone on A4 when its anchor is the target.
+// `leaves[i]` is list[i]'s leaf index; `checkpoint` (size, signed text) includes them all.
+// Links to /static/certificates.css (DayCertificatesCss).
+std::string DayCertificatesHtml(const PageContext& ctx, Day day, int64_t page,
+                                const std::vector<Statement>& list,
+                                const std::vector<uint64_t>& leaves, std::string_view log_origin,
+                                const std::pair<uint64_t, std::string>& checkpoint);
+std::string_view DayCertificatesCss();
 
 // Parses a positive decimal number without sign or leading zeros, at most 18 digits.
 std::optional<int64_t> ParseNumber(std::string_view s);

@@ -46,7 +46,7 @@ int64_t DayListPages(const DayCount& count) {
 
 std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
                         uint64_t tree_size, int64_t page, int64_t pages,
-                        const std::vector<Statement>& list_in) {
+                        const std::vector<Statement>& list_in, bool certificate_links) {
   const std::vector<Statement>* list = &list_in;
   std::string date = FormatDay(day);
   std::string b = "<h1>" + HtmlEscape(ctx.Format("list.title", date)) + "</h1>";
@@ -65,7 +65,7 @@ std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
     b += "<p>" + ctx.TrHtml("list.empty") + "</p>";
   } else {
     b += "<ol class=\"statements\">";
-    for (const Statement& s : *list) AppendStatementItem(ctx, s, &b);
+    for (const Statement& s : *list) AppendStatementItem(ctx, s, &b, certificate_links);
     b += "</ol>";
   }
   if (pages > 1) {
