@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 #include <sodium.h>
@@ -190,6 +191,28 @@ bool AddPublished(sqlite::Db& db, Day day, const Totals& delta) {
   up->Bind(1, static_cast<int64_t>(day)).Bind(2, delta.statements).Bind(3, delta.persons)
       .Bind(4, delta.party).Bind(5, delta.league).Bind(6, delta.pioneers);
   return up->Step() == SQLITE_DONE && StoreCategories(db, delta);
+}
+
+// Runs fn(0..n-1), spread over the machine's cores when n is large enough to pay for the
+// threads (a sheet's import), else on the calling thread (the web's small batches).
+template <typename Fn>
+void ParallelFor(size_t n, Fn fn) {
+  constexpr size_t kPerThread = 2048;
+  size_t threads = std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), 8,
+                                     n / kPerThread});
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  size_t chunk = (n + threads - 1) / threads;
+  for (size_t t = 1; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (size_t i = t * chunk; i < std::min(n, (t + 1) * chunk); ++i) fn(i);
+    });
+  }
+  for (size_t i = 0; i < std::min(n, chunk); ++i) fn(i);
+  for (auto& th : pool) th.join();
 }
 
 // Random salts for a batch, taken from the system in one call rather than one per leaf.
@@ -464,42 +487,67 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   sqlite::Stmt& person = *person_cached;
   if (!insert.ok() || !person.ok()) return fail("prepare");
 
+  // First, in order: duplicates of stored rows, then numbers and leaf indexes.
+  struct Material {
+    bool duplicate = false;
+    std::optional<int64_t> leaf_index;
+    std::string salt, record, entry;
+    ReceiptHash receipt;
+  };
+  std::vector<Material> material(batch.size());
   Salts salts(batch.size());
-  for (auto& sub : batch) {
-    Statement& st = sub.statement;
-    Committed c;
-    c.day = day;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Submission& sub = batch[i];
     if (!sub.source_key.empty()) {
       seen.Reset();
       seen.BindBlob(1, sub.source_key.data(), sub.source_key.size());
       int rc = seen.Step();
       seen.Reset();
       if (rc == SQLITE_ROW) {
-        c.duplicate = true;
-        out->push_back(c);
+        material[i].duplicate = true;
         continue;
       }
       if (rc != SQLITE_DONE) return fail("look up source key");
     }
-    c.status = sub.publish ? StatementStatus::kPublished : StatementStatus::kHeld;
-    std::string salt, record, entry;
-    std::optional<int64_t> leaf_index;
     if (sub.publish) {
-      c.number = number++;
-      st.number = c.number;
-      st.day = day;
-      salt = salts.Next();
-      entry = LeafMaterial(st, salt, &record);
-      leaf_index = leaf++;
+      sub.statement.number = number++;
+      sub.statement.day = day;
+      material[i].leaf_index = leaf++;
+      material[i].salt = salts.Next();
     }
+  }
+  // Then the records, log entries and receipt hashes: pure computations, spread over the
+  // cores for a large batch (an import) while the write lock is held anyway.
+  ParallelFor(batch.size(), [&](size_t i) {
+    Material& m = material[i];
+    if (m.duplicate) return;
+    if (m.leaf_index) m.entry = LeafMaterial(batch[i].statement, m.salt, &m.record);
+    m.receipt = HashReceiptCode(batch[i].receipt_code);
+  });
+
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Submission& sub = batch[i];
+    Material& m = material[i];
+    Statement& st = sub.statement;
+    Committed c;
+    c.day = day;
+    if (m.duplicate) {
+      c.duplicate = true;
+      out->push_back(c);
+      continue;
+    }
+    c.status = sub.publish ? StatementStatus::kPublished : StatementStatus::kHeld;
+    if (sub.publish) c.number = st.number;
     int rc = SQLITE_CONSTRAINT;
     for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; ++attempt) {
-      if (attempt > 0) sub.receipt_code = NewReceiptCode();  // the code was taken
-      ReceiptHash receipt = HashReceiptCode(sub.receipt_code);
+      if (attempt > 0) {  // the code was taken
+        sub.receipt_code = NewReceiptCode();
+        m.receipt = HashReceiptCode(sub.receipt_code);
+      }
       insert.Reset();
       if (c.number) insert.Bind(1, *c.number);
       else insert.BindNull(1);
-      insert.BindBlob(2, receipt.data(), receipt.size())
+      insert.BindBlob(2, m.receipt.data(), m.receipt.size())
         .Bind(3, static_cast<int64_t>(c.status))
         .Bind(4, static_cast<int64_t>(day))
         .Bind(5, static_cast<int64_t>(st.channel))
@@ -508,8 +556,8 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
         .Bind(8, static_cast<int64_t>(st.occupation))
         .Bind(9, PersonsCount(st))
         .Bind(10, st.text);
-      if (leaf_index) {
-        insert.Bind(11, *leaf_index).BindBlob(12, salt.data(), salt.size()).Bind(13, record);
+      if (m.leaf_index) {
+        insert.Bind(11, *m.leaf_index).BindBlob(12, m.salt.data(), m.salt.size()).Bind(13, m.record);
       }
       insert.Bind(14, st.operator_id).Bind(15, st.consent).Bind(16, st.place);
       rc = insert.Step();
@@ -521,18 +569,18 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       remember.BindBlob(1, sub.source_key.data(), sub.source_key.size()).Bind(2, c.id);
       if (remember.Step() != SQLITE_DONE) return fail("remember the source key");
     }
-    if (leaf_index) {
+    if (m.leaf_index) {
       insert_leaf.Reset();
-      insert_leaf.Bind(1, *leaf_index).BindBlob(2, entry.data(), entry.size());
+      insert_leaf.Bind(1, *m.leaf_index).BindBlob(2, m.entry.data(), m.entry.size());
       if (insert_leaf.Step() != SQLITE_DONE) return fail("insert leaf");
     }
-    for (size_t i = 0; i < st.persons.size(); ++i) {
-      const Person& p = st.persons[i];
+    for (size_t p_i = 0; p_i < st.persons.size(); ++p_i) {
+      const Person& p = st.persons[p_i];
       person.Reset();
       person.Bind(1, c.id)
-          .Bind(2, static_cast<int64_t>(i))
+          .Bind(2, static_cast<int64_t>(p_i))
           .Bind(3, p.name)
-          .Bind(4, i < sub.folded_names.size() ? sub.folded_names[i] : FoldName(p.name))
+          .Bind(4, p_i < sub.folded_names.size() ? sub.folded_names[p_i] : FoldName(p.name))
           .Bind(5, static_cast<int64_t>(p.real_name))
           .Bind(6, static_cast<int64_t>(p.organisations));
       if (person.Step() != SQLITE_DONE) return fail("insert person");
