@@ -7,6 +7,7 @@ namespace tuidang {
 Sequencer::Sequencer(Store* store, size_t queue_limit, size_t max_batch)
     : store_(store), queue_limit_(queue_limit), max_batch_(max_batch) {
   writer_ = std::thread([this] { Run(); });
+  answerer_ = std::thread([this] { Answer(); });
 }
 
 Sequencer::~Sequencer() {
@@ -16,6 +17,12 @@ Sequencer::~Sequencer() {
   }
   cv_.notify_all();
   writer_.join();
+  {
+    std::lock_guard lock(done_mu_);
+    writer_stopped_ = true;
+  }
+  done_cv_.notify_all();
+  answerer_.join();
 }
 
 bool Sequencer::Submit(Submission sub, Done done) {
@@ -34,31 +41,47 @@ uint64_t Sequencer::batches() const {
 }
 
 void Sequencer::Run() {
-  std::vector<Pending> pending;
-  std::vector<Submission> batch;
-  std::vector<Committed> committed;
   for (;;) {
+    Answers d;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued was committed
       size_t n = std::min(queue_.size(), max_batch_);
+      d.pending.reserve(n);
       for (size_t i = 0; i < n; ++i) {
-        pending.push_back(std::move(queue_.front()));
+        d.pending.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    batch.clear();
-    for (auto& p : pending) batch.push_back(std::move(p.sub));
-    Status status = store_->CommitBatch(batch, &committed);
+    d.batch.reserve(d.pending.size());
+    for (auto& p : d.pending) d.batch.push_back(std::move(p.sub));
+    d.status = store_->CommitBatch(d.batch, &d.committed);
     {
       std::lock_guard lock(mu_);
       ++batches_;
     }
-    for (size_t i = 0; i < pending.size(); ++i) {
-      pending[i].done(status, batch[i], status ? committed[i] : Committed{});
+    {
+      std::lock_guard lock(done_mu_);
+      done_.push_back(std::move(d));
     }
-    pending.clear();
+    done_cv_.notify_one();
+  }
+}
+
+void Sequencer::Answer() {
+  for (;;) {
+    Answers d;
+    {
+      std::unique_lock lock(done_mu_);
+      done_cv_.wait(lock, [this] { return writer_stopped_ || !done_.empty(); });
+      if (done_.empty()) return;  // the writer has stopped and everything was answered
+      d = std::move(done_.front());
+      done_.pop_front();
+    }
+    for (size_t i = 0; i < d.pending.size(); ++i) {
+      d.pending[i].done(d.status, d.batch[i], d.status ? d.committed[i] : Committed{});
+    }
   }
 }
 

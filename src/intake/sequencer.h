@@ -1,8 +1,10 @@
 // The sequencer: the one writer in front of the store. Request threads queue submissions;
 // the writer thread takes everything queued (up to a batch limit), commits it with one
-// durable transaction and then answers every waiting request (group commit, as in
-// LevelDB's DBImpl::Write). The queue is bounded: when it is full, Submit refuses at once
-// so the server can shed load (503) instead of queueing without bound.
+// durable transaction and then has every waiting request answered (group commit, as in
+// LevelDB's DBImpl::Write). The answers are given by a second thread, in commit order,
+// so that the writer starts on the next batch at once. The queue is bounded: when it is
+// full, Submit refuses at once so the server can shed load (503) instead of queueing
+// without bound.
 #pragma once
 
 #include <condition_variable>
@@ -11,6 +13,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "store/store.h"
 
@@ -18,14 +21,15 @@ namespace tuidang {
 
 class Sequencer {
  public:
-  // Called once per accepted submission, on the writer thread, after its transaction is
-  // durable (status OK) or failed (nothing of it stored). `sub` holds the final receipt code.
+  // Called once per accepted submission, on the sequencer's answering thread, after its
+  // transaction is durable (status OK) or failed (nothing of it stored). `sub` holds the
+  // final receipt code.
   using Done = std::function<void(const Status& status, const Submission& sub,
                                   const Committed& committed)>;
 
   // `store` must outlive the sequencer. Starts the writer thread.
   Sequencer(Store* store, size_t queue_limit, size_t max_batch);
-  // Commits what is queued, then stops the writer.
+  // Commits what is queued, answers it, then stops both threads.
   ~Sequencer();
   Sequencer(const Sequencer&) = delete;
   Sequencer& operator=(const Sequencer&) = delete;
@@ -42,7 +46,15 @@ class Sequencer {
     Submission sub;
     Done done;
   };
+  // A committed batch waiting for its answers.
+  struct Answers {
+    Status status;
+    std::vector<Pending> pending;
+    std::vector<Submission> batch;
+    std::vector<Committed> committed;
+  };
   void Run();
+  void Answer();
 
   Store* const store_;
   const size_t queue_limit_;
@@ -54,6 +66,12 @@ class Sequencer {
   bool stopping_ = false;      // GUARDED_BY(mu_)
   uint64_t batches_ = 0;       // GUARDED_BY(mu_)
   std::thread writer_;
+
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<Answers> done_;        // GUARDED_BY(done_mu_)
+  bool writer_stopped_ = false;   // GUARDED_BY(done_mu_)
+  std::thread answerer_;
 };
 
 }  // namespace tuidang
