@@ -42,8 +42,12 @@ def post_multipart(op, path, fields, files=(), lang="en", truncate=None):
     body, ctype = multipart(fields, files)
     if truncate:
         body = body[:truncate]
-    return op.server.client().request("POST", path, body=body, retry=False, headers={
-        "Cookie": op.cookie, "Content-Type": ctype, "Accept-Language": lang})
+    client = op.server.client()
+    try:
+        return client.request("POST", path, body=body, retry=False, headers={
+            "Cookie": op.cookie, "Content-Type": ctype, "Accept-Language": lang})
+    finally:
+        client.close()
 
 
 def make_operators(server, roles):
@@ -66,7 +70,12 @@ def office_key(root):
     r = subprocess.run([harness.binary(), "keys", "office", "--out", secret],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    return secret, open(secret + ".pub").read().strip()
+    return secret, read(secret + ".pub").strip()
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 def start(settings, extra_toml="", name="console"):
@@ -192,7 +201,7 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("Imported 2 statements (2 persons); 0 had been imported before", r.text)
         self.assertEqual(self.server.stats()["total_persons"], before + 2)
         again = post_multipart(vic, "/ops/import", [("channel", "sheet")], [("file", "good.csv", good)])
-        self.assertIn("2 statements had been imported before", again.text)
+        self.assertIn("Nothing new to import (2 statements had been imported before)", again.text)
         self.assertEqual(self.server.stats()["total_persons"], before + 2, "idempotent")
         # GBK with a bad row: all or nothing, the report in the operator's language.
         bad = "姓名,组织\n上传丙,中共\n上传丁,工会\n".encode("gbk")
@@ -236,8 +245,10 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("too large", r.text.lower())
         # Without a session, the plain 64 KiB limit holds.
         body, ctype = multipart([("channel", "sheet")], [("file", "x.csv", b"b" * 100000)])
-        r = self.server.client().request("POST", "/ops/import", body=body, retry=False,
-                                         headers={"Content-Type": ctype})
+        client = self.server.client()
+        r = client.request("POST", "/ops/import", body=body, retry=False,
+                           headers={"Content-Type": ctype})
+        client.close()
         self.assertEqual(r.status, 413)
 
     # -- attachments and the admin's unlocked office key --
@@ -268,9 +279,9 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(mo.get(f"/ops/private?id={sid}").status, 403)
         self.assertEqual(alice.get(f"/ops/private?id={sid}").status, 403, "locked")
         wrong_secret, _ = office_key(harness.tempfile.mkdtemp(prefix="console-other-"))
-        r = alice.post("/ops/unlock", {"key": open(wrong_secret).read()})
+        r = alice.post("/ops/unlock", {"key": read(wrong_secret)})
         self.assertEqual(r.status, 400)
-        r = alice.post("/ops/unlock", {"key": open(self.secret).read()})
+        r = alice.post("/ops/unlock", {"key": read(self.secret)})
         self.assertEqual(r.status, 200, r.describe())
         page = alice.get(f"/ops/private?id={sid}")
         self.assertEqual(page.status, 200, page.describe())
@@ -446,7 +457,7 @@ class UnlockIdleTest(unittest.TestCase):
         server.start()
         try:
             alice = make_operators(server, [("alice", "admin")])["alice"]
-            r = alice.post("/ops/unlock", {"key": open(secret).read()})
+            r = alice.post("/ops/unlock", {"key": read(secret)})
             self.assertIn("unlock-state", r.text)
             self.assertEqual(alice.get("/ops/private").status, 200)
             time.sleep(4.5)

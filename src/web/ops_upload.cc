@@ -140,10 +140,10 @@ Response OpsImport(const OpsRequest& r) {
         std::string outcome;
         if (options.dry_run) {
           outcome = ctx.Tr("ops.import.dry_run");
-        } else if (rep.stored) {
+        } else if (rep.stored && rep.imported > 0) {
           outcome = ctx.Format("ops.import.imported", rep.imported, rep.imported_persons, rep.duplicates);
           if (!options.publish) outcome += " " + ctx.Tr("ops.import.held");
-        } else if (!rep.rejected.empty()) {
+        } else if (!rep.stored && !rep.rejected.empty()) {
           outcome = ctx.Format("ops.import.refused", rep.rejected.size());
         } else {
           outcome = ctx.Format("ops.import.nothing", rep.duplicates);
