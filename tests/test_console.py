@@ -302,6 +302,31 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("failed to unlock office key", trail)
         self.assertIn(f"read sealed</td><td>sealed fields of statement {sid}", trail)
 
+    def test_mail_with_two_attachments_is_readable_in_the_console(self):
+        mail = ("From: Sender <sender@example.org>\r\nTo: tuidang@example.org\r\n"
+                "Subject: =?UTF-8?B?5LiJ6YCA?=\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: multipart/mixed; boundary=\"mm\"\r\n\r\n"
+                "--mm\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n"
+                "--mm\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+                "filename=\"one.pdf\"\r\n\r\nFIRST-ATTACHMENT\r\n"
+                "--mm\r\nContent-Type: image/tiff\r\nContent-Disposition: attachment; "
+                "filename=\"two.tif\"\r\n\r\nSECOND-ATTACHMENT\r\n--mm--\r\n").encode()
+        r = subprocess.run([harness.binary(), "mail-intake", "--data", self.server.data],
+                           input=mail, capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sid = cli(self.server, "private", "list").stdout.splitlines()[0].split("\t")[0]
+        alice = self.ops["alice"]
+        alice.post("/ops/unlock", {"key": read(self.secret)})
+        page = alice.get(f"/ops/private?id={sid}")
+        self.assertIn("one.pdf", page.text)
+        self.assertIn("two.tif", page.text)
+        self.assertIn("sender@example.org", page.text)
+        links = [l.replace("&amp;", "&") for l in re.findall(r'href="(/ops/private/file\?[^"]+)"', page.text)]
+        bodies = [alice.get(l).body for l in links]
+        self.assertIn(b"FIRST-ATTACHMENT", bodies)
+        self.assertIn(b"SECOND-ATTACHMENT", bodies)
+        alice.post("/ops/unlock", {"action": "lock"})
+
     # -- the declarant's correction --
 
     def test_declarant_corrects_before_publication_only(self):

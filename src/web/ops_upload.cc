@@ -328,7 +328,10 @@ Response OpsPrivate(const OpsRequest& r, bool file) {
       // a download, never rendered: it came from outside.
       std::string_view data = *plain;
       size_t body = data.find("\n\n");
-      if (body != std::string_view::npos && field.starts_with("attachment.")) data.remove_prefix(body + 2);
+      if (body != std::string_view::npos &&
+          (field.starts_with("attachment.") || field.starts_with("email.attachment"))) {
+        data.remove_prefix(body + 2);
+      }
       Response res{http::status::ok, 11};
       res.set(http::field::content_type, "application/octet-stream");
       res.set(http::field::content_disposition,
@@ -348,7 +351,8 @@ Response OpsPrivate(const OpsRequest& r, bool file) {
     b += "<dt>" + HtmlEscape(field) + "</dt><dd>";
     if (!plain) {
       b += ctx.TrHtml("ops.private.cannot_open");
-    } else if (field.starts_with("attachment.") || field == "email.attachment" || field == "email.message") {
+    } else if (field.starts_with("attachment.") || field.starts_with("email.attachment") ||
+               field == "email.message") {
       std::string_view head = *plain;
       head = head.substr(0, std::min(head.find("\n\n"), size_t{300}));
       if (field == "email.message") head = {};
