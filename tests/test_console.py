@@ -327,6 +327,16 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn(b"SECOND-ATTACHMENT", bodies)
         alice.post("/ops/unlock", {"action": "lock"})
 
+    def test_self_withdrawal_forgets_the_sealed_contact(self):
+        j = self.server.submit_api("自撤联系人", contact="signal:+1-555-0100-xyz")
+        self.assertEqual(j["status"], "held")
+        listed = lambda: cli(self.server, "private", "list").stdout
+        held_ids = listed()
+        r = self.server.post_form(f"/en/receipt/{j['receipt']}/withdraw", {"confirm": "1"})
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertEqual(len(listed().splitlines()), len(held_ids.splitlines()) - 1)
+        self.assertEqual(grep_data(self.server, "自撤联系人".encode()), [])
+
     # -- the declarant's correction --
 
     def test_declarant_corrects_before_publication_only(self):

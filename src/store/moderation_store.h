@@ -41,6 +41,9 @@ class ModerationStore {
   // truncated. A rejection is dated (to the hour) by the first purge that sees it.
   // Returns how many statements were purged.
   virtual Result<int64_t> PurgeRejected(int64_t retention_hours) = 0;
+  // After the declarant's own withdrawal: deletes the sealed fields (contact, attachments)
+  // of the withdrawn or rejected statement of `receipt` at once. Returns how many.
+  virtual Result<int64_t> ForgetSealed(const ReceiptHash& receipt) = 0;
   // Internal ids of the statements still held in flood group `group` (Store::ListHeldGroups).
   virtual Result<std::vector<int64_t>> HeldInGroup(const std::string& group) = 0;
   // The statement held under `receipt`, with its persons; nullopt when none is held.

@@ -98,7 +98,8 @@ std::vector<int64_t> ApprovableBy(const std::vector<Statement>& held, const std:
   *own = 0;
   for (int64_t id : ids) {
     auto it = entered_by.find(id);
-    if (it != entered_by.end() && it->second != 0 && it->second == approver) {
+    if (it == entered_by.end()) continue;  // not held (any more), or not shown: not checked
+    if (it->second != 0 && it->second == approver) {
       ++*own;
       continue;
     }

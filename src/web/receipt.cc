@@ -82,6 +82,12 @@ Response ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_
   auto done = env.moderation->WithdrawByReceipt(HashReceiptCode(*code));
   if (!done) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
   if (!*done) return ErrorPage(plain, http::status::not_found, "error.not_found");
+  // Safety first: what the declarant left sealed (a contact) goes with the statement, and
+  // with rejected_retention_hours = 0 the row too.
+  if (auto forgot = env.moderation->ForgetSealed(HashReceiptCode(*code)); !forgot) {
+    return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  }
+  if (env.options.rejected_retention_hours == 0) (void)env.moderation->PurgeRejected(0);
   std::string b = "<h1 id=\"withdrawn\">" + ctx.TrHtml("receipt.withdraw.done") + "</h1><p>" +
                   ctx.TrHtml("receipt.withdraw.done_detail") + "</p>";
   return HtmlResponse(http::status::ok, Layout(plain, ctx.Tr("receipt.withdraw.done"), b),

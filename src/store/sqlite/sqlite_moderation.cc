@@ -63,6 +63,18 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   return purged;
 }
 
+Result<int64_t> SqliteStore::ForgetSealed(const ReceiptHash& receipt) {
+  std::lock_guard lock(write_mu_);
+  auto q = writer_.Prepare(
+      "DELETE FROM sealed WHERE statement IN (SELECT id FROM statements WHERE receipt = ?"
+      " AND status IN (2, 3))");
+  q.BindBlob(1, receipt.data(), receipt.size());
+  if (q.Step() != SQLITE_DONE) return Error{writer_.LastError()};
+  int64_t n = sqlite3_changes(writer_.raw());
+  if (n > 0) ForgetOldPages();
+  return n;
+}
+
 Result<std::vector<int64_t>> SqliteStore::HeldInGroup(const std::string& group) {
   std::lock_guard lock(write_mu_);
   auto q = writer_.Prepare(

@@ -63,6 +63,7 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   // sqlite_moderation.cc
   Result<int64_t> PurgeRejected(int64_t retention_hours) override;
   Result<std::vector<int64_t>> HeldInGroup(const std::string& group) override;
+  Result<int64_t> ForgetSealed(const ReceiptHash& receipt) override;
   Result<std::optional<Statement>> FindHeldByReceipt(const ReceiptHash& receipt) override;
   Result<bool> CorrectHeld(int64_t id, const Statement& corrected) override;
 
