@@ -399,12 +399,18 @@ class PurgeTest(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertIn("0 rejected statements purged (retention 720 hours)", out.stdout)
             self.assertEqual(server.get(f"/api/v1/receipts/{code}").json()["status"], "rejected")
-            # 721 hours pass.
-            db = sqlite3.connect(os.path.join(server.data, "tuidang.db"), timeout=10)
-            self.assertEqual(db.execute("UPDATE rejections SET hour = hour - 721 WHERE statement = ?",
-                                        (sid,)).rowcount, 1)
-            db.commit()
-            db.close()
+            # 700 hours pass: still kept; then 21 more.
+            def age(hours):
+                db = sqlite3.connect(os.path.join(server.data, "tuidang.db"), timeout=10)
+                n = db.execute("UPDATE rejections SET hour = hour - ? WHERE statement = ?",
+                               (hours, sid)).rowcount
+                db.commit()
+                db.close()
+                self.assertEqual(n, 1)
+            age(700)
+            self.assertIn("0 rejected statements purged", cli(server, "purge").stdout)
+            self.assertEqual(server.get(f"/api/v1/receipts/{code}").json()["status"], "rejected")
+            age(21)
             out = cli(server, "purge")
             self.assertIn("1 rejected statements purged", out.stdout)
             self.assertEqual(server.get(f"/api/v1/receipts/{code}").status, 404)

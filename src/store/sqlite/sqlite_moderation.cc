@@ -2,6 +2,7 @@
 // retention, the held statements of a flood group, and a declarant's correction of a held
 // statement. Kept apart from sqlite_store.cc, which holds the commit and publication paths.
 #include <chrono>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -29,19 +30,22 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
   const int64_t now = HourNow();
-  // A rejection's clock starts at the first pass that sees it, dated to the hour: the
-  // rejection itself (in sqlite_store.cc and sqlite_safety.cc) writes no time.
+  // A rejection's clock starts at the first pass that sees it, dated to the end of that
+  // hour (never early): the rejection itself (sqlite_store.cc, sqlite_safety.cc) writes no
+  // time. Retention 0 takes every rejected statement, dated or not.
   auto stamp = writer_.Prepare(
       "INSERT OR IGNORE INTO rejections(statement, hour) SELECT id, ? FROM statements"
       " WHERE status = 2");
-  stamp.Bind(1, now);
+  stamp.Bind(1, now + 1);
+  const int64_t cutoff =
+      retention_hours == 0 ? std::numeric_limits<int64_t>::max() : now - retention_hours;
   if (stamp.Step() != SQLITE_DONE) return fail("date rejections");
   constexpr std::string_view kDue =
       "(SELECT r.statement FROM rejections r JOIN statements s ON s.id = r.statement"
       " WHERE s.status = 2 AND r.hour <= ?1)";
   auto run = [&](std::string_view sql) {
     auto q = writer_.Prepare(fmt::format(fmt::runtime(sql), kDue));
-    q.Bind(1, now - retention_hours);
+    q.Bind(1, cutoff);
     return q.Step() == SQLITE_DONE;
   };
   // Children first (foreign keys), the statement rows last.
@@ -49,7 +53,7 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("purge sealed fields");
   if (!run("DELETE FROM holds WHERE statement IN {}")) return fail("purge holds");
   auto count = writer_.Prepare(fmt::format(fmt::runtime("SELECT COUNT(*) FROM {}"), kDue));
-  count.Bind(1, now - retention_hours);
+  count.Bind(1, cutoff);
   if (count.Step() != SQLITE_ROW) return fail("count rejections");
   int64_t purged = count.Int(0);
   count.Reset();
