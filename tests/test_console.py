@@ -463,6 +463,15 @@ class NoOfficeKeyTest(unittest.TestCase):
                            [("attachment", "", b"")])
         self.assertEqual(r.status, 200, r.describe())
 
+    def test_import_follows_the_policy(self):
+        vic = self.ops["vic"]
+        sheet = "姓名,组织\n暂扣导入甲,中共\n".encode()
+        r = post_multipart(vic, "/ops/import", [("channel", "sheet")], [("file", "held.csv", sheet)])
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertIn("They are held for moderation.", r.text)
+        self.assertEqual(self.server.stats()["total_statements"], 0)
+        self.assertIn("暂扣导入甲", self.ops["mo"].get("/ops/queue?channel=sheet").text)
+
     def test_rejected_purged_at_once_and_rate_limit(self):
         mo = self.ops["mo"]
         j = self.server.submit_api("立即清除者")
