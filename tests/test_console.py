@@ -301,6 +301,7 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("unlocked office key", trail)
         self.assertIn("failed to unlock office key", trail)
         self.assertIn(f"read sealed</td><td>sealed fields of statement {sid}", trail)
+        self.assertRegex(trail, r"vic</td><td>entered</td><td>held statement \d+ \(1 sealed attachments\)")
 
     def test_mail_with_two_attachments_is_readable_in_the_console(self):
         mail = ("From: Sender <sender@example.org>\r\nTo: tuidang@example.org\r\n"

@@ -3,6 +3,7 @@
 // the audit trail. Every page is no-store; every form carries the session's CSRF token.
 #include <sodium.h>
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -383,6 +384,9 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
               if (!st) return (*shared)(ErrorPage(pc, http::status::service_unavailable, "error.overloaded"));
               std::string what = c.number ? "statement " + std::to_string(*c.number)
                                           : "held statement " + std::to_string(c.id);
+              size_t attachments = std::count_if(done.sealed.begin(), done.sealed.end(),
+                                                 [](const auto& f) { return f.first.starts_with("attachment."); });
+              if (attachments > 0) what += " (" + std::to_string(attachments) + " sealed attachments)";
               ops->Audit(operator_id, "entered", what);
               std::string b = "<h1>" + pc.TrHtml("ops.entered.title") + "</h1><p id=\"entered\">" +
                               HtmlEscape(c.number ? pc.Format("ops.entered.published", *c.number)
