@@ -88,9 +88,10 @@ std::string LoginForm(const PageContext& ctx, const std::string& error) {
 
 bool Allows(const OpsSession& s, Role need) { return OpsAllows(s, need); }
 
-// The held statements chosen for approval that `approver` may approve: not those they
-// entered themselves when their channel holds operators' statements for a second operator
-// (docs/console.md). Returns how many were left out in *own.
+// The held statements among `ids` that `approver` may approve: those in `held` (what the
+// queue showed) that they did not enter themselves, since a held operator's statement
+// waits for a second operator (docs/console.md). Returns how many of their own were left
+// out in *own.
 std::vector<int64_t> ApprovableBy(const std::vector<Statement>& held, const std::vector<int64_t>& ids,
                                   int64_t approver, size_t* own) {
   std::map<int64_t, int64_t> entered_by;
@@ -274,7 +275,7 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
     safety::Admission a = env.guard->AdmitOperator(s.name);
     if (!a.allowed) {
       Response res = ErrorPage(ctx, http::status::too_many_requests, "ops.rate_limited");
-      res.set(http::field::retry_after, std::to_string(a.retry_after));
+      res.set(http::field::retry_after, std::to_string(std::max<int64_t>(a.retry_after, 1)));
       return respond(std::move(res));
     }
   }
