@@ -277,6 +277,9 @@ class ConsoleTest(unittest.TestCase):
         # A moderator cannot unlock or read; an admin must unlock first.
         self.assertEqual(mo.get("/ops/unlock").status, 403)
         self.assertEqual(mo.get(f"/ops/private?id={sid}").status, 403)
+        self.assertEqual(vic.get("/ops/unlock").status, 403)
+        self.assertEqual(vic.post("/ops/unlock", {"key": read(self.secret)}).status, 403)
+        self.assertEqual(vic.get(f"/ops/private/file?id={sid}&field=attachment.1").status, 403)
         self.assertEqual(alice.get(f"/ops/private?id={sid}").status, 403, "locked")
         wrong_secret, _ = office_key(harness.tempfile.mkdtemp(prefix="console-other-"))
         r = alice.post("/ops/unlock", {"key": read(wrong_secret)})
@@ -394,6 +397,7 @@ class PurgeTest(unittest.TestCase):
         try:
             mo = make_operators(server, [("mo", "moderator")])["mo"]
             code, sid = self.reject_one(server, mo, "被拒者甲")
+            code_b, sid_b = self.reject_one(server, mo, "被拒者乙")
             self.assertEqual(server.get(f"/api/v1/receipts/{code}").json()["status"], "rejected")
             self.assertEqual(grep_data(server, "被拒者甲".encode()), [], "names and text go at once")
             out = cli(server, "purge")
@@ -401,10 +405,10 @@ class PurgeTest(unittest.TestCase):
             self.assertIn("0 rejected statements purged (retention 720 hours)", out.stdout)
             self.assertEqual(server.get(f"/api/v1/receipts/{code}").json()["status"], "rejected")
             # 700 hours pass: still kept; then 21 more.
-            def age(hours):
+            def age(hours, statement=sid):
                 db = sqlite3.connect(os.path.join(server.data, "tuidang.db"), timeout=10)
                 n = db.execute("UPDATE rejections SET hour = hour - ? WHERE statement = ?",
-                               (hours, sid)).rowcount
+                               (hours, statement)).rowcount
                 db.commit()
                 db.close()
                 self.assertEqual(n, 1)
@@ -422,6 +426,16 @@ class PurgeTest(unittest.TestCase):
                 self.assertEqual(n, 0, table)
             db.close()
             self.assertEqual(grep_data(server, "被拒者甲".encode()), [])
+            # serve purges too: at start and every 5 minutes.
+            self.assertEqual(server.get(f"/api/v1/receipts/{code_b}").json()["status"], "rejected")
+            age(721, sid_b)
+            server.stop()
+            server.start()
+            deadline = time.monotonic() + 10
+            while server.get(f"/api/v1/receipts/{code_b}").status != 404:
+                self.assertLess(time.monotonic(), deadline, "serve did not purge")
+                time.sleep(0.1)
+            self.assertIn("rejected statements purged", server.stderr())
         finally:
             server.stop()
             server.cleanup()
