@@ -27,5 +27,6 @@ Subcommand AddVerifyProof(CLI::App& app);
 Subcommand AddUser(CLI::App& app);
 Subcommand AddExport(CLI::App& app);
 Subcommand AddVerifyMirror(CLI::App& app);
+Subcommand AddPurge(CLI::App& app);  // purge.cc
 
 }  // namespace tuidang::cli

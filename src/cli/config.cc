@@ -37,6 +37,9 @@ std::string DefaultConfigText() {
       "operator_policy = \"{}\"\n"
       "# Seconds after which an idle console session ends.\n"
       "ops_idle_timeout_seconds = {}\n"
+      "# Hours a rejected statement's row (its receipt then says \"rejected\") and sealed\n"
+      "# fields are kept before they are purged; names and text go at once. 0: purge at once.\n"
+      "rejected_retention_hours = {}\n"
       "\n"
       "# Safety (docs/deploy-safety.md has the settings for each kind of deployment).\n"
       "# How clients are told apart for limits and flood detection: \"off\" (a Tor onion\n"
@@ -68,10 +71,18 @@ std::string DefaultConfigText() {
       "flood_burst = 5\n"
       "# The center's office public key (tuidang keys office): contact details are sealed to\n"
       "# it. Empty: the form offers no contact field.\n"
-      "office_public_key = \"\"\n",
+      "office_public_key = \"\"\n"
+      "\n"
+      "# Publication policy per channel: \"publish\" at once or \"hold\" for moderation (an\n"
+      "# operator's held statement must be approved by another operator). A channel left out\n"
+      "# follows publish_policy (web) or operator_policy (the others). Keys: web, phone,\n"
+      "# letter, fax, email, poster, sheet, import (CSV sheets, CLI and console).\n"
+      "[policy]\n"
+      "# web = \"hold\"\n"
+      "# phone = \"publish\"\n",
       c.listen, c.threads, c.max_connections, c.queue_limit, c.max_batch, c.publish_policy,
       c.request_timeout_seconds, c.public_url, c.checkpoint_interval_ms, c.operator_policy,
-      c.ops_idle_timeout_seconds);
+      c.ops_idle_timeout_seconds, c.rejected_retention_hours);
 }
 
 Result<Config> LoadConfig(const std::string& path) {
@@ -102,6 +113,7 @@ Result<Config> LoadConfig(const std::string& path) {
   static const std::set<std::string> kKnown = {
       "listen", "threads", "max_connections", "queue_limit", "max_batch", "publish_policy",
       "request_timeout_seconds", "public_url", "log_origin", "checkpoint_interval_ms", "operator_policy", "ops_idle_timeout_seconds",
+      "rejected_retention_hours", "policy",
       "client_key", "trusted_proxies", "client_header", "submissions_per_client_per_hour",
       "receipt_lookups_per_client_per_hour", "lookups_per_receipt_per_hour",
       "submissions_per_minute", "operator_actions_per_minute", "pow_policy", "pow_min_bits",
@@ -125,6 +137,27 @@ Result<Config> LoadConfig(const std::string& path) {
   num("checkpoint_interval_ms", &c.checkpoint_interval_ms, 10, 3600000);
   str("operator_policy", &c.operator_policy);
   num("ops_idle_timeout_seconds", &c.ops_idle_timeout_seconds, 1, 86400);
+  num("rejected_retention_hours", &c.rejected_retention_hours, 0, 24 * 365 * 10);
+  if (auto n = t.get("policy")) {
+    static const std::set<std::string> kChannels = {"web",    "phone", "letter", "fax",
+                                                    "email",  "poster", "sheet", "import"};
+    if (const toml::table* p = n->as_table()) {
+      for (const auto& [k, v] : *p) {
+        std::string key(k.str());
+        auto value = v.value<std::string>();
+        if (!kChannels.contains(key)) {
+          error = fmt::format("{}: unknown channel '{}' in [policy] (web, phone, letter, fax, "
+                              "email, poster, sheet, import)", path, key);
+        } else if (!value || (*value != "publish" && *value != "hold")) {
+          error = fmt::format("{}: [policy] {} must be \"publish\" or \"hold\"", path, key);
+        } else {
+          c.policy[key] = *value;
+        }
+      }
+    } else {
+      error = fmt::format("{}: 'policy' must be a table ([policy])", path);
+    }
+  }
   c.threads = static_cast<int>(threads);
   str("client_key", &c.client_key);
   if (auto n = t.get("trusted_proxies")) {
@@ -193,6 +226,11 @@ std::string Config::LogOrigin() const {
   if (auto p = host.find("://"); p != std::string::npos) host = host.substr(p + 3);
   if (auto p = host.find('/'); p != std::string::npos) host = host.substr(0, p);
   return host + "/log";
+}
+
+bool Config::PublishAtOnce(std::string_view channel) const {
+  if (auto it = policy.find(std::string(channel)); it != policy.end()) return it->second == "publish";
+  return (channel == "web" ? publish_policy : operator_policy) == "publish";
 }
 
 Status ParseListen(const std::string& listen, std::string* host, uint16_t* port) {

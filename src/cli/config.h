@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,13 @@ struct Config {
   // Statements entered by operators: "publish" at once, or "hold" for a second operator.
   std::string operator_policy = "publish";
   int64_t ops_idle_timeout_seconds = 1800;  // a console session ends after this idle time
+  // [policy]: per channel ("web", "phone", "letter", "fax", "email", "poster", "sheet",
+  // "import"), "publish" or "hold". A channel not listed follows publish_policy (web) or
+  // operator_policy (every other). Read it with PublishAtOnce().
+  std::map<std::string, std::string> policy;
+  // Rejected statements: their rows (receipt, day, channel) and sealed fields are purged
+  // this many hours after the rejection; 0 = at once (docs/console.md).
+  int64_t rejected_retention_hours = 720;
 
   // Safety (docs/deploy-safety.md). Limits of 0 are off.
   std::string client_key = "off";           // "off", "address" or "proxy"
@@ -42,6 +51,8 @@ struct Config {
 
   // log_origin, or its default derived from public_url.
   std::string LogOrigin() const;
+  // True when statements of `channel` (a key of [policy]) are published at once.
+  bool PublishAtOnce(std::string_view channel) const;
 };
 
 // Reads `path`; a missing key keeps its default, an unknown key or a wrong type is an error.

@@ -34,6 +34,25 @@ TEST(Config, RejectsUnknownKeysAndBadValues) {
   EXPECT_EQ(c->publish_policy, "hold");
 }
 
+TEST(Config, PolicyPerChannelDefaultsToTheOldKeys) {
+  auto c = LoadConfig(Write(DefaultConfigText()));
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_TRUE(c->PublishAtOnce("web"));
+  EXPECT_TRUE(c->PublishAtOnce("letter"));
+  EXPECT_EQ(c->rejected_retention_hours, 720);
+  c = LoadConfig(Write("publish_policy = \"hold\"\noperator_policy = \"hold\"\n"
+                       "[policy]\nphone = \"publish\"\n"));
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_FALSE(c->PublishAtOnce("web"));
+  EXPECT_TRUE(c->PublishAtOnce("phone"));
+  EXPECT_FALSE(c->PublishAtOnce("letter"));
+  EXPECT_FALSE(c->PublishAtOnce("import"));
+  EXPECT_FALSE(LoadConfig(Write("[policy]\npigeon = \"hold\"\n")));
+  EXPECT_FALSE(LoadConfig(Write("[policy]\nweb = \"later\"\n")));
+  EXPECT_FALSE(LoadConfig(Write("policy = \"hold\"\n")));
+  EXPECT_FALSE(LoadConfig(Write("rejected_retention_hours = -1\n")));
+}
+
 TEST(Config, ParseListen) {
   std::string host;
   uint16_t port;

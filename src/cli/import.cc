@@ -107,7 +107,9 @@ int Import(const ImportFlags& flags) {
   options.encoding = flags.encoding;
   options.dry_run = flags.dry_run;
   options.partial = flags.partial;
-  options.publish = !flags.hold;
+  // [policy] import = "hold" (or operator_policy = "hold") holds every imported statement.
+  bool hold = flags.hold || !config->PublishAtOnce("import");
+  options.publish = !hold;
   auto bar = std::make_shared<ProgressBar>(::isatty(STDERR_FILENO) == 1);
   options.progress = [bar](size_t done, size_t total) { bar->Update(done, total); };
 
@@ -142,7 +144,7 @@ int Import(const ImportFlags& flags) {
                                                      r.last_number)
                                        : std::string();
   fmt::print("imported {} statements ({} persons){}{}; {} already imported before\n",
-             r.imported, r.imported_persons, numbers, flags.hold ? ", held for moderation" : "",
+             r.imported, r.imported_persons, numbers, hold ? ", held for moderation" : "",
              r.duplicates);
   if (!r.duplicate_lines.empty()) {
     std::string lines;

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
       tuidang::cli::AddUser(app),
       tuidang::cli::AddExport(app),
       tuidang::cli::AddVerifyMirror(app),
+      tuidang::cli::AddPurge(app),
   };
   CLI11_PARSE(app, argc, argv);
   for (auto& c : commands) {

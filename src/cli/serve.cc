@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <sodium.h>
@@ -35,6 +37,38 @@ void RaiseOpenFileLimit(size_t max_connections) {
     spdlog::warn("open files limited to {}: fewer than max_connections + 256", rl.rlim_cur);
   }
 }
+
+// Runs ModerationStore::PurgeRejected now and every kPurgeInterval on its own thread, until
+// destroyed.
+class PeriodicPurge {
+ public:
+  static constexpr auto kPurgeInterval = std::chrono::minutes(5);
+  PeriodicPurge(ModerationStore* store, int64_t retention_hours)
+      : thread_([this, store, retention_hours] {
+          std::unique_lock lock(mu_);
+          do {
+            lock.unlock();
+            auto n = store->PurgeRejected(retention_hours);
+            if (!n) spdlog::warn("purge of rejected statements: {}", n.error());
+            else if (*n > 0) spdlog::info("{} rejected statements purged", *n);
+            lock.lock();
+          } while (!cv_.wait_for(lock, kPurgeInterval, [this] { return stop_; }));
+        }) {}
+  ~PeriodicPurge() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
 
 struct ServeFlags {
   std::string data = "./data";
@@ -119,15 +153,24 @@ int Serve(const ServeFlags& flags) {
     Sequencer sequencer(store->get(), static_cast<size_t>(config->queue_limit),
                         static_cast<size_t>(config->max_batch));
     web::AppOptions app_options;
-    app_options.publish_at_once = config->publish_policy == "publish";
+    app_options.publish_at_once = config->PublishAtOnce("web");
     app_options.log_origin = origin;
     app_options.log_verifier_key = signer->Verifier().VerifierKey();
     app_options.operator_publish_at_once = config->operator_policy == "publish";
+    for (int c = 1; c < static_cast<int>(app_options.channel_publish.size()); ++c) {
+      std::string_view code = ChannelCode(static_cast<Channel>(c));
+      if (!code.empty()) app_options.channel_publish[c] = config->PublishAtOnce(code);
+    }
+    app_options.import_publish_at_once = config->PublishAtOnce("import");
+    app_options.rejected_retention_hours = config->rejected_retention_hours;
     web::SessionTable sessions(std::chrono::seconds(config->ops_idle_timeout_seconds));
+    // Unlocked office keys live as long as the console session that unlocked them.
+    safety::SessionKeyring keyring(std::chrono::seconds(config->ops_idle_timeout_seconds));
     web::AppEnv env{store->get(), &sequencer, &*catalog, app_options};
     env.operators = store->get();
     env.moderation = store->get();
     env.sessions = &sessions;
+    env.keyring = &keyring;
     env.guard = safety->guard.get();
     web::App app(env);
     web::Server server(options, &app);
@@ -147,6 +190,8 @@ int Serve(const ServeFlags& flags) {
                  server.port(), dir.path, (*store)->GetTotals()->statements,
                  (*store)->GetTotals()->persons);
     (*integrator)->StartBackground();
+    // Rejected statements are purged once their retention has passed (docs/console.md).
+    PeriodicPurge purge(store->get(), config->rejected_retention_hours);
     server.Run();
     // Wake the waiter if the server ended by itself.
     pthread_kill(waiter.native_handle(), SIGTERM);

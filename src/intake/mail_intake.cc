@@ -406,11 +406,14 @@ Submission MailSubmission(const ParsedMail& mail, std::string_view raw_message,
 
   sub.sealed.emplace_back("email.from", safety::Seal(office, mail.from));
   sub.sealed.emplace_back("email.message", safety::Seal(office, raw_message));
-  for (const MailAttachment& a : mail.attachments) {
+  // Numbered: a statement's sealed fields have distinct names (two attachments under one
+  // name made the insert fail, and the mail server retry for ever).
+  for (size_t i = 0; i < mail.attachments.size(); ++i) {
+    const MailAttachment& a = mail.attachments[i];
     std::string plain = fmt::format("filename: {}\ncontent-type: {}\n\n", a.filename,
                                     a.content_type);
     plain += a.data;
-    sub.sealed.emplace_back("email.attachment", safety::Seal(office, plain));
+    sub.sealed.emplace_back(fmt::format("email.attachment.{}", i + 1), safety::Seal(office, plain));
   }
   return sub;
 }

@@ -42,7 +42,7 @@ Result<ParsedMail> ParseMail(std::string_view message);
 // The held e-mail statement: channel e-mail, publish = false, the subject and body as text
 // (e-mail addresses in it redacted, cut to the text limit), and sealed to `office`: the
 // sender ("email.from"), the raw message ("email.message") and each attachment
-// ("email.attachment": "filename: ...\ncontent-type: ...\n\n" then the bytes).
+// ("email.attachment.1", ".2", ...: "filename: ...\ncontent-type: ...\n\n" then the bytes).
 // REQUIRES: sodium_init() was called.
 Submission MailSubmission(const ParsedMail& mail, std::string_view raw_message,
                           const safety::OfficePublicKey& office);

@@ -126,8 +126,10 @@ Status SessionKeyring::Unlock(const std::string& session, std::string_view secre
     return Status::Fail("this is not the secret half of the configured office key");
   }
   std::lock_guard lock(mu_);
-  sessions_[session] =
-      Entry{std::make_unique<OfficeSecretKey>(std::move(*key)), Clock::now() + skew_};
+  // Keys of sessions that went idle are wiped now, not only when their session returns.
+  auto now = Clock::now() + skew_;
+  std::erase_if(sessions_, [&](const auto& kv) { return now - kv.second.last_use > idle_; });
+  sessions_[session] = Entry{std::make_unique<OfficeSecretKey>(std::move(*key)), now};
   return Status::Ok();
 }
 

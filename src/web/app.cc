@@ -2,6 +2,7 @@
 
 #include "web/guard_web.h"
 #include "web/gzip.h"
+#include "web/ops_pages.h"
 #include "web/pages.h"
 
 namespace tuidang::web {
@@ -131,7 +132,8 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
                         t.explicit_lang ? t.lang : PreferredLanguage(req[http::field::accept_language]),
                         path};
     if (!get && !post) return respond(MethodNotAllowed(ops_ctx, "GET, HEAD, POST"));
-    if (post && !IsFormContentType(req[http::field::content_type])) {
+    if (post && !IsFormContentType(req[http::field::content_type]) &&
+        !(OpsTakesUploads(path) && MultipartBoundary(req[http::field::content_type]))) {
       return respond(ErrorPage(ops_ctx, http::status::unsupported_media_type, "error.media_type"));
     }
     return OpsHandle(ops_ctx, env_, req, path, *query, std::move(respond));
@@ -157,6 +159,14 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
       return respond(ErrorPage(ctx, http::status::unsupported_media_type, "error.media_type"));
     }
     return SubmitPost(ctx, env_, req.body(), std::move(respond), client);
+  }
+  if (path.starts_with("/receipt/") && path.ends_with("/correct")) {
+    if (!get && !post) return respond(MethodNotAllowed(ctx, "GET, HEAD, POST"));
+    if (post && !IsFormContentType(req[http::field::content_type])) {
+      return respond(ErrorPage(ctx, http::status::unsupported_media_type, "error.media_type"));
+    }
+    return ReceiptCorrect(ctx, env_, path.substr(9, path.size() - 9 - 8), req, client,
+                          std::move(respond));
   }
   if (post && path.starts_with("/receipt/") && path.ends_with("/withdraw")) {
     if (!IsFormContentType(req[http::field::content_type])) {
@@ -188,6 +198,11 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
   if (path == "/stats") return respond(StatsPage(ctx, env_, *query));
   if (path == "/stats.csv") return respond(StatsCsv(env_));
   respond(ErrorPage(ctx, http::status::not_found, "error.not_found"));
+}
+
+size_t App::BodyLimit(const Request& header) {
+  Target t = SplitTarget(header.target());
+  return OpsBodyLimit(env_, header, t.path);
 }
 
 Response App::TransportError(http::status status, std::string_view target,

@@ -3,6 +3,9 @@
 // socket.
 #pragma once
 
+#include <array>
+#include <optional>
+
 #include "intake/sequencer.h"
 #include "safety/guard.h"
 #include "store/store.h"
@@ -25,6 +28,15 @@ struct AppOptions {
   std::string log_verifier_key;
   // Statements entered by operators: published at once, or held for a second operator.
   bool operator_publish_at_once = true;
+  // [policy] per channel, indexed by Channel's value; unset: the two defaults above.
+  std::array<std::optional<bool>, 8> channel_publish{};
+  bool import_publish_at_once = true;  // CSV sheets uploaded in the console
+  // Hours a rejected statement's row is kept; 0: purged at once (docs/console.md).
+  int64_t rejected_retention_hours = 720;
+  bool PublishesAtOnce(Channel c) const {
+    auto v = channel_publish[static_cast<size_t>(c) % channel_publish.size()];
+    return v ? *v : (c == Channel::kWeb ? publish_at_once : operator_publish_at_once);
+  }
 };
 
 // Everything a page needs besides the request. The pointers are not owned and must outlive
@@ -42,6 +54,8 @@ struct AppEnv {
   OperatorStore* operators = nullptr;
   ModerationStore* moderation = nullptr;
   SessionTable* sessions = nullptr;
+  // Office secret keys admins unlocked in their console sessions (memory only); null: none.
+  safety::SessionKeyring* keyring = nullptr;
 };
 
 class App final : public Handler {
@@ -54,6 +68,8 @@ class App final : public Handler {
   void Handle(Request req, std::optional<safety::ClientKey> client, Responder respond) override;
   Response TransportError(http::status status, std::string_view target,
                           std::string_view accept_language) override;
+  // More than kMaxBodyBytes only for a logged-in operator's upload (ops_pages.h).
+  size_t BodyLimit(const Request& header) override;
 
  private:
   PageCache cache_;

@@ -21,6 +21,9 @@ using Responder = std::function<void(Response)>;
 // Limits of the transport, each with its reason.
 // A statement with 5,000 characters of text and 50 persons fits in about 30 KiB.
 constexpr size_t kMaxBodyBytes = 64 * 1024;
+// The console's uploads (a CSV sheet, a scan or fax image): allowed only where the
+// application says so (Handler::BodyLimit), for a logged-in operator.
+constexpr size_t kMaxUploadBytes = 32u << 20;
 // No legitimate client needs more header than this.
 constexpr size_t kMaxHeaderBytes = 8 * 1024;
 
@@ -35,6 +38,9 @@ class Handler {
   virtual void Handle(Request req, std::optional<safety::ClientKey> client, Responder respond) {
     Handle(std::move(req), std::move(respond));
   }
+  // The most body the request whose header is `header` may send (read before its body):
+  // kMaxBodyBytes unless the application allows more, at most kMaxUploadBytes.
+  virtual size_t BodyLimit(const Request& header) { return kMaxBodyBytes; }
   // The answer to a request the transport refused (413, 431, 400 on malformed HTTP, 503
   // when overloaded). `target` is the request target when it was read, else empty.
   virtual Response TransportError(http::status status, std::string_view target,

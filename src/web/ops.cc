@@ -3,6 +3,7 @@
 // the audit trail. Every page is no-store; every form carries the session's CSRF token.
 #include <sodium.h>
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -10,7 +11,7 @@
 
 #include "core/text.h"
 #include "core/totp.h"
-#include "web/pages.h"
+#include "web/ops_pages.h"
 
 namespace tuidang::web {
 
@@ -49,13 +50,10 @@ std::optional<std::string> CookieValue(const Request& req, std::string_view name
 
 Response Page(const PageContext& ctx, http::status status, std::string_view title,
               const std::string& body) {
-  return HtmlResponse(status, Layout(ctx, title, "<div class=\"ops\">" + body + "</div>"),
-                      Caching::kNoStore);
+  return OpsPage(ctx, status, title, body);
 }
 
-std::string Csrf(const OpsSession& s) {
-  return "<input type=\"hidden\" name=\"csrf\" value=\"" + s.csrf + "\">";
-}
+std::string Csrf(const OpsSession& s) { return OpsCsrf(s); }
 
 std::string QrSvg(const std::string& text) {
   QRcode* qr = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
@@ -88,8 +86,28 @@ std::string LoginForm(const PageContext& ctx, const std::string& error) {
   return b;
 }
 
-bool Allows(const OpsSession& s, Role need) {
-  return static_cast<int>(s.role) >= static_cast<int>(need);
+bool Allows(const OpsSession& s, Role need) { return OpsAllows(s, need); }
+
+// The held statements among `ids` that `approver` may approve: those in `held` (what the
+// queue showed) that they did not enter themselves, since a held operator's statement
+// waits for a second operator (docs/console.md). Returns how many of their own were left
+// out in *own.
+std::vector<int64_t> ApprovableBy(const std::vector<Statement>& held, const std::vector<int64_t>& ids,
+                                  int64_t approver, size_t* own) {
+  std::map<int64_t, int64_t> entered_by;
+  for (const auto& st : held) entered_by[st.id] = st.operator_id;
+  std::vector<int64_t> out;
+  *own = 0;
+  for (int64_t id : ids) {
+    auto it = entered_by.find(id);
+    if (it == entered_by.end()) continue;  // not held (any more), or not shown: not checked
+    if (it->second != 0 && it->second == approver) {
+      ++*own;
+      continue;
+    }
+    out.push_back(id);
+  }
+  return out;
 }
 
 // The channels an operator enters, with what each form asks for.
@@ -106,14 +124,27 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
   }
   bool post = req.method() == http::verb::post;
   std::optional<Form> form;
+  std::vector<MultipartPart> files;  // a multipart POST's files (uploads, attachments)
   if (post) {
-    auto f = Form::Parse(req.body());
-    if (!f) return respond(ErrorPage(ctx, http::status::bad_request, "error.form_encoding"));
-    form = std::move(*f);
+    if (auto boundary = MultipartBoundary(req[http::field::content_type])) {
+      // A truncated or malformed upload is refused whole: nothing of it is used.
+      auto parts = ParseMultipart(req.body(), *boundary);
+      if (!parts) return respond(ErrorPage(ctx, http::status::bad_request, "ops.upload.malformed"));
+      form = FieldsOf(*parts);
+      for (auto& p : *parts) {
+        if (p.filename) files.push_back(std::move(p));
+      }
+    } else {
+      auto f = Form::Parse(req.body());
+      if (!f) return respond(ErrorPage(ctx, http::status::bad_request, "error.form_encoding"));
+      form = std::move(*f);
+    }
   }
   std::optional<std::string> sid = CookieValue(req, kCookie);
   std::optional<OpsSession> session;
   if (sid) session = env.sessions->Find(*sid);
+  // A session that ended (idle timeout) takes its unlocked office key with it.
+  if (sid && !session && env.keyring) env.keyring->Lock(*sid);
 
   // Pages without a session: set-up and login.
   if (path == "/ops/setup") {
@@ -238,9 +269,20 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
   if (post && !ConstantTimeEquals(form->GetOr("csrf"), s.csrf)) {
     return respond(ErrorPage(ctx, http::status::forbidden, "ops.csrf"));
   }
+  // Every action (a POST) counts against the operator's limit (operator_actions_per_minute):
+  // a stolen session or a runaway script cannot enter or reject thousands.
+  if (post && env.guard && path != "/ops/logout") {
+    safety::Admission a = env.guard->AdmitOperator(s.name);
+    if (!a.allowed) {
+      Response res = ErrorPage(ctx, http::status::too_many_requests, "ops.rate_limited");
+      res.set(http::field::retry_after, std::to_string(std::max<int64_t>(a.retry_after, 1)));
+      return respond(std::move(res));
+    }
+  }
 
   if (path == "/ops/logout" && post) {
     env.sessions->Remove(*sid);
+    if (env.keyring) env.keyring->Lock(*sid);
     env.operators->Audit(s.operator_id, "logged out", "operator " + s.name);
     Response res = Redirect("/ops");
     res.set(http::field::set_cookie, std::string(kCookie) + "=; Path=/ops; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
@@ -256,13 +298,15 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
       std::string code(ChannelCode(c));
       b += "<li><a href=\"/ops/enter?channel=" + code + "\">" + ctx.TrHtml("channel." + code) + "</a></li>";
     }
-    b += "</ul><ul>";
+    b += "</ul><ul><li><a href=\"/ops/import\">" + ctx.TrHtml("ops.import.title") + "</a></li>";
     if (Allows(s, Role::kModerator)) {
       b += "<li><a href=\"/ops/queue\">" + ctx.TrHtml("ops.queue.title") + "</a></li>";
       b += "<li><a href=\"/ops/withdraw\">" + ctx.TrHtml("ops.withdraw.title") + "</a></li>";
     }
     if (Allows(s, Role::kAdmin)) {
       b += "<li><a href=\"/ops/audit\">" + ctx.TrHtml("ops.audit.title") + "</a></li>";
+      b += "<li><a href=\"/ops/unlock\">" + ctx.TrHtml("ops.unlock.title") + "</a></li>";
+      b += "<li><a href=\"/ops/private\">" + ctx.TrHtml("ops.private.title") + "</a></li>";
     }
     b += "</ul><form method=\"post\" action=\"/ops/logout\">" + Csrf(s) +
          "<button type=\"submit\">" + ctx.TrHtml("ops.logout") + "</button></form>";
@@ -312,6 +356,13 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
           HasForbiddenCharacter(consent, TextKind::kSingleLine) || HasForbiddenCharacter(place, TextKind::kSingleLine)) {
         errors["consent"] = ctx.Tr("error.text.invalid_characters");
       }
+      if (TakesAttachments(*channel)) {
+        if (auto e = SealAttachments(env, files, &sub); !e.empty()) errors["attachment"] = ctx.Tr(e);
+      } else {
+        for (const auto& f : files) {
+          if (!f.data.empty()) errors["attachment"] = ctx.Tr("ops.attach.not_here");
+        }
+      }
       if (errors.empty()) {
         sub.statement.channel = *channel;
         sub.statement.language = ctx.lang;
@@ -320,7 +371,7 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
         sub.statement.place = place;
         sub.receipt_code = NewReceiptCode();
         for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
-        sub.publish = env.options.operator_publish_at_once;
+        sub.publish = env.options.PublishesAtOnce(*channel);
         auto shared = std::make_shared<Responder>(std::move(respond));
         const Catalog* catalog = &ctx.catalog;
         Language lang = ctx.lang;
@@ -334,6 +385,9 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
               if (!st) return (*shared)(ErrorPage(pc, http::status::service_unavailable, "error.overloaded"));
               std::string what = c.number ? "statement " + std::to_string(*c.number)
                                           : "held statement " + std::to_string(c.id);
+              size_t attachments = std::count_if(done.sealed.begin(), done.sealed.end(),
+                                                 [](const auto& f) { return f.first.starts_with("attachment."); });
+              if (attachments > 0) what += " (" + std::to_string(attachments) + " sealed attachments)";
               ops->Audit(operator_id, "entered", what);
               std::string b = "<h1>" + pc.TrHtml("ops.entered.title") + "</h1><p id=\"entered\">" +
                               HtmlEscape(c.number ? pc.Format("ops.entered.published", *c.number)
@@ -381,7 +435,8 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
     };
     std::string b = "<h1>" + HtmlEscape(ctx.Format("ops.enter.heading", ctx.Tr("channel." + code))) + "</h1>";
     if (!errors.empty()) b += "<p class=\"error\" id=\"error-form\">" + ctx.TrHtml("error.form_has_errors") + "</p>";
-    b += "<form method=\"post\" action=\"/ops/enter\">" + Csrf(s) +
+    b += std::string("<form method=\"post\" action=\"/ops/enter\"") +
+         (TakesAttachments(*channel) ? " enctype=\"multipart/form-data\"" : "") + ">" + Csrf(s) +
          "<input type=\"hidden\" name=\"channel\" value=\"" + code + "\">";
     b += person("", true);
     if (*channel == Channel::kPhone) {
@@ -404,7 +459,12 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
     }
     b += "</select></div><div class=\"field\"><label for=\"text\">" + ctx.TrHtml("ops.enter.text") +
          "</label>" + err("text") + "<textarea id=\"text\" name=\"text\" rows=\"6\">" + val("text") +
-         "</textarea></div><h2>" + ctx.TrHtml("form.others") + "</h2><p class=\"hint\">" +
+         "</textarea></div>";
+    if (TakesAttachments(*channel)) {
+      auto e = errors.find("attachment");
+      b += AttachmentField(ctx, env, e == errors.end() ? std::string() : e->second);
+    }
+    b += "<h2>" + ctx.TrHtml("form.others") + "</h2><p class=\"hint\">" +
          ctx.TrHtml("ops.enter.group_hint") + "</p>";
     for (size_t i = 1; i <= kOpsRows; ++i) {
       b += "<fieldset><legend>" + HtmlEscape(ctx.Format("form.person_n", i)) + "</legend>" +
@@ -420,8 +480,11 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
   }
   if (path == "/ops/queue") {
     HeldFilter filter;
-    if (auto c = ParseChannel(query.GetOr("channel"))) filter.channel = c;
-    if (auto d = ParseDay(query.GetOr("date"))) filter.day = d;
+    std::string channel_code(query.GetOr("channel")), date(query.GetOr("date"));
+    if (auto c = ParseChannel(channel_code)) filter.channel = c;
+    else channel_code.clear();
+    if (auto d = ParseDay(date)) filter.day = d;
+    else date.clear();
     auto held = env.moderation->ListHeld(filter);
     if (!held) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
     std::string notice;
@@ -429,7 +492,16 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
       std::string action(form->GetOr("action"));
       std::vector<int64_t> ids;
       std::string same_text(form->GetOr("same_text"));
-      if (!same_text.empty()) {
+      std::string group(form->GetOr("group"));
+      if (!group.empty()) {
+        // A flood group of the abuse gate (Store::ListHeldGroups), across every filter.
+        auto in_group = env.moderation->HeldInGroup(group);
+        if (!in_group) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
+        ids = std::move(*in_group);
+        HeldFilter all;
+        held = env.moderation->ListHeld(all);
+        if (!held) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
+      } else if (!same_text.empty()) {
         for (const auto& st : *held) {
           if (FoldName(st.text) == same_text) ids.push_back(st.id);
         }
@@ -439,14 +511,19 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
         }
       }
       if (action == "approve") {
+        size_t own = 0;
+        ids = ApprovableBy(*held, ids, s.operator_id, &own);
         auto numbers = env.moderation->Approve(ids);
         if (!numbers) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
         for (int64_t n : *numbers) env.operators->Audit(s.operator_id, "approved", "statement " + std::to_string(n));
         notice = ctx.Format("ops.queue.approved", numbers->size());
+        if (own > 0) notice += " " + ctx.Format("ops.queue.own_skipped", own);
       } else if (action == "reject") {
         auto n = env.moderation->Reject(ids);
         if (!n) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
         for (int64_t id : ids) env.operators->Audit(s.operator_id, "rejected", "held statement " + std::to_string(id));
+        // rejected_retention_hours = 0: nothing of them stays, not even the row.
+        if (env.options.rejected_retention_hours == 0) (void)env.moderation->PurgeRejected(0);
         notice = ctx.Format("ops.queue.rejected", *n);
       } else {
         return respond(ErrorPage(ctx, http::status::bad_request, "error.bad_request"));
@@ -454,34 +531,68 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
       held = env.moderation->ListHeld(filter);
       if (!held) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
     }
-    // Held statements with the same text (after folding) are grouped, so that a flood of
-    // one message is rejected with one click.
-    std::map<std::string, size_t> same;
-    for (const auto& st : *held) same[FoldName(st.text)]++;
     std::string b = "<h1>" + ctx.TrHtml("ops.queue.title") + "</h1>";
     if (!notice.empty()) b += "<p id=\"notice\">" + HtmlEscape(notice) + "</p>";
+    // Filters: a plain GET form, no script needed.
+    b += "<form method=\"get\" action=\"/ops/queue\" class=\"filters\"><label for=\"f-channel\">" +
+         ctx.TrHtml("ops.queue.channel") + "</label><select id=\"f-channel\" name=\"channel\"><option value=\"\">" +
+         ctx.TrHtml("ops.queue.all_channels") + "</option>";
+    for (Channel c : {Channel::kWeb, Channel::kPhone, Channel::kLetter, Channel::kFax, Channel::kEmail,
+                      Channel::kPoster, Channel::kSheet}) {
+      std::string code(ChannelCode(c));
+      b += "<option value=\"" + code + "\"" + (code == channel_code ? " selected" : "") + ">" +
+           ctx.TrHtml("channel." + code) + "</option>";
+    }
+    b += "</select><label for=\"f-date\">" + ctx.TrHtml("ops.queue.day") + "</label><input type=\"date\" "
+         "id=\"f-date\" name=\"date\" value=\"" + HtmlEscape(date) + "\"><button type=\"submit\">" +
+         ctx.TrHtml("ops.queue.filter") + "</button></form>";
     b += "<p id=\"held-count\">" + HtmlEscape(ctx.Format("ops.queue.count", held->size())) + "</p>";
+    // The abuse gate's flood groups (similar names or texts, bursts): one click for all.
+    if (auto groups = env.store->ListHeldGroups(); groups && !groups->empty()) {
+      b += "<h2>" + ctx.TrHtml("ops.queue.groups") + "</h2><table id=\"flood-groups\"><tbody>";
+      for (const auto& g : *groups) {
+        b += "<tr><td>" + HtmlEscape(ctx.Format("ops.queue.flood_group", g.statements)) + "</td><td>" +
+             HtmlEscape(g.reason) + "</td><td>" + FormatDay(g.first_day) + " – " + FormatDay(g.last_day) +
+             "</td><td><form method=\"post\" class=\"group\">" + Csrf(s) +
+             "<input type=\"hidden\" name=\"group\" value=\"" + HtmlEscape(g.group) +
+             "\"><button name=\"action\" value=\"reject\">" + ctx.TrHtml("ops.queue.reject_all") +
+             "</button> <button name=\"action\" value=\"approve\">" + ctx.TrHtml("ops.queue.approve_all") +
+             "</button></form></td></tr>";
+      }
+      b += "</tbody></table>";
+    }
+    // Held statements with the same text (after folding) are grouped too, so that a flood
+    // of one message is rejected with one click.
+    std::map<std::string, size_t> same;
+    for (const auto& st : *held) same[FoldName(st.text)]++;
     for (const auto& [text, n] : same) {
-      if (n < 2) continue;
+      if (n < 2 || text.empty()) continue;
       b += "<form method=\"post\" class=\"group\">" + Csrf(s) + "<input type=\"hidden\" name=\"same_text\" value=\"" +
            HtmlEscape(text) + "\"><p>" + HtmlEscape(ctx.Format("ops.queue.group", n)) + " <q>" +
            HtmlEscape(text.substr(0, 120)) + "</q> <button name=\"action\" value=\"reject\">" +
            ctx.TrHtml("ops.queue.reject_all") + "</button></p></form>";
     }
     b += "<form method=\"post\">" + Csrf(s) + "<table><thead><tr><th></th><th>" + ctx.TrHtml("ops.queue.channel") +
-         "</th><th>" + ctx.TrHtml("form.name") + "</th><th>" + ctx.TrHtml("ops.enter.text") + "</th></tr></thead><tbody>";
+         "</th><th>" + ctx.TrHtml("ops.queue.day") + "</th><th>" + ctx.TrHtml("form.name") + "</th><th>" +
+         ctx.TrHtml("ops.enter.text") + "</th></tr></thead><tbody>";
     for (const auto& st : *held) {
       std::string id = std::to_string(st.id);
-      b += "<tr id=\"held-" + id + "\"><td><input type=\"checkbox\" name=\"id\" value=\"" + id + "\"></td><td>" +
-           ctx.TrHtml("channel." + std::string(ChannelCode(st.channel))) + "</td><td>";
+      bool own = st.operator_id != 0 && st.operator_id == s.operator_id;
+      b += "<tr id=\"held-" + id + "\"" + (own ? " class=\"own\"" : "") +
+           "><td><input type=\"checkbox\" name=\"id\" value=\"" + id + "\"></td><td>" +
+           ctx.TrHtml("channel." + std::string(ChannelCode(st.channel))) + "</td><td>" + FormatDay(st.day) + "</td><td>";
       for (const auto& p : st.persons) b += HtmlEscape(p.name) + " ";
-      b += "</td><td>" + HtmlEscape(st.text.substr(0, 300)) + "</td></tr>";
+      b += "</td><td>" + HtmlEscape(st.text.substr(0, 300));
+      if (own) b += " <em>" + ctx.TrHtml("ops.queue.yours") + "</em>";
+      if (Allows(s, Role::kAdmin)) {
+        b += " <a href=\"/ops/private?id=" + id + "\">" + ctx.TrHtml("ops.queue.sealed") + "</a>";
+      }
+      b += "</td></tr>";
     }
     b += "</tbody></table><button name=\"action\" value=\"approve\">" + ctx.TrHtml("ops.queue.approve") +
          "</button> <button name=\"action\" value=\"reject\">" + ctx.TrHtml("ops.queue.reject") + "</button></form>";
     return respond(Page(ctx, http::status::ok, ctx.Tr("ops.queue.title"), b));
   }
-
   if (path == "/ops/withdraw") {
     std::string notice;
     if (post) {
@@ -509,6 +620,15 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
     }
     b += "</select><button class=\"primary\" type=\"submit\">" + ctx.TrHtml("ops.withdraw.button") + "</button></form>";
     return respond(Page(ctx, http::status::ok, ctx.Tr("ops.withdraw.title"), b));
+  }
+
+  if (path == "/ops/import" || path == "/ops/unlock" || path == "/ops/private" ||
+      path == "/ops/private/file") {
+    static const Form kEmpty;
+    OpsRequest r{ctx, env, s, *sid, post, post ? *form : kEmpty, query, files};
+    if (path == "/ops/import") return respond(OpsImport(r));
+    if (path == "/ops/unlock") return respond(OpsUnlock(r));
+    return respond(OpsPrivate(r, path == "/ops/private/file"));
   }
 
   if (path == "/ops/audit") {

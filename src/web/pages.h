@@ -23,7 +23,21 @@ Response SubmitFormPage(const PageContext& ctx, const AppEnv& env);
 void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body,
                 Responder respond, const std::optional<safety::ClientKey>& client = std::nullopt);
 
+// The declarant's correction of a held statement (the /submit form, prefilled, posting to
+// /receipt/<code>/correct): the form for `held`; and the corrected statement read from a
+// posted `body` into *corrected, or the form to show again with its errors.
+Response CorrectFormPage(const PageContext& ctx, const AppEnv& env, const std::string& code,
+                         const Statement& held);
+std::optional<Response> ReadCorrection(const PageContext& ctx, const AppEnv& env,
+                                       const std::string& code, std::string_view body,
+                                       Statement* corrected);
+
 // receipt.cc
+// GET and POST /receipt/<code>/correct: while the statement is held, its declarant
+// corrects it; afterwards only withdrawal is offered. `client` feeds the receipt limit.
+void ReceiptCorrect(const PageContext& ctx, const AppEnv& env, std::string_view code,
+                    const Request& req, const std::optional<safety::ClientKey>& client,
+                    Responder respond);
 Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code);
 // POST /receipt/<code>/withdraw: the declarant withdraws their own statement, at once.
 Response ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view code,

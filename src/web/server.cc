@@ -39,11 +39,29 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void DoRead() {
     parser_.emplace();
-    parser_->body_limit(kMaxBodyBytes);
+    // The header is read first under the largest limit any request has (Beast checks a
+    // Content-Length against the limit as soon as the header is complete); OnHeader then
+    // applies the limit of this request.
+    parser_->body_limit(kMaxUploadBytes);
     parser_->header_limit(kMaxHeaderBytes);
     // One deadline for the whole request, headers and body: a client that trickles bytes
     // cannot hold the connection longer than this.
     stream_.expires_after(timeout_);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t n) {
+    if (ec) return OnRead(ec, n);
+    size_t limit = std::min(handler_->BodyLimit(parser_->get()), kMaxUploadBytes);
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      return OnRead(http::error::body_limit, n);
+    }
+    parser_->body_limit(limit);  // chunked bodies are counted as they arrive
+    // An upload may take longer than a form: a minute per 4 MiB allowed, at least.
+    if (limit > kMaxBodyBytes) {
+      stream_.expires_after(std::max(timeout_, std::chrono::seconds(60 * (limit >> 22))));
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }

@@ -32,6 +32,9 @@ struct FormState {
   std::string general_error;                  // a message above the form
   std::string contact;                        // sealed contact for follow-up (guard_web.h)
   const AppEnv* env = nullptr;                // for the abuse gate's fields; null: none
+  // A declarant's correction of a held statement (receipt.cc) posts to its own address,
+  // without the contact and proof-of-work fields; empty: the /submit form.
+  std::string correct_code;
 };
 
 bool IsRepeatable(std::string_view name) { return name == "org" || name.ends_with("_org"); }
@@ -119,13 +122,16 @@ void AppendSelect(const PageContext& ctx, const FormState& st, const std::string
 
 Response RenderForm(const PageContext& ctx, const FormState& st, http::status status) {
   std::string b;
-  b += "<h1>" + ctx.TrHtml("form.title") + "</h1>";
-  b += "<p class=\"hint\">" + ctx.TrHtml("form.intro") + "</p>";
+  bool correcting = !st.correct_code.empty();
+  b += "<h1>" + ctx.TrHtml(correcting ? "correct.title" : "form.title") + "</h1>";
+  b += "<p class=\"hint\">" + ctx.TrHtml(correcting ? "correct.intro" : "form.intro") + "</p>";
   if (!st.general_error.empty()) {
     b += "<p class=\"error\" id=\"error-form\">" + HtmlEscape(st.general_error) + "</p>";
   }
-  b += "<form method=\"post\" action=\"" + ctx.Url("/submit") + "\" accept-charset=\"UTF-8\"";
-  if (st.env && st.env->guard) b += " data-pow=\"" + ctx.TrHtml("form.pow_wait") + "\"";
+  b += "<form method=\"post\" action=\"" +
+       ctx.Url(correcting ? "/receipt/" + st.correct_code + "/correct" : "/submit") +
+       "\" accept-charset=\"UTF-8\"";
+  if (st.env && st.env->guard && !correcting) b += " data-pow=\"" + ctx.TrHtml("form.pow_wait") + "\"";
   b += ">";
   AppendPersonFields(ctx, st, 0, st.declarant, &b);
   b += "<p class=\"hint\">" + ctx.TrHtml("form.pseudonym_why") + "</p>";
@@ -143,7 +149,7 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
     AppendPersonFields(ctx, st, i + 1, st.rows[i], &b);
     b += "</fieldset>";
   }
-  if (st.env) {
+  if (st.env && !correcting) {
     auto e = st.errors.find("contact");
     b += SubmitSafetyFields(ctx, *st.env, st.contact, e == st.errors.end() ? "" : e->second);
   }
@@ -151,13 +157,14 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
   // The statement's own button comes first: browsers press the first submit button of a
   // form when Enter is pressed in a field, and Enter must submit, not add a row.
   b += "<p class=\"actions\"><button class=\"primary\" type=\"submit\">" +
-       ctx.TrHtml("form.submit") + "</button> ";
+       ctx.TrHtml(correcting ? "correct.button" : "form.submit") + "</button> ";
   if (st.rows.size() < kMaxRows) {
     b += "<button type=\"submit\" name=\"more\" value=\"1\" formnovalidate>" +
          ctx.TrHtml("form.add_person") + "</button>";
   }
   b += "</p></form>";
-  return HtmlResponse(status, Layout(ctx, ctx.Tr("form.title"), b), Caching::kNoStore);
+  return HtmlResponse(status, Layout(ctx, ctx.Tr(correcting ? "correct.title" : "form.title"), b),
+                      Caching::kNoStore);
 }
 
 // The form field a validation error belongs to. `row_of` maps further persons (1-based,
@@ -178,16 +185,13 @@ Response SubmitFormPage(const PageContext& ctx, const AppEnv& env) {
   return RenderForm(ctx, st, http::status::ok);
 }
 
-void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body,
-                Responder respond, const std::optional<safety::ClientKey>& client) {
-  FormState st;
-  st.env = &env;
-  auto form = Form::Parse(body);
-  if (!form) {
-    st.general_error = ctx.Tr("error.form_encoding");
-    return respond(RenderForm(ctx, st, http::status::bad_request));
-  }
-  const Form& f = *form;
+namespace {
+
+// Reads and validates a posted statement form into *sub. Returns the form to show again
+// (with the errors beside their fields, or with one more row) when there is one.
+std::optional<Response> ReadStatementForm(const PageContext& ctx, const AppEnv& env,
+                                          const Form& f, FormState& st, Submission* sub) {
+  auto respond = [](Response r) { return std::optional<Response>(std::move(r)); };
   st.declarant = ReadRow(f, "");
   st.region = std::string(f.GetOr("region"));
   st.occupation = std::string(f.GetOr("occupation"));
@@ -210,8 +214,10 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
     if (r.unknown_kind) st.errors[i == 0 ? "name_kind" : RowPrefix(i) + "kind"] = ctx.Tr("error.kind.unknown_value");
   }
 
-  st.contact = std::string(f.GetOr("contact"));
-  if (auto e = CheckContact(env, st.contact); !e.empty()) st.errors["contact"] = ctx.Tr(e);
+  if (st.correct_code.empty()) {
+    st.contact = std::string(f.GetOr("contact"));
+    if (auto e = CheckContact(env, st.contact); !e.empty()) st.errors["contact"] = ctx.Tr(e);
+  }
 
   if (auto dup = f.FirstDuplicate(&IsRepeatable)) {
     st.general_error = ctx.Tr("error.duplicate_field");
@@ -239,8 +245,7 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
   draft.occupation = st.occupation;
   draft.text = st.text;
 
-  Submission sub;
-  auto errors = ValidateStatement(draft, &sub.statement);
+  auto errors = ValidateStatement(draft, &sub->statement);
   if (!errors.empty()) {
     for (const auto& e : errors) {
       std::string field = FormField(e, row_of);
@@ -251,6 +256,61 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
     st.general_error = ctx.Tr("error.form_has_errors");
     return respond(RenderForm(ctx, st, http::status::bad_request));
   }
+  return std::nullopt;
+}
+
+RowState RowOf(const Person& p) {
+  RowState r;
+  r.name = p.name;
+  r.real_name = p.real_name;
+  r.orgs = p.organisations;
+  return r;
+}
+
+}  // namespace
+
+Response CorrectFormPage(const PageContext& ctx, const AppEnv& env, const std::string& code,
+                         const Statement& held) {
+  FormState st;
+  st.env = &env;
+  st.correct_code = code;
+  if (!held.persons.empty()) st.declarant = RowOf(held.persons[0]);
+  for (size_t i = 1; i < held.persons.size(); ++i) st.rows.push_back(RowOf(held.persons[i]));
+  st.region = std::string(RegionCode(held.region));
+  st.occupation = std::string(OccupationCode(held.occupation));
+  st.text = held.text;
+  return RenderForm(ctx, st, http::status::ok);
+}
+
+std::optional<Response> ReadCorrection(const PageContext& ctx, const AppEnv& env,
+                                       const std::string& code, std::string_view body,
+                                       Statement* corrected) {
+  FormState st;
+  st.env = &env;
+  st.correct_code = code;
+  auto form = Form::Parse(body);
+  if (!form) {
+    st.general_error = ctx.Tr("error.form_encoding");
+    return RenderForm(ctx, st, http::status::bad_request);
+  }
+  Submission sub;
+  if (auto shown = ReadStatementForm(ctx, env, *form, st, &sub)) return shown;
+  *corrected = std::move(sub.statement);
+  return std::nullopt;
+}
+
+void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body,
+                Responder respond, const std::optional<safety::ClientKey>& client) {
+  FormState st;
+  st.env = &env;
+  auto form = Form::Parse(body);
+  if (!form) {
+    st.general_error = ctx.Tr("error.form_encoding");
+    return respond(RenderForm(ctx, st, http::status::bad_request));
+  }
+  const Form& f = *form;
+  Submission sub;
+  if (auto shown = ReadStatementForm(ctx, env, f, st, &sub)) return respond(std::move(*shown));
   sub.statement.channel = Channel::kWeb;
   sub.statement.language = ctx.lang;
   sub.receipt_code = NewReceiptCode();

@@ -99,6 +99,7 @@ CREATE TABLE IF NOT EXISTS holds(
   reason TEXT NOT NULL,
   grp TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS holds_by_group ON holds(grp);
+CREATE TABLE IF NOT EXISTS rejections(statement INTEGER PRIMARY KEY, hour INTEGER NOT NULL);
 )sql";
 
 // The dimensions of the `categories` table: totals by the statement's channel, region and

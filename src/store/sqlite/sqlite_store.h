@@ -60,6 +60,12 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   Result<std::vector<std::pair<int64_t, StatementStatus>>> ListSealed(int limit) override;
   Result<std::vector<HeldGroup>> ListHeldGroups() override;
   Result<int64_t> RejectHeldGroup(const std::string& group) override;
+  // sqlite_moderation.cc
+  Result<int64_t> PurgeRejected(int64_t retention_hours) override;
+  Result<std::vector<int64_t>> HeldInGroup(const std::string& group) override;
+  Result<int64_t> ForgetSealed(const ReceiptHash& receipt) override;
+  Result<std::optional<Statement>> FindHeldByReceipt(const ReceiptHash& receipt) override;
+  Result<bool> CorrectHeld(int64_t id, const Statement& corrected) override;
 
   // Replaces the clock that dates commits and withdrawals (default: Today()), so that tests
   // and benchmarks can publish on past days. Call before any other method.

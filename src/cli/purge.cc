@@ -1,0 +1,41 @@
+// tuidang purge: deletes rejected statements whose retention (rejected_retention_hours in
+// tuidang.toml) has passed. `serve` runs the same purge every few minutes; this command is
+// for a server that is not running, or for cron (docs/console.md).
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/data_dir.h"
+
+namespace tuidang::cli {
+
+Subcommand AddPurge(CLI::App& app) {
+  struct Flags {
+    std::string data = "./data";
+    int64_t hours = -1;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "purge",
+      "Delete rejected statements (their rows, sealed fields and hold entries) once "
+      "rejected_retention_hours have passed since the rejection. Names and text of a rejected "
+      "statement are deleted at the rejection already. Works while the server runs.");
+  cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  cmd->add_option("--retention-hours", flags->hours,
+                  "Override rejected_retention_hours for this run (0: every rejected statement)")
+      ->check(CLI::NonNegativeNumber);
+  return {cmd, [flags] {
+            int code;
+            auto opened = OpenDataDir(flags->data, &code);
+            if (!opened) return code;
+            int64_t hours = flags->hours >= 0 ? flags->hours : opened->config.rejected_retention_hours;
+            auto n = opened->store->PurgeRejected(hours);
+            if (!n) {
+              spdlog::error("{}", n.error());
+              return 75;  // EX_TEMPFAIL: the database was busy; run again
+            }
+            fmt::print("{} rejected statements purged (retention {} hours)\n", *n, hours);
+            return 0;
+          }};
+}
+
+}  // namespace tuidang::cli

@@ -1,0 +1,106 @@
+// SqliteStore's console methods (sqlite_moderation.cc).
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace tuidang {
+
+namespace {
+
+class ModerationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_GE(sodium_init(), 0);
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tuidang-moderation-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto s = SqliteStore::Open((dir_ / "t.db").string());
+    ASSERT_TRUE(s) << s.error();
+    store_ = std::move(*s);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // Commits one statement; returns its id and the receipt code given.
+  std::pair<int64_t, std::string> Commit(std::string name, bool publish, std::string group = {}) {
+    std::vector<Submission> batch(1);
+    Submission& sub = batch[0];
+    sub.statement.persons.push_back({std::move(name), false, kParty});
+    sub.statement.text = "退";
+    sub.receipt_code = NewReceiptCode();
+    sub.publish = publish;
+    sub.sealed.emplace_back("contact", "sealed-box-bytes");
+    if (!group.empty()) sub.hold_reason = "flood", sub.hold_group = group;
+    std::vector<Committed> out;
+    EXPECT_TRUE(store_->CommitBatch(batch, &out));
+    return {out.at(0).id, batch[0].receipt_code};
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+}  // namespace
+
+TEST_F(ModerationTest, PurgeKeepsRejectedRowsForTheirRetentionThenDeletesThem) {
+  auto [id, code] = Commit("被拒", false, "g1");
+  auto [kept, kept_code] = Commit("仍在审核", false);
+  ASSERT_EQ(*store_->Reject({id}), 1);
+  EXPECT_EQ(*store_->PurgeRejected(720), 0);
+  auto receipt = store_->FindReceipt(HashReceiptCode(code));
+  ASSERT_TRUE(receipt && receipt->has_value());
+  EXPECT_EQ((*receipt)->status, StatementStatus::kRejected);
+  EXPECT_EQ(store_->ReadSealed(id)->size(), 1u);
+  EXPECT_EQ(*store_->PurgeRejected(0), 1);
+  EXPECT_FALSE(store_->FindReceipt(HashReceiptCode(code))->has_value());
+  EXPECT_TRUE(store_->ReadSealed(id)->empty());
+  EXPECT_TRUE(store_->ListHeldGroups()->empty());
+  // Held and published statements are never purged.
+  EXPECT_EQ(*store_->PurgeRejected(0), 0);
+  EXPECT_TRUE(store_->FindHeldByReceipt(HashReceiptCode(kept_code))->has_value());
+}
+
+TEST_F(ModerationTest, CorrectsOnlyWhatIsStillHeld) {
+  auto [id, code] = Commit("原名", false);
+  auto held = store_->FindHeldByReceipt(HashReceiptCode(code));
+  ASSERT_TRUE(held && held->has_value());
+  EXPECT_EQ((*held)->persons.at(0).name, "原名");
+  Statement corrected = **held;
+  corrected.persons = {{"新名", true, kLeague}, {"家人", false, kPioneers}};
+  corrected.text = "改过";
+  ASSERT_TRUE(*store_->CorrectHeld(id, corrected));
+  held = store_->FindHeldByReceipt(HashReceiptCode(code));
+  ASSERT_EQ((*held)->persons.size(), 2u);
+  EXPECT_EQ((*held)->persons[0].name, "新名");
+  EXPECT_EQ((*held)->text, "改过");
+  auto numbers = store_->Approve({id});
+  ASSERT_TRUE(numbers);
+  ASSERT_EQ(numbers->size(), 1u);
+  auto published = store_->GetPublished(numbers->at(0));
+  ASSERT_TRUE(published && published->has_value());
+  EXPECT_EQ((*published)->persons.size(), 2u);
+  EXPECT_EQ(store_->GetTotals()->persons, 2);
+  EXPECT_FALSE(*store_->CorrectHeld(id, corrected));
+  EXPECT_FALSE(store_->FindHeldByReceipt(HashReceiptCode(code))->has_value());
+}
+
+TEST_F(ModerationTest, GroupsAndForgottenSealedFields) {
+  auto [a, code_a] = Commit("甲", false, "same-text");
+  auto [b, code_b] = Commit("乙", false, "same-text");
+  Commit("丙", false, "other");
+  EXPECT_EQ(*store_->HeldInGroup("same-text"), (std::vector<int64_t>{a, b}));
+  // Sealed fields go only once the statement is withdrawn or rejected.
+  EXPECT_EQ(*store_->ForgetSealed(HashReceiptCode(code_a)), 0);
+  ASSERT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(code_a)));
+  EXPECT_EQ(*store_->ForgetSealed(HashReceiptCode(code_a)), 1);
+  EXPECT_TRUE(store_->ReadSealed(a)->empty());
+  EXPECT_EQ(store_->ReadSealed(b)->size(), 1u);
+  EXPECT_EQ(*store_->HeldInGroup("same-text"), (std::vector<int64_t>{b}));
+}
+
+}  // namespace tuidang

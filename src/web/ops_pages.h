@@ -1,0 +1,58 @@
+// The operators' console (issue 4), shared between ops.cc (login, channels' forms, queue,
+// withdrawals, audit) and ops_upload.cc (CSV upload, attachments, the admin's unlocked
+// office key and the sealed fields it opens). docs/console.md describes every page.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "web/multipart.h"
+#include "web/pages.h"
+
+namespace tuidang::web {
+
+// One console request once the operator's session and CSRF token were checked.
+struct OpsRequest {
+  const PageContext& ctx;
+  const AppEnv& env;
+  const OpsSession& session;
+  const std::string& session_id;  // the cookie's value: the keyring's key
+  bool post = false;
+  const Form& form;   // the POST body's fields (empty for GET)
+  const Form& query;
+  std::vector<MultipartPart>& files;  // uploaded files of a multipart POST
+};
+
+// A console page: the site's layout, never cached.
+Response OpsPage(const PageContext& ctx, http::status status, std::string_view title,
+                 const std::string& body);
+// The session's CSRF token as a hidden field, for every form.
+std::string OpsCsrf(const OpsSession& s);
+bool OpsAllows(const OpsSession& s, Role need);
+
+// The body limit of a console request (Handler::BodyLimit): kMaxUploadBytes for a
+// multipart POST to an upload page by a logged-in operator, kMaxBodyBytes otherwise.
+size_t OpsBodyLimit(const AppEnv& env, const Request& req, std::string_view path);
+// True for the pages that take multipart/form-data (/ops/import, /ops/enter).
+bool OpsTakesUploads(std::string_view path);
+
+// GET/POST /ops/import: a CSV sheet uploaded and imported as by `tuidang import`.
+Response OpsImport(const OpsRequest& r);
+// GET/POST /ops/unlock, POST /ops/lock: an admin's office secret key for this session.
+Response OpsUnlock(const OpsRequest& r);
+// GET /ops/private?id=N: the sealed fields of statement N (admin, unlocked);
+// GET /ops/private/file?id=N&field=F: one sealed attachment as a download.
+Response OpsPrivate(const OpsRequest& r, bool file);
+
+// Attachments of the letter, fax and e-mail forms.
+bool TakesAttachments(Channel c);
+// The form's file field, or the note that attachments cannot be kept (no office key).
+std::string AttachmentField(const PageContext& ctx, const AppEnv& env, const std::string& error);
+// Seals every non-empty uploaded "attachment" into sub->sealed ("attachment.1", ...).
+// Returns the message key of the error (no office key, too many files) or empty; on error
+// nothing is added.
+std::string SealAttachments(const AppEnv& env, const std::vector<MultipartPart>& files,
+                            Submission* sub);
+
+}  // namespace tuidang::web
