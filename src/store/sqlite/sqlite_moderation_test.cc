@@ -1,5 +1,7 @@
 // SqliteStore's console methods (sqlite_moderation.cc).
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -101,6 +103,36 @@ TEST_F(ModerationTest, GroupsAndForgottenSealedFields) {
   EXPECT_TRUE(store_->ReadSealed(a)->empty());
   EXPECT_EQ(store_->ReadSealed(b)->size(), 1u);
   EXPECT_EQ(*store_->HeldInGroup("same-text"), (std::vector<int64_t>{b}));
+}
+
+// A published statement withdrawn by an operator or `tuidang withdraw` (e.g. because its
+// declarant is in danger) keeps nothing of its declarant: neither names, text, consent and
+// place notes nor the sealed fields.
+TEST_F(ModerationTest, WithdrawalForgetsNotesAndSealedFields) {
+  std::vector<Submission> batch(1);
+  Submission& sub = batch[0];
+  sub.statement.persons.push_back({"电话声明人", false, kParty});
+  sub.statement.channel = Channel::kPhone;
+  sub.statement.consent = "consents to publication under 电话声明人";
+  sub.statement.place = "西单";
+  sub.receipt_code = NewReceiptCode();
+  sub.publish = true;
+  sub.sealed.emplace_back("contact", "sealed-box-bytes");
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(batch, &out));
+  int64_t id = out.at(0).id;
+  ASSERT_EQ(store_->ReadSealed(id)->size(), 1u);
+  ASSERT_TRUE(store_->Withdraw(*out.at(0).number, WithdrawalReason::kDanger));
+  EXPECT_TRUE(store_->ReadSealed(id)->empty());
+  store_.reset();
+  std::string bytes;
+  for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+    std::ifstream in(f.path(), std::ios::binary);
+    bytes.append(std::istreambuf_iterator<char>(in), {});
+  }
+  for (std::string_view secret : {"电话声明人", "西单", "sealed-box-bytes"}) {
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
+  }
 }
 
 }  // namespace tuidang

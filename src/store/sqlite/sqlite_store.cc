@@ -808,14 +808,20 @@ Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason) {
   auto add = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
   add.Bind(1, leaf).BindBlob(2, entry.data(), entry.size());
   if (add.Step() != SQLITE_DONE) return fail(writer_.LastError());
-  // The names, the text, the record and its salt go; the leaf stays, cancelled.
+  // The names, the text, the consent and place notes, the record and its salt go, and so
+  // do the sealed fields (a declarant in danger leaves no contact behind, even sealed);
+  // the leaf stays, cancelled.
   auto erase = writer_.Prepare(
-      "UPDATE statements SET status = 3, text = '', salt = NULL, record = NULL WHERE id = ?");
+      "UPDATE statements SET status = 3, text = '', consent = '', place = '', salt = NULL,"
+      " record = NULL WHERE id = ?");
   erase.Bind(1, id);
   if (erase.Step() != SQLITE_DONE) return fail(writer_.LastError());
-  auto forget = writer_.Prepare("DELETE FROM persons WHERE statement = ?");
-  forget.Bind(1, id);
-  if (forget.Step() != SQLITE_DONE) return fail(writer_.LastError());
+  for (std::string_view sql : {"DELETE FROM persons WHERE statement = ?",
+                               "DELETE FROM sealed WHERE statement = ?"}) {
+    auto forget = writer_.Prepare(sql);
+    forget.Bind(1, id);
+    if (forget.Step() != SQLITE_DONE) return fail(writer_.LastError());
+  }
   auto down = writer_.Prepare(
       "UPDATE daily SET statements = statements - 1, persons = persons - ?, party = party - ?,"
       " league = league - ?, pioneers = pioneers - ? WHERE day = ?");
