@@ -54,6 +54,11 @@ enum class ClientKeyMode {
   kOff,      // every client alike (Tor onion service): proof of work and global limits only
   kAddress,  // the TCP peer's address (the server faces the clients directly)
   kProxy,    // behind trusted reverse proxies: their forwarding header, else the peer
+  // The default: the peer's address, except a loopback peer (a reverse proxy or the Tor
+  // daemon on this machine): its forwarding header names the client when it sends one
+  // (loopback and trusted_proxies are then trusted hops); without one (an onion service)
+  // the request is not told apart, as with kOff.
+  kAuto,
 };
 std::optional<ClientKeyMode> ParseClientKeyMode(std::string_view s);
 
