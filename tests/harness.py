@@ -72,9 +72,41 @@ def toml_text(settings):
             lines.append(f"{key} = {'true' if value else 'false'}")
         elif isinstance(value, int):
             lines.append(f"{key} = {value}")
+        elif isinstance(value, (list, tuple)):
+            lines.append(f"{key} = {json.dumps([str(v) for v in value], ensure_ascii=False)}")
         else:
             lines.append(f"{key} = {json.dumps(str(value), ensure_ascii=False)}")
     return "\n".join(lines) + "\n"
+
+
+_DEFAULT_CONFIG = None
+
+
+def default_config_text():
+    """The tuidang.toml that `tuidang init` writes (every setting, commented), read once."""
+    global _DEFAULT_CONFIG
+    if _DEFAULT_CONFIG is None:
+        scratch = tempfile.mkdtemp(prefix="tuidang-defaults-")
+        try:
+            data = os.path.join(scratch, "data")
+            subprocess.run([binary(), "init", "--data", data], check=True, timeout=60,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            with open(os.path.join(data, "tuidang.toml"), encoding="utf-8") as f:
+                _DEFAULT_CONFIG = f.read()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return _DEFAULT_CONFIG
+
+
+def config_text(settings):
+    """The default tuidang.toml with each of `settings` replacing its line (or appended)."""
+    text = default_config_text()
+    for key, value in settings.items():
+        line = toml_text({key: value}).rstrip("\n")
+        text, n = re.subn(rf"(?m)^{re.escape(key)} = .*$", lambda _: line, text, count=1)
+        if n == 0:
+            text += line + "\n"
+    return text
 
 
 # ---------------------------------------------------------------------------------------
@@ -311,7 +343,7 @@ class Server:
         if settings is not None:
             os.makedirs(self.data, exist_ok=True)
             with open(os.path.join(self.data, "tuidang.toml"), "w", encoding="utf-8") as f:
-                f.write(toml_text(settings))
+                f.write(config_text(settings))
 
     # -- lifecycle --
 
