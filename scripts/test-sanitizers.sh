@@ -7,7 +7,7 @@
 #
 # Idempotent: packages already installed are not touched, an up-to-date build does nothing.
 # Environment: FUZZ_SECONDS (0 skips the timed fuzz runs), FUZZ_JOBS (default 2),
-# SAN_BUILD (default build-san).
+# SAN_BUILD (default build-san), SAN_SUITE=0 (skip the test suite). Arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,8 +47,10 @@ export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_stri
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
 
-echo "test-sanitizers: the whole test suite under ASan + UBSan ($build)"
-ctest --test-dir "$build" --output-on-failure -j 2 "$@"
+if [[ "${SAN_SUITE:-1}" != 0 ]]; then  # SAN_SUITE=0: the fuzz runs only
+  echo "test-sanitizers: the whole test suite under ASan + UBSan ($build)"
+  ctest --test-dir "$build" --output-on-failure -j 2 "$@"
+fi
 
 if ((fuzz_seconds > 0)); then
   echo "test-sanitizers: each libFuzzer target for ${fuzz_seconds}s, ${fuzz_jobs} at a time"
@@ -61,7 +63,10 @@ if ((fuzz_seconds > 0)); then
   done
   run_one() {
     local build="$1" seconds="$2" logs="$3" name="$4"
-    local corpus="fuzz/corpus/${name#fuzz_}" found="$build/fuzz/$name-found"
+    # The seed folder named beside the target in fuzz/CMakeLists.txt: tuidang_fuzz(NAME CORPUS ...).
+    local corpus found="$build/fuzz/$name-found"
+    corpus="fuzz/corpus/$(sed -n "s/^ *tuidang_fuzz($name \([^ )]*\).*/\1/p" fuzz/CMakeLists.txt | head -1)"
+    [[ -d "$corpus" && "$corpus" != fuzz/corpus/ ]] || corpus="fuzz/corpus/${name#fuzz_}"
     mkdir -p "$found"
     # The scratch folder first: libFuzzer writes what it finds there, never into the seeds.
     if "$build/fuzz/$name" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
@@ -74,6 +79,7 @@ if ((fuzz_seconds > 0)); then
     fi
   }
   export -f run_one
+  export TUIDANG_LOCALE_DIR="$PWD/$build/locale"  # the compiled catalogs (ctest sets it too)
   status=0
   printf '%s\n' "${targets[@]}" |
     xargs -P "$fuzz_jobs" -I{} bash -c 'run_one "$@"' _ "$build" "$fuzz_seconds" "$logs" {} ||
@@ -84,14 +90,16 @@ if ((fuzz_seconds > 0)); then
     log="$logs/$name.log"
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
+    corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
     printf '%-12s %14s %10s %9s %7s\n' "$name" "${runs:-?}" "${speed:-?}" "${cov:-?}" "${corp:-?}"
   done
   if ((status)); then
     for name in "${targets[@]}"; do
-      grep -q "ERROR: \|runtime error:\|==ERROR\|deadly signal" "$logs/$name.log" &&
-        { echo "----- $name"; tail -60 "$logs/$name.log"; }
+      if grep -q "ERROR: \|runtime error:\|==ERROR\|deadly signal" "$logs/$name.log"; then
+        echo "----- $name"
+        tail -60 "$logs/$name.log"
+      fi
     done
     exit 1
   fi
