@@ -15,21 +15,9 @@ fuzz_seconds="${FUZZ_SECONDS:-60}"
 fuzz_jobs="${FUZZ_JOBS:-2}"
 build="${SAN_BUILD:-build-san}"
 
-# The test suite's packages (and build/, already up to date after scripts/test.sh).
+# Packages (the test suite's, and clang with its sanitizer and libFuzzer runtimes: the
+# --test list of scripts/setup.sh), and build/, already up to date after scripts/test.sh.
 scripts/setup.sh --test >/dev/null
-packages=(clang libclang-rt-dev)  # clang 14 and its sanitizer and libFuzzer runtimes
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "test-sanitizers: installing ${missing[*]}"
-  sudo=""
-  [[ $(id -u) -eq 0 ]] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -q
-  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
 
 # -O1 with line tables only: ASan's recommended optimisation, and the cheapest build on a
 # 2-core CI machine that still gives file:line in every report. Warnings are the gcc build's
