@@ -11,6 +11,8 @@
 #              is missed), KEEP=1 (keep the data folder and the server's log),
 #              PERF=1 (profile the server with `perf record` during the POST run and print
 #              its hottest functions).
+# settings: bench/bench.toml, written into the fresh data folder (the safety protections
+#           off, so that POST measures the durable path; stated in the summary).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,6 +39,10 @@ trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
+# Explicit settings (bench/bench.toml): the safety protections off, so that the POST run
+# measures the durable intake path and every statement is published at once.
+mkdir -m 700 "$work/data"
+cp "$here/bench.toml" "$work/data/tuidang.toml"
 "$bin" serve --data "$work/data" --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
@@ -113,6 +119,7 @@ cat <<EOF
 
 tuidang benchmark ($(date -u +%F), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, wrk -t$threads -d$duration)
   binary: $bin
+  settings: bench/bench.toml (safety protections off: client_key off, no limits, pow_policy and flood_policy off)
   load average before the run: $load_before (other work on the machine skews every figure)
   GET /healthz                  $(printf '%10.0f' "$h") req/s   p50 $(ms "$(field healthz p50_us)") ms  p99 $(ms "$(field healthz p99_us)") ms  (-c$get_conns, non-2xx $(field healthz non2xx))
   GET /statements?date=today    $(printf '%10.0f' "$d") req/s   p50 $(ms "$(field day p50_us)") ms  p99 $(ms "$(field day p99_us)") ms  (-c$get_conns, non-2xx $(field day non2xx), $page_bytes bytes, $seeded statements that day)

@@ -72,9 +72,41 @@ def toml_text(settings):
             lines.append(f"{key} = {'true' if value else 'false'}")
         elif isinstance(value, int):
             lines.append(f"{key} = {value}")
+        elif isinstance(value, (list, tuple)):
+            lines.append(f"{key} = {json.dumps([str(v) for v in value], ensure_ascii=False)}")
         else:
             lines.append(f"{key} = {json.dumps(str(value), ensure_ascii=False)}")
     return "\n".join(lines) + "\n"
+
+
+_DEFAULT_CONFIG = None
+
+
+def default_config_text():
+    """The tuidang.toml that `tuidang init` writes (every setting, commented), read once."""
+    global _DEFAULT_CONFIG
+    if _DEFAULT_CONFIG is None:
+        scratch = tempfile.mkdtemp(prefix="tuidang-defaults-")
+        try:
+            data = os.path.join(scratch, "data")
+            subprocess.run([binary(), "init", "--data", data], check=True, timeout=60,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            with open(os.path.join(data, "tuidang.toml"), encoding="utf-8") as f:
+                _DEFAULT_CONFIG = f.read()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return _DEFAULT_CONFIG
+
+
+def config_text(settings):
+    """The default tuidang.toml with each of `settings` replacing its line (or appended)."""
+    text = default_config_text()
+    for key, value in settings.items():
+        line = toml_text({key: value}).rstrip("\n")
+        text, n = re.subn(rf"(?m)^{re.escape(key)} = .*$", lambda _: line, text, count=1)
+        if n == 0:
+            text += line + "\n"
+    return text
 
 
 # ---------------------------------------------------------------------------------------
@@ -271,14 +303,35 @@ def raw_exchange(host, port, data, timeout=10, source=None, shutdown_write=False
 # The server
 
 
+# The abuse protections a test server runs WITHOUT unless the test asks for the shipped
+# defaults (Server(..., protections=True)). tuidang turns them all on by default
+# (docs/deploy-safety.md), and most tests send many statements from one address, without
+# proof of work, and assert that they are published at once: that is a flood by design, so
+# these tests say explicitly that they run with the protections off. test_safety.py and
+# test_privacy.py run with the defaults or set each protection themselves.
+PROTECTIONS_OFF = {
+    "client_key": "off",
+    "submissions_per_client_per_hour": 0,
+    "receipt_lookups_per_client_per_hour": 0,
+    "submissions_per_minute": 0,
+    "operator_actions_per_minute": 0,
+    "pow_policy": "off",
+    "flood_policy": "off",
+}
+
+
 class Server:
     """A `tuidang serve` process on a free port of `host`, with its own data folder.
 
-    settings: dict written as DIR/tuidang.toml before the first start (None: the server
-    writes its defaults)."""
+    settings: dict written as DIR/tuidang.toml before the first start, over PROTECTIONS_OFF.
+    protections=True: the shipped defaults instead of PROTECTIONS_OFF (with settings=None
+    nothing is written: the server writes its own defaults, as on a fresh install)."""
 
-    def __init__(self, settings=None, host="127.0.0.1", data_dir=None, name="tuidang"):
+    def __init__(self, settings=None, host="127.0.0.1", data_dir=None, name="tuidang",
+                 protections=False):
         self.host = host
+        if not protections:
+            settings = {**PROTECTIONS_OFF, **(settings or {})}
         self.settings = settings
         self.root = tempfile.mkdtemp(prefix=f"{name}-test-")
         self.data = data_dir or os.path.join(self.root, "data")
@@ -290,7 +343,7 @@ class Server:
         if settings is not None:
             os.makedirs(self.data, exist_ok=True)
             with open(os.path.join(self.data, "tuidang.toml"), "w", encoding="utf-8") as f:
-                f.write(toml_text(settings))
+                f.write(config_text(settings))
 
     # -- lifecycle --
 
@@ -471,10 +524,12 @@ class ServerTestCase:
 
     SETTINGS = None
     HOST = "127.0.0.1"
+    PROTECTIONS = False  # True: the shipped safety defaults (see PROTECTIONS_OFF)
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(settings=cls.SETTINGS, host=cls.HOST, name=cls.__name__)
+        cls.server = Server(settings=cls.SETTINGS, host=cls.HOST, name=cls.__name__,
+                            protections=cls.PROTECTIONS)
         try:
             cls.server.start()
         except Exception:

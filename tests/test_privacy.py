@@ -1,6 +1,7 @@
 """Privacy (DESIGN.md, issue 2): no client IP address, User-Agent or time finer than the day
 reaches the database, any file in the data folder, or the server's output. The server
-listens on 127.0.0.2 and the client connects from 127.0.0.2."""
+listens on 127.0.0.2 and the client connects from 127.0.0.2, with the shipped safety defaults
+(limits and flood detection keyed on hashes of the client)."""
 
 import datetime
 import os
@@ -24,7 +25,10 @@ class PrivacyTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(host=ADDR, name="privacy")
+        # The shipped safety defaults: the X-Forwarded-For below then names the client of
+        # this loopback peer (client_key = "auto") and is hashed for the limits and flood
+        # detection; neither it nor the peer address may reach the disk.
+        cls.server = Server(host=ADDR, name="privacy", protections=True)
         cls.server.start()
 
     @classmethod

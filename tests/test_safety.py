@@ -65,8 +65,10 @@ class SealedContactTest(unittest.TestCase):
         assert r.returncode == 0, r.stderr
         cls.public = open(cls.secret + ".pub").read().strip()
         os.makedirs(cls.server.data, exist_ok=True)
+        # Protections off, explicitly: this test is about sealing, and checks that its
+        # statements are published at once (no proof of work from a test client).
         with open(os.path.join(cls.server.data, "tuidang.toml"), "w") as f:
-            f.write(harness.toml_text({"office_public_key": cls.public}))
+            f.write(harness.toml_text({**harness.PROTECTIONS_OFF, "office_public_key": cls.public}))
         cls.server.start()
 
     @classmethod
@@ -136,6 +138,82 @@ class NoOfficeKeyTest(ServerTestCase, unittest.TestCase):
         r = self.server.post_json(API, {"name": "x", "organisations": ["party"], "contact": "y"})
         self.assertEqual(r.status, 400)
         self.assertEqual(r.json()["error"]["code"], "unavailable")
+
+
+class ShippedDefaultsTest(ServerTestCase, unittest.TestCase):
+    """A server started with NO safety settings (the tuidang.toml it writes itself, as on a
+    fresh install) holds a flood and rate-limits a client: the protections are on by
+    default (docs/deploy-safety.md)."""
+    PROTECTIONS = True  # SETTINGS stays None: nothing is written before the first start
+
+    def post(self, c, body, xff=None):
+        return c.post_json(API, body, headers={"X-Forwarded-For": xff} if xff else None)
+
+    def test_1_defaults_written_on(self):
+        with open(os.path.join(self.server.data, "tuidang.toml"), encoding="utf-8") as f:
+            text = f.read()
+        for line in ('client_key = "auto"', 'pow_policy = "hold"', 'flood_policy = "hold"',
+                     "submissions_per_client_per_hour = 60", "submissions_per_minute = 3000"):
+            self.assertIn(line, text)
+        # A fresh `tuidang init` writes the same file.
+        other = os.path.join(self.server.root, "init-data")
+        r = tuidang("init", "--data", other)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(other, "tuidang.toml"), encoding="utf-8") as f:
+            self.assertEqual(f.read(), text)
+
+    def test_2_flood_held_even_with_proof_of_work(self):
+        s = self.server
+        c = s.client()
+        self.addCleanup(c.close)
+        before = s.stats()
+        template = "我自愿声明退出中国共产党及其一切附属组织，此前的宣誓作废。"
+        statuses = []
+        # Each fake pays the proof of work (default difficulty): flood detection alone holds them.
+        for i in range(4):
+            statuses.append(self.post(c, {"name": f"网民{913 + i}", "organisations": ["party"],
+                                          "pow": solved_pow(c)}).json())
+        for i in range(6):
+            statuses.append(self.post(c, {"name": SURNAMES[i] + GIVEN[i], "text": template,
+                                          "organisations": ["league"], "pow": solved_pow(c)}).json())
+        published = [j for j in statuses if j["status"] == "published"]
+        # Up to flood_text_repeats - 1 copies of a text pass before the pattern is seen.
+        self.assertLessEqual(len(published), 4, published)
+        self.assertTrue(all(j["status"] == "held" for j in statuses[:4]), statuses[:4])
+        self.assertEqual(statuses[-1]["status"], "held")
+        # Without proof of work (no JavaScript): held, never refused.
+        nojs = s.post_form("/submit", [("name", "无脚本默认"), ("org", "party")])
+        self.assertEqual(nojs.status, 303, nojs.describe())
+        # A genuine statement with proof of work is published at once.
+        ok = self.post(c, {"name": "默认真实", "organisations": ["party"], "pow": solved_pow(c)})
+        self.assertEqual(ok.json()["status"], "published", ok.describe())
+        self.assertEqual(s.stats()["total_statements"] - before["total_statements"],
+                         len(published) + 1)
+        groups = tuidang("held", "groups", "--data", s.data)
+        self.assertEqual(groups.returncode, 0, groups.stderr)
+        reasons = {line.split("\t")[1] for line in groups.stdout.splitlines()}
+        self.assertTrue({"generated_name", "duplicate_text", "no_pow"} <= reasons, groups.stdout)
+
+    def test_3_client_rate_limited_behind_a_local_proxy(self):
+        # The server listens on loopback: its clients come through a reverse proxy on this
+        # machine, which names them in X-Forwarded-For. Each is limited on its own.
+        s = self.server
+        c = s.client()
+        self.addCleanup(c.close)
+        for i in range(60):
+            r = self.post(c, {"name": f"限{i}", "organisations": ["party"]}, xff="198.51.100.7")
+            self.assertEqual(r.status, 201, r.describe())
+        r = self.post(c, {"name": "限额外", "organisations": ["party"]}, xff="198.51.100.7")
+        self.assertEqual(r.status, 429, r.describe())
+        self.assertTrue(r.header("Retry-After", "").isdigit(), r.describe())
+        self.assertEqual(r.json()["error"]["code"], "rate_limited")
+        other = self.post(c, {"name": "旁人默认", "organisations": ["party"]}, xff="198.51.100.8")
+        self.assertEqual(other.status, 201, other.describe())
+        # Without the header (an onion service's Tor daemon) clients are not told apart, so
+        # they do not share one client's limit: proof of work and global limits apply.
+        for i in range(65):
+            r = self.post(c, {"name": f"洋葱{i}", "organisations": ["party"]})
+            self.assertEqual(r.status, 201, r.describe())
 
 
 class RateLimitTest(ServerTestCase, unittest.TestCase):

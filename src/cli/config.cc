@@ -41,34 +41,38 @@ std::string DefaultConfigText() {
       "# fields are kept before they are purged; names and text go at once. 0: purge at once.\n"
       "rejected_retention_hours = {}\n"
       "\n"
-      "# Safety (docs/deploy-safety.md has the settings for each kind of deployment).\n"
-      "# How clients are told apart for limits and flood detection: \"off\" (a Tor onion\n"
-      "# service: every client arrives from 127.0.0.1), \"address\" (the server faces the\n"
-      "# clients), \"proxy\" (behind trusted_proxies, which put the client in client_header).\n"
+      "# Safety (docs/deploy-safety.md has the settings for each kind of deployment). Every\n"
+      "# protection is on by default; a test or benchmark that turns one off says so.\n"
+      "# How clients are told apart for limits and flood detection:\n"
+      "#   \"auto\": the peer's address; a peer on loopback (nginx or the Tor daemon on this\n"
+      "#     machine) by its client_header when it sends one, else not at all (onion service);\n"
+      "#   \"address\": the peer's address, always (the server faces the clients directly);\n"
+      "#   \"proxy\": behind trusted_proxies (addresses or networks), which put the client in\n"
+      "#     client_header; \"off\": nobody is told apart (proof of work and global limits only).\n"
       "# Only keyed hashes, rotated hourly and held in memory, are ever kept.\n"
-      "client_key = \"off\"\n"
+      "client_key = \"{}\"\n"
       "trusted_proxies = []\n"
-      "client_header = \"X-Forwarded-For\"\n"
+      "client_header = \"{}\"\n"
       "# Limits (0: none). Per client: 429 with Retry-After; over all clients: 503.\n"
-      "submissions_per_client_per_hour = 0\n"
-      "receipt_lookups_per_client_per_hour = 0\n"
-      "lookups_per_receipt_per_hour = 120\n"
-      "submissions_per_minute = 0\n"
-      "operator_actions_per_minute = 0\n"
+      "submissions_per_client_per_hour = {}\n"
+      "receipt_lookups_per_client_per_hour = {}\n"
+      "lookups_per_receipt_per_hour = {}\n"
+      "submissions_per_minute = {}\n"
+      "operator_actions_per_minute = {}\n"
       "# Proof of work: \"hold\" holds a statement sent without a solved challenge (no\n"
       "# JavaScript) for moderation; it is never refused. Difficulty in bits, +1 each time the\n"
       "# statements per minute double past pow_load_step.\n"
-      "pow_policy = \"off\"\n"
-      "pow_min_bits = 16\n"
-      "pow_max_bits = 22\n"
-      "pow_load_step = 60\n"
+      "pow_policy = \"{}\"\n"
+      "pow_min_bits = {}\n"
+      "pow_max_bits = {}\n"
+      "pow_load_step = {}\n"
       "# Flood detection: \"hold\" holds generated names, a text repeated flood_text_repeats\n"
       "# times, a name repeated flood_name_repeats times, more than flood_burst statements from\n"
       "# one client, each within the hour.\n"
-      "flood_policy = \"off\"\n"
-      "flood_text_repeats = 5\n"
-      "flood_name_repeats = 20\n"
-      "flood_burst = 5\n"
+      "flood_policy = \"{}\"\n"
+      "flood_text_repeats = {}\n"
+      "flood_name_repeats = {}\n"
+      "flood_burst = {}\n"
       "# The center's office public key (tuidang keys office): contact details are sealed to\n"
       "# it. Empty: the form offers no contact field.\n"
       "office_public_key = \"\"\n"
@@ -82,7 +86,11 @@ std::string DefaultConfigText() {
       "# phone = \"publish\"\n",
       c.listen, c.threads, c.max_connections, c.queue_limit, c.max_batch, c.publish_policy,
       c.request_timeout_seconds, c.public_url, c.checkpoint_interval_ms, c.operator_policy,
-      c.ops_idle_timeout_seconds, c.rejected_retention_hours);
+      c.ops_idle_timeout_seconds, c.rejected_retention_hours, c.client_key, c.client_header,
+      c.submissions_per_client_per_hour, c.receipt_lookups_per_client_per_hour,
+      c.lookups_per_receipt_per_hour, c.submissions_per_minute, c.operator_actions_per_minute,
+      c.pow_policy, c.pow_min_bits, c.pow_max_bits, c.pow_load_step, c.flood_policy,
+      c.flood_text_repeats, c.flood_name_repeats, c.flood_burst);
 }
 
 Result<Config> LoadConfig(const std::string& path) {
@@ -197,9 +205,10 @@ Result<Config> LoadConfig(const std::string& path) {
   num("flood_name_repeats", &c.flood_name_repeats, 1, 1000000);
   num("flood_burst", &c.flood_burst, 1, 1000000);
   str("office_public_key", &c.office_public_key);
-  if (error.empty() && c.client_key != "off" && c.client_key != "address" &&
-      c.client_key != "proxy") {
-    error = fmt::format("{}: 'client_key' must be \"off\", \"address\" or \"proxy\"", path);
+  if (error.empty() && c.client_key != "auto" && c.client_key != "off" &&
+      c.client_key != "address" && c.client_key != "proxy") {
+    error = fmt::format("{}: 'client_key' must be \"auto\", \"off\", \"address\" or \"proxy\"",
+                        path);
   }
   for (const char* key : {"pow_policy", "flood_policy"}) {
     const std::string& v = std::string(key) == "pow_policy" ? c.pow_policy : c.flood_policy;

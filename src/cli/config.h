@@ -34,18 +34,24 @@ struct Config {
   // this many hours after the rejection; 0 = at once (docs/console.md).
   int64_t rejected_retention_hours = 720;
 
-  // Safety (docs/deploy-safety.md). Limits of 0 are off.
-  std::string client_key = "off";           // "off", "address" or "proxy"
-  std::vector<std::string> trusted_proxies;  // addresses or CIDR networks, for "proxy"
+  // Safety (docs/deploy-safety.md). On by default: a fresh install holds floods, limits each
+  // client and everyone, and asks browsers for proof of work. Limits of 0 are off.
+  std::string client_key = "auto";          // "auto", "off", "address" or "proxy"
+  std::vector<std::string> trusted_proxies;  // addresses or CIDR networks, for "proxy"/"auto"
   std::string client_header = "X-Forwarded-For";
-  int64_t submissions_per_client_per_hour = 0;      // then 429
-  int64_t receipt_lookups_per_client_per_hour = 0;  // then 429
-  int64_t lookups_per_receipt_per_hour = 120;       // then 429
-  int64_t submissions_per_minute = 0;               // over all clients; then 503
-  int64_t operator_actions_per_minute = 0;          // per operator account (console)
-  std::string pow_policy = "off";                   // "off" or "hold"
+  // 429 beyond. Far above a declarant (a family declares in one statement) yet a hard stop
+  // for one address; flood_burst holds a smaller burst first, without refusing it.
+  int64_t submissions_per_client_per_hour = 60;
+  int64_t receipt_lookups_per_client_per_hour = 120;  // then 429 (guessing codes)
+  int64_t lookups_per_receipt_per_hour = 120;       // then 429 (a code watched)
+  // Over all clients; then 503. 50 a second: far above any genuine peak, yet it bounds what
+  // a flood can add to the database in a day (docs/deploy-safety.md).
+  int64_t submissions_per_minute = 3000;
+  // Per operator account (console); takes effect once the console calls Guard::AdmitOperator.
+  int64_t operator_actions_per_minute = 120;
+  std::string pow_policy = "hold";                  // "off" or "hold" (never refuses)
   int64_t pow_min_bits = 16, pow_max_bits = 22, pow_load_step = 60;
-  std::string flood_policy = "off";                 // "off" or "hold"
+  std::string flood_policy = "hold";                // "off" or "hold"
   int64_t flood_text_repeats = 5, flood_name_repeats = 20, flood_burst = 5;
   std::string office_public_key;                    // empty: no private fields accepted
 

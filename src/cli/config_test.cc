@@ -23,6 +23,30 @@ TEST(Config, DefaultTextLoadsAsDefaults) {
   EXPECT_EQ(c->publish_policy, "publish");
 }
 
+TEST(Config, ProtectionsAreOnByDefaultInTheFileAndWithout) {
+  // The file `init` writes and an empty file (every key missing) give the same, safe,
+  // settings (docs/deploy-safety.md).
+  for (const std::string& text : {DefaultConfigText(), std::string()}) {
+    auto c = LoadConfig(Write(text));
+    ASSERT_TRUE(c) << c.error();
+    EXPECT_EQ(c->client_key, "auto");
+    EXPECT_EQ(c->flood_policy, "hold");
+    EXPECT_EQ(c->pow_policy, "hold");
+    EXPECT_GT(c->submissions_per_client_per_hour, 0);
+    EXPECT_GT(c->receipt_lookups_per_client_per_hour, 0);
+    EXPECT_GT(c->lookups_per_receipt_per_hour, 0);
+    EXPECT_GT(c->submissions_per_minute, 0);
+    EXPECT_GT(c->operator_actions_per_minute, 0);
+    Config d;
+    EXPECT_EQ(c->submissions_per_client_per_hour, d.submissions_per_client_per_hour);
+    EXPECT_EQ(c->submissions_per_minute, d.submissions_per_minute);
+    EXPECT_EQ(c->flood_burst, d.flood_burst);
+    EXPECT_EQ(c->pow_min_bits, d.pow_min_bits);
+  }
+  EXPECT_TRUE(LoadConfig(Write("client_key = \"address\"\n")));
+  EXPECT_FALSE(LoadConfig(Write("client_key = \"maybe\"\n")));
+}
+
 TEST(Config, RejectsUnknownKeysAndBadValues) {
   EXPECT_FALSE(LoadConfig(Write("listn = \"x\"\n")));
   EXPECT_FALSE(LoadConfig(Write("threads = \"two\"\n")));

@@ -56,6 +56,7 @@ std::optional<ClientKeyMode> ParseClientKeyMode(std::string_view s) {
   if (s == "off") return ClientKeyMode::kOff;
   if (s == "address") return ClientKeyMode::kAddress;
   if (s == "proxy") return ClientKeyMode::kProxy;
+  if (s == "auto") return ClientKeyMode::kAuto;
   return std::nullopt;
 }
 
@@ -111,7 +112,13 @@ bool Network::Contains(const std::array<uint8_t, 16>& addr) const {
 ClientIdentifier::ClientIdentifier(ClientKeyMode mode, std::vector<Network> trusted_proxies,
                                    std::string header, KeyedHasher* hasher)
     : mode_(mode), trusted_(std::move(trusted_proxies)), header_(std::move(header)),
-      hasher_(hasher) {}
+      hasher_(hasher) {
+  if (mode_ == ClientKeyMode::kAuto) {
+    // Only this machine's processes connect from loopback: its reverse proxy or Tor daemon.
+    trusted_.push_back(*ParseNetwork("127.0.0.0/8"));
+    trusted_.push_back(*ParseNetwork("::1"));
+  }
+}
 
 bool ClientIdentifier::Trusted(const std::array<uint8_t, 16>& a) const {
   for (const auto& n : trusted_) {
@@ -123,8 +130,9 @@ bool ClientIdentifier::Trusted(const std::array<uint8_t, 16>& a) const {
 std::optional<ClientKey> ClientIdentifier::Identify(const std::array<uint8_t, 16>& peer,
                                                     std::string_view forwarded) const {
   if (mode_ == ClientKeyMode::kOff) return std::nullopt;
-  if (mode_ == ClientKeyMode::kProxy && Trusted(peer) && !forwarded.empty()) {
-    return IdentifyForwarded(forwarded);
+  if (mode_ == ClientKeyMode::kProxy || mode_ == ClientKeyMode::kAuto) {
+    if (Trusted(peer) && !forwarded.empty()) return IdentifyForwarded(forwarded);
+    if (mode_ == ClientKeyMode::kAuto && Trusted(peer)) return std::nullopt;
   }
   std::array<uint8_t, 16> client = peer;
   ClientKey key = hasher_->Hash("client", std::string_view(reinterpret_cast<const char*>(client.data()), client.size()));
@@ -161,7 +169,8 @@ std::optional<ClientKey> ClientIdentifier::IdentifyForwarded(std::string_view fo
 PeerInfo ClientIdentifier::AtAccept(const std::array<uint8_t, 16>& peer) const {
   PeerInfo info;
   if (mode_ == ClientKeyMode::kOff) return info;
-  info.trusted_proxy = mode_ == ClientKeyMode::kProxy && Trusted(peer);
+  info.trusted_proxy =
+      (mode_ == ClientKeyMode::kProxy || mode_ == ClientKeyMode::kAuto) && Trusted(peer);
   info.key = Identify(peer, "");
   return info;
 }

@@ -54,6 +54,10 @@ enum class ClientKeyMode {
   kOff,      // every client alike (Tor onion service): proof of work and global limits only
   kAddress,  // the TCP peer's address (the server faces the clients directly)
   kProxy,    // behind trusted reverse proxies: their forwarding header, else the peer
+  // The default: kProxy with loopback (a reverse proxy or the Tor daemon on this machine)
+  // added to the trusted proxies, except that a trusted peer that sends no forwarding
+  // header (an onion service) is not told apart, as with kOff. Other peers: their address.
+  kAuto,
 };
 std::optional<ClientKeyMode> ParseClientKeyMode(std::string_view s);
 
@@ -87,8 +91,9 @@ class ClientIdentifier {
   ClientIdentifier(ClientKeyMode mode, std::vector<Network> trusted_proxies,
                    std::string header, KeyedHasher* hasher);
   // nullopt in mode kOff. `peer` is the TCP peer address (16 bytes); `forwarded` the value
-  // of the configured header (empty if absent). In kProxy mode the header is believed only
-  // when the peer is a trusted proxy; then the right-most address in it that is not itself
+  // of the configured header (empty if absent). In kProxy and kAuto modes the header is
+  // believed only when the peer is a trusted proxy (kAuto: nullopt when such a peer sends
+  // none); then the right-most address in it that is not itself
   // a trusted proxy is the client. The inputs are read, hashed and forgotten.
   std::optional<ClientKey> Identify(const std::array<uint8_t, 16>& peer,
                                     std::string_view forwarded) const;

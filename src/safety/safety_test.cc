@@ -83,6 +83,30 @@ TEST_F(SafetyTest, ProxyHeaderBelievedOnlyFromTrustedProxies) {
   EXPECT_FALSE(ParseNetwork("example.org"));
 }
 
+TEST_F(SafetyTest, AutoModeKeysDirectPeersAndLocalProxiesClients) {
+  KeyedHasher h(clock.fn());
+  ClientIdentifier id(ClientKeyMode::kAuto, {}, "X-Forwarded-For", &h);
+  ClientIdentifier direct(ClientKeyMode::kAddress, {}, "", &h);
+  // A peer from the Internet is keyed by its address; its forwarding header is not believed.
+  auto far = id.AtAccept(Addr("198.51.100.1"));
+  ASSERT_TRUE(far.key);
+  EXPECT_FALSE(far.trusted_proxy);
+  EXPECT_EQ(far.key->hash, direct.AtAccept(Addr("198.51.100.1")).key->hash);
+  EXPECT_EQ(id.ForRequest(far, "203.0.113.5")->hash, far.key->hash);
+  // A loopback peer is this machine's reverse proxy or Tor daemon: without a header
+  // (an onion service) nobody is told apart; with one, the header's client is.
+  for (const char* local : {"127.0.0.1", "127.0.0.9", "::1"}) {
+    auto peer = id.AtAccept(Addr(local));
+    EXPECT_TRUE(peer.trusted_proxy) << local;
+    EXPECT_FALSE(peer.key) << local;
+    EXPECT_FALSE(id.ForRequest(peer, "")) << local;
+    auto c = id.ForRequest(peer, "6.6.6.6, 198.51.100.1");
+    ASSERT_TRUE(c) << local;
+    EXPECT_EQ(c->hash, far.key->hash) << local;
+  }
+  EXPECT_EQ(ParseClientKeyMode("auto"), ClientKeyMode::kAuto);
+}
+
 TEST_F(SafetyTest, RateLimiterWindowsAndRotation) {
   KeyedHasher h(clock.fn());
   RateLimiter lim({3, 60}, clock.fn());
