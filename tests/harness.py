@@ -99,13 +99,26 @@ def default_config_text():
 
 
 def config_text(settings):
-    """The default tuidang.toml with each of `settings` replacing its line (or appended)."""
+    """The default tuidang.toml with each of `settings` replacing its line; a setting the
+    file lacks goes before the first [table], and a dict value (e.g. "policy": {"letter":
+    "hold"}) fills that [table]."""
     text = default_config_text()
+    tables = {k: v for k, v in settings.items() if isinstance(v, dict)}
     for key, value in settings.items():
+        if key in tables:
+            continue
         line = toml_text({key: value}).rstrip("\n")
         text, n = re.subn(rf"(?m)^{re.escape(key)} = .*$", lambda _: line, text, count=1)
         if n == 0:
-            text += line + "\n"
+            first_table = re.search(r"(?m)^\[", text)
+            at = first_table.start() if first_table else len(text)
+            text = text[:at] + line + "\n" + text[at:]
+    for name, values in tables.items():
+        header = re.search(rf"(?m)^\[{re.escape(name)}\]\n", text)
+        if header is None:
+            text += f"\n[{name}]\n"
+            header = re.search(rf"(?m)^\[{re.escape(name)}\]\n", text)
+        text = text[:header.end()] + toml_text(values) + text[header.end():]
     return text
 
 

@@ -78,12 +78,8 @@ def read(path):
         return f.read()
 
 
-def start(settings, extra_toml="", name="console"):
-    server = harness.Server(settings, name=name)
-    if extra_toml:
-        with open(os.path.join(server.data, "tuidang.toml"), "a", encoding="utf-8") as f:
-            f.write(extra_toml)
-    return server
+def start(settings, name="console"):
+    return harness.Server(settings, name=name)
 
 
 def entered_id(r):
@@ -108,8 +104,8 @@ class ConsoleTest(unittest.TestCase):
         cls.secret, public = office_key(root)
         cls.server = start({"publish_policy": "hold", "operator_policy": "publish",
                             "office_public_key": public, "flood_policy": "hold",
-                            "flood_text_repeats": 3},
-                           '\n[policy]\nletter = "hold"\nfax = "hold"\nphone = "publish"\n')
+                            "flood_text_repeats": 3,
+                            "policy": {"letter": "hold", "fax": "hold", "phone": "publish"}})
         cls.server.start()
         cls.ops = make_operators(cls.server, [("alice", "admin"), ("mo", "moderator"),
                                               ("max", "moderator"), ("vic", "volunteer")])
