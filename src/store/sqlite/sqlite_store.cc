@@ -292,6 +292,12 @@ Status SqliteStore::Init() {
   // hashes, folded names) are updated in place rather than re-read through the kernel, and
   // a large import does not spill and rewrite the same pages in the WAL.
   if (Status s = writer_.Exec("PRAGMA cache_size=-65536"); !s) return s;
+  // Checkpoint the WAL every 20,000 pages (80 MiB) rather than SQLite's 1,000: each random
+  // index page a batch dirties (receipt hashes, folded names) is then copied into the
+  // database once per checkpoint instead of once per few hundred statements. Under a surge
+  // this cut the disk writes per statement by a fifth and raised durable submissions/s by
+  // about 40 % (docs/performance.md); the WAL is still truncated after every deletion.
+  if (Status s = writer_.Exec("PRAGMA wal_autocheckpoint=20000"); !s) return s;
   if (Status s = writer_.Exec(kSchema); !s) return Status::Fail("schema: " + s.message());
   auto version = writer_.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
   if (version.Step() == SQLITE_ROW) {
