@@ -116,6 +116,8 @@ constexpr Channel kOpsChannels[] = {Channel::kPhone, Channel::kLetter, Channel::
 
 }  // namespace
 
+std::optional<std::string> OpsSessionCookie(const Request& req) { return CookieValue(req, kCookie); }
+
 // The console's request handling; `path` starts with "/ops".
 void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
                const std::string& path, const Form& query, Responder respond) {

@@ -3,6 +3,7 @@
 // office key and the sealed fields it opens). docs/console.md describes every page.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,8 @@ struct OpsRequest {
 // A console page: the site's layout, never cached.
 Response OpsPage(const PageContext& ctx, http::status status, std::string_view title,
                  const std::string& body);
+// The console session id from the request's cookie, if it carries one.
+std::optional<std::string> OpsSessionCookie(const Request& req);
 // The session's CSRF token as a hidden field, for every form.
 std::string OpsCsrf(const OpsSession& s);
 bool OpsAllows(const OpsSession& s, Role need);

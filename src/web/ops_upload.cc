@@ -19,20 +19,6 @@ constexpr size_t kMaxAttachments = 5;
 // What a sealed attachment starts with, as mail-intake writes it, before the file's bytes.
 constexpr std::string_view kAttachmentPrefix = "attachment.";
 
-std::optional<std::string> CookieSession(const Request& req) {
-  std::string_view header = req[http::field::cookie];
-  constexpr std::string_view kName = "tuidang_ops=";
-  size_t pos = 0;
-  while (pos < header.size()) {
-    size_t end = header.find(';', pos);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view item = header.substr(pos, end - pos);
-    pos = end + 1;
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    if (item.starts_with(kName)) return std::string(item.substr(kName.size()));
-  }
-  return std::nullopt;
-}
 
 // A rejected row's reason in the operator's language; the import reports in English
 // (intake/csv_import.h), in a few fixed shapes.
@@ -83,7 +69,7 @@ bool OpsTakesUploads(std::string_view path) { return path == "/ops/import" || pa
 size_t OpsBodyLimit(const AppEnv& env, const Request& req, std::string_view path) {
   if (req.method() != http::verb::post || !OpsTakesUploads(path) || !env.sessions) return kMaxBodyBytes;
   if (!MultipartBoundary(req[http::field::content_type])) return kMaxBodyBytes;
-  auto sid = CookieSession(req);
+  auto sid = OpsSessionCookie(req);
   if (!sid || !env.sessions->Find(*sid)) return kMaxBodyBytes;
   return kMaxUploadBytes;
 }
