@@ -52,13 +52,8 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   if (!run("DELETE FROM persons WHERE statement IN {}")) return fail("purge persons");
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("purge sealed fields");
   if (!run("DELETE FROM holds WHERE statement IN {}")) return fail("purge holds");
-  // An imported row's idempotence key (a hash of its content) goes with it. Older schemas
-  // keep it in statements.source_key; newer ones in their own table.
-  auto sources = writer_.Prepare(
-      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sources'");
-  bool has_sources = sources.Step() == SQLITE_ROW;
-  sources.Reset();
-  if (has_sources && !run("DELETE FROM sources WHERE statement IN {}")) return fail("purge sources");
+  // An imported row's idempotence key (a hash of its content) goes with it.
+  if (!run("DELETE FROM sources WHERE statement IN {}")) return fail("purge sources");
   auto count = writer_.Prepare(fmt::format(fmt::runtime("SELECT COUNT(*) FROM {}"), kDue));
   count.Bind(1, cutoff);
   if (count.Step() != SQLITE_ROW) return fail("count rejections");
