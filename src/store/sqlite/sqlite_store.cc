@@ -199,8 +199,10 @@ bool AddPublished(sqlite::Db& db, Day day, const Totals& delta) {
 template <typename Fn>
 void ParallelFor(size_t n, Fn fn) {
   constexpr size_t kPerThread = 2048;
-  size_t threads = std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), 8,
-                                     n / kPerThread});
+  // Read once: hardware_concurrency() opens and reads a file in /sys on every call, which
+  // was a system call or three on every batch of the writer.
+  static const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  size_t threads = std::min<size_t>({cores, 8, n / kPerThread});
   if (threads <= 1) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
