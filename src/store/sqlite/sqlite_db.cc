@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_db.h"
 
 #include "store/sqlite/sqlite_pcache.h"
+#include "store/sqlite/sqlite_wal_vfs.h"
 
 #include <utility>
 
@@ -70,6 +71,7 @@ CachedStmt Db::Cached(std::string_view sql) {
 
 Status Db::Open(const std::string& path, bool create) {
   InstallPageCache();  // before the process's first connection (sqlite_pcache.h says why)
+  InstallWalWriteCombining();  // sqlite_wal_vfs.h says why
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     return Status::Fail("cannot open " + path + ": " + LastError());
