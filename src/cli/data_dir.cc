@@ -90,4 +90,24 @@ std::optional<OpenedData> OpenDataDir(const std::string& path, int* exit_code) {
   return OpenedData{dir, std::move(*config), std::move(*store)};
 }
 
+std::optional<Publishing> OpenPublishing(const DataDir& dir, const std::string& locale_dir,
+                                         const std::string& origin) {
+  auto catalog = web::Catalog::Load(locale_dir.empty() ? web::Catalog::DefaultDir() : locale_dir);
+  if (!catalog) {
+    spdlog::error("{}", catalog.error());
+    return std::nullopt;
+  }
+  auto store = SqliteStore::Open(dir.DatabasePath());
+  if (!store) {
+    spdlog::error("{}", store.error());
+    return std::nullopt;
+  }
+  auto signer = LoadOrCreateLogKey(dir, origin);
+  if (!signer) {
+    spdlog::error("{}", signer.error());
+    return std::nullopt;
+  }
+  return Publishing{std::move(*catalog), std::move(*store), std::move(*signer)};
+}
+
 }  // namespace tuidang::cli

@@ -11,6 +11,7 @@
 #include "core/result.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tlog/note.h"
+#include "web/i18n.h"
 
 namespace tuidang::cli {
 
@@ -39,5 +40,16 @@ std::optional<OpenedData> OpenDataDir(const std::string& path, int* exit_code);
 // The log's signing key from dir/log.key, made (mode 0600) when missing. Refuses a key
 // file that others can read, or one named for another origin.
 Result<tlog::NoteSigner> LoadOrCreateLogKey(const DataDir& dir, const std::string& origin);
+
+// What `serve` and `export` publish from, beside the configuration: the translation
+// catalogs (from `locale_dir`, or found automatically when empty), the store and the log's
+// signing key for `origin`. On error logs the reason and returns nullopt (exit code 1).
+struct Publishing {
+  web::Catalog catalog;
+  std::unique_ptr<SqliteStore> store;
+  tlog::NoteSigner signer;
+};
+std::optional<Publishing> OpenPublishing(const DataDir& dir, const std::string& locale_dir,
+                                         const std::string& origin);
 
 }  // namespace tuidang::cli

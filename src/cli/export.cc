@@ -72,23 +72,12 @@ int RunExport(const ExportFlags& flags) {
     spdlog::error("{}", config.error());
     return 78;
   }
-  auto catalog = web::Catalog::Load(flags.locale_dir.empty() ? web::Catalog::DefaultDir()
-                                                             : flags.locale_dir);
-  if (!catalog) {
-    spdlog::error("{}", catalog.error());
-    return 1;
-  }
-  auto store = SqliteStore::Open(dir.DatabasePath());
-  if (!store) {
-    spdlog::error("{}", store.error());
-    return 1;
-  }
   const std::string origin = config->LogOrigin();
-  auto signer = LoadOrCreateLogKey(dir, origin);
-  if (!signer) {
-    spdlog::error("{}", signer.error());
-    return 1;
-  }
+  auto published = OpenPublishing(dir, flags.locale_dir, origin);
+  if (!published) return 1;
+  auto* store = &published->store;
+  auto* catalog = &published->catalog;
+  auto* signer = &published->signer;
   if (Status s = CoverTotals(store->get(), *signer, origin); !s) {
     spdlog::error("{}", s.message());
     return 1;

@@ -110,23 +110,12 @@ int Serve(const ServeFlags& flags) {
   options.identify = safety->identify.get();
   RaiseOpenFileLimit(options.max_connections);
 
-  auto catalog = web::Catalog::Load(flags.locale_dir.empty() ? web::Catalog::DefaultDir()
-                                                             : flags.locale_dir);
-  if (!catalog) {
-    spdlog::error("{}", catalog.error());
-    return 1;
-  }
-  auto store = SqliteStore::Open(dir.DatabasePath());
-  if (!store) {
-    spdlog::error("{}", store.error());
-    return 1;
-  }
   std::string origin = config->LogOrigin();
-  auto signer = LoadOrCreateLogKey(dir, origin);
-  if (!signer) {
-    spdlog::error("{}", signer.error());
-    return 1;
-  }
+  auto published = OpenPublishing(dir, flags.locale_dir, origin);
+  if (!published) return 1;
+  auto* store = &published->store;
+  auto* catalog = &published->catalog;
+  auto* signer = &published->signer;
   auto integrator = Integrator::Open(
       store->get(), &*signer,
       IntegratorOptions{origin, std::chrono::milliseconds(config->checkpoint_interval_ms)});

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "core/random.h"
 #include "core/text.h"
 
 namespace tuidang {
@@ -217,23 +218,6 @@ void ParallelFor(size_t n, Fn fn) {
   for (size_t i = 0; i < std::min(n, chunk); ++i) fn(i);
   for (auto& th : pool) th.join();
 }
-
-// Random salts for a batch, taken from the system in one call rather than one per leaf.
-class Salts {
- public:
-  explicit Salts(size_t n) : bytes_(n * kSaltSize, '\0') {
-    randombytes_buf(bytes_.data(), bytes_.size());
-  }
-  std::string Next() {
-    std::string salt = bytes_.substr(used_, kSaltSize);
-    used_ += kSaltSize;
-    return salt;
-  }
-
- private:
-  std::string bytes_;
-  size_t used_ = 0;
-};
 
 // For a statement being published (number and day set; `salt` kSaltSize fresh random
 // bytes): its canonical record, and the log entry that commits to the salt and record.
@@ -517,7 +501,6 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
     ReceiptHash receipt;
   };
   std::vector<Material> material(batch.size());
-  Salts salts(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     Submission& sub = batch[i];
     if (!sub.source_key.empty()) {
@@ -535,7 +518,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       sub.statement.number = number++;
       sub.statement.day = day;
       material[i].leaf_index = leaf++;
-      material[i].salt = salts.Next();
+      material[i].salt = RandomBytes(kSaltSize);
     }
   }
   // Then the records, log entries and receipt hashes: pure computations, spread over the
@@ -766,6 +749,18 @@ Result<Totals> SqliteStore::RecountTotals() {
   }
   if (rc != SQLITE_DONE) return Error{r.db.LastError()};
   return t;
+}
+
+bool SqliteStore::RunOverIds(std::string_view sql, std::string_view ids, int64_t arg) {
+  auto q = writer_.Prepare(fmt::format(fmt::runtime(sql), ids));
+  q.Bind(1, arg);
+  return q.Step() == SQLITE_DONE;
+}
+
+bool SqliteStore::RunOverIds(std::string_view sql, std::string_view ids, std::string_view arg) {
+  auto q = writer_.Prepare(fmt::format(fmt::runtime(sql), ids));
+  q.Bind(1, arg);
+  return q.Step() == SQLITE_DONE;
 }
 
 void SqliteStore::ForgetOldPages() {
@@ -1162,11 +1157,10 @@ Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& id
       "UPDATE statements SET status = 1, number = ?, day = ?, leaf_index = ?, salt = ?, "
       "record = ? WHERE id = ? AND status = 0");
   auto add_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
-  Salts salts(held.size());
   for (Statement& st : held) {
     st.number = number;
     st.day = day;
-    std::string salt = salts.Next(), record;
+    std::string salt = RandomBytes(kSaltSize), record;
     std::string entry = LeafMaterial(st, salt, &record);
     publish.Reset();
     publish.Bind(1, number).Bind(2, static_cast<int64_t>(day)).Bind(3, leaf)

@@ -101,6 +101,12 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   // After deleting content: checkpoints and truncates the WAL so that no older copy of the
   // deleted content stays on disk. REQUIRES: write_mu_ is held.
   void ForgetOldPages();
+  // Runs `sql`, whose one `{}` stands for `ids` (a parenthesised SELECT of statement ids
+  // that reads its parameter as ?1), with `arg` bound to ?1; true when it ran to the end.
+  // For the DELETEs and UPDATEs that follow a set of statements through every table.
+  // REQUIRES: write_mu_ is held.
+  bool RunOverIds(std::string_view sql, std::string_view ids, int64_t arg);
+  bool RunOverIds(std::string_view sql, std::string_view ids, std::string_view arg);
   template <typename Key>
   Result<std::optional<Operator>> OneOperator(std::string_view column, const Key& key);
 
