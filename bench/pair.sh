@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Two builds of tuidang served side by side and loaded at the same time, so that both see
+# the same noise from a shared machine: durable submissions/s of each, their ratio, and
+# the server CPU per submission (from /proc/PID/stat).
+#
+# usage: bench/pair.sh BIN_A BIN_B      environment: DURATION (10, seconds), CONNECTIONS (128)
+# settings: bench/bench.toml in each fresh data folder (the safety protections off).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export BENCH_DIR=$here
+# Binaries copied out of a build folder find the catalogs of this checkout's build.
+if [ -z "${TUIDANG_LOCALE_DIR:-}" ] && [ -d "$here/../build/locale" ]; then
+  export TUIDANG_LOCALE_DIR=$here/../build/locale
+fi
+duration=${DURATION:-10}
+conns=${CONNECTIONS:-128}
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+work=$(mktemp -d /var/tmp/tuidang-pair.XXXXXX)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+porta=$(free_port); portb=$(free_port)
+for side in a b; do
+  mkdir -m 700 "$work/$side"
+  cp "$here/bench.toml" "$work/$side/tuidang.toml"
+done
+"$(realpath "$1")" serve --data "$work/a" --listen "127.0.0.1:$porta" >"$work/a.log" 2>&1 &
+pa=$!
+"$(realpath "$2")" serve --data "$work/b" --listen "127.0.0.1:$portb" >"$work/b.log" 2>&1 &
+pb=$!
+pids=("$pa" "$pb")
+for p in "$porta" "$portb"; do
+  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+done
+for side in a b; do
+  pid=$pa; [ $side = b ] && pid=$pb
+  kill -0 "$pid" 2>/dev/null || { echo "server $side exited:" >&2; cat "$work/$side.log" >&2; exit 1; }
+done
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+ca0=$(cpu "$pa"); cb0=$(cpu "$pb")
+wrk -t1 -c"$conns" -d"${duration}s" -s "$here/post.lua" "http://127.0.0.1:$porta/api/v1/statements" >"$work/a.out" 2>&1 &
+wa=$!
+wrk -t1 -c"$conns" -d"${duration}s" -s "$here/post.lua" "http://127.0.0.1:$portb/api/v1/statements" >"$work/b.out" 2>&1 &
+wb=$!
+wait "$wa" "$wb"
+ca1=$(cpu "$pa"); cb1=$(cpu "$pb")
+ok() { grep '^BENCH' "$1" | sed 's/.* ok_rps=\([0-9.]*\).*/\1/'; }
+ra=$(ok "$work/a.out"); rb=$(ok "$work/b.out")
+tck=$(getconf CLK_TCK)
+python3 - "$ra" "$rb" "$ca0" "$ca1" "$cb0" "$cb1" "$duration" "$tck" <<'PY'
+import sys
+ra, rb, ca0, ca1, cb0, cb1, d, tck = map(float, sys.argv[1:])
+us = lambda c0, c1, r: (c1 - c0) / tck * 1e6 / (r * d)
+print(f"A {ra:.0f} sub/s  B {rb:.0f} sub/s  B/A {rb / ra:.3f}  "
+      f"CPU per submission A {us(ca0, ca1, ra):.1f} us  B {us(cb0, cb1, rb):.1f} us")
+PY
