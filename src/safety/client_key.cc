@@ -130,9 +130,9 @@ bool ClientIdentifier::Trusted(const std::array<uint8_t, 16>& a) const {
 std::optional<ClientKey> ClientIdentifier::Identify(const std::array<uint8_t, 16>& peer,
                                                     std::string_view forwarded) const {
   if (mode_ == ClientKeyMode::kOff) return std::nullopt;
-  if (mode_ == ClientKeyMode::kProxy || mode_ == ClientKeyMode::kAuto) {
-    if (Trusted(peer) && !forwarded.empty()) return IdentifyForwarded(forwarded);
-    if (mode_ == ClientKeyMode::kAuto && Trusted(peer)) return std::nullopt;
+  if (BelievesProxies() && Trusted(peer)) {
+    if (!forwarded.empty()) return IdentifyForwarded(forwarded);
+    if (mode_ == ClientKeyMode::kAuto) return std::nullopt;
   }
   std::array<uint8_t, 16> client = peer;
   ClientKey key = hasher_->Hash("client", std::string_view(reinterpret_cast<const char*>(client.data()), client.size()));
@@ -169,8 +169,7 @@ std::optional<ClientKey> ClientIdentifier::IdentifyForwarded(std::string_view fo
 PeerInfo ClientIdentifier::AtAccept(const std::array<uint8_t, 16>& peer) const {
   PeerInfo info;
   if (mode_ == ClientKeyMode::kOff) return info;
-  info.trusted_proxy =
-      (mode_ == ClientKeyMode::kProxy || mode_ == ClientKeyMode::kAuto) && Trusted(peer);
+  info.trusted_proxy = BelievesProxies() && Trusted(peer);
   info.key = Identify(peer, "");
   return info;
 }

@@ -102,6 +102,10 @@ class ClientIdentifier {
 
  private:
   bool Trusted(const std::array<uint8_t, 16>& a) const;
+  // kProxy and kAuto: a trusted peer's forwarding header names the client.
+  bool BelievesProxies() const {
+    return mode_ == ClientKeyMode::kProxy || mode_ == ClientKeyMode::kAuto;
+  }
   std::optional<ClientKey> IdentifyForwarded(std::string_view forwarded) const;
   ClientKeyMode mode_;
   std::vector<Network> trusted_;

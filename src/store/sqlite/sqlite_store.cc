@@ -751,17 +751,14 @@ Result<Totals> SqliteStore::RecountTotals() {
   return t;
 }
 
-bool SqliteStore::RunOverIds(std::string_view sql, std::string_view ids, int64_t arg) {
+template <typename Arg>
+bool SqliteStore::RunOverIds(std::string_view sql, std::string_view ids, Arg arg) {
   auto q = writer_.Prepare(fmt::format(fmt::runtime(sql), ids));
   q.Bind(1, arg);
   return q.Step() == SQLITE_DONE;
 }
-
-bool SqliteStore::RunOverIds(std::string_view sql, std::string_view ids, std::string_view arg) {
-  auto q = writer_.Prepare(fmt::format(fmt::runtime(sql), ids));
-  q.Bind(1, arg);
-  return q.Step() == SQLITE_DONE;
-}
+template bool SqliteStore::RunOverIds(std::string_view, std::string_view, int64_t);
+template bool SqliteStore::RunOverIds(std::string_view, std::string_view, std::string_view);
 
 void SqliteStore::ForgetOldPages() {
   // Older versions of the pages that held deleted names and texts live on in the WAL until

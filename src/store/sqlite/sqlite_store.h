@@ -105,8 +105,9 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   // that reads its parameter as ?1), with `arg` bound to ?1; true when it ran to the end.
   // For the DELETEs and UPDATEs that follow a set of statements through every table.
   // REQUIRES: write_mu_ is held.
-  bool RunOverIds(std::string_view sql, std::string_view ids, int64_t arg);
-  bool RunOverIds(std::string_view sql, std::string_view ids, std::string_view arg);
+  // Defined for int64_t and std::string_view arguments (sqlite_store.cc).
+  template <typename Arg>
+  bool RunOverIds(std::string_view sql, std::string_view ids, Arg arg);
   template <typename Key>
   Result<std::optional<Operator>> OneOperator(std::string_view column, const Key& key);
 
