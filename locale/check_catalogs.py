@@ -48,7 +48,7 @@ used |= {'region.' + c for c in re.findall(r'"([a-z_]+)"', regions)}
 used |= {'occupation.' + c for c in re.findall(r'"([a-z_]+)"', occupations)}
 used |= {f'org.{o}' for o in ('party', 'league', 'pioneers')}
 used |= {f'org.long.{o}' for o in ('party', 'league', 'pioneers')}
-used |= {f'status.{s}' for s in ('published', 'held', 'rejected', 'withdrawn')}
+used |= {f'status.{s}' for s in ('published', 'held', 'rejected', 'withdrawn', 'accepted')}
 used.add('error.kind.unknown_value')
 for f, codes in {'name': ['required', 'too_long', 'invalid_characters'],
                  'organisations': ['required', 'unknown_value'],

@@ -323,6 +323,9 @@ def raw_exchange(host, port, data, timeout=10, source=None, shutdown_write=False
 # these tests say explicitly that they run with the protections off. test_safety.py and
 # test_privacy.py run with the defaults or set each protection themselves.
 PROTECTIONS_OFF = {
+    # Web statements published as soon as stored, not in mixed batches every ten minutes
+    # (test_batches.py runs the batches).
+    "publication_interval_seconds": 0,
     "client_key": "off",
     "submissions_per_client_per_hour": 0,
     "receipt_lookups_per_client_per_hour": 0,

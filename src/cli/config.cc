@@ -40,6 +40,15 @@ std::string DefaultConfigText() {
       "# Hours a rejected statement's row (its receipt then says \"rejected\") and sealed\n"
       "# fields are kept before they are purged; names and text go at once. 0: purge at once.\n"
       "rejected_retention_hours = {}\n"
+      "# Web statements are acknowledged when durable and published in mixed batches: every\n"
+      "# publication_interval_seconds on average (drawn between half and one and a half\n"
+      "# times it), all accepted ones at once in a random order, so that nobody watching the\n"
+      "# site learns when one arrived more finely than its batch. A batch of fewer than\n"
+      "# publication_min_batch waits for more, up to publication_max_wait_seconds.\n"
+      "# 0: each statement is published as soon as it is stored (tests only).\n"
+      "publication_interval_seconds = {}\n"
+      "publication_min_batch = {}\n"
+      "publication_max_wait_seconds = {}\n"
       "\n"
       "# Safety (docs/deploy-safety.md has the settings for each kind of deployment). Every\n"
       "# protection is on by default; a test or benchmark that turns one off says so.\n"
@@ -86,7 +95,8 @@ std::string DefaultConfigText() {
       "# phone = \"publish\"\n",
       c.listen, c.threads, c.max_connections, c.queue_limit, c.max_batch, c.publish_policy,
       c.request_timeout_seconds, c.public_url, c.checkpoint_interval_ms, c.operator_policy,
-      c.ops_idle_timeout_seconds, c.rejected_retention_hours, c.client_key, c.client_header,
+      c.ops_idle_timeout_seconds, c.rejected_retention_hours, c.publication_interval_seconds,
+      c.publication_min_batch, c.publication_max_wait_seconds, c.client_key, c.client_header,
       c.submissions_per_client_per_hour, c.receipt_lookups_per_client_per_hour,
       c.lookups_per_receipt_per_hour, c.submissions_per_minute, c.operator_actions_per_minute,
       c.pow_policy, c.pow_min_bits, c.pow_max_bits, c.pow_load_step, c.flood_policy,
@@ -121,7 +131,8 @@ Result<Config> LoadConfig(const std::string& path) {
   static const std::set<std::string> kKnown = {
       "listen", "threads", "max_connections", "queue_limit", "max_batch", "publish_policy",
       "request_timeout_seconds", "public_url", "log_origin", "checkpoint_interval_ms", "operator_policy", "ops_idle_timeout_seconds",
-      "rejected_retention_hours", "policy",
+      "rejected_retention_hours", "policy", "publication_interval_seconds",
+      "publication_min_batch", "publication_max_wait_seconds",
       "client_key", "trusted_proxies", "client_header", "submissions_per_client_per_hour",
       "receipt_lookups_per_client_per_hour", "lookups_per_receipt_per_hour",
       "submissions_per_minute", "operator_actions_per_minute", "pow_policy", "pow_min_bits",
@@ -146,6 +157,9 @@ Result<Config> LoadConfig(const std::string& path) {
   str("operator_policy", &c.operator_policy);
   num("ops_idle_timeout_seconds", &c.ops_idle_timeout_seconds, 1, 86400);
   num("rejected_retention_hours", &c.rejected_retention_hours, 0, 24 * 365 * 10);
+  num("publication_interval_seconds", &c.publication_interval_seconds, 0, 24 * 3600);
+  num("publication_min_batch", &c.publication_min_batch, 1, 1000000);
+  num("publication_max_wait_seconds", &c.publication_max_wait_seconds, 0, 7 * 24 * 3600);
   if (auto n = t.get("policy")) {
     static const std::set<std::string> kChannels = {"web",    "phone", "letter", "fax",
                                                     "email",  "poster", "sheet", "import"};

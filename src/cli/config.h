@@ -33,6 +33,12 @@ struct Config {
   // Rejected statements: their rows (receipt, day, channel) and sealed fields are purged
   // this many hours after the rejection; 0 = at once (docs/console.md).
   int64_t rejected_retention_hours = 720;
+  // Mixed publication batches (intake/publisher.h). At 42,000 statements a day, ten minutes
+  // hide each web statement among about 290 others (docs/threat-model.md); a quiet night
+  // waits for 20 at most an hour.
+  int64_t publication_interval_seconds = 600;
+  int64_t publication_min_batch = 20;
+  int64_t publication_max_wait_seconds = 3600;
 
   // Safety (docs/deploy-safety.md). On by default: a fresh install holds floods, limits each
   // client and everyone, and asks browsers for proof of work. Limits of 0 are off.

@@ -15,6 +15,7 @@
 #include "cli/safety_setup.h"
 #include "core/text.h"
 #include "intake/integrator.h"
+#include "intake/publisher.h"
 #include "intake/sequencer.h"
 #include "store/sqlite/sqlite_store.h"
 #include "web/app.h"
@@ -152,6 +153,7 @@ int Serve(const ServeFlags& flags) {
     }
     app_options.import_publish_at_once = config->PublishAtOnce("import");
     app_options.rejected_retention_hours = config->rejected_retention_hours;
+    app_options.publication_interval_seconds = config->publication_interval_seconds;
     web::SessionTable sessions(std::chrono::seconds(config->ops_idle_timeout_seconds));
     // Unlocked office keys live as long as the console session that unlocked them.
     safety::SessionKeyring keyring(std::chrono::seconds(config->ops_idle_timeout_seconds));
@@ -181,6 +183,14 @@ int Serve(const ServeFlags& flags) {
     (*integrator)->StartBackground();
     // Rejected statements are purged once their retention has passed (docs/console.md).
     PeriodicPurge purge(store->get(), config->rejected_retention_hours);
+    // Web statements go out in mixed batches (intake/publisher.h). Statements accepted
+    // with batching on and left when it is turned off are published by the first window.
+    PublisherOptions publication;
+    publication.interval = std::chrono::seconds(std::max<int64_t>(1, config->publication_interval_seconds));
+    publication.min_batch = config->publication_interval_seconds > 0 ? config->publication_min_batch : 1;
+    publication.max_wait = std::chrono::seconds(config->publication_max_wait_seconds);
+    Publisher publisher(store->get(), publication);
+    publisher.StartBackground();
     server.Run();
     // Wake the waiter if the server ended by itself.
     pthread_kill(waiter.native_handle(), SIGTERM);

@@ -118,6 +118,7 @@ std::string_view StatusCode(StatementStatus s) {
     case StatementStatus::kPublished: return "published";
     case StatementStatus::kRejected: return "rejected";
     case StatementStatus::kWithdrawn: return "withdrawn";
+    case StatementStatus::kAccepted: return "accepted";
   }
   return "";
 }

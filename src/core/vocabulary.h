@@ -53,7 +53,16 @@ std::string_view LanguageHtmlTag(Language l);    // "zh-Hans", "zh-Hant", "en"
 std::string_view LanguagePathPrefix(Language l);  // "", "/zh-hant", "/en"
 std::optional<Language> ParseLanguage(std::string_view code);
 
-enum class StatementStatus : uint8_t { kHeld = 0, kPublished = 1, kRejected = 2, kWithdrawn = 3 };
+// kAccepted: durably stored and valid, waiting for the next publication batch
+// (intake/publisher.h), which numbers and publishes it; nothing of it is public or counted
+// yet.
+enum class StatementStatus : uint8_t {
+  kHeld = 0,
+  kPublished = 1,
+  kRejected = 2,
+  kWithdrawn = 3,
+  kAccepted = 4,
+};
 std::string_view StatusCode(StatementStatus s);
 
 }  // namespace tuidang

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/day.h"
 #include "core/result.h"
 
 namespace tuidang {
@@ -32,7 +33,7 @@ struct Operator {
 // One line of the audit trail. `minute` is unix time / 60: operators' actions are dated to
 // the minute, never finer.
 struct AuditEntry {
-  int64_t minute = 0;
+  Day day = 0;  // no finer time is kept (DESIGN.md, privacy)
   int64_t operator_id = 0;
   std::string operator_name;
   std::string action;  // "entered", "approved", "rejected", "withdrew", "imported", ...

@@ -30,6 +30,9 @@ struct Submission {
   // not spend its time on it; computed by CommitBatch when empty.
   std::vector<std::string> folded_names;
   bool publish = true;  // publish at once, or hold for moderation
+  // With publish: store it as accepted (StatementStatus::kAccepted), to be numbered and
+  // published by the next publication batch (intake/publisher.h) instead of at once.
+  bool batched = false;
   // Optional: makes the submission idempotent (an imported row's key); a submission whose
   // key is already stored is skipped (Committed::duplicate) and nothing of it is written.
   std::string source_key;

@@ -207,6 +207,7 @@ void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Resp
   sub.receipt_code = NewReceiptCode();
   for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
   sub.publish = env.options.publish_at_once;
+  sub.batched = env.options.publication_interval_seconds > 0;
   ApplySafety(env, client, pow_challenge, pow_nonce, contact, &sub);
 
   const Catalog* catalog = env.catalog;

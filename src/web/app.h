@@ -21,6 +21,9 @@ namespace tuidang::web {
 struct AppOptions {
   // Publish valid web statements at once, or hold them for moderation.
   bool publish_at_once = true;
+  // Web statements to be published are stored as accepted and published by the next
+  // mixed batch (intake/publisher.h), about this often, rather than at once; 0: at once.
+  int64_t publication_interval_seconds = 0;
   // Seconds a client is told to wait (Retry-After) when the intake queue is full.
   int retry_after_seconds = 2;
   // The log's origin line and verifier key, shown on /log.

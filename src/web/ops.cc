@@ -639,13 +639,7 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
     if (!trail) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
     std::string b = "<h1>" + ctx.TrHtml("ops.audit.title") + "</h1><table id=\"audit\"><tbody>";
     for (const auto& e : *trail) {
-      int64_t t = e.minute * 60;
-      std::time_t tt = static_cast<std::time_t>(t);
-      std::tm tm{};
-      gmtime_r(&tt, &tm);
-      char when[32];
-      std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-      b += "<tr><td>" + std::string(when) + "</td><td>" + HtmlEscape(e.operator_name) + "</td><td>" +
+      b += "<tr><td>" + FormatDay(e.day) + "</td><td>" + HtmlEscape(e.operator_name) + "</td><td>" +
            HtmlEscape(e.action) + "</td><td>" + HtmlEscape(e.object) + "</td></tr>";
     }
     b += "</tbody></table>";

@@ -1,4 +1,6 @@
 // The receipt page: a declarant checks with their code that the statement was published.
+#include <algorithm>
+
 #include "core/receipt.h"
 #include "core/text.h"
 #include "web/pages.h"
@@ -26,6 +28,11 @@ Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view
   b += "<p>" + ctx.TrHtml("receipt.status") + " <span class=\"status status-" + status + "\">" +
        ctx.TrHtml("status." + status) + "</span></p>";
   b += "<p>" + ctx.TrHtml("receipt.day") + " " + FormatDay(r.day) + "</p>";
+  if (r.status == StatementStatus::kAccepted) {
+    // Mixed publication batches (intake/publisher.h): why there is no number yet.
+    int64_t minutes = std::max<int64_t>(1, (env.options.publication_interval_seconds + 59) / 60);
+    b += "<p id=\"batched\">" + HtmlEscape(ctx.Format("receipt.batched", minutes)) + "</p>";
+  }
   if (r.number && r.status == StatementStatus::kPublished) {
     std::string n = std::to_string(*r.number);
     b += "<p>" + ctx.TrHtml("receipt.published_as") + " <a id=\"statement-link\" href=\"" +
@@ -52,7 +59,8 @@ Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view
          " <a id=\"correct-link\" href=\"" + ctx.Url("/receipt/" + *code + "/correct") + "\">" +
          ctx.TrHtml("correct.link") + "</a></p>";
   }
-  if (env.moderation && (r.status == StatementStatus::kPublished || r.status == StatementStatus::kHeld)) {
+  if (env.moderation && (r.status == StatementStatus::kPublished || r.status == StatementStatus::kHeld ||
+                         r.status == StatementStatus::kAccepted)) {
     // Safety first: the declarant can take the statement down at once, no operator needed.
     b += "<h2>" + ctx.TrHtml("receipt.withdraw.title") + "</h2><form method=\"post\" action=\"" +
          ctx.Url("/receipt/" + *code + "/withdraw") + "\"><p><label class=\"choice\"><input "

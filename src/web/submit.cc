@@ -316,6 +316,7 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
   sub.receipt_code = NewReceiptCode();
   for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
   sub.publish = env.options.publish_at_once;
+  sub.batched = env.options.publication_interval_seconds > 0;
   ApplySafety(env, client, f.GetOr("pow_challenge"), f.GetOr("pow_nonce"), st.contact, &sub);
 
   Language lang = ctx.lang;

@@ -15,7 +15,8 @@ namespace tuidang {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+// 3: the audit trail keeps days, not minutes (Migrate2To3).
+constexpr int kSchemaVersion = 3;
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,7 +70,7 @@ CREATE TABLE IF NOT EXISTS operators(
   locked_until INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS audit_trail(
   id INTEGER PRIMARY KEY,
-  minute INTEGER NOT NULL,
+  day INTEGER NOT NULL,
   operator INTEGER NOT NULL,
   action TEXT NOT NULL,
   object TEXT NOT NULL);
@@ -102,6 +103,27 @@ CREATE TABLE IF NOT EXISTS holds(
 CREATE INDEX IF NOT EXISTS holds_by_group ON holds(grp);
 CREATE TABLE IF NOT EXISTS rejections(statement INTEGER PRIMARY KEY, hour INTEGER NOT NULL);
 )sql";
+
+// Schema 2 -> 3: the audit trail's minutes become CST days (the minute of an operator's
+// action bracketed the arrival of the web statements stored between two entries). The
+// trail is append-only, so its guard is lifted for this one rewrite; secure_delete and the
+// WAL truncation afterwards leave no old value on disk.
+Status Migrate2To3(sqlite::Db& db) {
+  Status s = db.Exec(
+      "BEGIN IMMEDIATE;"
+      "DROP TRIGGER IF EXISTS audit_trail_no_update;"
+      "ALTER TABLE audit_trail RENAME COLUMN minute TO day;"
+      "UPDATE audit_trail SET day = (day * 60 + 8 * 3600) / 86400;"
+      "CREATE TRIGGER audit_trail_no_update BEFORE UPDATE ON audit_trail"
+      "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
+      "UPDATE meta SET value = '3' WHERE key = 'schema_version';"
+      "COMMIT");
+  if (!s) {
+    db.Exec("ROLLBACK");
+    return s;
+  }
+  return db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
 
 // The dimensions of the `categories` table: totals by the statement's channel, region and
 // occupation, kept like `daily` (one upsert per batch and category, never per statement).
@@ -286,6 +308,11 @@ Status SqliteStore::Init() {
   if (Status s = writer_.Exec("PRAGMA wal_autocheckpoint=20000"); !s) return s;
   if (Status s = writer_.Exec(kSchema); !s) return Status::Fail("schema: " + s.message());
   auto version = writer_.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+  if (version.Step() == SQLITE_ROW && version.Text(0) == "2") {
+    version.Reset();
+    if (Status s = Migrate2To3(writer_); !s) return Status::Fail(path_ + ": upgrade to schema 3: " + s.message());
+  }
+  version.Reset();
   if (version.Step() == SQLITE_ROW) {
     if (version.Text(0) != std::to_string(kSchemaVersion)) {
       return Status::Fail(fmt::format("{}: schema version {} is not {}", path_, version.Text(0),
@@ -514,7 +541,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       }
       if (rc != SQLITE_DONE) return fail("look up source key");
     }
-    if (sub.publish) {
+    if (sub.publish && !sub.batched) {
       sub.statement.number = number++;
       sub.statement.day = day;
       material[i].leaf_index = leaf++;
@@ -541,8 +568,10 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       out->push_back(c);
       continue;
     }
-    c.status = sub.publish ? StatementStatus::kPublished : StatementStatus::kHeld;
-    if (sub.publish) c.number = st.number;
+    c.status = !sub.publish ? StatementStatus::kHeld
+               : sub.batched ? StatementStatus::kAccepted
+                             : StatementStatus::kPublished;
+    if (c.status == StatementStatus::kPublished) c.number = st.number;
     int rc = SQLITE_CONSTRAINT;
     for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; ++attempt) {
       if (attempt > 0) {  // the code was taken
@@ -591,7 +620,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       if (person.Step() != SQLITE_DONE) return fail("insert person");
     }
     if (Status s = WriteSafetyRows(sub, c.id); !s) return fail(s.message());
-    if (sub.publish) {
+    if (c.status == StatementStatus::kPublished) {
       Count(st, &delta);
       CountCategories(&delta, static_cast<int>(st.channel), st.region, st.occupation,
                       static_cast<int64_t>(st.persons.size()), 1);
@@ -1079,11 +1108,10 @@ Status SqliteStore::UpdateOperator(const Operator& op) {
 Status SqliteStore::Audit(int64_t operator_id, std::string_view action, std::string_view object) {
   std::lock_guard lock(write_mu_);
   auto q = writer_.Prepare(
-      "INSERT INTO audit_trail(minute, operator, action, object) VALUES(?,?,?,?)");
-  int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  q.Bind(1, minute).Bind(2, operator_id).Bind(3, action).Bind(4, object);
+      "INSERT INTO audit_trail(day, operator, action, object) VALUES(?,?,?,?)");
+  // The day only: with a finer time, the trail's entries ("entered statement 18") would
+  // bracket when the web statements stored between them arrived.
+  q.Bind(1, static_cast<int64_t>(today_ ? today_() : Today())).Bind(2, operator_id).Bind(3, action).Bind(4, object);
   if (q.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
   return Status::Ok();
 }
@@ -1092,13 +1120,13 @@ Result<std::vector<AuditEntry>> SqliteStore::AuditTrail(int limit) {
   auto lease = Lease();
   if (!lease.get()) return Error{lease.error()};
   auto q = lease.get()->db.Prepare(
-      "SELECT a.minute, a.operator, COALESCE(o.name, ''), a.action, a.object FROM audit_trail a"
+      "SELECT a.day, a.operator, COALESCE(o.name, ''), a.action, a.object FROM audit_trail a"
       " LEFT JOIN operators o ON o.id = a.operator ORDER BY a.id DESC LIMIT ?");
   q.Bind(1, static_cast<int64_t>(limit));
   std::vector<AuditEntry> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
-    out.push_back(AuditEntry{q.Int(0), q.Int(1), std::string(q.Text(2)), std::string(q.Text(3)),
+    out.push_back(AuditEntry{static_cast<Day>(q.Int(0)), q.Int(1), std::string(q.Text(2)), std::string(q.Text(3)),
                              std::string(q.Text(4))});
   }
   if (rc != SQLITE_DONE) return Error{lease.get()->db.LastError()};
@@ -1121,16 +1149,38 @@ Result<std::vector<Statement>> SqliteStore::ListHeld(const HeldFilter& filter) {
 }
 
 Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& ids) {
+  return PublishFrom(ids, StatementStatus::kHeld);
+}
+
+Result<std::vector<int64_t>> SqliteStore::ListAccepted(int64_t limit) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = lease.get()->db.Prepare("SELECT id FROM statements WHERE status = ? LIMIT ?");
+  q.Bind(1, static_cast<int64_t>(StatementStatus::kAccepted)).Bind(2, limit);
+  std::vector<int64_t> ids;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) ids.push_back(q.Int(0));
+  if (rc != SQLITE_DONE) return Error{lease.get()->db.LastError()};
+  return ids;
+}
+
+Result<std::vector<int64_t>> SqliteStore::PublishAccepted(const std::vector<int64_t>& ids) {
+  return PublishFrom(ids, StatementStatus::kAccepted);
+}
+
+Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>& ids,
+                                                      StatementStatus from) {
+  const int64_t from_code = static_cast<int64_t>(from);
   std::vector<Statement> held;
   {
     auto lease = Lease();
     if (!lease.get()) return Error{lease.error()};
     Reader& r = *lease.get();
     auto q = r.db.Prepare("SELECT " + std::string(kStatementColumns) +
-                          " FROM statements WHERE id = ? AND status = 0");
+                          " FROM statements WHERE id = ? AND status = ?");
     for (int64_t id : ids) {
       q.Reset();
-      q.Bind(1, id);
+      q.Bind(1, id).Bind(2, from_code);
       if (q.Step() == SQLITE_ROW) held.push_back(ReadStatement(q));
     }
     if (Status s = LoadPersons(r, &held); !s) return Error{s.message()};
@@ -1147,12 +1197,12 @@ Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& id
   if (next.Step() != SQLITE_ROW) return fail("read counters");
   int64_t number = next.Int(0), leaf = next.Int(1);
   next.Reset();
-  const Day day = Today();
+  const Day day = today_ ? today_() : Today();
   Totals delta;
   std::vector<int64_t> numbers;
   auto publish = writer_.Prepare(
       "UPDATE statements SET status = 1, number = ?, day = ?, leaf_index = ?, salt = ?, "
-      "record = ? WHERE id = ? AND status = 0");
+      "record = ? WHERE id = ? AND status = ?");
   auto add_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
   for (Statement& st : held) {
     st.number = number;
@@ -1161,8 +1211,10 @@ Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& id
     std::string entry = LeafMaterial(st, salt, &record);
     publish.Reset();
     publish.Bind(1, number).Bind(2, static_cast<int64_t>(day)).Bind(3, leaf)
-        .BindBlob(4, salt.data(), salt.size()).Bind(5, record).Bind(6, st.id);
+        .BindBlob(4, salt.data(), salt.size()).Bind(5, record).Bind(6, st.id).Bind(7, from_code);
     if (publish.Step() != SQLITE_DONE) return fail("publish statement");
+    // Read before this transaction: another writer (tuidang withdraw) may have changed it.
+    if (sqlite3_changes(writer_.raw()) == 0) continue;
     add_leaf.Reset();
     add_leaf.Bind(1, leaf).BindBlob(2, entry.data(), entry.size());
     if (add_leaf.Step() != SQLITE_DONE) return fail("append leaf");
@@ -1230,6 +1282,27 @@ Result<bool> SqliteStore::WithdrawByReceipt(const ReceiptHash& receipt) {
   if (status == static_cast<int>(StatementStatus::kPublished)) {
     if (Status s = Withdraw(number, WithdrawalReason::kDeclarantRequest); !s) return Error{s.message()};
     return true;
+  }
+  if (status == static_cast<int>(StatementStatus::kAccepted)) {
+    // Not yet published: nothing to cancel in the log; its content goes at once.
+    std::lock_guard lock(write_mu_);
+    if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+    auto withdraw = writer_.Prepare(
+        "UPDATE statements SET status = 3, text = '', consent = '', place = '' "
+        "WHERE id = ? AND status = 4");
+    withdraw.Bind(1, id);
+    bool ok = withdraw.Step() == SQLITE_DONE;
+    bool changed = ok && sqlite3_changes(writer_.raw()) > 0;
+    auto forget = writer_.Prepare("DELETE FROM persons WHERE statement = ?");
+    forget.Bind(1, id);
+    ok = ok && forget.Step() == SQLITE_DONE;
+    if (!ok || !writer_.Exec("COMMIT")) {
+      std::string error = writer_.LastError();
+      writer_.Exec("ROLLBACK");
+      return Error{error};
+    }
+    if (changed) ForgetOldPages();
+    return changed;
   }
   if (status == static_cast<int>(StatementStatus::kHeld)) {
     auto n = Reject({id});

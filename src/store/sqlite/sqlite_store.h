@@ -12,11 +12,15 @@
 #include "store/sqlite/sqlite_db.h"
 #include "store/moderation_store.h"
 #include "store/operator_store.h"
+#include "store/publication_store.h"
 #include "store/store.h"
 
 namespace tuidang {
 
-class SqliteStore final : public Store, public OperatorStore, public ModerationStore {
+class SqliteStore final : public Store,
+                          public OperatorStore,
+                          public ModerationStore,
+                          public PublicationStore {
  public:
   // Opens or creates the database at `path` and its schema. Returns an error (and no
   // store) when the file cannot be opened or is not a tuidang database.
@@ -55,6 +59,8 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   Result<std::vector<int64_t>> Approve(const std::vector<int64_t>& ids) override;
   Result<int64_t> Reject(const std::vector<int64_t>& ids) override;
   Result<bool> WithdrawByReceipt(const ReceiptHash& receipt) override;
+  Result<std::vector<int64_t>> ListAccepted(int64_t limit) override;
+  Result<std::vector<int64_t>> PublishAccepted(const std::vector<int64_t>& ids) override;
   // sqlite_safety.cc
   Result<std::vector<std::pair<std::string, std::string>>> ReadSealed(int64_t id) override;
   Result<std::vector<std::pair<int64_t, StatementStatus>>> ListSealed(int limit) override;
@@ -93,6 +99,10 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
   Status WriteSafetyRows(const Submission& sub, int64_t id);
 
+  // Publishes the statements `ids` that are still in status `from` (held or accepted), in
+  // that order, with consecutive numbers and leaves, in one durable transaction (Approve,
+  // PublishAccepted). Takes write_mu_.
+  Result<std::vector<int64_t>> PublishFrom(const std::vector<int64_t>& ids, StatementStatus from);
   // REQUIRES: write_mu_ is held.
   Status LoadTotals();
   // Reloads the totals when another process (tuidang withdraw) changed the database.

@@ -260,6 +260,57 @@ TEST_F(SqliteStoreTest, OperatorsAndAnAppendOnlyAuditTrail) {
   EXPECT_FALSE(db.Exec("DELETE FROM audit_trail"));
 }
 
+TEST_F(SqliteStoreTest, AuditTrailKeepsDaysAndApprovalUsesTheTestClock) {
+  store_->SetTodayForTesting([] { return Day{20100}; });
+  Operator alice;
+  alice.name = "alice";
+  alice.role = Role::kModerator;
+  auto id = store_->AddOperator(alice);
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(store_->Audit(*id, "approved", "statement 1"));
+  EXPECT_EQ((*store_->AuditTrail(1))[0].day, 20100);
+  // Approval dates with the same clock as the batches (it used Today() before).
+  std::vector<Submission> batch;
+  batch.push_back(Make("held", kParty, {}, false));
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(batch, &out));
+  ASSERT_TRUE(store_->Approve({out[0].id}));
+  EXPECT_EQ((*store_->FindReceipt(HashReceiptCode(batch[0].receipt_code)))->day, 20100);
+}
+
+TEST_F(SqliteStoreTest, AuditTrailUpgradedFromMinutesToDays) {
+  Operator alice;
+  alice.name = "alice";
+  alice.role = Role::kAdmin;
+  auto id = store_->AddOperator(alice);
+  ASSERT_TRUE(id);
+  store_.reset();
+  {
+    // Make the database what schema 2 wrote: minutes since the epoch in `minute`.
+    sqlite::Db db;
+    ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
+    ASSERT_TRUE(db.Exec(
+        "DROP TRIGGER audit_trail_no_update;"
+        "ALTER TABLE audit_trail RENAME COLUMN day TO minute;"
+        "INSERT INTO audit_trail(minute, operator, action, object) VALUES"
+        " (29439120, 1, 'entered', 'statement 1'),"  // 2025-12-21 20:00 UTC = 12-22 04:00 CST
+        " (29438520, 1, 'approved', 'statement 1');"  // 2025-12-21 10:00 UTC = 12-21 18:00 CST
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version'"));
+  }
+  Reopen();
+  auto trail = store_->AuditTrail(10);
+  ASSERT_TRUE(trail) << trail.error();
+  ASSERT_EQ(trail->size(), 2u);
+  EXPECT_EQ(FormatDay((*trail)[0].day), "2025-12-21");
+  EXPECT_EQ(FormatDay((*trail)[1].day), "2025-12-22");
+  sqlite::Db db;
+  ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
+  EXPECT_FALSE(db.Exec("UPDATE audit_trail SET action = 'nothing'")) << "append-only again";
+  auto version = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+  ASSERT_EQ(version.Step(), SQLITE_ROW);
+  EXPECT_EQ(version.Text(0), "3");
+}
+
 }  // namespace tuidang
 
 namespace tuidang {
