@@ -17,6 +17,7 @@
 #include "core/receipt.h"
 #include "core/result.h"
 #include "core/statement.h"
+#include "core/totals.h"
 
 namespace tuidang {
 
@@ -68,12 +69,6 @@ struct ReceiptStatus {
   std::optional<uint64_t> leaf_index;  // set once published
 };
 
-struct DayCount {
-  Day day;
-  int64_t statements = 0;
-  int64_t persons = 0;
-};
-
 // What anyone needs to check a published statement against its leaf (docs/log-format.md).
 struct Opening {
   uint64_t leaf_index = 0;
@@ -87,30 +82,6 @@ struct StoredTile {
   uint64_t index = 0;
   int width = 0;
   std::string data;
-};
-
-// Statements and persons of one category (a channel, a region, an occupation).
-struct CategoryCount {
-  int64_t statements = 0;
-  int64_t persons = 0;
-  bool operator==(const CategoryCount&) const = default;
-};
-
-// Totals over published statements. A person counts once in `persons` and once in each
-// organisation they leave.
-struct Totals {
-  int64_t statements = 0;
-  int64_t persons = 0;
-  int64_t party = 0, league = 0, pioneers = 0;
-  std::vector<DayCount> by_day;  // ascending by day, days with publications only
-  // The number of log leaves these totals account for: an auditor recomputes exactly these
-  // totals from the first `tree_size` leaves.
-  uint64_t tree_size = 0;
-  // By the statement's channel, region and occupation (stored codes; 0 = not given), only
-  // categories with published statements. Every person of a statement counts in its
-  // statement's region and occupation.
-  std::map<int, CategoryCount> by_channel, by_region, by_occupation;
-  DayCount Of(Day day) const;
 };
 
 class Store {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include "core/publication.h"
 #include "core/random.h"
 #include "core/text.h"
 
@@ -125,42 +126,6 @@ Status Migrate2To3(sqlite::Db& db) {
   return db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
-// The dimensions of the `categories` table: totals by the statement's channel, region and
-// occupation, kept like `daily` (one upsert per batch and category, never per statement).
-enum CategoryDim : int { kDimChannel = 1, kDimRegion = 2, kDimOccupation = 3 };
-
-std::map<int, CategoryCount>* CategoryMap(Totals* t, int dim) {
-  switch (dim) {
-    case kDimChannel: return &t->by_channel;
-    case kDimRegion: return &t->by_region;
-    default: return &t->by_occupation;
-  }
-}
-
-// Adds `sign` times one statement of `persons` persons to its three categories.
-void CountCategories(Totals* t, int channel, int region, int occupation, int64_t persons,
-                     int sign) {
-  for (auto [dim, code] : {std::pair{kDimChannel, channel}, std::pair{kDimRegion, region},
-                           std::pair{kDimOccupation, occupation}}) {
-    CategoryCount& c = (*CategoryMap(t, dim))[code];
-    c.statements += sign;
-    c.persons += sign * persons;
-  }
-}
-
-// Adds the categories of `delta` to `t`, dropping categories that fall to zero.
-void AddCategories(const Totals& delta, Totals* t) {
-  for (int dim : {kDimChannel, kDimRegion, kDimOccupation}) {
-    auto* to = CategoryMap(t, dim);
-    for (const auto& [code, c] : *CategoryMap(const_cast<Totals*>(&delta), dim)) {
-      CategoryCount& sum = (*to)[code];
-      sum.statements += c.statements;
-      sum.persons += c.persons;
-      if (sum.statements == 0 && sum.persons == 0) to->erase(code);
-    }
-  }
-}
-
 // Writes the categories of `delta` into the `categories` table (inside the caller's
 // transaction). Returns false on a storage error.
 bool StoreCategories(sqlite::Db& db, const Totals& delta) {
@@ -171,7 +136,7 @@ bool StoreCategories(sqlite::Db& db, const Totals& delta) {
   sqlite::Stmt& up = *up_cached;
   if (!up.ok()) return false;
   for (int dim : {kDimChannel, kDimRegion, kDimOccupation}) {
-    for (const auto& [code, c] : *CategoryMap(const_cast<Totals*>(&delta), dim)) {
+    for (const auto& [code, c] : CategoryMap(delta, dim)) {
       up.Reset();
       up.Bind(1, static_cast<int64_t>(dim))
           .Bind(2, static_cast<int64_t>(code))
@@ -241,32 +206,7 @@ void ParallelFor(size_t n, Fn fn) {
   for (auto& th : pool) th.join();
 }
 
-// For a statement being published (number and day set; `salt` kSaltSize fresh random
-// bytes): its canonical record, and the log entry that commits to the salt and record.
-std::string LeafMaterial(const Statement& st, const std::string& salt, std::string* record) {
-  *record = CanonicalRecord(st);
-  return EncodeLeaf(LeafOf(st, Commit(salt, *record)));
-}
-
-// Adds one statement's persons to a totals delta.
-void Count(const Statement& s, Totals* t) {
-  t->statements += 1;
-  for (const auto& p : s.persons) {
-    t->persons += 1;
-    t->party += (p.organisations & kParty) != 0;
-    t->league += (p.organisations & kLeague) != 0;
-    t->pioneers += (p.organisations & kPioneers) != 0;
-  }
-}
-
 }  // namespace
-
-DayCount Totals::Of(Day day) const {
-  auto it = std::lower_bound(by_day.begin(), by_day.end(), day,
-                             [](const DayCount& c, Day d) { return c.day < d; });
-  if (it != by_day.end() && it->day == day) return *it;
-  return DayCount{day, 0, 0};
-}
 
 class SqliteStore::ReaderLease {
  public:
@@ -471,7 +411,6 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   if (batch.empty()) return Status::Ok();
   ReloadIfChangedElsewhere();
   const Day day = today_ ? today_() : Today();
-  Totals delta;
   // A sheet's import commits tens of thousands of statements at once: a 256 MiB page cache
   // for that one transaction keeps its dirty pages from spilling into the WAL and being
   // written twice (import_bench: about 45,000 → 55,000 rows/s); the web's batches keep the
@@ -498,8 +437,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       " (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)");
   sqlite::Stmt& next = *next_cached;
   if (next.Step() != SQLITE_ROW) return fail("read counters");
-  int64_t number = next.Int(0);
-  int64_t leaf = next.Int(1);
+  PublicationRun run(next.Int(0), static_cast<uint64_t>(next.Int(1)), day);
   next.Reset();
 
   auto insert_cached = writer_.Cached(
@@ -523,8 +461,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   // First, in order: duplicates of stored rows, then numbers and leaf indexes.
   struct Material {
     bool duplicate = false;
-    std::optional<int64_t> leaf_index;
-    std::string salt, record, entry;
+    std::optional<Publication> published;
     ReceiptHash receipt;
   };
   std::vector<Material> material(batch.size());
@@ -541,19 +478,14 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       }
       if (rc != SQLITE_DONE) return fail("look up source key");
     }
-    if (sub.publish && !sub.batched) {
-      sub.statement.number = number++;
-      sub.statement.day = day;
-      material[i].leaf_index = leaf++;
-      material[i].salt = RandomBytes(kSaltSize);
-    }
+    if (sub.publish && !sub.batched) material[i].published = run.Assign(&sub.statement);
   }
   // Then the records, log entries and receipt hashes: pure computations, spread over the
   // cores for a large batch (an import) while the write lock is held anyway.
   ParallelFor(batch.size(), [&](size_t i) {
     Material& m = material[i];
     if (m.duplicate) return;
-    if (m.leaf_index) m.entry = LeafMaterial(batch[i].statement, m.salt, &m.record);
+    if (m.published) PublicationRun::Seal(batch[i].statement, &*m.published);
     m.receipt = HashReceiptCode(batch[i].receipt_code);
   });
 
@@ -590,8 +522,10 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
         .Bind(8, static_cast<int64_t>(st.occupation))
         .Bind(9, PersonsCount(st))
         .Bind(10, st.text);
-      if (m.leaf_index) {
-        insert.Bind(11, *m.leaf_index).BindBlob(12, m.salt.data(), m.salt.size()).Bind(13, m.record);
+      if (const auto& pub = m.published) {
+        insert.Bind(11, static_cast<int64_t>(pub->leaf_index))
+            .BindBlob(12, pub->salt.data(), pub->salt.size())
+            .Bind(13, pub->record);
       }
       insert.Bind(14, st.operator_id).Bind(15, st.consent).Bind(16, st.place);
       rc = insert.Step();
@@ -603,9 +537,10 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       remember.BindBlob(1, sub.source_key.data(), sub.source_key.size()).Bind(2, c.id);
       if (remember.Step() != SQLITE_DONE) return fail("remember the source key");
     }
-    if (m.leaf_index) {
+    if (const auto& pub = m.published) {
       insert_leaf.Reset();
-      insert_leaf.Bind(1, *m.leaf_index).BindBlob(2, m.entry.data(), m.entry.size());
+      insert_leaf.Bind(1, static_cast<int64_t>(pub->leaf_index))
+          .BindBlob(2, pub->entry.data(), pub->entry.size());
       if (insert_leaf.Step() != SQLITE_DONE) return fail("insert leaf");
     }
     for (size_t p_i = 0; p_i < st.persons.size(); ++p_i) {
@@ -620,11 +555,6 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       if (person.Step() != SQLITE_DONE) return fail("insert person");
     }
     if (Status s = WriteSafetyRows(sub, c.id); !s) return fail(s.message());
-    if (c.status == StatementStatus::kPublished) {
-      Count(st, &delta);
-      CountCategories(&delta, static_cast<int>(st.channel), st.region, st.occupation,
-                      static_cast<int64_t>(st.persons.size()), 1);
-    }
     st.id = c.id;
     st.number = c.number;
     st.status = c.status;
@@ -632,6 +562,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
     out->push_back(c);
   }
 
+  const Totals& delta = run.delta();
   if (delta.statements > 0) {
     if (!AddPublished(writer_, day, delta)) return fail("update the totals");
   }
@@ -640,18 +571,8 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   if (delta.statements > 0) {
     std::lock_guard tl(totals_mu_);
     auto t = std::make_shared<Totals>(*totals_);
-    t->statements += delta.statements;
-    t->persons += delta.persons;
-    t->party += delta.party;
-    t->league += delta.league;
-    t->pioneers += delta.pioneers;
-    t->tree_size = static_cast<uint64_t>(leaf);
-    if (t->by_day.empty() || t->by_day.back().day < day) t->by_day.push_back({day, 0, 0});
-    auto it = std::lower_bound(t->by_day.begin(), t->by_day.end(), day,
-                               [](const DayCount& c, Day d) { return c.day < d; });
-    it->statements += delta.statements;
-    it->persons += delta.persons;
-    AddCategories(delta, t.get());
+    t->Add(delta, day);
+    t->tree_size = run.next_leaf();
     totals_ = std::move(t);
   }
   return Status::Ok();
@@ -1191,42 +1112,47 @@ Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>
     return Error{what + ": " + writer_.LastError()};
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+  // The statements were read before this transaction: another writer (tuidang withdraw, a
+  // moderator, the declarant) may have changed one since. Only those still in `from` are
+  // numbered, so the numbers stay consecutive.
+  auto still = writer_.Prepare("SELECT 1 FROM statements WHERE id = ? AND status = ?");
+  std::erase_if(held, [&](const Statement& st) {
+    still.Reset();
+    still.Bind(1, st.id).Bind(2, from_code);
+    return still.Step() != SQLITE_ROW;
+  });
+  still.Reset();
   auto next = writer_.Prepare(
       "SELECT (SELECT COALESCE(MAX(number), 0) + 1 FROM statements),"
       " (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)");
   if (next.Step() != SQLITE_ROW) return fail("read counters");
-  int64_t number = next.Int(0), leaf = next.Int(1);
-  next.Reset();
   const Day day = today_ ? today_() : Today();
-  Totals delta;
+  PublicationRun run(next.Int(0), static_cast<uint64_t>(next.Int(1)), day);
+  next.Reset();
   std::vector<int64_t> numbers;
   auto publish = writer_.Prepare(
       "UPDATE statements SET status = 1, number = ?, day = ?, leaf_index = ?, salt = ?, "
       "record = ? WHERE id = ? AND status = ?");
   auto add_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
   for (Statement& st : held) {
-    st.number = number;
-    st.day = day;
-    std::string salt = RandomBytes(kSaltSize), record;
-    std::string entry = LeafMaterial(st, salt, &record);
+    Publication pub = run.Assign(&st);
+    PublicationRun::Seal(st, &pub);
     publish.Reset();
-    publish.Bind(1, number).Bind(2, static_cast<int64_t>(day)).Bind(3, leaf)
-        .BindBlob(4, salt.data(), salt.size()).Bind(5, record).Bind(6, st.id).Bind(7, from_code);
-    if (publish.Step() != SQLITE_DONE) return fail("publish statement");
-    // Read before this transaction: another writer (tuidang withdraw) may have changed it.
-    if (sqlite3_changes(writer_.raw()) == 0) continue;
+    publish.Bind(1, pub.number).Bind(2, static_cast<int64_t>(day))
+        .Bind(3, static_cast<int64_t>(pub.leaf_index))
+        .BindBlob(4, pub.salt.data(), pub.salt.size()).Bind(5, pub.record).Bind(6, st.id)
+        .Bind(7, from_code);
+    if (publish.Step() != SQLITE_DONE || sqlite3_changes(writer_.raw()) != 1) {
+      return fail("publish statement");
+    }
     add_leaf.Reset();
-    add_leaf.Bind(1, leaf).BindBlob(2, entry.data(), entry.size());
+    add_leaf.Bind(1, static_cast<int64_t>(pub.leaf_index))
+        .BindBlob(2, pub.entry.data(), pub.entry.size());
     if (add_leaf.Step() != SQLITE_DONE) return fail("append leaf");
-    Count(st, &delta);
-    CountCategories(&delta, static_cast<int>(st.channel), st.region, st.occupation,
-                    static_cast<int64_t>(st.persons.size()), 1);
-    numbers.push_back(number);
-    ++number;
-    ++leaf;
+    numbers.push_back(pub.number);
   }
-  if (delta.statements > 0) {
-    if (!AddPublished(writer_, day, delta)) return fail("update the totals");
+  if (run.delta().statements > 0) {
+    if (!AddPublished(writer_, day, run.delta())) return fail("update the totals");
   }
   if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
   if (Status s = LoadTotals(); !s) return Error{s.message()};
