@@ -182,6 +182,7 @@ int Serve(const ServeFlags& flags) {
     // Rejected statements are purged once their retention has passed (docs/console.md).
     PeriodicPurge purge(store->get(), config->rejected_retention_hours);
     server.Run();
+    app.SendDelayedAnswers();  // withdrawals' answers held back (web/answer_delay.h)
     // Wake the waiter if the server ended by itself.
     pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
