@@ -29,6 +29,9 @@ import harness  # noqa: E402
 from harness import RECEIPT_DIGITS_RE, RECEIPT_RE, Server  # noqa: E402
 
 API = "/api/v1/statements"
+# Settings this version added (an earlier build refuses them).
+NEW_SETTINGS = ("failed_receipt_lookups_per_client_per_hour", "receipt_lookups_per_minute",
+                "failed_receipt_lookups_per_minute", "failed_old_receipt_lookups_per_hour")
 
 
 def new_code():
@@ -55,18 +58,25 @@ def make_old_statement(server, name):
     old_bin = os.environ.get("TUIDANG_OLD_BIN")
     if old_bin:
         server.stop()
+        # The earlier build knows none of this version's receipt settings.
+        toml = os.path.join(server.data, "tuidang.toml")
+        with open(toml, encoding="utf-8") as f:
+            ours = f.read()
+        with open(toml, "w", encoding="utf-8") as f:
+            f.write("".join(line for line in ours.splitlines(True)
+                            if not line.startswith(NEW_SETTINGS)))
         port = harness.free_port()
         proc = subprocess.Popen([old_bin, "serve", "--data", server.data, "--listen",
                                  f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         try:
-            c = harness.Client("127.0.0.1", port)
             for _ in range(200):
                 try:
-                    if c.get("/healthz").status == 200:
+                    if harness.Client("127.0.0.1", port, timeout=2).get("/healthz").status == 200:
                         break
                 except OSError:
                     time.sleep(0.05)
+            c = harness.Client("127.0.0.1", port)
             r = c.post_json(API, {"name": name, "organisations": ["party"]})
             assert r.status == 201, r.describe()
             j = r.json()
@@ -74,7 +84,10 @@ def make_old_statement(server, name):
         finally:
             proc.terminate()
             proc.wait(20)
+            with open(toml, "w", encoding="utf-8") as f:
+                f.write(ours)
         assert re.fullmatch(r"\d{16}", j["receipt"]), j
+        assert j["status"] == "published", j
         server.start()
         return j["receipt"], j["number"]
     j = server.submit_api(name)
