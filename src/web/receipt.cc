@@ -2,6 +2,8 @@
 // corrects it while it is held, or withdraws it. Every use of a code passes the receipt
 // limits (safety/receipt_guard.h) and tells them whether the code was found; the two
 // destructive actions (withdraw, correct) answer the same whether or not it exists.
+#include <memory>
+
 #include "core/receipt.h"
 #include "core/text.h"
 #include "web/guard_web.h"
