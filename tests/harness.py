@@ -40,7 +40,10 @@ LANGUAGES = {"zh-hans": ("", "zh-Hans"), "zh-hant": ("/zh-hant", "zh-Hant"),
              "en": ("/en", "en")}  # code: (path prefix, <html lang>)
 
 CJK_RE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-RECEIPT_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{4}$")
+# A receipt code as shown: 24 digits in six groups of four (src/core/receipt.h). Codes of
+# the old form (16 digits) are still accepted but no longer issued.
+RECEIPT_RE = re.compile(r"^\d{4}(?:-\d{4}){5}$")
+RECEIPT_DIGITS_RE = re.compile(r"^\d{24}$")
 
 
 def binary():
@@ -329,6 +332,10 @@ PROTECTIONS_OFF = {
     "client_key": "off",
     "submissions_per_client_per_hour": 0,
     "receipt_lookups_per_client_per_hour": 0,
+    "failed_receipt_lookups_per_client_per_hour": 0,
+    "receipt_lookups_per_minute": 0,
+    "failed_receipt_lookups_per_minute": 0,
+    "failed_old_receipt_lookups_per_hour": 0,
     "submissions_per_minute": 0,
     "operator_actions_per_minute": 0,
     "pow_policy": "off",

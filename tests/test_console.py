@@ -369,8 +369,12 @@ class ConsoleTest(unittest.TestCase):
         page = self.server.get(f"/en/receipt/{code}")
         self.assertNotIn('id="correct-link"', page.text)
         self.assertIn("/withdraw", page.text)
+        # A correction posted too late answers as for any code (it must not tell a guesser
+        # that the code exists, docs/threat-model.md §7) and changes nothing.
         late = self.server.post_form(f"/en/receipt/{code}/correct", {"name": "太晚", "org": "party"})
-        self.assertEqual(late.status, 409)
+        self.assertEqual(late.status, 200)
+        self.assertIn('id="corrected"', late.text)
+        self.assertNotIn("太晚", self.server.get(f"/api/v1/statements/{st['number']}").json()["record"])
         self.assertEqual(self.server.get(f"/en/receipt/{code}/correct").status, 409)
         self.assertEqual(self.server.get("/en/receipt/12345678901234567890/correct").status, 404)
 

@@ -10,7 +10,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (CJK_RE, LANGUAGES, OCCUPATIONS, ORGANISATIONS, RECEIPT_RE, REGIONS,
+from harness import (CJK_RE, LANGUAGES, OCCUPATIONS, ORGANISATIONS, RECEIPT_DIGITS_RE, RECEIPT_RE, REGIONS,
                      ServerTestCase, day_offset, html_lang, is_same_origin,
                      location_path, lowest_common_ancestor, page_urls, receipt_digits,
                      statement_items, today_cst)  # noqa: E402
@@ -78,7 +78,7 @@ class PagesTest(ServerTestCase, unittest.TestCase):
         m = re.fullmatch(re.escape(prefix) + r"/receipt/([0-9-]+)", path)
         self.assertIsNotNone(m, f"303 to {path}, expected {prefix}/receipt/<code>")
         digits_only = receipt_digits(m.group(1))
-        self.assertRegex(digits_only, r"^\d{16}$")
+        self.assertRegex(digits_only, RECEIPT_DIGITS_RE)
         api = self.server.get(f"/api/v1/receipts/{digits_only}")
         self.assertEqual(api.status, 200, api.describe())
         return path, digits_only, api.json()["number"]
@@ -220,7 +220,7 @@ class PagesTest(ServerTestCase, unittest.TestCase):
             self.assertLinksTo(r, [f"{prefix}/statements/{number}"] +
                                ([f"/zh-hans/statements/{number}"] if not prefix else []))
             # The code is accepted with or without hyphens.
-            dashed = "-".join(receipt[i:i + 4] for i in range(0, 16, 4))
+            dashed = "-".join(receipt[i:i + 4] for i in range(0, 24, 4))
             self.page(f"{prefix}/receipt/{receipt}")
             self.page(f"{prefix}/receipt/{dashed}")
             st = self.server.get(f"/api/v1/statements/{number}").json()

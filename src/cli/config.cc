@@ -64,8 +64,16 @@ std::string DefaultConfigText() {
       "client_header = \"{}\"\n"
       "# Limits (0: none). Per client: 429 with Retry-After; over all clients: 503.\n"
       "submissions_per_client_per_hour = {}\n"
+      "# Receipt codes (docs/threat-model.md): every use of a code (look-up, proof,\n"
+      "# correction, withdrawal) per client, unknown codes per client, uses of one code;\n"
+      "# over all clients (per server process): every use, unknown codes, unknown old-form\n"
+      "# (16-digit) codes. Refused: 429 with Retry-After.\n"
       "receipt_lookups_per_client_per_hour = {}\n"
+      "failed_receipt_lookups_per_client_per_hour = {}\n"
       "lookups_per_receipt_per_hour = {}\n"
+      "receipt_lookups_per_minute = {}\n"
+      "failed_receipt_lookups_per_minute = {}\n"
+      "failed_old_receipt_lookups_per_hour = {}\n"
       "submissions_per_minute = {}\n"
       "operator_actions_per_minute = {}\n"
       "# Proof of work: \"hold\" holds a statement sent without a solved challenge (no\n"
@@ -98,7 +106,9 @@ std::string DefaultConfigText() {
       c.ops_idle_timeout_seconds, c.rejected_retention_hours, c.publication_interval_seconds,
       c.publication_min_batch, c.publication_max_wait_seconds, c.client_key, c.client_header,
       c.submissions_per_client_per_hour, c.receipt_lookups_per_client_per_hour,
-      c.lookups_per_receipt_per_hour, c.submissions_per_minute, c.operator_actions_per_minute,
+      c.failed_receipt_lookups_per_client_per_hour, c.lookups_per_receipt_per_hour,
+      c.receipt_lookups_per_minute, c.failed_receipt_lookups_per_minute,
+      c.failed_old_receipt_lookups_per_hour, c.submissions_per_minute, c.operator_actions_per_minute,
       c.pow_policy, c.pow_min_bits, c.pow_max_bits, c.pow_load_step, c.flood_policy,
       c.flood_text_repeats, c.flood_name_repeats, c.flood_burst);
 }
@@ -135,6 +145,8 @@ Result<Config> LoadConfig(const std::string& path) {
       "publication_min_batch", "publication_max_wait_seconds",
       "client_key", "trusted_proxies", "client_header", "submissions_per_client_per_hour",
       "receipt_lookups_per_client_per_hour", "lookups_per_receipt_per_hour",
+      "failed_receipt_lookups_per_client_per_hour", "receipt_lookups_per_minute",
+      "failed_receipt_lookups_per_minute", "failed_old_receipt_lookups_per_hour",
       "submissions_per_minute", "operator_actions_per_minute", "pow_policy", "pow_min_bits",
       "pow_max_bits", "pow_load_step", "flood_policy", "flood_text_repeats",
       "flood_name_repeats", "flood_burst", "office_public_key"};
@@ -208,6 +220,12 @@ Result<Config> LoadConfig(const std::string& path) {
   num("submissions_per_client_per_hour", &c.submissions_per_client_per_hour, 0, 1000000000);
   num("receipt_lookups_per_client_per_hour", &c.receipt_lookups_per_client_per_hour, 0, 1000000000);
   num("lookups_per_receipt_per_hour", &c.lookups_per_receipt_per_hour, 0, 1000000000);
+  num("failed_receipt_lookups_per_client_per_hour", &c.failed_receipt_lookups_per_client_per_hour,
+      0, 1000000000);
+  num("receipt_lookups_per_minute", &c.receipt_lookups_per_minute, 0, 1000000000);
+  num("failed_receipt_lookups_per_minute", &c.failed_receipt_lookups_per_minute, 0, 1000000000);
+  num("failed_old_receipt_lookups_per_hour", &c.failed_old_receipt_lookups_per_hour, 0,
+      1000000000);
   num("submissions_per_minute", &c.submissions_per_minute, 0, 1000000000);
   num("operator_actions_per_minute", &c.operator_actions_per_minute, 0, 1000000000);
   str("pow_policy", &c.pow_policy);

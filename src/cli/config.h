@@ -48,8 +48,21 @@ struct Config {
   // 429 beyond. Far above a declarant (a family declares in one statement) yet a hard stop
   // for one address; flood_burst holds a smaller burst first, without refusing it.
   int64_t submissions_per_client_per_hour = 60;
-  int64_t receipt_lookups_per_client_per_hour = 120;  // then 429 (guessing codes)
-  int64_t lookups_per_receipt_per_hour = 120;       // then 429 (a code watched)
+  // Receipt codes (docs/threat-model.md has the calculation these numbers serve). Every use
+  // of a code counts: look-up, proof, correction, withdrawal, page or API; then 429.
+  int64_t receipt_lookups_per_client_per_hour = 120;  // guessing codes from one client
+  // Unknown codes from one client: a declarant mistypes a few times, a guesser thousands.
+  int64_t failed_receipt_lookups_per_client_per_hour = 20;
+  int64_t lookups_per_receipt_per_hour = 120;       // a code watched
+  // Every use over all clients, per server process: the bound for new codes. 100 a second
+  // is far above the center's real look-ups (about one statement a second at its peak).
+  int64_t receipt_lookups_per_minute = 6000;
+  // Unknown new-form codes over all clients: once spent, clients that are not told apart
+  // (an onion service) wait, so a guesser among them cannot spend the budget above.
+  int64_t failed_receipt_lookups_per_minute = 600;
+  // Unknown old-form (16-digit) codes over all clients, per server process: strict, since
+  // 10^16 codes alone are guessable at scale; once spent, every old-form code waits.
+  int64_t failed_old_receipt_lookups_per_hour = 10;
   // Over all clients; then 503. 50 a second: far above any genuine peak, yet it bounds what
   // a flood can add to the database in a day (docs/deploy-safety.md).
   int64_t submissions_per_minute = 3000;

@@ -26,6 +26,7 @@ TEST(Config, DefaultTextLoadsAsDefaults) {
 TEST(Config, ProtectionsAreOnByDefaultInTheFileAndWithout) {
   // The file `init` writes and an empty file (every key missing) give the same, safe,
   // settings (docs/deploy-safety.md).
+  const Config d0;
   for (const std::string& text : {DefaultConfigText(), std::string()}) {
     auto c = LoadConfig(Write(text));
     ASSERT_TRUE(c) << c.error();
@@ -35,6 +36,13 @@ TEST(Config, ProtectionsAreOnByDefaultInTheFileAndWithout) {
     EXPECT_GT(c->submissions_per_client_per_hour, 0);
     EXPECT_GT(c->receipt_lookups_per_client_per_hour, 0);
     EXPECT_GT(c->lookups_per_receipt_per_hour, 0);
+    EXPECT_EQ(c->failed_receipt_lookups_per_client_per_hour, d0.failed_receipt_lookups_per_client_per_hour);
+    EXPECT_EQ(c->receipt_lookups_per_minute, d0.receipt_lookups_per_minute);
+    EXPECT_EQ(c->failed_receipt_lookups_per_minute, d0.failed_receipt_lookups_per_minute);
+    EXPECT_EQ(c->failed_old_receipt_lookups_per_hour, d0.failed_old_receipt_lookups_per_hour);
+    EXPECT_GT(c->receipt_lookups_per_minute, 0);
+    EXPECT_GT(c->failed_receipt_lookups_per_minute, 0);
+    EXPECT_GT(c->failed_old_receipt_lookups_per_hour, 0);
     EXPECT_GT(c->submissions_per_minute, 0);
     EXPECT_GT(c->operator_actions_per_minute, 0);
     Config d;

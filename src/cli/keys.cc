@@ -42,8 +42,12 @@ Result<SafetySetup> PrepareSafety(const Config& c, const DataDir& dir) {
   safety::GuardOptions o;
   // Per-hour limits as fixed windows of an hour; the global one per minute.
   o.submit_per_client = {c.submissions_per_client_per_hour, 3600};
-  o.receipt_per_client = {c.receipt_lookups_per_client_per_hour, 3600};
-  o.receipt_per_code = {c.lookups_per_receipt_per_hour, 3600};
+  o.receipts.per_client = {c.receipt_lookups_per_client_per_hour, 3600};
+  o.receipts.failed_per_client = {c.failed_receipt_lookups_per_client_per_hour, 3600};
+  o.receipts.per_code = {c.lookups_per_receipt_per_hour, 3600};
+  o.receipts.uses = {c.receipt_lookups_per_minute, 60};
+  o.receipts.failed = {c.failed_receipt_lookups_per_minute, 60};
+  o.receipts.failed_old = {c.failed_old_receipt_lookups_per_hour, 3600};
   o.global_submit = {c.submissions_per_minute, 60};
   o.operator_actions = {c.operator_actions_per_minute, 60};
   o.pow_hold = c.pow_policy == "hold";

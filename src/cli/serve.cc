@@ -192,6 +192,7 @@ int Serve(const ServeFlags& flags) {
     Publisher publisher(store->get(), publication);
     publisher.StartBackground();
     server.Run();
+    app.SendDelayedAnswers();  // withdrawals' answers held back (web/answer_delay.h)
     // Wake the waiter if the server ended by itself.
     pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();

@@ -9,10 +9,9 @@ Guard::Guard(GuardOptions options, Clock clock)
       clock_(clock),
       hasher_(clock),
       submit_(options_.submit_per_client, clock),
-      receipt_(options_.receipt_per_client, clock),
-      receipt_code_(options_.receipt_per_code, clock),
       operator_(options_.operator_actions, clock),
       global_(options_.global_submit, clock, 1),
+      receipts_(options_.receipts, &hasher_, clock),
       pow_(clock),
       flood_(options_.flood, &hasher_) {}
 
@@ -32,16 +31,6 @@ Admission Guard::AdmitSubmit(const std::optional<ClientKey>& client) {
   }
   ClientKey everyone = hasher_.Hash("global", "submit");
   if (int64_t wait = global_.Take(everyone)) return {false, 503, wait};
-  return {};
-}
-
-Admission Guard::AdmitReceipt(const std::optional<ClientKey>& client, std::string_view code) {
-  if (client) {
-    if (int64_t wait = receipt_.Take(*client)) return {false, 429, wait};
-  }
-  if (!code.empty()) {
-    if (int64_t wait = receipt_code_.Take(hasher_.Hash("receipt", code))) return {false, 429, wait};
-  }
   return {};
 }
 

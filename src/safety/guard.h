@@ -15,6 +15,7 @@
 #include "safety/flood.h"
 #include "safety/pow.h"
 #include "safety/rate_limiter.h"
+#include "safety/receipt_guard.h"
 #include "safety/seal.h"
 
 namespace tuidang::safety {
@@ -22,9 +23,8 @@ namespace tuidang::safety {
 struct GuardOptions {
   // Per client key (only when clients are told apart, client_key != "off").
   Limit submit_per_client{0, 600};   // statements
-  Limit receipt_per_client{0, 600};  // receipt look-ups (guessing codes)
-  // Look-ups of one receipt code, whoever asks (a code leaked to a watcher).
-  Limit receipt_per_code{0, 3600};
+  // Everything done with a receipt code: per client, per code, over all clients.
+  ReceiptLimits receipts;
   Limit operator_actions{0, 60};     // per operator account (console, issue 4)
   Limit global_submit{0, 60};        // statements per window over all clients: then 503
   // Proof of work: "off", or "hold" (a statement without a valid solution is held).
@@ -58,7 +58,6 @@ class Guard {
   Guard(GuardOptions options, Clock clock = SystemClock());
 
   Admission AdmitSubmit(const std::optional<ClientKey>& client);
-  Admission AdmitReceipt(const std::optional<ClientKey>& client, std::string_view code);
   Admission AdmitOperator(std::string_view operator_name);
 
   // The difficulty now, from the statements of the last minute.
@@ -71,12 +70,14 @@ class Guard {
   const GuardOptions& options() const { return options_; }
   KeyedHasher* hasher() { return &hasher_; }
   RateLimiter& submit_limiter() { return submit_; }
+  ReceiptGuard& receipts() { return receipts_; }
 
  private:
   GuardOptions options_;
   Clock clock_;
   KeyedHasher hasher_;
-  RateLimiter submit_, receipt_, receipt_code_, operator_, global_;
+  RateLimiter submit_, operator_, global_;
+  ReceiptGuard receipts_;
   PowIssuer pow_;
   FloodDetector flood_;
   // Submissions per minute, for the difficulty: the current and the previous minute.

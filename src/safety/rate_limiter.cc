@@ -36,10 +36,25 @@ int64_t RateLimiter::Take(const ClientKey& key) {
 }
 
 int64_t RateLimiter::Count(const ClientKey& key) {
+  int64_t now = clock_();
   std::lock_guard lock(mu_);
   if (key.epoch != epoch_) return 0;
   auto it = windows_.find(key.hash);
-  return it == windows_.end() ? 0 : it->second.count;
+  if (it == windows_.end() || now - it->second.start >= limit_.window_seconds) return 0;
+  return it->second.count;
+}
+
+int64_t RateLimiter::Blocked(const ClientKey& key) {
+  if (limit_.count <= 0) return 0;
+  int64_t now = clock_();
+  std::lock_guard lock(mu_);
+  if (key.epoch != epoch_) return 0;
+  auto it = windows_.find(key.hash);
+  if (it == windows_.end()) return 0;
+  const Window& w = it->second;
+  if (now - w.start >= limit_.window_seconds || w.count < limit_.count) return 0;
+  int64_t left = w.start + limit_.window_seconds - now;
+  return left > 0 ? left : 1;
 }
 
 size_t RateLimiter::TrackedKeys() {

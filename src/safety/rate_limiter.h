@@ -30,6 +30,9 @@ class RateLimiter {
   int64_t Take(const ClientKey& key);
   // Events counted for `key` in its current window (tests, metrics).
   int64_t Count(const ClientKey& key);
+  // Without counting: 0 when `key` may take one more now, else the seconds until its
+  // window ends.
+  int64_t Blocked(const ClientKey& key);
   size_t TrackedKeys();
 
  private:

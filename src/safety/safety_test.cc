@@ -230,7 +230,7 @@ TEST_F(SafetyTest, GuardLimits) {
   GuardOptions o;
   o.submit_per_client = {2, 60};
   o.global_submit = {3, 60};
-  o.receipt_per_code = {2, 3600};
+  o.receipts.per_code = {2, 3600};
   o.operator_actions = {1, 60};
   Guard g(o, clock.fn());
   auto a = g.hasher()->Hash("client", "a");
@@ -242,10 +242,11 @@ TEST_F(SafetyTest, GuardLimits) {
   EXPECT_GT(r.retry_after, 0);
   EXPECT_TRUE(g.AdmitSubmit(b).allowed);
   EXPECT_EQ(g.AdmitSubmit(b).status, 503) << "the global limit: everyone waits";
-  EXPECT_TRUE(g.AdmitReceipt(std::nullopt, "1234").allowed);
-  EXPECT_TRUE(g.AdmitReceipt(std::nullopt, "1234").allowed);
-  EXPECT_EQ(g.AdmitReceipt(std::nullopt, "1234").status, 429);
-  EXPECT_TRUE(g.AdmitReceipt(std::nullopt, "5678").allowed);
+  // Receipt codes (receipt_guard_test.cc has the rest): the guard passes its options on.
+  EXPECT_TRUE(g.receipts().Admit(std::nullopt, "1234").allowed());
+  EXPECT_TRUE(g.receipts().Admit(std::nullopt, "1234").allowed());
+  EXPECT_FALSE(g.receipts().Admit(std::nullopt, "1234").allowed());
+  EXPECT_TRUE(g.receipts().Admit(std::nullopt, "5678").allowed());
   EXPECT_TRUE(g.AdmitOperator("alice").allowed);
   EXPECT_EQ(g.AdmitOperator("alice").status, 429);
   EXPECT_TRUE(g.AdmitOperator("bob").allowed);

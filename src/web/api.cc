@@ -297,13 +297,18 @@ Response ApiListStatements(const AppEnv& env, Language lang, const Form& query) 
   return JsonResponse(http::status::ok, body, Caching::kShort);
 }
 
-Response ApiGetReceipt(const AppEnv& env, Language lang, std::string_view code_text) {
-  auto code = ParseReceiptCode(code_text);
+Response ApiGetReceipt(const AppEnv& env, Language lang, std::string_view code_text,
+                       const std::optional<safety::ClientKey>& client) {
+  auto code = ReadReceiptCode(code_text);
+  safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
+  if (!use.allowed()) return ReceiptRefused(env, lang, true, use.retry_after());
   auto found = env.store->FindReceipt(HashReceiptCode(code ? *code : code_text));
   if (!found) {
+    use.NotLookedUp();
     return ApiError(*env.catalog, lang, http::status::service_unavailable, "storage",
                     "error.storage");
   }
+  if (code && found->has_value()) use.Found();
   if (!code || !found->has_value()) {
     return ApiError(*env.catalog, lang, http::status::not_found, "not_found", "error.not_found");
   }

@@ -106,7 +106,7 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
     } else if (path.starts_with("/api/v1/statements/")) {
       if (get) return respond(ApiGetStatement(env_, lang, path.substr(19)));
     } else if (path.starts_with("/api/v1/receipts/")) {
-      if (get) return respond(ApiGetReceipt(env_, lang, path.substr(17)));
+      if (get) return respond(ApiGetReceipt(env_, lang, path.substr(17), client));
     } else if (path == "/api/v1/stats") {
       if (get) return respond(ApiStats(env_));
     } else {
@@ -172,14 +172,17 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
     if (!IsFormContentType(req[http::field::content_type])) {
       return respond(ErrorPage(ctx, http::status::unsupported_media_type, "error.media_type"));
     }
-    return respond(ReceiptWithdraw(ctx, env_, path.substr(9, path.size() - 9 - 9), req.body()));
+    return ReceiptWithdraw(ctx, env_, path.substr(9, path.size() - 9 - 9), req.body(), client,
+                           std::move(respond));
   }
   if (!get) return respond(MethodNotAllowed(ctx, "GET, HEAD"));
   if (path == "/receipt") return respond(ReceiptLookup(ctx, *query));
   if (path.starts_with("/receipt/") && path.ends_with("/proof")) {
-    return respond(ReceiptProof(ctx, env_, path.substr(9, path.size() - 9 - 6)));
+    return respond(ReceiptProof(ctx, env_, path.substr(9, path.size() - 9 - 6), client));
   }
-  if (path.starts_with("/receipt/")) return respond(ReceiptPage(ctx, env_, path.substr(9)));
+  if (path.starts_with("/receipt/")) {
+    return respond(ReceiptPage(ctx, env_, path.substr(9), client));
+  }
   if (path == "/log") return respond(LogPage(ctx, env_));
   if (path == "/statements") return respond(DayListPage(ctx, env_, *query));
   // Certificates (certificate.cc).

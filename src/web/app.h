@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "intake/sequencer.h"
+#include "web/answer_delay.h"
 #include "safety/guard.h"
 #include "store/store.h"
 #include "web/http.h"
@@ -59,6 +60,9 @@ struct AppEnv {
   SessionTable* sessions = nullptr;
   // Office secret keys admins unlocked in their console sessions (memory only); null: none.
   safety::SessionKeyring* keyring = nullptr;
+  // Holds back the destructive receipt actions' answers (answer_delay.h); set by App. Null:
+  // they answer at once.
+  AnswerDelay* delay = nullptr;
 };
 
 class App final : public Handler {
@@ -66,6 +70,7 @@ class App final : public Handler {
   explicit App(AppEnv env) : env_(env) {
     env_.cache = &cache_;
     env_.tile_cache = &tile_cache_;
+    env_.delay = &delay_;
   }
   void Handle(Request req, Responder respond) override;
   void Handle(Request req, std::optional<safety::ClientKey> client, Responder respond) override;
@@ -73,12 +78,16 @@ class App final : public Handler {
                           std::string_view accept_language) override;
   // More than kMaxBodyBytes only for a logged-in operator's upload (ops_pages.h).
   size_t BodyLimit(const Request& header) override;
+  // Sends the answers still held back (answer_delay.h). Call once the server has stopped,
+  // before it is destroyed.
+  void SendDelayedAnswers() { delay_.Flush(); }
 
  private:
   PageCache cache_;
   // Up to 4096 tiles (about 32 MB): the latest tiles, which every verifier and mirror asks for.
   PageCache tile_cache_{4096};
   AppEnv env_;
+  AnswerDelay delay_;
 };
 
 }  // namespace tuidang::web

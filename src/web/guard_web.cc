@@ -29,6 +29,27 @@ Response Refused(const AppEnv& env, Language lang, bool api, std::string_view pa
 
 }  // namespace
 
+safety::ReceiptUse AdmitReceiptUse(const AppEnv& env,
+                                   const std::optional<safety::ClientKey>& client,
+                                   std::string_view code) {
+  if (!env.guard) return {};
+  return env.guard->receipts().Admit(client, code);
+}
+
+Response ReceiptRefused(const AppEnv& env, Language lang, bool api, int64_t retry_after) {
+  Response res;
+  if (api) {
+    res = ApiError(*env.catalog, lang, http::status::too_many_requests, "rate_limited",
+                   "error.receipt_busy");
+  } else {
+    // The language links must not repeat the code that was tried.
+    PageContext plain{*env.catalog, lang, "/"};
+    res = ErrorPage(plain, http::status::too_many_requests, "error.receipt_busy");
+  }
+  res.set(http::field::retry_after, std::to_string(retry_after > 0 ? retry_after : 1));
+  return res;
+}
+
 bool GateRequest(const AppEnv& env, const Request& req, std::string_view path, Language lang,
                  bool api, const std::optional<safety::ClientKey>& client, Responder& respond) {
   bool get = req.method() == http::verb::get || req.method() == http::verb::head;
@@ -57,18 +78,8 @@ bool GateRequest(const AppEnv& env, const Request& req, std::string_view path, L
       return true;
     }
   }
-  if (get && (path.starts_with("/receipt/") || path.starts_with("/api/v1/receipts/") ||
-              path == "/receipt")) {
-    std::string_view code = path.substr(path.find('/', 1) + 1);
-    if (api) code = path.substr(17);
-    if (auto slash = code.find('/'); slash != std::string_view::npos) code = code.substr(0, slash);
-    auto digits = ParseReceiptCode(code);
-    safety::Admission a = guard.AdmitReceipt(client, digits ? *digits : std::string(code));
-    if (!a.allowed) {
-      respond(Refused(env, lang, api, path, a));
-      return true;
-    }
-  }
+  // Receipt codes are limited where they are looked up (AdmitReceiptUse): the limits there
+  // depend on whether the code exists.
   return false;
 }
 

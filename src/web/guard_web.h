@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "safety/client_key.h"
+#include "safety/receipt_guard.h"
 #include "store/store.h"
 #include "web/app.h"
 #include "web/page.h"
@@ -22,6 +23,16 @@ constexpr size_t kMaxContactChars = 200;
 // (429/503, the challenge, the script); `respond` is then consumed.
 bool GateRequest(const AppEnv& env, const Request& req, std::string_view path, Language lang,
                  bool api, const std::optional<safety::ClientKey>& client, Responder& respond);
+
+// One use of a receipt code (safety/receipt_guard.h): `code` is the digits, or the text as
+// sent when it is not a code. Always allowed without a guard. Call Found() on the result
+// once the code was found (else the use counts as a failed look-up).
+safety::ReceiptUse AdmitReceiptUse(const AppEnv& env,
+                                   const std::optional<safety::ClientKey>& client,
+                                   std::string_view code);
+// The 429 answer (page or API, in `lang`) for a refused use, with Retry-After. It says the
+// same whichever limit refused, and never repeats the code.
+Response ReceiptRefused(const AppEnv& env, Language lang, bool api, int64_t retry_after);
 
 // The form's extra fields: the optional contact (only when an office key is configured),
 // the no-JavaScript note and the proof-of-work script. `contact_error` is a message or empty.

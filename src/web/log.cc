@@ -1,6 +1,7 @@
 // The transparency log as served: checkpoint, tiles, entry bundles (docs/log-format.md),
 // the /log page and the receipts' proofs.
 #include "core/receipt.h"
+#include "web/guard_web.h"
 #include "core/text.h"
 #include "intake/integrator.h"
 #include "tlog/checkpoint.h"
@@ -133,9 +134,14 @@ Result<std::string> ProofText(const AppEnv& env, uint64_t index) {
   return tlog::FormatTlogProof(*proof);
 }
 
-Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code_text) {
-  auto code = ParseReceiptCode(code_text);
+Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
+                      const std::optional<safety::ClientKey>& client) {
+  auto code = ReadReceiptCode(code_text);
+  safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
+  if (!use.allowed()) return ReceiptRefused(env, ctx.lang, false, use.retry_after());
   auto found = env.store->FindReceipt(HashReceiptCode(code ? *code : code_text));
+  if (!found) use.NotLookedUp();
+  if (code && found && found->has_value()) use.Found();
   if (!code || !found || !found->has_value() || !(*found)->leaf_index ||
       (*found)->status != StatementStatus::kPublished) {
     PageContext plain{ctx.catalog, ctx.lang, "/"};

@@ -34,14 +34,23 @@ std::optional<Response> ReadCorrection(const PageContext& ctx, const AppEnv& env
 
 // receipt.cc
 // GET and POST /receipt/<code>/correct: while the statement is held, its declarant
-// corrects it; afterwards only withdrawal is offered. `client` feeds the receipt limit.
+// corrects it; afterwards only withdrawal is offered. The POST answers the same whether or
+// not the code exists. `client` feeds the receipt limits.
 void ReceiptCorrect(const PageContext& ctx, const AppEnv& env, std::string_view code,
                     const Request& req, const std::optional<safety::ClientKey>& client,
                     Responder respond);
-Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code);
-// POST /receipt/<code>/withdraw: the declarant withdraws their own statement, at once.
-Response ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view code,
-                         std::string_view body);
+// GET /receipt/<code>: the statement's status. `client` feeds the receipt limits, as in
+// every function here that takes a code.
+Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code,
+                     const std::optional<safety::ClientKey>& client);
+// POST /receipt/<code>/withdraw: the declarant withdraws their own statement, at once. The
+// answer is the same whether or not the code exists.
+void ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view code,
+                     std::string_view body, const std::optional<safety::ClientKey>& client,
+                     Responder respond);
+// A receipt code as sent in a path or a form field (percent-escapes decoded, full-width
+// digits and input-method separators accepted): the ASCII digits, or nullopt.
+std::optional<std::string> ReadReceiptCode(std::string_view text);
 // GET /receipt?code=...: redirects to /receipt/<code>.
 Response ReceiptLookup(const PageContext& ctx, const Form& query);
 
@@ -86,7 +95,8 @@ Response LogPage(const PageContext& ctx, const AppEnv& env);
 // leaf is not yet in a checkpoint.
 Result<std::string> ProofText(const AppEnv& env, uint64_t index);
 // GET /receipt/<code>/proof: the proof as a download.
-Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code);
+Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code,
+                      const std::optional<safety::ClientKey>& client);
 
 // ops.cc: the operators' console; `path` starts with "/ops".
 void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
@@ -103,7 +113,8 @@ void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Resp
                       const std::optional<safety::ClientKey>& client = std::nullopt);
 Response ApiGetStatement(const AppEnv& env, Language lang, std::string_view number);
 Response ApiListStatements(const AppEnv& env, Language lang, const Form& query);
-Response ApiGetReceipt(const AppEnv& env, Language lang, std::string_view code);
+Response ApiGetReceipt(const AppEnv& env, Language lang, std::string_view code,
+                       const std::optional<safety::ClientKey>& client);
 Response ApiStats(const AppEnv& env);
 Response ApiError(const Catalog& catalog, Language lang, http::status status,
                   std::string_view code, std::string_view message_key);

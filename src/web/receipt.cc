@@ -1,18 +1,66 @@
-// The receipt page: a declarant checks with their code that the statement was published.
+// The receipt page: a declarant checks with their code that the statement was published,
+// corrects it while it is held, or withdraws it. Every use of a code passes the receipt
+// limits (safety/receipt_guard.h) and tells them whether the code was found; the two
+// destructive actions (withdraw, correct) answer the same whether or not it exists.
 #include <algorithm>
+#include <memory>
 
 #include "core/receipt.h"
 #include "core/text.h"
+#include "web/guard_web.h"
 #include "web/pages.h"
 
 namespace tuidang::web {
 
-Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code_text) {
-  auto code = ParseReceiptCode(code_text);
+std::optional<std::string> ReadReceiptCode(std::string_view text) {
+  if (auto code = ParseReceiptCode(text)) return code;
+  // Typed into the address bar with spaces or full-width digits: percent-escaped.
+  if (text.find('%') == std::string_view::npos) return std::nullopt;
+  auto decoded = UrlDecode(text);
+  if (!decoded) return std::nullopt;
+  return ParseReceiptCode(*decoded);
+}
+
+namespace {
+
+// Sends a destructive action's answer at the next tick (answer_delay.h), whether the code
+// existed or not.
+void AnswerOnTick(const AppEnv& env, AnswerDelay::Clock::time_point began, Response res,
+                  Responder& respond) {
+  if (!env.delay) return respond(std::move(res));
+  auto held = std::make_shared<Response>(std::move(res));
+  env.delay->At(AnswerDelay::NextTick(began, AnswerDelay::Clock::now()),
+                [respond = std::move(respond), held] { respond(std::move(*held)); });
+}
+
+// What a destructive action answers for any well-formed code, found or not: the real
+// holder is told what was done if the code is theirs and where to check; a guesser
+// learns nothing about the code.
+Response SameForEveryCode(const PageContext& ctx, std::string_view id, std::string_view title_key,
+                          std::string_view detail_key, const std::string& code) {
+  PageContext plain{ctx.catalog, ctx.lang, "/"};
+  std::string b = "<h1 id=\"" + std::string(id) + "\">" + ctx.TrHtml(title_key) + "</h1><p>" +
+                  ctx.TrHtml(detail_key) + "</p><p><a id=\"receipt-link\" href=\"" +
+                  ctx.Url("/receipt/" + code) + "\">" + ctx.TrHtml("receipt.check_link") +
+                  "</a></p>";
+  return HtmlResponse(http::status::ok, Layout(plain, ctx.Tr(title_key), b), Caching::kNoStore);
+}
+
+}  // namespace
+
+Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
+                     const std::optional<safety::ClientKey>& client) {
+  auto code = ReadReceiptCode(code_text);
+  safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
+  if (!use.allowed()) return ReceiptRefused(env, ctx.lang, false, use.retry_after());
   // A malformed code is hashed and looked up like any other, so that neither the answer nor
   // its timing tells a malformed code from an unknown one.
   auto found = env.store->FindReceipt(HashReceiptCode(code ? *code : code_text));
-  if (!found) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  if (!found) {
+    use.NotLookedUp();
+    return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  }
+  if (code && found->has_value()) use.Found();
   if (!code || !found->has_value()) {
     // The language links of this page must not repeat the code that was tried.
     PageContext plain{ctx.catalog, ctx.lang, "/"};
@@ -73,79 +121,109 @@ Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view
 }
 
 Response ReceiptLookup(const PageContext& ctx, const Form& query) {
-  auto code = ParseReceiptCode(query.GetOr("code"));
+  auto code = ReadReceiptCode(query.GetOr("code"));
   if (!code) return ErrorPage(ctx, http::status::not_found, "error.not_found");
   return Redirect(ctx.Url("/receipt/" + *code));
 }
 
-Response ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
-                         std::string_view body) {
-  auto code = ParseReceiptCode(code_text);
-  auto form = Form::Parse(body);
+void ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
+                     std::string_view body, const std::optional<safety::ClientKey>& client,
+                     Responder respond) {
+  auto began = AnswerDelay::Clock::now();
   PageContext plain{ctx.catalog, ctx.lang, "/"};
-  if (!code || !env.moderation) return ErrorPage(plain, http::status::not_found, "error.not_found");
+  if (!env.moderation) return respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
+  auto code = ReadReceiptCode(code_text);
+  safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
+  if (!use.allowed()) return respond(ReceiptRefused(env, ctx.lang, false, use.retry_after()));
+  // Not a code at all (no code has that form, so this tells nothing): a failed use.
+  if (!code) return respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
+  auto form = Form::Parse(body);
   if (!form || form->GetOr("confirm") != "1") {
-    return ErrorPage(ctx, http::status::bad_request, "receipt.withdraw.unconfirmed");
+    use.NotLookedUp();
+    return respond(ErrorPage(plain, http::status::bad_request, "receipt.withdraw.unconfirmed"));
   }
-  auto done = env.moderation->WithdrawByReceipt(HashReceiptCode(*code));
-  if (!done) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
-  if (!*done) return ErrorPage(plain, http::status::not_found, "error.not_found");
-  // Safety first: what the declarant left sealed (a contact) goes with the statement, and
-  // with rejected_retention_hours = 0 the row too.
-  if (auto forgot = env.moderation->ForgetSealed(HashReceiptCode(*code)); !forgot) {
-    return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  ReceiptHash hash = HashReceiptCode(*code);
+  auto done = env.moderation->WithdrawByReceipt(hash);
+  if (!done) {
+    use.NotLookedUp();
+    return respond(ErrorPage(plain, http::status::service_unavailable, "error.storage"));
   }
-  if (env.options.rejected_retention_hours == 0) (void)env.moderation->PurgeRejected(0);
-  std::string b = "<h1 id=\"withdrawn\">" + ctx.TrHtml("receipt.withdraw.done") + "</h1><p>" +
-                  ctx.TrHtml("receipt.withdraw.done_detail") + "</p>";
-  return HtmlResponse(http::status::ok, Layout(plain, ctx.Tr("receipt.withdraw.done"), b),
-                      Caching::kNoStore);
+  if (*done) {
+    use.Found();
+    // Safety first: what the declarant left sealed (a contact) goes with the statement, and
+    // with rejected_retention_hours = 0 the row too.
+    if (auto forgot = env.moderation->ForgetSealed(hash); !forgot) {
+      return respond(ErrorPage(plain, http::status::service_unavailable, "error.storage"));
+    }
+    if (env.options.rejected_retention_hours == 0) (void)env.moderation->PurgeRejected(0);
+  } else if (auto known = env.store->FindReceipt(hash); known && known->has_value()) {
+    use.Found();  // already withdrawn or rejected: the holder, not a guess
+  }
+  // The same answer whether the code exists or not: nothing here tests a code.
+  AnswerOnTick(env, began,
+               SameForEveryCode(ctx, "withdrawn", "receipt.withdraw.done",
+                                "receipt.withdraw.done_detail", *code),
+               respond);
 }
 
 void ReceiptCorrect(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
                     const Request& req, const std::optional<safety::ClientKey>& client,
                     Responder respond) {
+  auto began = AnswerDelay::Clock::now();
   PageContext plain{ctx.catalog, ctx.lang, "/"};
-  auto code = ParseReceiptCode(code_text);
   bool post = req.method() == http::verb::post;
-  // GETs pass the receipt limit in GateRequest; a POST counts against it here.
-  if (post && env.guard) {
-    safety::Admission a = env.guard->AdmitReceipt(client, code ? *code : std::string(code_text));
-    if (!a.allowed) {
-      Response res = ErrorPage(plain, http::status::too_many_requests, "error.rate_limited");
-      res.set(http::field::retry_after, std::to_string(a.retry_after > 0 ? a.retry_after : 1));
-      return respond(std::move(res));
-    }
-  }
   if (!env.moderation) return respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
-  // As on the receipt page, a malformed code is hashed and looked up like any other.
-  ReceiptHash hash = HashReceiptCode(code ? *code : code_text);
-  auto held = env.moderation->FindHeldByReceipt(hash);
-  if (!held) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-  if (!code || !held->has_value()) {
-    auto known = env.store->FindReceipt(hash);
-    if (code && known && known->has_value()) {
-      // Published (or withdrawn, rejected): the receipt page says what can still be done.
-      std::string b = "<h1 id=\"not-held\">" + ctx.TrHtml("correct.not_held") + "</h1><p><a href=\"" +
-                      ctx.Url("/receipt/" + *code) + "\">" + ctx.TrHtml("receipt.title") + "</a></p>";
-      return respond(HtmlResponse(http::status::conflict, Layout(plain, ctx.Tr("correct.not_held"), b),
-                                  Caching::kNoStore));
+  auto code = ReadReceiptCode(code_text);
+  safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
+  if (!use.allowed()) return respond(ReceiptRefused(env, ctx.lang, false, use.retry_after()));
+  if (!code) return respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
+  ReceiptHash hash = HashReceiptCode(*code);
+  if (post) {
+    // Destructive: the correction is read first, and the answer is the same whether or not
+    // the code exists (or its statement is still held).
+    Statement corrected;
+    if (auto shown = ReadCorrection(ctx, env, *code, req.body(), &corrected)) {
+      use.NotLookedUp();
+      return respond(std::move(*shown));
     }
-    return respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
+    auto held = env.moderation->FindHeldByReceipt(hash);
+    if (!held) {
+      use.NotLookedUp();
+      return respond(ErrorPage(plain, http::status::service_unavailable, "error.storage"));
+    }
+    if (held->has_value()) {
+      use.Found();
+      // false: published or withdrawn meanwhile; the receipt page tells the holder.
+      if (!env.moderation->CorrectHeld((*held)->id, corrected)) {
+        return respond(ErrorPage(plain, http::status::service_unavailable, "error.storage"));
+      }
+    } else if (auto known = env.store->FindReceipt(hash); known && known->has_value()) {
+      use.Found();
+    }
+    return AnswerOnTick(env, began,
+                        SameForEveryCode(ctx, "corrected", "correct.done", "correct.done_detail", *code),
+                        respond);
   }
-  if (!post) return respond(CorrectFormPage(ctx, env, *code, **held));
-  Statement corrected;
-  if (auto shown = ReadCorrection(ctx, env, *code, req.body(), &corrected)) return respond(std::move(*shown));
-  auto done = env.moderation->CorrectHeld((*held)->id, corrected);
-  if (!done) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-  if (!*done) {
-    std::string b = "<h1 id=\"not-held\">" + ctx.TrHtml("correct.not_held") + "</h1>";
+  // GET: a look-up like the receipt page; the form shows the held statement.
+  auto held = env.moderation->FindHeldByReceipt(hash);
+  if (!held) {
+    use.NotLookedUp();
+    return respond(ErrorPage(plain, http::status::service_unavailable, "error.storage"));
+  }
+  if (held->has_value()) {
+    use.Found();
+    return respond(CorrectFormPage(ctx, env, *code, **held));
+  }
+  auto known = env.store->FindReceipt(hash);
+  if (known && known->has_value()) {
+    use.Found();
+    // Published (or withdrawn, rejected): the receipt page says what can still be done.
+    std::string b = "<h1 id=\"not-held\">" + ctx.TrHtml("correct.not_held") + "</h1><p><a href=\"" +
+                    ctx.Url("/receipt/" + *code) + "\">" + ctx.TrHtml("receipt.title") + "</a></p>";
     return respond(HtmlResponse(http::status::conflict, Layout(plain, ctx.Tr("correct.not_held"), b),
                                 Caching::kNoStore));
   }
-  std::string b = "<h1 id=\"corrected\">" + ctx.TrHtml("correct.done") + "</h1><p><a href=\"" +
-                  ctx.Url("/receipt/" + *code) + "\">" + ctx.TrHtml("receipt.title") + "</a></p>";
-  respond(HtmlResponse(http::status::ok, Layout(plain, ctx.Tr("correct.done"), b), Caching::kNoStore));
+  respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
 }
 
 }  // namespace tuidang::web
