@@ -825,9 +825,9 @@ def slow_connector(host, port, wrap=None):
 
 class SlowFlood:
     """`count` slow connections opened as fast as possible from `sources` (round robin),
-    each of one kind: "header" (a header never finished), "body" (a body sent one byte at a
-    time, to each of `body_paths` in turn) or "read" (pipelined requests whose answers are
-    never read, through a small receive buffer). Every second each gets one more byte, and
+    each of one kind, taken in turn from `kinds`: "header" (a header never finished),
+    "body" (a body sent one byte at a time, to each of `body_paths` in turn) or "read"
+    (pipelined requests whose answers are never read, through a small receive buffer). Every second each gets one more byte, and
     one the server has closed or answered is replaced by a new one, at most `rate` a second
     and `max_opened` in all: the flood goes on until stop(), bounded in count and time.
 
@@ -836,8 +836,9 @@ class SlowFlood:
     KINDS = ("header", "body", "read")
 
     def __init__(self, connect, sources, count=1000, body_paths=("/api/v1/statements",),
-                 rate=1000, max_opened=4000, host_header="127.0.0.1"):
+                 rate=1000, max_opened=4000, host_header="127.0.0.1", kinds=KINDS):
         self.connect, self.sources, self.count = connect, list(sources), count
+        self.kinds = list(kinds)
         self.body_paths, self.rate, self.max_opened = list(body_paths), rate, max_opened
         self.host_header = host_header
         self.socks = {}  # fileno -> (socket, kind)
@@ -864,12 +865,12 @@ class SlowFlood:
             return False
         n = self._n
         self._n += 1
-        kind = self.KINDS[n % len(self.KINDS)]
+        kind = self.kinds[n % len(self.kinds)]
         source = self.sources[n % len(self.sources)]
         self.opened += 1
         try:
             s = self.connect(source, 4096 if kind == "read" else None)
-            s.sendall(self._request_start(kind, n // len(self.KINDS)))
+            s.sendall(self._request_start(kind, n // len(self.kinds)))
         except OSError:
             self.failed += 1
             return True

@@ -7,9 +7,9 @@ unprivileged-style process in a temporary folder, in front of `tuidang serve`.
   (127.0.0.21 and 127.0.0.22: Linux lets a socket bind any 127.0.0.0/8 source) are each
   limited on their own, and neither a forged X-Forwarded-For sent through nginx nor one sent
   by a Tor-daemon-like peer on 127.0.0.1 spends another's limit.
-- 1,000 slow connections (slow headers, slow bodies to /ops/import, which nginx passes on
-  while the body arrives, and to the API, slow reads), opened from forty addresses and kept
-  up, leave at least 29 of 30 normal submissions answered.
+- 1,000 slow connections (slow headers, slow bodies to /ops/import and /ops/enter, which
+  nginx passes on while the body arrives, and to the API, slow reads), opened from forty
+  addresses and kept up, leave at least 29 of 30 normal submissions answered.
 """
 
 import os
@@ -222,8 +222,12 @@ http {{
         connect = harness.slow_connector(
             "127.0.0.1", self.port,
             wrap=lambda s: self.ctx.wrap_socket(s, server_hostname="tuidang.example"))
+        # Half of them slow bodies, three in four of those to the console's upload paths,
+        # which nginx passes on while the body arrives: 375 slow connections reach tuidang,
+        # almost twice its slots.
         flood = harness.SlowFlood(connect, [f"127.0.0.{100 + i}" for i in range(40)],
-                                  count=1000, body_paths=("/ops/import", API),
+                                  count=1000, kinds=("header", "body", "read", "body"),
+                                  body_paths=("/ops/import", "/ops/enter", "/ops/import", API),
                                   host_header="tuidang.example")
         flood.start()
         self.addCleanup(flood.stop)
