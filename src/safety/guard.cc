@@ -52,7 +52,9 @@ int64_t Guard::TakeFromPool(SubmitPool pool, bool take) {
     pool_window_ = window;
     pool_used_.fill(0);
   }
-  if (pool_used_[i] >= limit) return std::max<int64_t>(1, (window + 1) * global.window_seconds - now);
+  if (pool_used_[i] >= limit) {
+    return std::max<int64_t>(1, (window + 1) * global.window_seconds - now);
+  }
   if (take) ++pool_used_[i];
   return 0;
 }
@@ -112,9 +114,9 @@ Verdict Guard::Assess(const Statement& s, std::string_view pow_challenge,
     v.reason = "no_pow";
     v.group = "no_pow";
   }
-  SubmitPool pool = client ? (v.publish ? SubmitPool::kIdentifiedPassed : SubmitPool::kIdentifiedHeld)
-                           : (v.publish ? SubmitPool::kUnidentifiedPassed
-                                        : SubmitPool::kUnidentifiedHeld);
+  SubmitPool pool =
+      client ? (v.publish ? SubmitPool::kIdentifiedPassed : SubmitPool::kIdentifiedHeld)
+             : (v.publish ? SubmitPool::kUnidentifiedPassed : SubmitPool::kUnidentifiedHeld);
   if (int64_t wait = TakeFromPool(pool, true)) v.admission = {false, 503, wait};
   return v;
 }

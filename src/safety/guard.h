@@ -47,7 +47,12 @@ struct GuardOptions {
 // are not (an onion service's: one flood there would otherwise be everyone's), and within
 // each, statements the gate passes (proof of work paid, no flood pattern) and statements it
 // holds (the cheap ones: a flood without proof of work fills only its own pool).
-enum class SubmitPool { kIdentifiedPassed, kIdentifiedHeld, kUnidentifiedPassed, kUnidentifiedHeld };
+enum class SubmitPool {
+  kIdentifiedPassed,
+  kIdentifiedHeld,
+  kUnidentifiedPassed,
+  kUnidentifiedHeld,
+};
 // Each pool's percent of global_submit, in the order above (docs/deploy-safety.md). Passed
 // statements get the larger shares: they cost the sender the proof of work. Held statements
 // get less: they cost the sender nothing and each one costs a moderator, so their pools
