@@ -14,6 +14,7 @@ packages=(build-essential cmake ninja-build pkg-config gettext python3
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-selenium chromium chromium-driver wrk curl sqlite3)
   packages+=(nginx-light iproute2)  # the static-mirror test serves an export; the slow-link test
+  packages+=(openssl)  # tests/test_proxy.py: a self-signed certificate for the documented nginx
   packages+=(clang libclang-rt-dev)  # scripts/test-sanitizers.sh: ASan, UBSan and libFuzzer runtimes
 fi
 

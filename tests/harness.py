@@ -799,3 +799,144 @@ def run_threads(n, target, timeout):
     for t in threads:
         t.join(max(0.0, deadline - time.monotonic()))
     return [t for t in threads if t.is_alive()]
+
+
+# ---------------------------------------------------------------------------------------
+# Slow clients ("slowloris"), bounded in count and time
+
+
+def raise_open_files(want=8192):
+    """Raises this process's soft limit of open files towards `want` (children inherit it)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(hard, want)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def slow_connector(host, port, wrap=None):
+    """connect(source, rcvbuf) for SlowFlood: a blocking socket to host:port from `source`,
+    with a receive buffer of `rcvbuf` bytes when given, passed through wrap(sock) (TLS)."""
+    def connect(source, rcvbuf):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.settimeout(5)
+            if rcvbuf:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            if source:
+                s.bind((source, 0))
+            s.connect((host, port))
+            return wrap(s) if wrap else s
+        except BaseException:
+            s.close()
+            raise
+    return connect
+
+
+class SlowFlood:
+    """`count` slow connections opened as fast as possible from `sources` (round robin),
+    each of one kind, taken in turn from `kinds`: "header" (a header never finished),
+    "body" (a body sent one byte at a time, to each of `body_paths` in turn) or "read"
+    (pipelined requests whose answers are never read, through a small receive buffer). Every second each gets one more byte, and
+    one the server has closed or answered is replaced by a new one, at most `rate` a second
+    and `max_opened` in all: the flood goes on until stop(), bounded in count and time.
+
+    connect(source, rcvbuf) returns a connected blocking socket (plain or TLS)."""
+
+    KINDS = ("header", "body", "read")
+
+    def __init__(self, connect, sources, count=1000, body_paths=("/api/v1/statements",),
+                 rate=1000, max_opened=4000, host_header="127.0.0.1", kinds=KINDS):
+        self.connect, self.sources, self.count = connect, list(sources), count
+        self.kinds = list(kinds)
+        self.body_paths, self.rate, self.max_opened = list(body_paths), rate, max_opened
+        self.host_header = host_header
+        self.socks = {}  # fileno -> (socket, kind)
+        self.opened = self.failed = self.replaced = 0
+        self._n = 0
+        self._stop = threading.Event()
+        self._thread = None
+        self._lock = threading.Lock()
+
+    def _request_start(self, kind, n):
+        h = self.host_header
+        if kind == "header":
+            return f"GET / HTTP/1.1\r\nHost: {h}\r\nX-Slow: ".encode()
+        if kind == "body":
+            path = self.body_paths[n % len(self.body_paths)]
+            ctype = ("multipart/form-data; boundary=slow" if path.startswith("/ops/")
+                     else "application/json")
+            return (f"POST {path} HTTP/1.1\r\nHost: {h}\r\nContent-Type: {ctype}\r\n"
+                    f"Content-Length: 60000\r\n\r\n").encode()
+        return f"GET / HTTP/1.1\r\nHost: {h}\r\n\r\n".encode() * 8
+
+    def _open_one(self):
+        if self.opened >= self.max_opened:
+            return False
+        n = self._n
+        self._n += 1
+        kind = self.kinds[n % len(self.kinds)]
+        source = self.sources[n % len(self.sources)]
+        self.opened += 1
+        try:
+            s = self.connect(source, 4096 if kind == "read" else None)
+            s.sendall(self._request_start(kind, n // len(self.kinds)))
+        except OSError:
+            self.failed += 1
+            return True
+        with self._lock:
+            self.socks[s.fileno()] = (s, kind)
+        return True
+
+    def start(self):
+        """Opens the connections (returns when all were attempted), then keeps them slow
+        in a thread."""
+        for _ in range(self.count):
+            self._open_one()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(1.0):
+            with self._lock:
+                items = list(self.socks.items())
+            poller = select.poll()
+            for fd, _ in items:
+                poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+            events = dict(poller.poll(0))
+            for fd, (s, kind) in items:
+                ev = events.get(fd, 0)
+                # An answer or the end: the server is done with it (a "read" connection
+                # gets answers it never reads: only its end counts).
+                done = ev & (select.POLLERR | select.POLLHUP) or (ev and kind != "read")
+                if not done:
+                    if kind == "read":
+                        continue
+                    try:
+                        s.send(b"a")
+                        continue
+                    except OSError:
+                        pass
+                with self._lock:
+                    self.socks.pop(fd, None)
+                s.close()
+            budget = self.rate
+            while len(self.socks) < self.count and budget > 0 and not self._stop.is_set():
+                if not self._open_one():
+                    break
+                self.replaced += 1
+                budget -= 1
+
+    def stop(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(20)
+        with self._lock:
+            for s, _ in self.socks.values():
+                s.close()
+            self.socks.clear()
+
+    def __repr__(self):
+        return (f"<SlowFlood open={len(self.socks)} opened={self.opened} "
+                f"replaced={self.replaced} failed={self.failed}>")

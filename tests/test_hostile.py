@@ -298,6 +298,47 @@ class HostileTest(HostileTestBase, unittest.TestCase):
         self.assertNothingStored()
         self.assertServing()
 
+    def test_ambiguous_transfer_encoding_refused_and_closed(self):
+        # Anything but one final "chunked" coding, or Transfer-Encoding with Content-Length,
+        # is framing that two parsers may read differently (request smuggling behind a front
+        # end): 400 and the connection closed, so the body is never read as a request.
+        inner = json.dumps({"name": "夹带", "organisations": ["party"]}).encode()
+        smuggled = (b"POST /api/v1/statements HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(inner)
+                    + inner)
+        chunked = b"%x\r\n" % len(smuggled) + smuggled + b"\r\n0\r\n\r\n"
+        cases = [
+            (b"Transfer-Encoding: xchunked\r\n", smuggled),
+            (b"Transfer-Encoding: gzip\r\n", smuggled),
+            (b"Transfer-Encoding: identity\r\n", smuggled),
+            (b"Transfer-Encoding: chunked, identity\r\n", smuggled),
+            (b"Transfer-Encoding: gzip, chunked\r\n", chunked),
+            (b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", chunked),
+            (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", chunked),
+            (b"Transfer-Encoding: gzip\r\nContent-Length: 0\r\n", smuggled),
+            (b"Content-Length: 0\r\nTransfer-Encoding: chunked\r\n", chunked),
+            (b"Transfer-Encoding: chunked\r\nContent-Length: 0\r\n", chunked),
+        ]
+        for head, body in cases:
+            req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n" + body
+            resp, raw, how = self.server.raw(req, timeout=TIMEOUT + 3)
+            self.assertIsNotNone(resp, f"{head!r}: no answer ({how})")
+            self.assertEqual(resp[0], 400, f"{head!r} -> {raw[:300]!r}")
+            self.assertEqual(raw.count(b"HTTP/1.1 "), 1, f"{head!r}: a second answer {raw!r}")
+            self.assertIn(how, ("eof", "reset"), f"{head!r}: the connection stayed open")
+        # HTTP/1.0 with Transfer-Encoding, too.
+        resp, raw, how = self.server.raw(b"POST /api/v1/statements HTTP/1.0\r\nHost: x\r\n"
+                                         b"Transfer-Encoding: chunked\r\n\r\n" + chunked)
+        self.assertEqual(resp[0], 400, raw[:300])
+        self.assertNothingStored()
+        # One final "chunked" (any case, spaced) is fine.
+        body = json.dumps({"name": "分块", "organisations": ["party"]}).encode()
+        resp, raw, how = self.server.raw(
+            b"POST /api/v1/statements HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nTransfer-Encoding:  Chunked \r\n\r\n"
+            + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+        self.assertEqual(resp[0], 201, raw[:300])
+
     def test_form_body_over_limit(self):
         body = urllib.parse.urlencode(form("大表单", text="字" * 30000)).encode()
         self.assertGreater(len(body), 64 * 1024)

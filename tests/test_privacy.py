@@ -25,10 +25,12 @@ class PrivacyTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        # The shipped safety defaults: the X-Forwarded-For below then names the client of
-        # this loopback peer (client_key = "auto") and is hashed for the limits and flood
-        # detection; neither it nor the peer address may reach the disk.
-        cls.server = Server(host=ADDR, name="privacy", protections=True)
+        # The shipped safety defaults, with this loopback peer named as the local proxy
+        # (docs/deploy.md): the X-Forwarded-For below then names the client
+        # (client_key = "auto") and is hashed for the limits and flood detection; neither
+        # it nor the peer address may reach the disk.
+        cls.server = Server(settings={"trusted_proxies": [ADDR]}, host=ADDR, name="privacy",
+                            protections=True)
         cls.server.start()
 
     @classmethod
@@ -37,12 +39,16 @@ class PrivacyTest(unittest.TestCase):
 
     def scan(self, blobs, needles):
         """[(where, needle, context)] for every needle found in any blob. The server's own
-        endpoint (127.0.0.2:PORT, e.g. in its "listening on" line) is not the client's
-        address and is left out; the client's address with any other port or none is not."""
+        endpoint (127.0.0.2:PORT, e.g. in its "listening on" line) and the trusted_proxies
+        line of tuidang.toml are not the client's address and are left out; the client's address with any other port or none is not."""
         own = f"{ADDR}:{self.server.port}".encode()
+        # The configuration names the proxy (the administrator's setting, not a client's).
+        proxy_setting = f'trusted_proxies = ["{ADDR}"]'.encode()
         hits = []
         for where, data in blobs.items():
             data = data.replace(own, b"<server endpoint>")
+            if where.endswith("tuidang.toml"):
+                data = data.replace(proxy_setting, b"<trusted proxy setting>")
             for needle in needles:
                 if needle in data:
                     i = data.index(needle)

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import resource
+import select
 import socket
 import subprocess
 import sys
@@ -198,26 +199,131 @@ class ShippedDefaultsTest(ServerTestCase, unittest.TestCase):
         reasons = {line.split("\t")[1] for line in groups.stdout.splitlines()}
         self.assertTrue({"generated_name", "duplicate_text", "no_pow"} <= reasons, groups.stdout)
 
-    def test_3_client_rate_limited_behind_a_local_proxy(self):
-        # The server listens on loopback: its clients come through a reverse proxy on this
-        # machine, which names them in X-Forwarded-For. Each is limited on its own.
+    def test_3_loopback_forwarding_header_not_believed(self):
+        # A loopback peer may be the Tor daemon, whose clients write what header they like:
+        # on the shipped defaults (no trusted_proxies) its X-Forwarded-For names nobody. One
+        # forged address 65 times is not one client over its limit of 60, and rotating it
+        # is not 65 clients: all are onion-style clients, not told apart.
         s = self.server
         c = s.client()
         self.addCleanup(c.close)
-        for i in range(60):
-            r = self.post(c, {"name": f"限{i}", "organisations": ["party"]}, xff="198.51.100.7")
-            self.assertEqual(r.status, 201, r.describe())
-        r = self.post(c, {"name": "限额外", "organisations": ["party"]}, xff="198.51.100.7")
-        self.assertEqual(r.status, 429, r.describe())
-        self.assertTrue(r.header("Retry-After", "").isdigit(), r.describe())
-        self.assertEqual(r.json()["error"]["code"], "rate_limited")
-        other = self.post(c, {"name": "旁人默认", "organisations": ["party"]}, xff="198.51.100.8")
-        self.assertEqual(other.status, 201, other.describe())
-        # Without the header (an onion service's Tor daemon) clients are not told apart, so
-        # they do not share one client's limit: proof of work and global limits apply.
         for i in range(65):
-            r = self.post(c, {"name": f"洋葱{i}", "organisations": ["party"]})
+            r = self.post(c, {"name": f"洋葱{i}", "organisations": ["party"]}, xff="198.51.100.7")
             self.assertEqual(r.status, 201, r.describe())
+
+
+class LocalProxyTest(ServerTestCase, unittest.TestCase):
+    """The defaults plus the documented nginx set-up (docs/deploy.md): nginx connects from
+    127.0.0.2, named in trusted_proxies, and names its clients in X-Forwarded-For; the Tor
+    daemon connects from 127.0.0.1."""
+    PROTECTIONS = True
+    SETTINGS = {"trusted_proxies": ["127.0.0.2"], "submissions_per_client_per_hour": 5}
+
+    def post(self, c, name, xff):
+        return c.post_json(API, {"name": name, "organisations": ["party"]},
+                           headers={"X-Forwarded-For": xff})
+
+    def test_clients_of_the_named_proxy_told_apart_and_tor_cannot_pose_as_them(self):
+        s = self.server
+        nginx = s.client(source="127.0.0.2")
+        tor = s.client(source="127.0.0.1")
+        self.addCleanup(nginx.close)
+        self.addCleanup(tor.close)
+        for i in range(5):
+            self.assertEqual(self.post(nginx, f"代理甲{i}", "198.51.100.7").status, 201)
+        r = self.post(nginx, "代理甲额外", "198.51.100.7")
+        self.assertEqual(r.status, 429, r.describe())
+        self.assertEqual(r.json()["error"]["code"], "rate_limited")
+        self.assertEqual(self.post(nginx, "代理乙", "198.51.100.8").status, 201)
+        # An onion client naming 198.51.100.8 spends nothing of that client's limit.
+        for i in range(8):
+            self.assertEqual(self.post(tor, f"冒充{i}", "198.51.100.8").status, 201)
+        for i in range(4):
+            self.assertEqual(self.post(nginx, f"代理乙{i}", "198.51.100.8").status, 201)
+
+
+class OnionFloodTest(ServerTestCase, unittest.TestCase):
+    """An unidentified flood at full speed (onion-style clients from 127.0.0.1, rotating
+    X-Forwarded-For, no proof of work) spends only its own share of submissions_per_minute:
+    clients told apart (behind the named proxy) and onion clients that pay the proof of work,
+    through the form and the API, still submit."""
+    PROTECTIONS = True
+    # 200 a minute: pools of 80 and 20 (told apart), 70 and 30 (not told apart).
+    SETTINGS = {"trusted_proxies": ["127.0.0.2"], "submissions_per_minute": 200,
+                "pow_min_bits": 8, "pow_max_bits": 8}
+    FLOOD = 400
+
+    def test_one_onion_flood_leaves_identified_clients_able_to_submit(self):
+        s = self.server
+        statuses = []
+        lock = threading.Lock()
+
+        def flood(t):
+            c = s.client(source="127.0.0.1", timeout=10)
+            try:
+                for i in range(t, self.FLOOD, 4):
+                    r = c.post_json(API, {"name": f"{SURNAMES[i % 90]}{GIVEN[i % 50]}",
+                                          "organisations": ["party"]},
+                                    headers={"X-Forwarded-For": f"203.0.{i // 250}.{i % 250}"})
+                    with lock:
+                        statuses.append(r.status)
+            finally:
+                c.close()
+
+        self.assertEqual(harness.run_threads(4, flood, timeout=120), [])
+        self.assertIn(503, statuses, "the flood reached its share")
+        self.assertLessEqual(statuses.count(201), 30, statuses.count(201))
+        # Clients told apart (behind nginx) submit, with or without proof of work.
+        proxy = s.client(source="127.0.0.2")
+        self.addCleanup(proxy.close)
+        for i in range(5):
+            r = proxy.post_json(API, {"name": f"认出{i}", "organisations": ["party"]},
+                                headers={"X-Forwarded-For": f"198.51.100.{i + 1}"})
+            self.assertEqual(r.status, 201, r.describe())
+            self.assertEqual(r.json()["status"], "held")  # no proof of work
+        r = proxy.post_form("/submit", [("name", "认出表单"), ("org", "party")],
+                            headers={"X-Forwarded-For": "198.51.100.9"})
+        self.assertEqual(r.status, 303, r.describe())
+        # Onion clients that pay the proof of work (the API, and the form as pow.js does).
+        onion = s.client(source="127.0.0.1")
+        self.addCleanup(onion.close)
+        r = onion.post_json(API, {"name": "洋葱付出", "organisations": ["party"],
+                                  "pow": solved_pow(onion)})
+        self.assertEqual(r.status, 201, r.describe())
+        self.assertEqual(r.json()["status"], "published")
+        p = solved_pow(onion)
+        r = onion.post_form("/submit", [("name", "洋葱表单"), ("org", "party"),
+                                        ("pow_challenge", p["challenge"]),
+                                        ("pow_nonce", p["nonce"])])
+        self.assertEqual(r.status, 303, r.describe())
+        # The flood itself stays refused, in the user's language, with Retry-After.
+        r = onion.post_form("/en/submit", [("name", "More flood"), ("org", "party")])
+        self.assertEqual(r.status, 503, r.describe())
+        self.assertTrue(r.header("Retry-After", "").isdigit(), r.describe())
+        self.assertIn('lang="en"', r.text)
+
+
+class OffModeFloodTest(OnionFloodTest):
+    """The same with client_key = "off" (an onion-only server): nobody is told apart, and a
+    flood without proof of work still leaves those who pay it able to submit."""
+    SETTINGS = {"client_key": "off", "submissions_per_minute": 200, "pow_min_bits": 8,
+                "pow_max_bits": 8}
+
+    def test_one_onion_flood_leaves_identified_clients_able_to_submit(self):
+        s = self.server
+        c = s.client(timeout=10)
+        self.addCleanup(c.close)
+        # More than the whole budget of 200: without the split it would be spent.
+        statuses = [c.post_json(API, {"name": f"{SURNAMES[i % 90]}{GIVEN[i % 50]}",
+                                      "organisations": ["party"]}).status
+                    for i in range(250)]
+        self.assertEqual(statuses.count(201), 30, statuses)
+        self.assertEqual(statuses[-1], 503)
+        for i in range(3):
+            r = c.post_json(API, {"name": "付出" + GIVEN[i], "organisations": ["party"],
+                                  "pow": solved_pow(c)})
+            self.assertEqual(r.status, 201, r.describe())
+            self.assertEqual(r.json()["status"], "published")
 
 
 class RateLimitTest(ServerTestCase, unittest.TestCase):
@@ -460,6 +566,105 @@ class LoadSheddingTest(ServerTestCase, unittest.TestCase):
         finally:
             for so in socks:
                 so.close()
+
+
+class SlowClientsTest(ServerTestCase, unittest.TestCase):
+    """1,000 slow connections (slow headers, slow bodies, slow reads), opened at full speed
+    and kept up (each closed one replaced), cannot take every slot: with max_connections =
+    200, the slow connection waiting longest gives way to a newcomer, and requests that
+    arrive at once are served. The flood comes from 127.0.0.1 under client_key = "auto"
+    (onion-style clients, not told apart, so no per-client cap applies)."""
+    SETTINGS = {"client_key": "auto", "max_connections": 200}
+
+    def test_slow_flood_cannot_take_all_slots(self):
+        harness.raise_open_files()
+        s = self.server
+        flood = harness.SlowFlood(harness.slow_connector(s.host, s.port), ["127.0.0.1"],
+                                  count=1000)
+        flood.start()
+        self.addCleanup(flood.stop)
+        answered, failures = 0, []
+        for i in range(30):
+            c = s.client(timeout=10)
+            try:
+                r = c.post_json(API, {"name": f"慢攻{i}", "organisations": ["party"]})
+                if r.status == 201:
+                    answered += 1
+                else:
+                    failures.append(r.status)
+            except OSError as e:
+                failures.append(repr(e))
+            finally:
+                c.close()
+            time.sleep(0.05)
+        self.assertGreater(flood.replaced, 0, f"the flood was never pushed out: {flood}")
+        self.assertGreaterEqual(answered, 29, f"{failures} {flood}")
+
+
+class PerClientConnectionCapTest(ServerTestCase, unittest.TestCase):
+    """Where clients are told apart (client_key = "address" here), one client holds at most
+    max_connections_per_client; the rest of its connections get 503 at once, and nobody
+    else's connection is closed for them."""
+    SETTINGS = {"client_key": "address", "max_connections_per_client": 16}
+
+    def test_one_client_holds_at_most_its_cap(self):
+        s = self.server
+        other = harness.raw_connect(s.host, s.port, source="127.0.0.7")
+        self.addCleanup(other.close)
+        other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # slow, but not capped
+        held = []
+        self.addCleanup(lambda: [h.close() for h in held])
+        for _ in range(100):
+            so = harness.raw_connect(s.host, s.port, source="127.0.0.6")
+            so.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            held.append(so)
+        time.sleep(0.5)
+        poller = select.poll()
+        for so in held:
+            poller.register(so.fileno(), select.POLLIN | select.POLLHUP)
+        answered = {fd for fd, _ in poller.poll(0)}
+        firsts = set()
+        for so in held:
+            if so.fileno() in answered:
+                got, how = harness.read_until_close(so, timeout=1)
+                firsts.add(got.split(b"\r\n", 1)[0])
+        self.assertEqual(len(held) - len(answered), 16, "connections left open")
+        # 503 (or a reset, when the refused client's bytes arrived before the close).
+        self.assertTrue(firsts <= {b"HTTP/1.1 503 Service Unavailable", b""}, firsts)
+        # The other client's slow connection is still open, and it finishes its request.
+        other.sendall(b"\r\n")
+        got, _ = harness.read_until_close(other, timeout=3, limit=12)
+        self.assertTrue(got.startswith(b"HTTP/1.1 200"), got)
+        b = s.client(source="127.0.0.8")
+        self.addCleanup(b.close)
+        self.assertEqual(b.post_json(API, {"name": "另一位", "organisations": ["party"]}).status, 201)
+
+
+class HeaderDeadlineTest(ServerTestCase, unittest.TestCase):
+    """The header must arrive within header_timeout_seconds; the whole request within
+    request_timeout_seconds."""
+    SETTINGS = {"header_timeout_seconds": 1, "request_timeout_seconds": 10}
+
+    def test_slow_header_cut_off_sooner_than_a_slow_body(self):
+        s = self.server
+        so = harness.raw_connect(s.host, s.port)
+        self.addCleanup(so.close)
+        t0 = time.monotonic()
+        so.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        got, how = harness.read_until_close(so, timeout=5)
+        self.assertIn(how, ("eof", "reset"))
+        self.assertLess(time.monotonic() - t0, 2.5, "a header not finished in 1 s is cut off")
+        # A prompt header with a body that takes 3 s: within the request's 10 s.
+        body = json.dumps({"name": "慢体", "organisations": ["party"]}).encode()
+        so2 = harness.raw_connect(s.host, s.port)
+        self.addCleanup(so2.close)
+        so2.sendall(f"POST {API} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    f"Connection: close\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+        for i in range(3):
+            time.sleep(1)
+            so2.sendall(body[i * len(body) // 3:(i + 1) * len(body) // 3])
+        got, how = harness.read_until_close(so2, timeout=5)
+        self.assertTrue(got.startswith(b"HTTP/1.1 201"), got[:300])
 
 
 class HeadersAndOriginTest(ServerTestCase, unittest.TestCase):

@@ -16,16 +16,22 @@ std::string DefaultConfigText() {
       "listen = \"{}\"\n"
       "# Threads serving HTTP.\n"
       "threads = {}\n"
-      "# Open connections at most; beyond it new ones get 503 and are closed.\n"
+      "# Open connections at most. Connections waiting on a slow client get 90 % of them at\n"
+      "# most: past that the one waiting longest is closed for a newcomer; when every slot is\n"
+      "# busy with a request, new connections get 503 and are closed.\n"
       "max_connections = {}\n"
+      "# Connections one client may hold (not a trusted proxy, nor onion clients); 0: no cap.\n"
+      "max_connections_per_client = {}\n"
       "# Statements waiting for the writer at most; beyond it submissions get 503.\n"
       "queue_limit = {}\n"
       "# Statements committed in one transaction at most.\n"
       "max_batch = {}\n"
       "# \"publish\": valid web statements are published at once; \"hold\": held for moderation.\n"
       "publish_policy = \"{}\"\n"
-      "# Seconds a client has to send a whole request.\n"
+      "# Seconds a client has to send a whole request, and its header (idle keep-alive\n"
+      "# connections are closed after header_timeout_seconds too).\n"
       "request_timeout_seconds = {}\n"
+      "header_timeout_seconds = {}\n"
       "# The address the public reaches this site at.\n"
       "public_url = \"{}\"\n"
       "# The transparency log's name (first line of every checkpoint). Empty: the host of\n"
@@ -53,16 +59,22 @@ std::string DefaultConfigText() {
       "# Safety (docs/deploy-safety.md has the settings for each kind of deployment). Every\n"
       "# protection is on by default; a test or benchmark that turns one off says so.\n"
       "# How clients are told apart for limits and flood detection:\n"
-      "#   \"auto\": the peer's address; a peer on loopback (nginx or the Tor daemon on this\n"
-      "#     machine) by its client_header when it sends one, else not at all (onion service);\n"
+      "#   \"auto\": the peer's address; a peer listed in trusted_proxies (nginx on this\n"
+      "#     machine, bound to its own loopback address as in docs/deploy.md) by its\n"
+      "#     client_header; any other loopback peer (the Tor daemon of an onion service)\n"
+      "#     not at all, and its client_header is ignored (a Tor client can write it);\n"
       "#   \"address\": the peer's address, always (the server faces the clients directly);\n"
       "#   \"proxy\": behind trusted_proxies (addresses or networks), which put the client in\n"
       "#     client_header; \"off\": nobody is told apart (proof of work and global limits only).\n"
+      "# Never list the address the Tor daemon connects from in trusted_proxies.\n"
       "# Only keyed hashes, rotated hourly and held in memory, are ever kept.\n"
       "client_key = \"{}\"\n"
       "trusted_proxies = []\n"
       "client_header = \"{}\"\n"
       "# Limits (0: none). Per client: 429 with Retry-After; over all clients: 503.\n"
+      "# submissions_per_minute is split: 40 % for clients told apart whose statements pass\n"
+      "# the gate, 10 % for theirs that are held, 35 % and 15 % for clients not told apart\n"
+      "# (onion), so that one flood cannot spend what the others need.\n"
       "submissions_per_client_per_hour = {}\n"
       "# Receipt codes (docs/threat-model.md): every use of a code (look-up, proof,\n"
       "# correction, withdrawal) per client, unknown codes per client, uses of one code;\n"
@@ -101,8 +113,9 @@ std::string DefaultConfigText() {
       "[policy]\n"
       "# web = \"hold\"\n"
       "# phone = \"publish\"\n",
-      c.listen, c.threads, c.max_connections, c.queue_limit, c.max_batch, c.publish_policy,
-      c.request_timeout_seconds, c.public_url, c.checkpoint_interval_ms, c.operator_policy,
+      c.listen, c.threads, c.max_connections, c.max_connections_per_client, c.queue_limit,
+      c.max_batch, c.publish_policy, c.request_timeout_seconds, c.header_timeout_seconds,
+      c.public_url, c.checkpoint_interval_ms, c.operator_policy,
       c.ops_idle_timeout_seconds, c.rejected_retention_hours, c.publication_interval_seconds,
       c.publication_min_batch, c.publication_max_wait_seconds, c.client_key, c.client_header,
       c.submissions_per_client_per_hour, c.receipt_lookups_per_client_per_hour,
@@ -139,7 +152,8 @@ Result<Config> LoadConfig(const std::string& path) {
     }
   };
   static const std::set<std::string> kKnown = {
-      "listen", "threads", "max_connections", "queue_limit", "max_batch", "publish_policy",
+      "listen", "threads", "max_connections", "max_connections_per_client",
+      "header_timeout_seconds", "queue_limit", "max_batch", "publish_policy",
       "request_timeout_seconds", "public_url", "log_origin", "checkpoint_interval_ms", "operator_policy", "ops_idle_timeout_seconds",
       "rejected_retention_hours", "policy", "publication_interval_seconds",
       "publication_min_batch", "publication_max_wait_seconds",
@@ -159,10 +173,12 @@ Result<Config> LoadConfig(const std::string& path) {
   str("listen", &c.listen);
   num("threads", &threads, 1, 64);
   num("max_connections", &c.max_connections, 1, 1000000);
+  num("max_connections_per_client", &c.max_connections_per_client, 0, 1000000);
   num("queue_limit", &c.queue_limit, 1, 10000000);
   num("max_batch", &c.max_batch, 1, 1000000);
   str("publish_policy", &c.publish_policy);
   num("request_timeout_seconds", &c.request_timeout_seconds, 1, 3600);
+  num("header_timeout_seconds", &c.header_timeout_seconds, 1, 3600);
   str("public_url", &c.public_url);
   str("log_origin", &c.log_origin);
   num("checkpoint_interval_ms", &c.checkpoint_interval_ms, 10, 3600000);

@@ -16,10 +16,19 @@ struct Config {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT
   int threads = 2;                        // HTTP threads
   int64_t max_connections = 2000;         // beyond it new connections get 503 and are closed
+  // Connections one client may hold (a peer told apart; never a trusted proxy, nor the
+  // clients of an onion service). A browser opens at most 6 to a site: 64 leaves room for
+  // about ten declarants behind one shared exit at once, while one address holds no more
+  // than about 3 % of the slots. 0: no cap.
+  int64_t max_connections_per_client = 64;
   int64_t queue_limit = 20000;            // statements waiting for the writer; then 503
   int64_t max_batch = 4096;               // statements per transaction at most
   std::string publish_policy = "publish";  // "publish" at once, or "hold" for moderation
   int64_t request_timeout_seconds = 10;   // a request must arrive within this
+  // The request header (one packet) must arrive within this of the connection or of the
+  // previous answer (so an idle keep-alive connection is closed after it too): over Tor it
+  // comes within a round trip or two; a slowloris holds a slot half as long as before.
+  int64_t header_timeout_seconds = 5;
   std::string public_url = "http://127.0.0.1:8080";
   std::string log_origin;                 // empty: host[:port] of public_url + "/log"
   int64_t checkpoint_interval_ms = 1000;  // how soon a new leaf is in a signed checkpoint

@@ -50,6 +50,9 @@ TEST(Config, ProtectionsAreOnByDefaultInTheFileAndWithout) {
     EXPECT_EQ(c->submissions_per_minute, d.submissions_per_minute);
     EXPECT_EQ(c->flood_burst, d.flood_burst);
     EXPECT_EQ(c->pow_min_bits, d.pow_min_bits);
+    EXPECT_EQ(c->max_connections_per_client, 64);
+    EXPECT_EQ(c->header_timeout_seconds, 5);
+    EXPECT_TRUE(c->trusted_proxies.empty()) << "no proxy is trusted unless named";
   }
   EXPECT_TRUE(LoadConfig(Write("client_key = \"address\"\n")));
   EXPECT_FALSE(LoadConfig(Write("client_key = \"maybe\"\n")));
@@ -64,6 +67,12 @@ TEST(Config, RejectsUnknownKeysAndBadValues) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->max_connections, 50);
   EXPECT_EQ(c->publish_policy, "hold");
+  EXPECT_FALSE(LoadConfig(Write("header_timeout_seconds = 0\n")));
+  EXPECT_FALSE(LoadConfig(Write("max_connections_per_client = -1\n")));
+  c = LoadConfig(Write("max_connections_per_client = 0\nheader_timeout_seconds = 2\n"));
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->max_connections_per_client, 0);
+  EXPECT_EQ(c->header_timeout_seconds, 2);
 }
 
 TEST(Config, PolicyPerChannelDefaultsToTheOldKeys) {

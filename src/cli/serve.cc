@@ -102,6 +102,8 @@ int Serve(const ServeFlags& flags) {
   options.threads = config->threads;
   options.max_connections = static_cast<size_t>(config->max_connections);
   options.request_timeout = std::chrono::seconds(config->request_timeout_seconds);
+  options.header_timeout = std::chrono::seconds(config->header_timeout_seconds);
+  options.max_connections_per_client = static_cast<size_t>(config->max_connections_per_client);
   // Safety: limits, proof of work, flood detection, the office key (safety_setup.h).
   auto safety = PrepareSafety(*config, dir);
   if (!safety) {

@@ -112,13 +112,7 @@ bool Network::Contains(const std::array<uint8_t, 16>& addr) const {
 ClientIdentifier::ClientIdentifier(ClientKeyMode mode, std::vector<Network> trusted_proxies,
                                    std::string header, KeyedHasher* hasher)
     : mode_(mode), trusted_(std::move(trusted_proxies)), header_(std::move(header)),
-      hasher_(hasher) {
-  if (mode_ == ClientKeyMode::kAuto) {
-    // Only this machine's processes connect from loopback: its reverse proxy or Tor daemon.
-    trusted_.push_back(*ParseNetwork("127.0.0.0/8"));
-    trusted_.push_back(*ParseNetwork("::1"));
-  }
-}
+      hasher_(hasher) {}
 
 bool ClientIdentifier::Trusted(const std::array<uint8_t, 16>& a) const {
   for (const auto& n : trusted_) {
@@ -127,12 +121,21 @@ bool ClientIdentifier::Trusted(const std::array<uint8_t, 16>& a) const {
   return false;
 }
 
+bool IsLoopback(const std::array<uint8_t, 16>& a) {
+  static const Network kLoopback4 = *ParseNetwork("127.0.0.0/8");
+  static const Network kLoopback6 = *ParseNetwork("::1");
+  return kLoopback4.Contains(a) || kLoopback6.Contains(a);
+}
+
 std::optional<ClientKey> ClientIdentifier::Identify(const std::array<uint8_t, 16>& peer,
                                                     std::string_view forwarded) const {
   if (mode_ == ClientKeyMode::kOff) return std::nullopt;
   if (BelievesProxies() && Trusted(peer)) {
     if (!forwarded.empty()) return IdentifyForwarded(forwarded);
-    if (mode_ == ClientKeyMode::kAuto) return std::nullopt;
+  } else if (mode_ == ClientKeyMode::kAuto && IsLoopback(peer)) {
+    // The Tor daemon (or any process of this machine not named a proxy): its clients
+    // cannot be told apart, and whatever header they send is theirs, not a proxy's.
+    return std::nullopt;
   }
   std::array<uint8_t, 16> client = peer;
   ClientKey key = hasher_->Hash("client", std::string_view(reinterpret_cast<const char*>(client.data()), client.size()));

@@ -54,9 +54,10 @@ enum class ClientKeyMode {
   kOff,      // every client alike (Tor onion service): proof of work and global limits only
   kAddress,  // the TCP peer's address (the server faces the clients directly)
   kProxy,    // behind trusted reverse proxies: their forwarding header, else the peer
-  // The default: kProxy with loopback (a reverse proxy or the Tor daemon on this machine)
-  // added to the trusted proxies, except that a trusted peer that sends no forwarding
-  // header (an onion service) is not told apart, as with kOff. Other peers: their address.
+  // The default. A peer in the trusted proxies (an explicit setting, never implied): as
+  // kProxy. Any other loopback peer (the Tor daemon of an onion service, or anything else on
+  // this machine) is not told apart, as with kOff, and its forwarding header is ignored: a
+  // Tor client can write that header itself. Other peers: their address.
   kAuto,
 };
 std::optional<ClientKeyMode> ParseClientKeyMode(std::string_view s);
@@ -71,6 +72,8 @@ struct Network {
 std::optional<Network> ParseNetwork(std::string_view text);
 // Parses an address (IPv4 or IPv6 text) into 16 bytes; nullopt when invalid.
 std::optional<std::array<uint8_t, 16>> ParseAddress(std::string_view text);
+// 127.0.0.0/8 or ::1 (16 bytes, IPv4 mapped): a process of this machine.
+bool IsLoopback(const std::array<uint8_t, 16>& addr);
 
 // What the server keeps about a connection's peer: its hash and whether it is one of our
 // trusted proxies. The address itself is not kept.
@@ -90,11 +93,12 @@ class ClientIdentifier {
 
   ClientIdentifier(ClientKeyMode mode, std::vector<Network> trusted_proxies,
                    std::string header, KeyedHasher* hasher);
-  // nullopt in mode kOff. `peer` is the TCP peer address (16 bytes); `forwarded` the value
-  // of the configured header (empty if absent). In kProxy and kAuto modes the header is
-  // believed only when the peer is a trusted proxy (kAuto: nullopt when such a peer sends
-  // none); then the right-most address in it that is not itself
-  // a trusted proxy is the client. The inputs are read, hashed and forgotten.
+  // nullopt in mode kOff, and in kAuto for a loopback peer that is not a trusted proxy.
+  // `peer` is the TCP peer address (16 bytes); `forwarded` the value of the configured
+  // header (empty if absent). In kProxy and kAuto modes the header is believed only when the
+  // peer is a trusted proxy; then the right-most address in it that is not itself a trusted
+  // proxy is the client (a trusted peer without the header is keyed as itself). The inputs
+  // are read, hashed and forgotten.
   std::optional<ClientKey> Identify(const std::array<uint8_t, 16>& peer,
                                     std::string_view forwarded) const;
   ClientKeyMode mode() const { return mode_; }

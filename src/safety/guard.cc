@@ -10,7 +10,6 @@ Guard::Guard(GuardOptions options, Clock clock)
       hasher_(clock),
       submit_(options_.submit_per_client, clock),
       operator_(options_.operator_actions, clock),
-      global_(options_.global_submit, clock, 1),
       receipts_(options_.receipts, &hasher_, clock),
       pow_(clock),
       flood_(options_.flood, &hasher_) {}
@@ -29,9 +28,34 @@ Admission Guard::AdmitSubmit(const std::optional<ClientKey>& client) {
   if (client) {
     if (int64_t wait = submit_.Take(*client)) return {false, 429, wait};
   }
-  ClientKey everyone = hasher_.Hash("global", "submit");
-  if (int64_t wait = global_.Take(everyone)) return {false, 503, wait};
+  // Whether it will be held is known only from its body: refuse now only when neither can
+  // pass, so that a spent budget costs no parsing.
+  SubmitPool passed = client ? SubmitPool::kIdentifiedPassed : SubmitPool::kUnidentifiedPassed;
+  SubmitPool held = client ? SubmitPool::kIdentifiedHeld : SubmitPool::kUnidentifiedHeld;
+  if (TakeFromPool(passed, false) > 0) {
+    if (int64_t wait = TakeFromPool(held, false)) return {false, 503, wait};
+  }
   return {};
+}
+
+int64_t Guard::TakeFromPool(SubmitPool pool, bool take) {
+  const Limit& global = options_.global_submit;
+  if (global.count <= 0) return 0;
+  size_t i = static_cast<size_t>(pool);
+  // At least one each, so that a small budget still serves every kind of client.
+  int64_t limit = std::max<int64_t>(1, global.count * kSubmitPoolPercent[i] / 100);
+  int64_t now = clock_();
+  int64_t window = now / global.window_seconds;
+  std::lock_guard lock(pool_mu_);
+  if (window != pool_window_) {
+    pool_window_ = window;
+    pool_used_.fill(0);
+  }
+  if (pool_used_[i] >= limit) {
+    return std::max<int64_t>(1, (window + 1) * global.window_seconds - now);
+  }
+  if (take) ++pool_used_[i];
+  return 0;
 }
 
 Admission Guard::AdmitOperator(std::string_view operator_name) {
@@ -79,6 +103,10 @@ Verdict Guard::Assess(const Statement& s, std::string_view pow_challenge,
     v.reason = "no_pow";
     v.group = "no_pow";
   }
+  SubmitPool pool =
+      client ? (v.publish ? SubmitPool::kIdentifiedPassed : SubmitPool::kIdentifiedHeld)
+             : (v.publish ? SubmitPool::kUnidentifiedPassed : SubmitPool::kUnidentifiedHeld);
+  if (int64_t wait = TakeFromPool(pool, true)) v.admission = {false, 503, wait};
   return v;
 }
 

@@ -5,6 +5,7 @@
 // refuses a statement for lack of JavaScript. Thread-safe.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -26,7 +27,8 @@ struct GuardOptions {
   // Everything done with a receipt code: per client, per code, over all clients.
   ReceiptLimits receipts;
   Limit operator_actions{0, 60};     // per operator account (console, issue 4)
-  Limit global_submit{0, 60};        // statements per window over all clients: then 503
+  // Statements per window over all clients, split into the SubmitPools below: then 503.
+  Limit global_submit{0, 60};
   // Proof of work: "off", or "hold" (a statement without a valid solution is held).
   bool pow_hold = false;
   int pow_min_bits = 16;
@@ -40,6 +42,24 @@ struct GuardOptions {
   std::optional<OfficePublicKey> office_key;  // private fields are accepted only with it
 };
 
+// The global budget (GuardOptions::global_submit) is split so that one flood cannot spend
+// what the others need: clients told apart (each also under its own limit) and clients that
+// are not (an onion service's: one flood there would otherwise be everyone's), and within
+// each, statements the gate passes (proof of work paid, no flood pattern) and statements it
+// holds (the cheap ones: a flood without proof of work fills only its own pool).
+enum class SubmitPool {
+  kIdentifiedPassed,
+  kIdentifiedHeld,
+  kUnidentifiedPassed,
+  kUnidentifiedHeld,
+};
+// Each pool's percent of global_submit, in the order above (docs/deploy-safety.md). Passed
+// statements get the larger shares: they cost the sender the proof of work. Held statements
+// get less: they cost the sender nothing and each one costs a moderator, so their pools
+// also bound how fast the moderation queue can grow. Clients told apart get a little more
+// than onion clients, as each of them is also limited on its own.
+inline constexpr std::array<int64_t, 4> kSubmitPoolPercent = {40, 10, 35, 15};
+
 struct Admission {
   bool allowed = true;
   int status = 200;          // 429 (this client or code) or 503 (everyone) when refused
@@ -51,19 +71,24 @@ struct Verdict {
   std::string reason;         // why held: "no_pow", "generated_name", ...
   std::string group;          // the moderation queue's group
   PowCheck pow = PowCheck::kMissing;
+  // Refused (503) when the statement's pool of the global budget is spent.
+  Admission admission;
 };
 
 class Guard {
  public:
   Guard(GuardOptions options, Clock clock = SystemClock());
 
+  // Before the body is read: the client's own limit (429), and 503 when both pools of its
+  // kind (told apart or not) are spent. Takes nothing from the pools (Assess does).
   Admission AdmitSubmit(const std::optional<ClientKey>& client);
   Admission AdmitOperator(std::string_view operator_name);
 
   // The difficulty now, from the statements of the last minute.
   int CurrentBits();
   std::string IssueChallenge() { return pow_.Issue(CurrentBits()); }
-  // Decides for a valid statement; counts it for flood detection.
+  // Decides for a valid statement; counts it for flood detection, and takes it from its
+  // pool of the global budget (v.admission refuses it when that pool is spent).
   Verdict Assess(const Statement& s, std::string_view pow_challenge, std::string_view pow_nonce,
                  const std::optional<ClientKey>& client);
 
@@ -76,8 +101,14 @@ class Guard {
   GuardOptions options_;
   Clock clock_;
   KeyedHasher hasher_;
-  RateLimiter submit_, operator_, global_;
+  RateLimiter submit_, operator_;
   ReceiptGuard receipts_;
+  // The global budget's pools: counts in the current window (kSubmitPoolPercent).
+  std::mutex pool_mu_;
+  int64_t pool_window_ = -1;                 // GUARDED_BY(pool_mu_)
+  std::array<int64_t, 4> pool_used_{};       // GUARDED_BY(pool_mu_)
+  // Takes one statement from `pool` (take = false: only looks); returns 0 or Retry-After.
+  int64_t TakeFromPool(SubmitPool pool, bool take);
   PowIssuer pow_;
   FloodDetector flood_;
   // Submissions per minute, for the difficulty: the current and the previous minute.

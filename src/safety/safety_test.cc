@@ -83,9 +83,9 @@ TEST_F(SafetyTest, ProxyHeaderBelievedOnlyFromTrustedProxies) {
   EXPECT_FALSE(ParseNetwork("example.org"));
 }
 
-TEST_F(SafetyTest, AutoModeKeysDirectPeersAndLocalProxiesClients) {
+TEST_F(SafetyTest, AutoModeKeysDirectPeersAndOnlyNamedProxiesClients) {
   KeyedHasher h(clock.fn());
-  ClientIdentifier id(ClientKeyMode::kAuto, {}, "X-Forwarded-For", &h);
+  ClientIdentifier id(ClientKeyMode::kAuto, {*ParseNetwork("127.0.0.2")}, "X-Forwarded-For", &h);
   ClientIdentifier direct(ClientKeyMode::kAddress, {}, "", &h);
   // A peer from the Internet is keyed by its address; its forwarding header is not believed.
   auto far = id.AtAccept(Addr("198.51.100.1"));
@@ -93,17 +93,33 @@ TEST_F(SafetyTest, AutoModeKeysDirectPeersAndLocalProxiesClients) {
   EXPECT_FALSE(far.trusted_proxy);
   EXPECT_EQ(far.key->hash, direct.AtAccept(Addr("198.51.100.1")).key->hash);
   EXPECT_EQ(id.ForRequest(far, "203.0.113.5")->hash, far.key->hash);
-  // A loopback peer is this machine's reverse proxy or Tor daemon: without a header
-  // (an onion service) nobody is told apart; with one, the header's client is.
+  // Any other loopback peer may be the Tor daemon, whose clients write what header they
+  // like: nobody is told apart, header or not (a rotating header is not a new client).
   for (const char* local : {"127.0.0.1", "127.0.0.9", "::1"}) {
     auto peer = id.AtAccept(Addr(local));
-    EXPECT_TRUE(peer.trusted_proxy) << local;
+    EXPECT_FALSE(peer.trusted_proxy) << local;
     EXPECT_FALSE(peer.key) << local;
     EXPECT_FALSE(id.ForRequest(peer, "")) << local;
-    auto c = id.ForRequest(peer, "6.6.6.6, 198.51.100.1");
-    ASSERT_TRUE(c) << local;
-    EXPECT_EQ(c->hash, far.key->hash) << local;
+    EXPECT_FALSE(id.ForRequest(peer, "198.51.100.1")) << local;
+    EXPECT_FALSE(id.Identify(Addr(local), "198.51.100.7")) << local;
   }
+  // The proxy named in trusted_proxies (nginx bound to 127.0.0.2) names its clients.
+  auto proxy = id.AtAccept(Addr("127.0.0.2"));
+  EXPECT_TRUE(proxy.trusted_proxy);
+  auto c = id.ForRequest(proxy, "6.6.6.6, 198.51.100.1");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->hash, far.key->hash);
+  EXPECT_NE(id.ForRequest(proxy, "198.51.100.2")->hash, c->hash);
+  // Without any trusted proxy, auto believes no header at all.
+  ClientIdentifier bare(ClientKeyMode::kAuto, {}, "X-Forwarded-For", &h);
+  EXPECT_FALSE(bare.AtAccept(Addr("127.0.0.2")).trusted_proxy);
+  EXPECT_FALSE(bare.ForRequest(bare.AtAccept(Addr("127.0.0.2")), "198.51.100.1"));
+  EXPECT_EQ(bare.ForRequest(bare.AtAccept(Addr("198.51.100.9")), "198.51.100.1")->hash,
+            direct.AtAccept(Addr("198.51.100.9")).key->hash);
+  EXPECT_TRUE(IsLoopback(Addr("127.255.0.1")));
+  EXPECT_TRUE(IsLoopback(Addr("::1")));
+  EXPECT_FALSE(IsLoopback(Addr("128.0.0.1")));
+  EXPECT_FALSE(IsLoopback(Addr("::2")));
   EXPECT_EQ(ParseClientKeyMode("auto"), ClientKeyMode::kAuto);
 }
 
@@ -229,19 +245,27 @@ TEST_F(SafetyTest, GuardHoldsWithoutProofOfWorkButNeverRefuses) {
 TEST_F(SafetyTest, GuardLimits) {
   GuardOptions o;
   o.submit_per_client = {2, 60};
-  o.global_submit = {3, 60};
+  o.global_submit = {10, 60};  // identified clients: 4 passed, 1 held
   o.receipts.per_code = {2, 3600};
   o.operator_actions = {1, 60};
   Guard g(o, clock.fn());
   auto a = g.hasher()->Hash("client", "a");
-  auto b = g.hasher()->Hash("client", "b");
   EXPECT_TRUE(g.AdmitSubmit(a).allowed);
   EXPECT_TRUE(g.AdmitSubmit(a).allowed);
   auto r = g.AdmitSubmit(a);
   EXPECT_EQ(r.status, 429);
   EXPECT_GT(r.retry_after, 0);
-  EXPECT_TRUE(g.AdmitSubmit(b).allowed);
-  EXPECT_EQ(g.AdmitSubmit(b).status, 503) << "the global limit: everyone waits";
+  // The identified clients' share of the global limit: 503 for all of them.
+  for (int i = 0; i < 4; ++i) {
+    auto c = g.hasher()->Hash("client", "c" + std::to_string(i));
+    ASSERT_TRUE(g.AdmitSubmit(c).allowed) << i;
+    EXPECT_TRUE(g.Assess(Named("甲" + std::to_string(i)), "", "", c).admission.allowed) << i;
+  }
+  auto b = g.hasher()->Hash("client", "b");
+  ASSERT_TRUE(g.AdmitSubmit(b).allowed) << "its held pool has room: decided on the body";
+  auto refused = g.Assess(Named("乙"), "", "", b).admission;
+  EXPECT_EQ(refused.status, 503) << "the global limit: every identified client waits";
+  EXPECT_GT(refused.retry_after, 0);
   // Receipt codes (receipt_guard_test.cc has the rest): the guard passes its options on.
   EXPECT_TRUE(g.receipts().Admit(std::nullopt, "1234").allowed());
   EXPECT_TRUE(g.receipts().Admit(std::nullopt, "1234").allowed());
@@ -250,6 +274,48 @@ TEST_F(SafetyTest, GuardLimits) {
   EXPECT_TRUE(g.AdmitOperator("alice").allowed);
   EXPECT_EQ(g.AdmitOperator("alice").status, 429);
   EXPECT_TRUE(g.AdmitOperator("bob").allowed);
+}
+
+TEST_F(SafetyTest, OneFloodCannotSpendTheOthersShareOfTheGlobalBudget) {
+  GuardOptions o;
+  o.global_submit = {100, 60};  // pools: 40, 10, 35, 15
+  o.pow_hold = true;
+  o.pow_min_bits = 2;
+  o.pow_max_bits = 2;
+  Guard g(o, clock.fn());
+  auto passed = [&](const std::optional<ClientKey>& c, const std::string& name) {
+    if (!g.AdmitSubmit(c).allowed) return 503;
+    std::string ch = g.IssueChallenge();
+    auto v = g.Assess(Named(name), ch, SolvePow(ch, 2), c);
+    EXPECT_TRUE(v.publish) << name;
+    return v.admission.allowed ? 201 : v.admission.status;
+  };
+  auto held = [&](const std::optional<ClientKey>& c, const std::string& name) {
+    auto a = g.AdmitSubmit(c);
+    if (!a.allowed) return a.status;
+    auto v = g.Assess(Named(name), "", "", c);
+    EXPECT_FALSE(v.publish) << name;
+    return v.admission.allowed ? 201 : v.admission.status;
+  };
+  // An onion flood without proof of work: 15 pass (held), then 503.
+  int held_ok = 0;
+  for (int i = 0; i < 1000; ++i) held_ok += held(std::nullopt, "洪" + std::to_string(i)) == 201;
+  EXPECT_EQ(held_ok, 15);
+  EXPECT_EQ(held(std::nullopt, "无脚本"), 503);
+  // Onion clients that pay the proof of work, and every identified client, still submit.
+  EXPECT_EQ(passed(std::nullopt, "洋葱"), 201);
+  auto id = g.hasher()->Hash("client", "identified");
+  EXPECT_EQ(passed(id, "认出"), 201);
+  EXPECT_EQ(held(id, "认出无脚本"), 201);
+  // A flood that pays the work spends the onion clients' passed pool, never the others'.
+  int paid_ok = 0;
+  for (int i = 0; i < 100; ++i) paid_ok += passed(std::nullopt, "付" + std::to_string(i)) == 201;
+  EXPECT_EQ(paid_ok, 34);
+  EXPECT_EQ(g.AdmitSubmit(std::nullopt).status, 503) << "both onion pools spent: refused early";
+  EXPECT_EQ(passed(g.hasher()->Hash("client", "other"), "另一个"), 201);
+  // The next window starts afresh.
+  clock.now += 60;
+  EXPECT_EQ(held(std::nullopt, "新一分钟"), 201);
 }
 
 TEST_F(SafetyTest, SealedBoxes) {

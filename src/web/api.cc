@@ -208,7 +208,9 @@ void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Resp
   for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
   sub.publish = env.options.publish_at_once;
   sub.batched = env.options.publication_interval_seconds > 0;
-  ApplySafety(env, client, pow_challenge, pow_nonce, contact, &sub);
+  if (auto a = ApplySafety(env, client, pow_challenge, pow_nonce, contact, &sub); !a.allowed) {
+    return respond(Refused(env, lang, true, "/api/v1/statements", a));
+  }
 
   const Catalog* catalog = env.catalog;
   int retry = env.options.retry_after_seconds;

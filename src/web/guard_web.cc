@@ -9,8 +9,6 @@
 
 namespace tuidang::web {
 
-namespace {
-
 Response Refused(const AppEnv& env, Language lang, bool api, std::string_view path,
                  const safety::Admission& a) {
   bool busy = a.status == 503;
@@ -26,8 +24,6 @@ Response Refused(const AppEnv& env, Language lang, bool api, std::string_view pa
   res.set(http::field::retry_after, std::to_string(a.retry_after > 0 ? a.retry_after : 1));
   return res;
 }
-
-}  // namespace
 
 safety::ReceiptUse AdmitReceiptUse(const AppEnv& env,
                                    const std::optional<safety::ClientKey>& client,
@@ -116,21 +112,23 @@ std::string CheckContact(const AppEnv& env, std::string_view contact) {
   return {};
 }
 
-void ApplySafety(const AppEnv& env, const std::optional<safety::ClientKey>& client,
-                 std::string_view pow_challenge, std::string_view pow_nonce,
-                 std::string_view contact, Submission* sub) {
-  if (!env.guard) return;
+safety::Admission ApplySafety(const AppEnv& env, const std::optional<safety::ClientKey>& client,
+                              std::string_view pow_challenge, std::string_view pow_nonce,
+                              std::string_view contact, Submission* sub) {
+  if (!env.guard) return {};
   const auto& options = env.guard->options();
   std::string_view trimmed = IsValidUtf8(contact) ? TrimSpace(contact) : std::string_view();
   if (!trimmed.empty() && options.office_key) {
     sub->sealed.emplace_back("contact", safety::Seal(*options.office_key, Nfc(trimmed)));
   }
   safety::Verdict v = env.guard->Assess(sub->statement, pow_challenge, pow_nonce, client);
+  if (!v.admission.allowed) return v.admission;
   if (!v.publish) {
     sub->publish = false;
     sub->hold_reason = v.reason;
     sub->hold_group = v.group;
   }
+  return {};
 }
 
 std::string_view PowScript() {

@@ -1,6 +1,8 @@
 #include "web/server.h"
 
 #include <array>
+#include <iterator>
+#include <sstream>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
@@ -15,25 +17,61 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// True when a request's framing is not one that every HTTP parser reads alike (RFC 9112
+// 6.1, 6.3): a Transfer-Encoding other than one final "chunked" coding ("gzip",
+// "chunked, identity", "xchunked": Beast would read no body, and a front end that forwards
+// it may read one, so its body would be parsed as a second request), Transfer-Encoding
+// together with Content-Length, or Transfer-Encoding in HTTP/1.0. Answered 400, then closed.
+bool AmbiguousFraming(const Request& req) {
+  auto [first, last] = req.equal_range(http::field::transfer_encoding);
+  if (first == last) return false;
+  if (std::next(first) != last || req.count(http::field::content_length) > 0 ||
+      req.version() < 11) {
+    return true;
+  }
+  std::string_view v = first->value();
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return !beast::iequals(v, "chunked");
+}
+
 // One connection: read a request, hand it to the handler, write the answer, repeat while
 // the client keeps the connection alive. Lifetime is held by shared_from_this() in every
-// pending operation.
-class Session : public std::enable_shared_from_this<Session> {
+// pending operation. Its slot (ConnectionSlots) says whether it waits on the client (it may
+// then be evicted for a newcomer) or the application works on it.
+class Session : public Evictable, public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Handler* handler, std::chrono::seconds timeout,
-          std::shared_ptr<std::atomic<size_t>> connections,
-          const safety::ClientIdentifier* identify = nullptr, safety::PeerInfo peer = {})
+  Session(tcp::socket&& socket, Handler* handler, const ServerOptions* options,
+          std::shared_ptr<ConnectionSlots> slots, safety::PeerInfo peer = {})
       : stream_(std::move(socket)),
         handler_(handler),
-        timeout_(timeout),
-        connections_(std::move(connections)),
-        identify_(identify),
+        options_(options),
+        slots_(std::move(slots)),
         peer_(std::move(peer)) {}
-  ~Session() { connections_->fetch_sub(1); }
+  ~Session() override { slots_->Close(id_); }
 
-  void Start() {
+  void Start(ConnectionSlots::Id id) {
+    id_ = id;
     net::dispatch(stream_.get_executor(),
                   beast::bind_front_handler(&Session::DoRead, shared_from_this()));
+  }
+
+  void Evict() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->DoClose(); });
+  }
+
+  // No slot: answer 503 without reading, best effort and without blocking, and close.
+  void Refuse() {
+    Response res = handler_->TransportError(http::status::service_unavailable, "", "");
+    res.keep_alive(false);
+    res.prepare_payload();
+    std::ostringstream os;
+    os << res;
+    std::string raw = os.str();
+    beast::error_code ignored;
+    stream_.socket().non_blocking(true, ignored);
+    stream_.socket().write_some(net::buffer(raw), ignored);
+    stream_.socket().close(ignored);
   }
 
  private:
@@ -44,23 +82,30 @@ class Session : public std::enable_shared_from_this<Session> {
     // applies the limit of this request.
     parser_->body_limit(kMaxUploadBytes);
     parser_->header_limit(kMaxHeaderBytes);
-    // One deadline for the whole request, headers and body: a client that trickles bytes
-    // cannot hold the connection longer than this.
-    stream_.expires_after(timeout_);
+    // The header must arrive within header_timeout (an idle keep-alive connection too), the
+    // whole request within request_timeout: a client that trickles bytes cannot hold the
+    // connection longer.
+    request_start_ = std::chrono::steady_clock::now();
+    stream_.expires_after(std::min(options_->header_timeout, options_->request_timeout));
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
 
   void OnHeader(beast::error_code ec, size_t n) {
     if (ec) return OnRead(ec, n);
+    if (AmbiguousFraming(parser_->get())) return OnRead(http::error::bad_transfer_encoding, n);
     size_t limit = std::min(handler_->BodyLimit(parser_->get()), kMaxUploadBytes);
     if (auto length = parser_->content_length(); length && *length > limit) {
       return OnRead(http::error::body_limit, n);
     }
     parser_->body_limit(limit);  // chunked bodies are counted as they arrive
-    // An upload may take longer than a form: a minute per 4 MiB allowed, at least.
+    stream_.expires_at(request_start_ + options_->request_timeout);
     if (limit > kMaxBodyBytes) {
-      stream_.expires_after(std::max(timeout_, std::chrono::seconds(60 * (limit >> 22))));
+      // Only a logged-in operator's upload is allowed more (Handler::BodyLimit): it may take
+      // longer than a form (a minute per 4 MiB allowed, at least), and it keeps its slot.
+      stream_.expires_after(
+          std::max(options_->request_timeout, std::chrono::seconds(60 * (limit >> 22))));
+      if (!slots_->Busy(id_)) return DoClose();
     }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
@@ -84,12 +129,24 @@ class Session : public std::enable_shared_from_this<Session> {
       res.keep_alive(false);
       return Write(std::move(res));
     }
+    // The request is complete: the application has it, and the slot is not evicted.
+    if (!slots_->Busy(id_)) return DoClose();
     Request req = parser_->release();
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
     auto self = shared_from_this();
     std::optional<safety::ClientKey> client;
-    if (identify_) client = identify_->ForRequest(peer_, req[identify_->header()]);
+    if (options_->identify) {
+      // Every occurrence of the header, in order, as one list (RFC 9110 5.3): a proxy that
+      // adds its own line must not leave the client's line to be read first.
+      std::string forwarded;
+      auto [first, last] = req.equal_range(options_->identify->header());
+      for (auto it = first; it != last; ++it) {
+        if (!forwarded.empty()) forwarded += ", ";
+        forwarded += it->value();
+      }
+      client = options_->identify->ForRequest(peer_, forwarded);
+    }
     handler_->Handle(std::move(req), client, [self, keep_alive, version](Response res) {
       net::dispatch(self->stream_.get_executor(),
                     [self, keep_alive, version, res = std::move(res)]() mutable {
@@ -103,7 +160,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(Response res) {
     res.prepare_payload();
     response_ = std::make_shared<Response>(std::move(res));
-    stream_.expires_after(timeout_);
+    // Waiting on the client again, until it has read the answer (a slow reader holds a
+    // slot no longer than a slow sender).
+    for (auto& other : slots_->Waiting(id_)) other->Evict();
+    stream_.expires_after(options_->request_timeout);
     http::async_write(stream_, *response_,
                       beast::bind_front_handler(&Session::OnWrite, shared_from_this()));
   }
@@ -113,6 +173,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool close = !response_->keep_alive();
     response_.reset();
     if (close) return DoLingeringClose();
+    for (auto& other : slots_->Waiting(id_)) other->Evict();  // its wait starts again
     DoRead();
   }
 
@@ -146,9 +207,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> response_;
   Handler* handler_;
-  std::chrono::seconds timeout_;
-  std::shared_ptr<std::atomic<size_t>> connections_;
-  const safety::ClientIdentifier* identify_;
+  const ServerOptions* options_;
+  std::shared_ptr<ConnectionSlots> slots_;
+  ConnectionSlots::Id id_ = 0;
+  std::chrono::steady_clock::time_point request_start_;
   safety::PeerInfo peer_;  // the peer's keyed hash only, never its address
 };
 
@@ -174,7 +236,9 @@ Server::Server(ServerOptions options, Handler* handler)
       handler_(handler),
       ioc_(options_.threads),
       acceptor_(net::make_strand(ioc_)),
-      connections_(std::make_shared<std::atomic<size_t>>(0)) {}
+      slots_(std::make_shared<ConnectionSlots>(ConnectionSlots::Options{
+          options_.max_connections, options_.max_connections_per_client,
+          options_.max_connections * kReservedConnectionsPercent / 100})) {}
 
 Server::~Server() = default;
 
@@ -200,24 +264,19 @@ void Server::DoAccept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;
     if (!ec) {
-      if (connections_->fetch_add(1) >= options_.max_connections) {
-        connections_->fetch_sub(1);
-        // Over the limit: answer 503 without reading, best effort and without blocking.
-        Response res = handler_->TransportError(http::status::service_unavailable, "", "");
-        res.keep_alive(false);
-        res.prepare_payload();
-        std::ostringstream os;
-        os << res;
-        std::string raw = os.str();
-        beast::error_code ignored;
-        socket.non_blocking(true, ignored);
-        socket.write_some(net::buffer(raw), ignored);
-        socket.close(ignored);
+      safety::PeerInfo peer = Identify(options_.identify, socket);
+      // Connections are capped per client only where the peer is the client: not for a
+      // trusted proxy (it carries many) nor for clients not told apart.
+      std::optional<safety::ClientKey> capped;
+      if (peer.key && !peer.trusted_proxy) capped = peer.key;
+      auto session = std::make_shared<Session>(std::move(socket), handler_, &options_, slots_,
+                                               std::move(peer));
+      ConnectionSlots::Opened opened = slots_->Open(capped, session);
+      for (auto& other : opened.evict) other->Evict();
+      if (opened.id == 0) {
+        session->Refuse();
       } else {
-        safety::PeerInfo peer = Identify(options_.identify, socket);
-        std::make_shared<Session>(std::move(socket), handler_, options_.request_timeout,
-                                  connections_, options_.identify, std::move(peer))
-            ->Start();
+        session->Start(opened.id);
       }
     } else if (ec == net::error::no_descriptors) {
       spdlog::warn("accept: out of file descriptors");

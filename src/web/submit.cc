@@ -317,7 +317,11 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
   for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
   sub.publish = env.options.publish_at_once;
   sub.batched = env.options.publication_interval_seconds > 0;
-  ApplySafety(env, client, f.GetOr("pow_challenge"), f.GetOr("pow_nonce"), st.contact, &sub);
+  if (auto a = ApplySafety(env, client, f.GetOr("pow_challenge"), f.GetOr("pow_nonce"),
+                           st.contact, &sub);
+      !a.allowed) {
+    return respond(Refused(env, ctx.lang, false, "/submit", a));
+  }
 
   Language lang = ctx.lang;
   const Catalog* catalog = &ctx.catalog;
