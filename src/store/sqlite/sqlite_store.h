@@ -52,6 +52,7 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   Result<std::vector<AuditEntry>> AuditTrail(int limit) override;
 
   Result<std::vector<Statement>> ListHeld(const HeldFilter& filter) override;
+  Result<int64_t> CountHeld(const HeldFilter& filter, int64_t cap) override;
   Result<std::vector<int64_t>> Approve(const std::vector<int64_t>& ids) override;
   Result<int64_t> Reject(const std::vector<int64_t>& ids) override;
   Result<bool> WithdrawByReceipt(const ReceiptHash& receipt) override;
@@ -62,7 +63,7 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   Result<int64_t> RejectHeldGroup(const std::string& group) override;
   // sqlite_moderation.cc
   Result<int64_t> PurgeRejected(int64_t retention_hours) override;
-  Result<std::vector<int64_t>> HeldInGroup(const std::string& group) override;
+  Result<std::vector<HeldEntry>> HeldInGroup(const std::string& group) override;
   Result<int64_t> ForgetSealed(const ReceiptHash& receipt) override;
   Result<std::optional<Statement>> FindHeldByReceipt(const ReceiptHash& receipt) override;
   Result<bool> CorrectHeld(int64_t id, const Statement& corrected) override;
@@ -92,6 +93,10 @@ class SqliteStore final : public Store, public OperatorStore, public ModerationS
   // Writes a submission's sealed fields and hold reason (sqlite_safety.cc).
   // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
   Status WriteSafetyRows(const Submission& sub, int64_t id);
+
+  // The declarant's withdrawal of held statement `id` (WithdrawByReceipt): marked
+  // withdrawn, its content and sealed fields deleted. False when it is no longer held.
+  Result<bool> WithdrawHeld(int64_t id);
 
   // REQUIRES: write_mu_ is held.
   Status LoadTotals();
