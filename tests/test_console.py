@@ -480,7 +480,10 @@ class PurgeTest(unittest.TestCase):
             while server.get(f"/api/v1/receipts/{code_b}").status != 404:
                 self.assertLess(time.monotonic(), deadline, "serve did not purge")
                 time.sleep(0.1)
-            self.assertIn("rejected statements purged", server.stderr())
+            # The log line follows the purge's commit (and its WAL truncation): wait for it.
+            while "rejected statements purged" not in server.stderr():
+                self.assertLess(time.monotonic(), deadline + 10, server.stderr())
+                time.sleep(0.1)
         finally:
             server.stop()
             server.cleanup()
