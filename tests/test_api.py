@@ -351,6 +351,33 @@ class ApiTest(ServerTestCase, unittest.TestCase):
             self.assertError(r, 400, "invalid_json")
         self.assertUnchanged(before)
 
+    def test_duplicate_keys_refused(self):
+        # {"name": "a", "name": "b"} must not read as "b" (last wins): refused whole, as the
+        # form refuses a field sent twice, at any depth.
+        before = self.server.stats()
+        cases = [
+            (b'{"name": "\xe7\x94\xb2", "name": "\xe4\xb9\x99", "organisations": ["party"]}', "name"),
+            (b'{"name": "a", "organisations": ["party"], "na\\u006de": "b"}', "name"),
+            (b'{"name": "a", "organisations": ["party"], "organisations": ["league"]}', "organisations"),
+            (b'{"name": "a", "organisations": ["party"], "persons": [{"name": "b", "organisations":'
+             b' ["party"]}, {"name": "c", "real_name": true, "name": "d", "organisations": ["party"]}]}',
+             "persons[1].name"),
+            (b'{"name": "a", "organisations": ["party"], "pow": {"challenge": "x", "nonce": "1",'
+             b' "nonce": "2"}}', "pow.nonce"),
+        ]
+        for raw, field in cases:
+            r = self.server.post_json(API, None, raw=raw, headers={"Accept-Language": "en"})
+            j = self.assertError(r, 400, "duplicate_key", field)
+            self.assertIn("twice", j["error"]["message"])
+        zh = self.server.post_json(API, None, raw=cases[0][0], headers={"Accept-Language": "zh-CN"})
+        self.assertTrue(CJK_RE.search(zh.json()["error"]["message"]), zh.describe())
+        self.assertUnchanged(before)
+        # The same key in two objects is no duplicate.
+        ok = self.server.post_json(API, {"name": "两个名字", "organisations": ["party"],
+                                         "persons": [{"name": "甲", "organisations": ["party"]},
+                                                     {"name": "乙", "organisations": ["league"]}]})
+        self.assertEqual(ok.status, 201, ok.describe())
+
     def test_message_language(self):
         zh = self.server.post_json(API, {"organisations": ["party"]},
                                    headers={"Accept-Language": "zh-CN,zh;q=0.9"})

@@ -233,6 +233,44 @@ class ConsoleTest(unittest.TestCase):
         trail = self.ops["alice"].get("/ops/audit").text
         self.assertRegex(trail, r"vic</td><td>imported</td><td>good.csv: 2 statements")
 
+    def test_long_cells_get_a_row_error_and_the_server_stays_up(self):
+        # A volunteer's dry run with a 30,000- and a 200,000-character cell in the region,
+        # organisations and real-name columns (and the name): one clear error per row, the
+        # value quoted cut short, and the server still answering (a regex over the typed
+        # cell once overflowed the stack here).
+        vic = self.ops["vic"]
+        rows, expected = [], []
+        for n in (30000, 200000):
+            for field, row in (("region", ("长地区", "真名", "中共", "地" * n)),
+                               ("organisations", ("长组织", "真名", "组" * n, "北京")),
+                               ("real_name", ("长真名", "假" * n, "中共", "北京")),
+                               ("name", ("名" * n, "真名", "中共", "北京"))):
+                rows.append(",".join(row))
+                expected.append(field)
+        sheet = ("姓名,真名,组织,地区\n" + "\n".join(rows) + "\n").encode()
+        for lang, names in (("en", {"region": "region", "organisations": "organisations",
+                                    "real_name": "real name or pseudonym", "name": "name"}),
+                            ("zh-CN", {"region": "地区", "organisations": "组织",
+                                       "real_name": "真名或化名", "name": "姓名"})):
+            r = post_multipart(vic, "/ops/import", [("channel", "sheet"), ("dry_run", "1")],
+                               [("file", "long.csv", sheet)], lang=lang)
+            self.assertEqual(r.status, 200, r.describe())
+            self.assertTrue(self.server.alive(), "the server died on a long cell")
+            got = re.findall(r'<tr class="rejected-row"><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>',
+                             r.text)
+            self.assertEqual([int(line) for line, _, _ in got], list(range(2, 2 + len(rows))), r.text[-3000:])
+            for (line, field, reason), want in zip(got, expected):
+                self.assertEqual(field, names[want], (line, field, reason[:200]))
+                self.assertLess(len(reason), 400, "the value is quoted cut short")
+                if want == "name":
+                    self.assertIn("too long" if lang == "en" else "过长", reason)
+                else:
+                    self.assertIn("unknown value" if lang == "en" else "未知的值", reason)
+                    self.assertIn("…", reason)
+            self.assertLess(len(r.body), 100_000, "the report does not repeat the cells")
+        self.assertEqual(self.server.get("/healthz").status, 200)
+        self.assertFalse(grep_data(self.server, "长地区".encode()), "a dry run stores nothing")
+
     def test_upload_size_limits(self):
         vic = self.ops["vic"]
         big = b"a" * (33 << 20)
@@ -332,10 +370,21 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(j["status"], "held")
         listed = lambda: cli(self.server, "private", "list").stdout
         held_ids = listed()
+        before = self.server.stats()
         r = self.server.post_form(f"/en/receipt/{j['receipt']}/withdraw", {"confirm": "1"})
         self.assertEqual(r.status, 200, r.describe())
         self.assertEqual(len(listed().splitlines()), len(held_ids.splitlines()) - 1)
         self.assertEqual(grep_data(self.server, "自撤联系人".encode()), [])
+        # The receipt says what the declarant did: withdrawn, not "rejected" (not published);
+        # it never had a number and never counted.
+        receipt = self.server.get(f"/api/v1/receipts/{j['receipt']}").json()
+        self.assertEqual(receipt["status"], "withdrawn", receipt)
+        self.assertIsNone(receipt["number"])
+        page = self.server.get(f"/en/receipt/{j['receipt']}")
+        self.assertIn("status-withdrawn", page.text)
+        self.assertNotIn("status-rejected", page.text)
+        self.assertEqual(self.server.stats(), before)
+        self.assertNotIn("自撤联系人", self.queue().text)
 
     # -- the declarant's correction --
 
@@ -435,10 +484,158 @@ class PurgeTest(unittest.TestCase):
             while server.get(f"/api/v1/receipts/{code_b}").status != 404:
                 self.assertLess(time.monotonic(), deadline, "serve did not purge")
                 time.sleep(0.1)
-            self.assertIn("rejected statements purged", server.stderr())
+            # The log line follows the purge's commit (and its WAL truncation): wait for it.
+            while "rejected statements purged" not in server.stderr():
+                self.assertLess(time.monotonic(), deadline + 10, server.stderr())
+                time.sleep(0.1)
         finally:
             server.stop()
             server.cleanup()
+
+
+class WithdrawnHeldPurgeTest(unittest.TestCase):
+    """A held statement its declarant withdrew is purged like a rejected one: kept
+    rejected_retention_hours (its receipt says "withdrawn"), then its row goes."""
+
+    def test_withdrawn_held_purged_after_retention(self):
+        server = start({"publish_policy": "hold"}, name="purge-withdrawn")
+        server.start()
+        try:
+            j = server.submit_api("自撤待清除", text="自撤待清除的文字")
+            published = server.submit_api("已发表者")  # held too; approved below
+            mo = make_operators(server, [("mo", "moderator")])["mo"]
+            q = mo.get("/ops/queue")
+            pid = re.search(r'<tr id="held-(\d+)"(?:(?!</tr>).)*已发表者', q.text).group(1)
+            self.assertEqual(mo.post("/ops/queue", [("id", pid), ("action", "approve")]).status, 200)
+            for code in (j["receipt"], published["receipt"]):
+                r = server.post_form(f"/en/receipt/{code}/withdraw", {"confirm": "1"})
+                self.assertEqual(r.status, 200, r.describe())
+                self.assertEqual(server.get(f"/api/v1/receipts/{code}").json()["status"], "withdrawn")
+            self.assertIn("0 rejected statements purged", cli(server, "purge").stdout)
+            db = sqlite3.connect(os.path.join(server.data, "tuidang.db"), timeout=10)
+            db.execute("UPDATE rejections SET hour = hour - 721")
+            db.commit()
+            db.close()
+            self.assertIn("1 rejected statements purged", cli(server, "purge").stdout)
+            self.assertEqual(server.get(f"/api/v1/receipts/{j['receipt']}").status, 404)
+            # The withdrawn published statement keeps its row: its number is public.
+            self.assertEqual(server.get(f"/api/v1/receipts/{published['receipt']}").json()["status"],
+                             "withdrawn")
+        finally:
+            server.stop()
+            server.cleanup()
+
+
+class QueuePagesTest(unittest.TestCase):
+    """The moderation queue is paged by keyset: 100 held statements a page, oldest first, with
+    next/previous links (plain links, no script) that keep the filters; the pages together
+    list each held statement once; a page's bulk action acts on that page."""
+
+    HELD = 260
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = start({"operator_policy": "hold", "publish_policy": "hold"}, name="console-pages")
+        cls.server.start()
+        cls.ops = make_operators(cls.server, [("vic", "volunteer"), ("mo", "moderator")])
+        # Held statements entered by a volunteer (a sheet) and a few from the web.
+        lines = [f"排队{i:03d},中共," + ("同一段文字" if i < 150 else f"第{i}段文字") for i in range(cls.HELD)]
+        sheet = ("姓名,组织,内容\n" + "\n".join(lines) + "\n").encode()
+        r = post_multipart(cls.ops["vic"], "/ops/import", [("channel", "sheet")], [("file", "q.csv", sheet)])
+        assert r.status == 200 and "They are held for moderation." in r.text, r.describe()
+        for i in range(3):
+            cls.server.submit_api(f"网上排队{i}")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.server.cleanup()
+
+    def get(self, query=""):
+        mo = self.ops["mo"]
+        r = mo.server.get("/ops/queue" + query, headers={"Cookie": mo.cookie, "Accept-Language": "en"})
+        self.assertEqual(r.status, 200, r.describe())
+        return r
+
+    @staticmethod
+    def link(page, rel):
+        m = re.search(r'<a id="queue-%s" rel="%s" href="/ops/queue(\?[^"]*)"' %
+                      ("previous" if rel == "prev" else "next", rel), page.text)
+        return m.group(1).replace("&amp;", "&") if m else None
+
+    def walk(self, query, rel="next"):
+        """Every page from `query` on, following the links; the ids of each page."""
+        pages, seen_queries = [], set()
+        while query is not None:
+            self.assertNotIn(query, seen_queries, "the links go round in a circle")
+            seen_queries.add(query)
+            page = self.get(query)
+            pages.append((page, held_rows(page)))
+            self.assertLessEqual(len(pages), 10)
+            query = self.link(page, rel)
+        return pages
+
+    def test_pages_bounded_and_each_statement_listed_once(self):
+        first = self.get()
+        self.assertIn(f"Held statements: {self.HELD + 3}", first.text)
+        self.assertIn("100 on this page", first.text)
+        self.assertIsNone(self.link(first, "prev"))
+        self.assertNotIn("<script", first.text)
+        pages = self.walk("")
+        sizes = [len(ids) for _, ids in pages]
+        self.assertEqual(sizes, [100, 100, self.HELD + 3 - 200], sizes)
+        for page, _ in pages:
+            self.assertLess(len(page.body), 150_000)
+        ids = [int(i) for _, page_ids in pages for i in page_ids]
+        self.assertEqual(len(ids), len(set(ids)), "a statement on two pages")
+        self.assertEqual(ids, sorted(ids), "oldest first, across pages")
+        text = "".join(p.text for p, _ in pages)
+        for i in range(self.HELD):
+            self.assertEqual(text.count(f"排队{i:03d} "), 1, i)
+        # Backwards from the last page: the same statements again.
+        back = self.walk(self.link(pages[-1][0], "prev"), rel="prev")
+        back_ids = [int(i) for _, page_ids in back for i in page_ids]
+        self.assertEqual(sorted(back_ids + [int(i) for i in pages[-1][1]]), ids)
+        self.assertTrue(all(len(page_ids) <= 100 for _, page_ids in back))
+
+    def test_filters_keep_working_across_pages(self):
+        web = self.get("?channel=web")
+        self.assertEqual(len(held_rows(web)), 3)
+        self.assertIn("Held statements: 3", web.text)
+        self.assertNotRegex(web.text, r"排队\d{3}", "a sheet's statement under the web filter")
+        sheet = self.walk("?channel=sheet")
+        self.assertEqual(sum(len(ids) for _, ids in sheet), self.HELD)
+        for page, _ in sheet[1:]:
+            self.assertNotIn("网上排队", page.text)
+        self.assertIn("channel=sheet", self.link(sheet[0][0], "next"))
+        self.assertIn("Held statements: 0", self.get("?date=2001-01-01").text)
+
+    def test_zz_bulk_action_acts_on_the_page_shown(self):
+        mo = self.ops["mo"]
+        first = self.get()
+        second_query = self.link(first, "next")
+        second = self.get(second_query)
+        # The first page has 100 statements with "同一段文字", the second 50.
+        self.assertIn("100 held statements have the same text", first.text)
+        self.assertIn("50 held statements have the same text", second.text)
+        key = re.search(r'name="same_text" value="([^"]+)"', second.text).group(1)
+        r = mo.server.post_form("/ops/queue" + second_query,
+                                [("same_text", key), ("action", "reject"), ("csrf", mo.csrf())],
+                                headers={"Cookie": mo.cookie, "Accept-Language": "en"})
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertIn("50 statements rejected.", r.text)
+        self.assertIn(f"Held statements: {self.HELD + 3 - 50}", r.text)
+        self.assertIn("100 held statements have the same text", self.get().text, "page 1 untouched")
+        # Approving the selected ones of a page.
+        page_ids = held_rows(self.get())
+        r = mo.server.post_form("/ops/queue", [("id", page_ids[0]), ("id", page_ids[1]),
+                                               ("action", "approve"), ("csrf", mo.csrf())],
+                                headers={"Cookie": mo.cookie, "Accept-Language": "en"})
+        self.assertIn("2 statements approved", r.text)
+        self.assertEqual(self.server.stats()["total_statements"], 2)
+        ids = [int(i) for _, page_ids in self.walk("") for i in page_ids]
+        self.assertEqual(len(ids), self.HELD + 3 - 52)
+        self.assertEqual(len(ids), len(set(ids)))
 
 
 class NoOfficeKeyTest(unittest.TestCase):

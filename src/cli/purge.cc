@@ -16,9 +16,10 @@ Subcommand AddPurge(CLI::App& app) {
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
       "purge",
-      "Delete rejected statements (their rows, sealed fields and hold entries) once "
-      "rejected_retention_hours have passed since the rejection. Names and text of a rejected "
-      "statement are deleted at the rejection already. Works while the server runs.");
+      "Delete rejected statements, and held ones their declarant withdrew (their rows, sealed "
+      "fields and hold entries), once rejected_retention_hours have passed since the rejection "
+      "or withdrawal. Names and text are deleted at the rejection or withdrawal already. Works "
+      "while the server runs.");
   cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
   cmd->add_option("--retention-hours", flags->hours,
                   "Override rejected_retention_hours for this run (0: every rejected statement)")

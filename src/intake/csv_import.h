@@ -37,19 +37,44 @@ struct ImportOptions {
   std::function<void(size_t done, size_t total)> progress;
 };
 
+// Why a row was rejected: a code and its arguments (RejectedRow::args), never a sentence,
+// so that the console and the CLI word it in their language without parsing it back.
+enum class RejectReason : uint8_t {
+  kRequired,           // the column is empty
+  kTooLong,            // longer than the field allows
+  kInvalidCharacters,  // control or format characters
+  kUnknownValue,       // args[0]: the value as typed, cut to kMaxEchoedChars (may be "")
+  kTooManyPersons,     // args[0]: the most persons one statement names
+  kBadBytes,           // args[0]: the encoding the file was read in ("GB18030")
+  kTooManyCells,       // args[0]: the row's cells, args[1]: the header's
+  kGroupRejected,      // args[0]: the line of the group's first rejected row
+  kUnterminatedQuote,  // the file ends inside a quoted cell
+};
+// The reason's name ("required", "too_long", "unknown_value", "too_many", "bad_bytes",
+// "cells", "group", "unterminated_quote"): the console's catalog key is
+// "import.reason.<name>", taking args in order.
+std::string_view RejectReasonName(RejectReason r);
+
+// A typed value quoted back in a report (an unknown region, organisation or real-name
+// value) is cut to this many code points, followed by "…": a cell can be as long as the
+// file, and the operator needs to recognise the value, not to read it again.
+constexpr size_t kMaxEchoedChars = 60;
+
 // A rejected row: the file's line where it starts (the header is line 1), the column it
-// failed on ("name", "organisations", ..., or "" for the whole row) and why, in English.
+// failed on ("name", "organisations", ..., or "" for the whole row) and why.
 struct RejectedRow {
   int64_t line = 0;
   std::string field;
-  std::string reason;
-  std::string Describe() const;  // "line 7: organisations: unknown value "工会""
+  RejectReason reason = RejectReason::kRequired;
+  std::vector<std::string> args;  // as RejectReason says; valid UTF-8
+  std::string Reason() const;     // in English: "unknown value "工会""
+  std::string Describe() const;   // "line 7: organisations: unknown value "工会""
 };
 
 struct ImportReport {
   std::string encoding;           // as detected or given: "UTF-8", "GB18030", "BIG5-HKSCS"...
   char delimiter = ',';
-  std::vector<std::string> ignored_columns;  // header cells that map to no field
+  std::vector<std::string> ignored_columns;  // header cells mapping to no field, cut like a quoted value
   int64_t rows = 0;               // data rows read (blank rows are not counted)
   int64_t statements = 0;         // valid statements found (a group of rows is one)
   int64_t persons = 0;            // persons they count

@@ -22,7 +22,7 @@ CsvReader::CsvReader(std::string_view text) : text_(text) {
 bool CsvReader::Next(CsvRecord* rec) {
   if (pos_ >= text_.size()) return false;
   rec->line = line_;
-  rec->problem.clear();
+  rec->unterminated = false;
   size_t n = 0;  // cells used in rec->cells
   auto next_cell = [&]() -> std::string& {
     if (n == rec->cells.size()) rec->cells.emplace_back();
@@ -55,7 +55,7 @@ bool CsvReader::Next(CsvRecord* rec) {
         closed = true;
         break;
       }
-      if (!closed) rec->problem = "unterminated quote";
+      if (!closed) rec->unterminated = true;
       // Whatever follows the closing quote up to the delimiter is kept as typed.
       continue;
     }

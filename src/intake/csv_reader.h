@@ -17,7 +17,7 @@ struct CsvRecord {
   int64_t line = 0;       // 1-based line where the record starts
   int64_t last_line = 0;  // where it ends (later than `line` with line breaks in a cell)
   std::vector<std::string> cells;
-  std::string problem;    // "unterminated quote" when the file ends inside a quoted cell
+  bool unterminated = false;  // the file ends inside a quoted cell
 };
 
 class CsvReader {

@@ -88,28 +88,6 @@ std::string LoginForm(const PageContext& ctx, const std::string& error) {
 
 bool Allows(const OpsSession& s, Role need) { return OpsAllows(s, need); }
 
-// The held statements among `ids` that `approver` may approve: those in `held` (what the
-// queue showed) that they did not enter themselves, since a held operator's statement
-// waits for a second operator (docs/console.md). Returns how many of their own were left
-// out in *own.
-std::vector<int64_t> ApprovableBy(const std::vector<Statement>& held, const std::vector<int64_t>& ids,
-                                  int64_t approver, size_t* own) {
-  std::map<int64_t, int64_t> entered_by;
-  for (const auto& st : held) entered_by[st.id] = st.operator_id;
-  std::vector<int64_t> out;
-  *own = 0;
-  for (int64_t id : ids) {
-    auto it = entered_by.find(id);
-    if (it == entered_by.end()) continue;  // not held (any more), or not shown: not checked
-    if (it->second != 0 && it->second == approver) {
-      ++*own;
-      continue;
-    }
-    out.push_back(id);
-  }
-  return out;
-}
-
 // The channels an operator enters, with what each form asks for.
 constexpr Channel kOpsChannels[] = {Channel::kPhone, Channel::kLetter, Channel::kFax,
                                     Channel::kEmail, Channel::kPoster, Channel::kSheet};
@@ -480,121 +458,6 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
   if (path == "/ops/queue" || path == "/ops/withdraw") {
     if (!Allows(s, Role::kModerator)) return respond(ErrorPage(ctx, http::status::forbidden, "ops.forbidden"));
   }
-  if (path == "/ops/queue") {
-    HeldFilter filter;
-    std::string channel_code(query.GetOr("channel")), date(query.GetOr("date"));
-    if (auto c = ParseChannel(channel_code)) filter.channel = c;
-    else channel_code.clear();
-    if (auto d = ParseDay(date)) filter.day = d;
-    else date.clear();
-    auto held = env.moderation->ListHeld(filter);
-    if (!held) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-    std::string notice;
-    if (post) {
-      std::string action(form->GetOr("action"));
-      std::vector<int64_t> ids;
-      std::string same_text(form->GetOr("same_text"));
-      std::string group(form->GetOr("group"));
-      if (!group.empty()) {
-        // A flood group of the abuse gate (Store::ListHeldGroups), across every filter.
-        auto in_group = env.moderation->HeldInGroup(group);
-        if (!in_group) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-        ids = std::move(*in_group);
-        HeldFilter all;
-        held = env.moderation->ListHeld(all);
-        if (!held) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-      } else if (!same_text.empty()) {
-        for (const auto& st : *held) {
-          if (FoldName(st.text) == same_text) ids.push_back(st.id);
-        }
-      } else {
-        for (auto v : form->All("id")) {
-          if (auto n = ParseNumber(v)) ids.push_back(*n);
-        }
-      }
-      if (action == "approve") {
-        size_t own = 0;
-        ids = ApprovableBy(*held, ids, s.operator_id, &own);
-        auto numbers = env.moderation->Approve(ids);
-        if (!numbers) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-        for (int64_t n : *numbers) env.operators->Audit(s.operator_id, "approved", "statement " + std::to_string(n));
-        notice = ctx.Format("ops.queue.approved", numbers->size());
-        if (own > 0) notice += " " + ctx.Format("ops.queue.own_skipped", own);
-      } else if (action == "reject") {
-        auto n = env.moderation->Reject(ids);
-        if (!n) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-        for (int64_t id : ids) env.operators->Audit(s.operator_id, "rejected", "held statement " + std::to_string(id));
-        // rejected_retention_hours = 0: nothing of them stays, not even the row.
-        if (env.options.rejected_retention_hours == 0) (void)env.moderation->PurgeRejected(0);
-        notice = ctx.Format("ops.queue.rejected", *n);
-      } else {
-        return respond(ErrorPage(ctx, http::status::bad_request, "error.bad_request"));
-      }
-      held = env.moderation->ListHeld(filter);
-      if (!held) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-    }
-    std::string b = "<h1>" + ctx.TrHtml("ops.queue.title") + "</h1>";
-    if (!notice.empty()) b += "<p id=\"notice\">" + HtmlEscape(notice) + "</p>";
-    // Filters: a plain GET form, no script needed.
-    b += "<form method=\"get\" action=\"/ops/queue\" class=\"filters\"><label for=\"f-channel\">" +
-         ctx.TrHtml("ops.queue.channel") + "</label><select id=\"f-channel\" name=\"channel\"><option value=\"\">" +
-         ctx.TrHtml("ops.queue.all_channels") + "</option>";
-    for (Channel c : {Channel::kWeb, Channel::kPhone, Channel::kLetter, Channel::kFax, Channel::kEmail,
-                      Channel::kPoster, Channel::kSheet}) {
-      std::string code(ChannelCode(c));
-      b += "<option value=\"" + code + "\"" + (code == channel_code ? " selected" : "") + ">" +
-           ctx.TrHtml("channel." + code) + "</option>";
-    }
-    b += "</select><label for=\"f-date\">" + ctx.TrHtml("ops.queue.day") + "</label><input type=\"date\" "
-         "id=\"f-date\" name=\"date\" value=\"" + HtmlEscape(date) + "\"><button type=\"submit\">" +
-         ctx.TrHtml("ops.queue.filter") + "</button></form>";
-    b += "<p id=\"held-count\">" + HtmlEscape(ctx.Format("ops.queue.count", held->size())) + "</p>";
-    // The abuse gate's flood groups (similar names or texts, bursts): one click for all.
-    if (auto groups = env.store->ListHeldGroups(); groups && !groups->empty()) {
-      b += "<h2>" + ctx.TrHtml("ops.queue.groups") + "</h2><table id=\"flood-groups\"><tbody>";
-      for (const auto& g : *groups) {
-        b += "<tr><td>" + HtmlEscape(ctx.Format("ops.queue.flood_group", g.statements)) + "</td><td>" +
-             HtmlEscape(g.reason) + "</td><td>" + FormatDay(g.first_day) + " – " + FormatDay(g.last_day) +
-             "</td><td><form method=\"post\" class=\"group\">" + Csrf(s) +
-             "<input type=\"hidden\" name=\"group\" value=\"" + HtmlEscape(g.group) +
-             "\"><button name=\"action\" value=\"reject\">" + ctx.TrHtml("ops.queue.reject_all") +
-             "</button> <button name=\"action\" value=\"approve\">" + ctx.TrHtml("ops.queue.approve_all") +
-             "</button></form></td></tr>";
-      }
-      b += "</tbody></table>";
-    }
-    // Held statements with the same text (after folding) are grouped too, so that a flood
-    // of one message is rejected with one click.
-    std::map<std::string, size_t> same;
-    for (const auto& st : *held) same[FoldName(st.text)]++;
-    for (const auto& [text, n] : same) {
-      if (n < 2 || text.empty()) continue;
-      b += "<form method=\"post\" class=\"group\">" + Csrf(s) + "<input type=\"hidden\" name=\"same_text\" value=\"" +
-           HtmlEscape(text) + "\"><p>" + HtmlEscape(ctx.Format("ops.queue.group", n)) + " <q>" +
-           HtmlEscape(text.substr(0, 120)) + "</q> <button name=\"action\" value=\"reject\">" +
-           ctx.TrHtml("ops.queue.reject_all") + "</button></p></form>";
-    }
-    b += "<form method=\"post\">" + Csrf(s) + "<table><thead><tr><th></th><th>" + ctx.TrHtml("ops.queue.channel") +
-         "</th><th>" + ctx.TrHtml("ops.queue.day") + "</th><th>" + ctx.TrHtml("form.name") + "</th><th>" +
-         ctx.TrHtml("ops.enter.text") + "</th></tr></thead><tbody>";
-    for (const auto& st : *held) {
-      std::string id = std::to_string(st.id);
-      bool own = st.operator_id != 0 && st.operator_id == s.operator_id;
-      b += "<tr id=\"held-" + id + "\"" + (own ? " class=\"own\"" : "") +
-           "><td><input type=\"checkbox\" name=\"id\" value=\"" + id + "\"></td><td>" +
-           ctx.TrHtml("channel." + std::string(ChannelCode(st.channel))) + "</td><td>" + FormatDay(st.day) + "</td><td>";
-      for (const auto& p : st.persons) b += HtmlEscape(p.name) + " ";
-      b += "</td><td>" + HtmlEscape(st.text.substr(0, 300));
-      if (own) b += " <em>" + ctx.TrHtml("ops.queue.yours") + "</em>";
-      if (Allows(s, Role::kAdmin)) {
-        b += " <a href=\"/ops/private?id=" + id + "\">" + ctx.TrHtml("ops.queue.sealed") + "</a>";
-      }
-      b += "</td></tr>";
-    }
-    b += "</tbody></table><button name=\"action\" value=\"approve\">" + ctx.TrHtml("ops.queue.approve") +
-         "</button> <button name=\"action\" value=\"reject\">" + ctx.TrHtml("ops.queue.reject") + "</button></form>";
-    return respond(Page(ctx, http::status::ok, ctx.Tr("ops.queue.title"), b));
-  }
   if (path == "/ops/withdraw") {
     std::string notice;
     if (post) {
@@ -625,9 +488,10 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
   }
 
   if (path == "/ops/import" || path == "/ops/unlock" || path == "/ops/private" ||
-      path == "/ops/private/file") {
+      path == "/ops/private/file" || path == "/ops/queue") {
     static const Form kEmpty;
     OpsRequest r{ctx, env, s, *sid, post, post ? *form : kEmpty, query, files};
+    if (path == "/ops/queue") return respond(OpsQueue(r));
     if (path == "/ops/import") return respond(OpsImport(r));
     if (path == "/ops/unlock") return respond(OpsUnlock(r));
     return respond(OpsPrivate(r, path == "/ops/private/file"));

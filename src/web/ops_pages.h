@@ -1,6 +1,7 @@
-// The operators' console (issue 4), shared between ops.cc (login, channels' forms, queue,
-// withdrawals, audit) and ops_upload.cc (CSV upload, attachments, the admin's unlocked
-// office key and the sealed fields it opens). docs/console.md describes every page.
+// The operators' console (issue 4), shared between ops.cc (login, channels' forms,
+// withdrawals, audit), ops_queue.cc (the moderation queue) and ops_upload.cc (CSV upload,
+// attachments, the admin's unlocked office key and the sealed fields it opens).
+// docs/console.md describes every page.
 #pragma once
 
 #include <optional>
@@ -40,6 +41,10 @@ size_t OpsBodyLimit(const AppEnv& env, const Request& req, std::string_view path
 // True for the pages that take multipart/form-data (/ops/import, /ops/enter).
 bool OpsTakesUploads(std::string_view path);
 
+// GET/POST /ops/queue (moderator+): one page of held statements (?after=ID, ?before=ID,
+// ?channel=, ?date=) and the approval or rejection of some, of those on the page with the
+// same text, or of a flood group (ops_queue.cc).
+Response OpsQueue(const OpsRequest& r);
 // GET/POST /ops/import: a CSV sheet uploaded and imported as by `tuidang import`.
 Response OpsImport(const OpsRequest& r);
 // GET/POST /ops/unlock, POST /ops/lock: an admin's office secret key for this session.

@@ -1,7 +1,6 @@
 // The console's uploads and sealed data (docs/console.md): CSV sheets imported as by
 // `tuidang import`, attachments of the letter, fax and e-mail forms sealed to the office
 // key, and an admin's office secret key held for one session to read sealed fields.
-#include <regex>
 #include <set>
 
 #include <sodium.h>
@@ -20,25 +19,29 @@ constexpr size_t kMaxAttachments = 5;
 constexpr std::string_view kAttachmentPrefix = "attachment.";
 
 
-// A rejected row's reason in the operator's language; the import reports in English
-// (intake/csv_import.h), in a few fixed shapes.
-std::string ReasonText(const PageContext& ctx, const std::string& reason) {
-  static const std::regex kUnknown("unknown value \"(.*)\"");
-  static const std::regex kBytes("bytes that are not valid (.+)");
-  static const std::regex kCells("(\\d+) cells, the header has (\\d+)");
-  static const std::regex kGroup("its group was rejected \\(line (\\d+)\\)");
-  static const std::regex kMany("more than (\\d+) persons");
-  std::smatch m;
-  if (reason == "required") return ctx.Tr("import.reason.required");
-  if (reason == "too long") return ctx.Tr("import.reason.too_long");
-  if (reason == "invalid characters") return ctx.Tr("import.reason.invalid_characters");
-  if (reason == "unknown value") return ctx.Format("import.reason.unknown_value", "");
-  if (std::regex_match(reason, m, kUnknown)) return ctx.Format("import.reason.unknown_value", m[1].str());
-  if (std::regex_match(reason, m, kBytes)) return ctx.Format("import.reason.bad_bytes", m[1].str());
-  if (std::regex_match(reason, m, kCells)) return ctx.Format("import.reason.cells", m[1].str(), m[2].str());
-  if (std::regex_match(reason, m, kGroup)) return ctx.Format("import.reason.group", m[1].str());
-  if (std::regex_match(reason, m, kMany)) return ctx.Format("import.reason.too_many", m[1].str());
-  return reason;
+// A rejected row's reason in the operator's language: the import gives a code and its
+// arguments (intake::RejectReason), the catalog the words ("import.reason.<name>").
+std::string ReasonText(const PageContext& ctx, const intake::RejectedRow& row) {
+  std::string key = "import.reason." + std::string(intake::RejectReasonName(row.reason));
+  auto arg = [&](size_t i) -> const std::string& {
+    static const std::string kNone;
+    return i < row.args.size() ? row.args[i] : kNone;
+  };
+  switch (row.reason) {
+    case intake::RejectReason::kUnknownValue:
+    case intake::RejectReason::kTooManyPersons:
+    case intake::RejectReason::kBadBytes:
+    case intake::RejectReason::kGroupRejected:
+      return ctx.Format(key, arg(0));
+    case intake::RejectReason::kTooManyCells:
+      return ctx.Format(key, arg(0), arg(1));
+    case intake::RejectReason::kRequired:
+    case intake::RejectReason::kTooLong:
+    case intake::RejectReason::kInvalidCharacters:
+    case intake::RejectReason::kUnterminatedQuote:
+      break;
+  }
+  return ctx.Tr(key);
 }
 
 std::string FieldName(const PageContext& ctx, const std::string& field) {
@@ -145,7 +148,7 @@ Response OpsImport(const OpsRequest& r) {
           for (const auto& x : rep.rejected) {
             report += "<tr class=\"rejected-row\"><td>" + std::to_string(x.line) + "</td><td>" +
                       HtmlEscape(FieldName(ctx, x.field)) + "</td><td>" +
-                      HtmlEscape(ReasonText(ctx, x.reason)) + "</td></tr>";
+                      HtmlEscape(ReasonText(ctx, x)) + "</td></tr>";
           }
           report += "</tbody></table>";
         }

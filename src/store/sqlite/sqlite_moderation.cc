@@ -32,17 +32,19 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   const int64_t now = HourNow();
   // A rejection's clock starts at the first pass that sees it, dated to the end of that
   // hour (never early): the rejection itself (sqlite_store.cc, sqlite_safety.cc) writes no
-  // time. Retention 0 takes every rejected statement, dated or not.
+  // time. Retention 0 takes every rejected statement, dated or not. A held statement its
+  // declarant withdrew (status 3 without a number: never published) is purged the same
+  // way; a withdrawn published one keeps its row, its number being public.
   auto stamp = writer_.Prepare(
       "INSERT OR IGNORE INTO rejections(statement, hour) SELECT id, ? FROM statements"
-      " WHERE status = 2");
+      " WHERE status = 2 OR (status = 3 AND number IS NULL)");
   stamp.Bind(1, now + 1);
   const int64_t cutoff =
       retention_hours == 0 ? std::numeric_limits<int64_t>::max() : now - retention_hours;
   if (stamp.Step() != SQLITE_DONE) return fail("date rejections");
   constexpr std::string_view kDue =
       "(SELECT r.statement FROM rejections r JOIN statements s ON s.id = r.statement"
-      " WHERE s.status = 2 AND r.hour <= ?1)";
+      " WHERE (s.status = 2 OR (s.status = 3 AND s.number IS NULL)) AND r.hour <= ?1)";
   auto run = [&](std::string_view sql) { return RunOverIds(sql, kDue, cutoff); };
   // Children first (foreign keys), the statement rows last.
   if (!run("DELETE FROM persons WHERE statement IN {}")) return fail("purge persons");
@@ -77,15 +79,15 @@ Result<int64_t> SqliteStore::ForgetSealed(const ReceiptHash& receipt) {
   return n;
 }
 
-Result<std::vector<int64_t>> SqliteStore::HeldInGroup(const std::string& group) {
+Result<std::vector<HeldEntry>> SqliteStore::HeldInGroup(const std::string& group) {
   std::lock_guard lock(write_mu_);
   auto q = writer_.Prepare(
-      "SELECT h.statement FROM holds h JOIN statements s ON s.id = h.statement"
+      "SELECT h.statement, s.operator FROM holds h JOIN statements s ON s.id = h.statement"
       " WHERE h.grp = ? AND s.status = 0 ORDER BY h.statement");
   q.Bind(1, group);
-  std::vector<int64_t> out;
+  std::vector<HeldEntry> out;
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) out.push_back(q.Int(0));
+  while ((rc = q.Step()) == SQLITE_ROW) out.push_back({q.Int(0), q.Int(1)});
   if (rc != SQLITE_DONE) return Error{writer_.LastError()};
   return out;
 }

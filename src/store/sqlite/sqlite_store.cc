@@ -103,6 +103,11 @@ CREATE TABLE IF NOT EXISTS holds(
   grp TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS holds_by_group ON holds(grp);
 CREATE TABLE IF NOT EXISTS rejections(statement INTEGER PRIMARY KEY, hour INTEGER NOT NULL);
+-- The moderation queue's keyset pages (ListHeld): held statements only, so it stays as small
+-- as the queue.
+CREATE INDEX IF NOT EXISTS statements_held ON statements(id) WHERE status = 0;
+-- The publication batches' look-up (ListAccepted): only the statements waiting for one.
+CREATE INDEX IF NOT EXISTS statements_accepted ON statements(id) WHERE status = 4;
 )sql";
 
 // Schema 2 -> 3: the audit trail's minutes become CST days (the minute of an operator's
@@ -1054,17 +1059,44 @@ Result<std::vector<AuditEntry>> SqliteStore::AuditTrail(int limit) {
   return out;
 }
 
+namespace {
+
+// The held statements `filter` selects by channel and day (its bounds apart).
+std::string HeldWhere(const HeldFilter& filter) {
+  std::string where = "status = 0";
+  if (filter.channel) where += " AND channel = " + std::to_string(static_cast<int>(*filter.channel));
+  if (filter.day) where += " AND day = " + std::to_string(*filter.day);
+  return where;
+}
+
+}  // namespace
+
+Result<int64_t> SqliteStore::CountHeld(const HeldFilter& filter, int64_t cap) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  auto q = r.db.Prepare("SELECT COUNT(*) FROM (SELECT 1 FROM statements INDEXED BY statements_held WHERE " +
+                        HeldWhere(filter) + " LIMIT " + std::to_string(cap) + ")");
+  if (q.Step() != SQLITE_ROW) return Error{r.db.LastError()};
+  return q.Int(0);
+}
+
 Result<std::vector<Statement>> SqliteStore::ListHeld(const HeldFilter& filter) {
   auto lease = Lease();
   if (!lease.get()) return Error{lease.error()};
   Reader& r = *lease.get();
-  std::string sql = "SELECT " + std::string(kStatementColumns) + " FROM statements WHERE status = 0";
-  if (filter.channel) sql += " AND channel = " + std::to_string(static_cast<int>(*filter.channel));
-  if (filter.day) sql += " AND day = " + std::to_string(*filter.day);
-  sql += " ORDER BY id LIMIT " + std::to_string(filter.limit);
+  // Keyset paging over the index of held statements (statements_held): a page reads
+  // `limit` index entries past its bound, whatever the size of the table or of the queue.
+  std::string sql = "SELECT " + std::string(kStatementColumns) +
+                    " FROM statements INDEXED BY statements_held WHERE " + HeldWhere(filter) +
+                    " AND id > " + std::to_string(filter.after);
+  if (filter.before) sql += " AND id < " + std::to_string(*filter.before);
+  sql += filter.before ? " ORDER BY id DESC" : " ORDER BY id";
+  sql += " LIMIT " + std::to_string(filter.limit);
   auto q = r.db.Prepare(sql);
   auto out = Collect(q, r.db);
   if (!out) return out;
+  if (filter.before) std::reverse(out->begin(), out->end());  // oldest first
   if (Status s = LoadPersons(r, &*out); !s) return Error{s.message()};
   return out;
 }
@@ -1076,8 +1108,10 @@ Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& id
 Result<std::vector<int64_t>> SqliteStore::ListAccepted(int64_t limit) {
   auto lease = Lease();
   if (!lease.get()) return Error{lease.error()};
-  auto q = lease.get()->db.Prepare("SELECT id FROM statements WHERE status = ? LIMIT ?");
-  q.Bind(1, static_cast<int64_t>(StatementStatus::kAccepted)).Bind(2, limit);
+  // The literal 4 (StatementStatus::kAccepted) lets SQLite use the partial index
+  // statements_accepted instead of reading every statement.
+  auto q = lease.get()->db.Prepare("SELECT id FROM statements WHERE status = 4 LIMIT ?");
+  q.Bind(1, limit);
   std::vector<int64_t> ids;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) ids.push_back(q.Int(0));
@@ -1192,50 +1226,70 @@ Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids) {
 }
 
 Result<bool> SqliteStore::WithdrawByReceipt(const ReceiptHash& receipt) {
-  int64_t id = 0, number = 0;
-  int status = -1;
-  {
-    auto lease = Lease();
-    if (!lease.get()) return Error{lease.error()};
-    auto q = lease.get()->db.Prepare(
-        "SELECT id, COALESCE(number, 0), status FROM statements WHERE receipt = ?");
-    q.BindBlob(1, receipt.data(), receipt.size());
-    if (q.Step() != SQLITE_ROW) return false;
-    id = q.Int(0);
-    number = q.Int(1);
-    status = static_cast<int>(q.Int(2));
-  }
-  if (status == static_cast<int>(StatementStatus::kPublished)) {
-    if (Status s = Withdraw(number, WithdrawalReason::kDeclarantRequest); !s) return Error{s.message()};
-    return true;
-  }
-  if (status == static_cast<int>(StatementStatus::kAccepted)) {
-    // Not yet published: nothing to cancel in the log; its content goes at once.
-    std::lock_guard lock(write_mu_);
-    if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
-    auto withdraw = writer_.Prepare(
-        "UPDATE statements SET status = 3, text = '', consent = '', place = '' "
-        "WHERE id = ? AND status = 4");
-    withdraw.Bind(1, id);
-    bool ok = withdraw.Step() == SQLITE_DONE;
-    bool changed = ok && sqlite3_changes(writer_.raw()) > 0;
-    auto forget = writer_.Prepare("DELETE FROM persons WHERE statement = ?");
-    forget.Bind(1, id);
-    ok = ok && forget.Step() == SQLITE_DONE;
-    if (!ok || !writer_.Exec("COMMIT")) {
-      std::string error = writer_.LastError();
-      writer_.Exec("ROLLBACK");
-      return Error{error};
+  // Twice at most: a held statement approved between the look-up and the withdrawal is
+  // then withdrawn as the published statement it has become.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int64_t id = 0, number = 0;
+    int status = -1;
+    {
+      auto lease = Lease();
+      if (!lease.get()) return Error{lease.error()};
+      auto q = lease.get()->db.Prepare(
+          "SELECT id, COALESCE(number, 0), status FROM statements WHERE receipt = ?");
+      q.BindBlob(1, receipt.data(), receipt.size());
+      if (q.Step() != SQLITE_ROW) return false;
+      id = q.Int(0);
+      number = q.Int(1);
+      status = static_cast<int>(q.Int(2));
     }
-    if (changed) ForgetOldPages();
-    return changed;
-  }
-  if (status == static_cast<int>(StatementStatus::kHeld)) {
-    auto n = Reject({id});
-    if (!n) return Error{n.error()};
-    return *n > 0;
+    if (status == static_cast<int>(StatementStatus::kPublished)) {
+      if (Status s = Withdraw(number, WithdrawalReason::kDeclarantRequest); !s) {
+        return Error{s.message()};
+      }
+      return true;
+    }
+    // Held, or accepted for the next publication batch: never published.
+    if (status != static_cast<int>(StatementStatus::kHeld) &&
+        status != static_cast<int>(StatementStatus::kAccepted)) {
+      return false;
+    }
+    auto withdrawn = WithdrawUnpublished(id, static_cast<StatementStatus>(status));
+    if (!withdrawn) return Error{withdrawn.error()};
+    if (*withdrawn) return true;
   }
   return false;
+}
+
+Result<bool> SqliteStore::WithdrawUnpublished(int64_t id, StatementStatus from) {
+  // Withdrawn (status 3), not rejected: the receipt says what the declarant did. Nothing
+  // was published or counted, so there is no leaf to cancel and no total to lower; the
+  // names, text, notes and sealed fields (a contact) go in this one transaction. The row
+  // (no number) is purged like a rejected one (PurgeRejected, docs/console.md).
+  std::lock_guard lock(write_mu_);
+  auto fail = [&]() -> Result<bool> {
+    std::string error = writer_.LastError();
+    writer_.Exec("ROLLBACK");
+    return Error{error};
+  };
+  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+  auto withdraw = writer_.Prepare(
+      "UPDATE statements SET status = 3, text = '', consent = '', place = '' "
+      "WHERE id = ? AND status = ?");
+  withdraw.Bind(1, id).Bind(2, static_cast<int64_t>(from));
+  if (withdraw.Step() != SQLITE_DONE) return fail();
+  if (sqlite3_changes(writer_.raw()) == 0) {
+    writer_.Exec("ROLLBACK");
+    return false;  // approved, published by a batch or rejected meanwhile
+  }
+  for (std::string_view sql : {"DELETE FROM persons WHERE statement = ?",
+                               "DELETE FROM sealed WHERE statement = ?"}) {
+    auto forget = writer_.Prepare(sql);
+    forget.Bind(1, id);
+    if (forget.Step() != SQLITE_DONE) return fail();
+  }
+  if (Status s = writer_.Exec("COMMIT"); !s) return fail();
+  ForgetOldPages();
+  return true;
 }
 
 }  // namespace tuidang

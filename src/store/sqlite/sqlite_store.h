@@ -56,6 +56,7 @@ class SqliteStore final : public Store,
   Result<std::vector<AuditEntry>> AuditTrail(int limit) override;
 
   Result<std::vector<Statement>> ListHeld(const HeldFilter& filter) override;
+  Result<int64_t> CountHeld(const HeldFilter& filter, int64_t cap) override;
   Result<std::vector<int64_t>> Approve(const std::vector<int64_t>& ids) override;
   Result<int64_t> Reject(const std::vector<int64_t>& ids) override;
   Result<bool> WithdrawByReceipt(const ReceiptHash& receipt) override;
@@ -68,7 +69,7 @@ class SqliteStore final : public Store,
   Result<int64_t> RejectHeldGroup(const std::string& group) override;
   // sqlite_moderation.cc
   Result<int64_t> PurgeRejected(int64_t retention_hours) override;
-  Result<std::vector<int64_t>> HeldInGroup(const std::string& group) override;
+  Result<std::vector<HeldEntry>> HeldInGroup(const std::string& group) override;
   Result<int64_t> ForgetSealed(const ReceiptHash& receipt) override;
   Result<std::optional<Statement>> FindHeldByReceipt(const ReceiptHash& receipt) override;
   Result<bool> CorrectHeld(int64_t id, const Statement& corrected) override;
@@ -103,6 +104,11 @@ class SqliteStore final : public Store,
   // that order, with consecutive numbers and leaves, in one durable transaction (Approve,
   // PublishAccepted). Takes write_mu_.
   Result<std::vector<int64_t>> PublishFrom(const std::vector<int64_t>& ids, StatementStatus from);
+  // The declarant's withdrawal of statement `id`, held or accepted (`from`), never
+  // published (WithdrawByReceipt): marked withdrawn, its content and sealed fields deleted.
+  // False when it is no longer in `from`.
+  Result<bool> WithdrawUnpublished(int64_t id, StatementStatus from);
+
   // REQUIRES: write_mu_ is held.
   Status LoadTotals();
   // Reloads the totals when another process (tuidang withdraw) changed the database.

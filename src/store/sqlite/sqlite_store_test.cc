@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -337,12 +338,56 @@ TEST_F(SqliteStoreTest, HeldStatementsAreApprovedRejectedOrWithdrawn) {
   EXPECT_EQ(*store_->Reject({(*held)[2].id, (*held)[0].id}), 1) << "only held ones";
   EXPECT_EQ((*store_->FindReceipt(HashReceiptCode(codes[2])))->status, StatementStatus::kRejected);
 
-  EXPECT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(codes[3])));  // held: rejected
-  EXPECT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(codes[1])));  // published: withdrawn
+  EXPECT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(codes[3])));  // held
+  EXPECT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(codes[1])));  // published
   EXPECT_FALSE(*store_->WithdrawByReceipt(HashReceiptCode(codes[1])));
+  EXPECT_FALSE(*store_->WithdrawByReceipt(HashReceiptCode(codes[3])));
+  // Both say what their declarant did; the held one had no number and never counted.
+  auto held_one = *store_->FindReceipt(HashReceiptCode(codes[3]));
+  EXPECT_EQ(held_one->status, StatementStatus::kWithdrawn);
+  EXPECT_FALSE(held_one->number.has_value());
+  EXPECT_EQ((*store_->FindReceipt(HashReceiptCode(codes[1])))->status, StatementStatus::kWithdrawn);
   EXPECT_EQ(store_->GetTotals()->statements, 1);
   EXPECT_EQ(store_->ListHeld({})->size(), 0u);
   EXPECT_EQ(*store_->LeafCount(), 3u) << "two statements and one withdrawal";
+  // The purge takes the rejected and the withdrawn held rows, never a published one.
+  EXPECT_EQ(*store_->PurgeRejected(0), 2);
+  EXPECT_FALSE(store_->FindReceipt(HashReceiptCode(codes[3]))->has_value());
+  EXPECT_TRUE(store_->FindReceipt(HashReceiptCode(codes[1]))->has_value());
+}
+
+TEST_F(SqliteStoreTest, HeldStatementsArePagedByKeyset) {
+  std::vector<Submission> batch;
+  for (int i = 0; i < 25; ++i) {
+    batch.push_back(Make("page" + std::to_string(i), kParty, {}, i % 5 == 0));  // 5 published
+  }
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(batch, &out));
+  HeldFilter f;
+  f.limit = 7;
+  std::vector<int64_t> seen;
+  while (true) {
+    auto page = store_->ListHeld(f);
+    ASSERT_TRUE(page) << page.error();
+    ASSERT_LE(page->size(), 7u);
+    if (page->empty()) break;
+    for (const auto& st : *page) seen.push_back(st.id);
+    f.after = page->back().id;
+  }
+  ASSERT_EQ(seen.size(), 20u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end()) << "each once";
+  // Backwards: the last 7 below an id, still oldest first.
+  HeldFilter back;
+  back.limit = 7;
+  back.before = seen[10];
+  auto page = store_->ListHeld(back);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 7u);
+  EXPECT_EQ(page->front().id, seen[3]);
+  EXPECT_EQ(page->back().id, seen[9]);
+  EXPECT_EQ(*store_->CountHeld({}, 1000), 20);
+  EXPECT_EQ(*store_->CountHeld({}, 8), 8) << "counting stops at the cap";
 }
 
 }  // namespace tuidang
