@@ -192,6 +192,7 @@ int Serve(const ServeFlags& flags) {
     Publisher publisher(store->get(), publication);
     publisher.StartBackground();
     server.Run();
+    app.Stop();  // logins still on the hashing pool answer while the connections exist
     // Wake the waiter if the server ended by itself.
     pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 
 #include "intake/sequencer.h"
@@ -11,6 +12,7 @@
 #include "store/store.h"
 #include "web/http.h"
 #include "web/i18n.h"
+#include "web/ops_auth.h"
 #include "web/ops_session.h"
 #include "web/page_cache.h"
 #include "store/moderation_store.h"
@@ -57,6 +59,9 @@ struct AppEnv {
   OperatorStore* operators = nullptr;
   ModerationStore* moderation = nullptr;
   SessionTable* sessions = nullptr;
+  // The console's login and session checks (its hashing pool); set by App when there are
+  // operators and sessions.
+  OpsAuth* auth = nullptr;
   // Office secret keys admins unlocked in their console sessions (memory only); null: none.
   safety::SessionKeyring* keyring = nullptr;
 };
@@ -66,6 +71,10 @@ class App final : public Handler {
   explicit App(AppEnv env) : env_(env) {
     env_.cache = &cache_;
     env_.tile_cache = &tile_cache_;
+    if (env_.operators && env_.sessions) {
+      auth_ = std::make_unique<OpsAuth>(env_.operators, env_.sessions);
+      env_.auth = auth_.get();
+    }
   }
   void Handle(Request req, Responder respond) override;
   void Handle(Request req, std::optional<safety::ClientKey> client, Responder respond) override;
@@ -73,12 +82,19 @@ class App final : public Handler {
                           std::string_view accept_language) override;
   // More than kMaxBodyBytes only for a logged-in operator's upload (ops_pages.h).
   size_t BodyLimit(const Request& header) override;
+  // Finishes the console logins still being hashed (OpsAuth::Stop): call it after the
+  // server stopped and before it is destroyed, since their answers go to its connections.
+  void Stop() {
+    if (auth_) auth_->Stop();
+  }
 
  private:
   PageCache cache_;
   // Up to 4096 tiles (about 32 MB): the latest tiles, which every verifier and mirror asks for.
   PageCache tile_cache_{4096};
   AppEnv env_;
+  // Destroyed first: its pool finishes the logins still queued while the rest is alive.
+  std::unique_ptr<OpsAuth> auth_;
 };
 
 }  // namespace tuidang::web
