@@ -92,12 +92,19 @@ Response LoginAnswer(const PageContext& ctx, const LoginOutcome& out) {
                                          "; Path=/ops; Secure; HttpOnly; SameSite=Strict");
     return res;
   }
-  if (out.kind == Kind::kStorage) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  if (out.kind == Kind::kStorage) {
+    return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  }
   http::status status = http::status::forbidden;
   std::string_view key = "ops.login.failed";
-  if (out.kind == Kind::kLocked) status = http::status::too_many_requests, key = "ops.login.locked";
-  if (out.kind == Kind::kThrottled) status = http::status::too_many_requests, key = "ops.login.wait";
-  if (out.kind == Kind::kBusy) status = http::status::service_unavailable, key = "ops.login.busy";
+  if (out.kind == Kind::kLocked || out.kind == Kind::kThrottled) {
+    status = http::status::too_many_requests;
+    key = out.kind == Kind::kLocked ? "ops.login.locked" : "ops.login.wait";
+  }
+  if (out.kind == Kind::kBusy) {
+    status = http::status::service_unavailable;
+    key = "ops.login.busy";
+  }
   Response res = Page(ctx, status, ctx.Tr("ops.login.title"), LoginForm(ctx, ctx.Tr(key)));
   if (out.kind != Kind::kFailed) {
     res.set(http::field::retry_after, std::to_string(std::max<int64_t>(out.retry_after, 1)));

@@ -84,7 +84,9 @@ int64_t LoginRate::Take() {
 // ---- FailedLogins
 
 FailedLogins::FailedLogins(safety::Clock clock, size_t max_names)
-    : clock_(std::move(clock)), max_names_(max_names), hash_key_(crypto_generichash_KEYBYTES, '\0') {
+    : clock_(std::move(clock)),
+      max_names_(max_names),
+      hash_key_(crypto_generichash_KEYBYTES, '\0') {
   randombytes_buf(hash_key_.data(), hash_key_.size());
 }
 
@@ -231,7 +233,8 @@ void OpsAuth::Login(LoginAttempt attempt, std::function<void(LoginOutcome)> done
   // An unusable name's code is checked against a fixed secret and the result dropped, so
   // that it costs what a real check costs.
   static const std::string kNoSecret(kTotpSecretBytes, '\0');
-  std::optional<int64_t> step = TotpStep(usable ? op->totp_secret : kNoSecret, attempt.code, clock_());
+  std::optional<int64_t> step =
+      TotpStep(usable ? op->totp_secret : kNoSecret, attempt.code, clock_());
   if (!usable) step.reset();
   bool fresh_code = step && steps_.Fresh(op->id, *step);
   // A locked name is evaluated only with a valid, unused code: the attacker who has no
@@ -249,8 +252,11 @@ void OpsAuth::Login(LoginAttempt attempt, std::function<void(LoginOutcome)> done
     bool ok = usable && password_ok && step && steps_.Claim(op->id, *step);
     if (!ok) {
       failures_.Record(attempt.name);
+      // Answer first: the audit write (a sync to disk) happens only for names that exist,
+      // and must not make their answer slower than an unknown name's.
+      (*shared_done)(Outcome(Kind::kFailed));
       if (op) (void)operators_->Audit(op->id, "failed login", "operator " + op->name);
-      return (*shared_done)(Outcome(Kind::kFailed));
+      return;
     }
     failures_.Clear(attempt.name);
     (void)operators_->Audit(op->id, "logged in", "operator " + op->name);

@@ -44,7 +44,8 @@ std::string SessionTable::Create(const Operator& op) {
   // Sessions idle past the timeout are dropped whenever a new one starts.
   auto now = Clock::now();
   std::erase_if(sessions_, [&](const auto& kv) { return now - kv.second.last_used > idle_; });
-  sessions_[id] = Entry{OpsSession{op.id, op.name, op.role, RandomHex(32), AccountFingerprint(op)}, now};
+  sessions_[id] =
+      Entry{OpsSession{op.id, op.name, op.role, RandomHex(32), AccountFingerprint(op)}, now};
   return id;
 }
 
