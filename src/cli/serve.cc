@@ -194,6 +194,7 @@ int Serve(const ServeFlags& flags) {
     Publisher publisher(store->get(), publication);
     publisher.StartBackground();
     server.Run();
+    app.Stop();  // logins still on the hashing pool answer while the connections exist
     app.SendDelayedAnswers();  // withdrawals' answers held back (web/answer_delay.h)
     // Wake the waiter if the server ended by itself.
     pthread_kill(waiter.native_handle(), SIGTERM);

@@ -29,8 +29,6 @@ std::string NewCredentials(Operator* op) {
   crypto_generichash(reinterpret_cast<unsigned char*>(op->setup_hash.data()), op->setup_hash.size(),
                      reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr, 0);
   op->password_hash.clear();
-  op->failed_logins = 0;
-  op->locked_until = 0;
   return token;
 }
 
@@ -47,8 +45,7 @@ int RunUser(const std::string& action, const UserFlags& f) {
     for (const auto& op : *all) {
       const char* state = op.disabled ? "disabled"
                           : op.password_hash.empty() ? "waiting for set-up"
-                          : op.failed_logins >= 10 ? "locked"
-                                                    : "active";
+                                                     : "active";
       fmt::print("{}\t{}\t{}\n", op.name, RoleCode(op.role), state);
     }
     return 0;

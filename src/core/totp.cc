@@ -33,13 +33,18 @@ std::string Totp(std::string_view secret, int64_t now, int digits) {
 }
 
 bool VerifyTotp(std::string_view secret, std::string_view code, int64_t now) {
-  if (code.size() != static_cast<size_t>(kTotpDigits)) return false;
-  bool ok = false;
+  return TotpStep(secret, code, now).has_value();
+}
+
+std::optional<int64_t> TotpStep(std::string_view secret, std::string_view code, int64_t now) {
+  if (code.size() != static_cast<size_t>(kTotpDigits)) return std::nullopt;
+  std::optional<int64_t> step;
   for (int64_t skew : {-1, 0, 1}) {
-    std::string expected = Totp(secret, now + skew * kTotpStepSeconds);
-    ok |= sodium_memcmp(expected.data(), code.data(), expected.size()) == 0;
+    int64_t candidate = now / kTotpStepSeconds + skew;
+    std::string expected = Hotp(secret, static_cast<uint64_t>(candidate));
+    if (sodium_memcmp(expected.data(), code.data(), expected.size()) == 0) step = candidate;
   }
-  return ok;
+  return step;
 }
 
 std::string Base32(std::string_view bytes) {

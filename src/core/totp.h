@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,11 @@ std::string Totp(std::string_view secret, int64_t now, int digits = kTotpDigits)
 // True when `code` is the TOTP of `now` or of the step before or after (clock skew), in
 // constant time per candidate.
 bool VerifyTotp(std::string_view secret, std::string_view code, int64_t now);
+// The time step (unix time / kTotpStepSeconds) whose TOTP `code` is, among the step of
+// `now` and the one before and after; nullopt when none. Every candidate is compared, in
+// constant time, whatever matched. Replay protection keeps the step of each accepted code
+// and refuses any step at or below it (web/ops_auth.h).
+std::optional<int64_t> TotpStep(std::string_view secret, std::string_view code, int64_t now);
 // RFC 4648 base32 without padding (what otpauth URIs carry).
 std::string Base32(std::string_view bytes);
 // otpauth://totp/<issuer>:<account>?secret=...&issuer=...&algorithm=SHA1&digits=6&period=30

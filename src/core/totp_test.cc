@@ -31,6 +31,17 @@ TEST(Totp, VerifyAllowsOneStepOfSkewOnly) {
   EXPECT_FALSE(VerifyTotp(secret, "12345", now));
 }
 
+TEST(Totp, StepSaysWhichStepMatched) {
+  const std::string secret = "12345678901234567890";
+  int64_t now = 1700000000;
+  int64_t step = now / kTotpStepSeconds;
+  EXPECT_EQ(TotpStep(secret, Totp(secret, now), now), step);
+  EXPECT_EQ(TotpStep(secret, Totp(secret, now - 30), now), step - 1);
+  EXPECT_EQ(TotpStep(secret, Totp(secret, now + 30), now), step + 1);
+  EXPECT_EQ(TotpStep(secret, Totp(secret, now + 90), now), std::nullopt);
+  EXPECT_EQ(TotpStep(secret, "abcdef", now), std::nullopt);
+}
+
 TEST(Totp, Base32AndUri) {
   EXPECT_EQ(Base32("foobar"), "MZXW6YTBOI");
   EXPECT_EQ(OtpauthUri("tuidang", "alice", "foobar"),

@@ -26,8 +26,8 @@ struct Operator {
   std::string totp_secret;    // 20 random bytes; empty until enrolled
   std::string setup_hash;     // BLAKE2b of the one-time set-up token; empty once used
   bool disabled = false;
-  int64_t failed_logins = 0;  // consecutive failures, for growing delays and the lock
-  int64_t locked_until = 0;   // unix seconds; 0 when not locked
+  // Failed logins are counted in memory only (web/ops_auth.h), never here: nothing finer
+  // than a day is stored, and an update is not a read-modify-write of a counter.
 };
 
 // One line of the audit trail. `minute` is unix time / 60: operators' actions are dated to

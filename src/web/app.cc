@@ -136,7 +136,7 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
         !(OpsTakesUploads(path) && MultipartBoundary(req[http::field::content_type]))) {
       return respond(ErrorPage(ops_ctx, http::status::unsupported_media_type, "error.media_type"));
     }
-    return OpsHandle(ops_ctx, env_, req, path, *query, std::move(respond));
+    return OpsHandle(ops_ctx, env_, req, path, *query, client, std::move(respond));
   }
   if (path == "/") {
     if (!get) return respond(MethodNotAllowed(ctx, "GET, HEAD"));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 
 #include "intake/sequencer.h"
@@ -12,6 +13,7 @@
 #include "store/store.h"
 #include "web/http.h"
 #include "web/i18n.h"
+#include "web/ops_auth.h"
 #include "web/ops_session.h"
 #include "web/page_cache.h"
 #include "store/moderation_store.h"
@@ -58,6 +60,9 @@ struct AppEnv {
   OperatorStore* operators = nullptr;
   ModerationStore* moderation = nullptr;
   SessionTable* sessions = nullptr;
+  // The console's login and session checks (its hashing pool); set by App when there are
+  // operators and sessions.
+  OpsAuth* auth = nullptr;
   // Office secret keys admins unlocked in their console sessions (memory only); null: none.
   safety::SessionKeyring* keyring = nullptr;
   // Holds back the destructive receipt actions' answers (answer_delay.h); set by App. Null:
@@ -71,6 +76,10 @@ class App final : public Handler {
     env_.cache = &cache_;
     env_.tile_cache = &tile_cache_;
     env_.delay = &delay_;
+    if (env_.operators && env_.sessions) {
+      auth_ = std::make_unique<OpsAuth>(env_.operators, env_.sessions);
+      env_.auth = auth_.get();
+    }
   }
   void Handle(Request req, Responder respond) override;
   void Handle(Request req, std::optional<safety::ClientKey> client, Responder respond) override;
@@ -78,9 +87,13 @@ class App final : public Handler {
                           std::string_view accept_language) override;
   // More than kMaxBodyBytes only for a logged-in operator's upload (ops_pages.h).
   size_t BodyLimit(const Request& header) override;
-  // Sends the answers still held back (answer_delay.h). Call once the server has stopped,
-  // before it is destroyed.
+  // Sends the answers still held back (answer_delay.h) and finishes the console logins
+  // still being hashed (OpsAuth::Stop). Call once the server has stopped, before it is
+  // destroyed, since their answers go to its connections.
   void SendDelayedAnswers() { delay_.Flush(); }
+  void Stop() {
+    if (auth_) auth_->Stop();
+  }
 
  private:
   PageCache cache_;
@@ -88,6 +101,8 @@ class App final : public Handler {
   PageCache tile_cache_{4096};
   AppEnv env_;
   AnswerDelay delay_;
+  // Destroyed first: its pool finishes the logins still queued while the rest is alive.
+  std::unique_ptr<OpsAuth> auth_;
 };
 
 }  // namespace tuidang::web

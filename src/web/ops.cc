@@ -11,6 +11,7 @@
 
 #include "core/text.h"
 #include "core/totp.h"
+#include "web/ops_auth.h"
 #include "web/ops_pages.h"
 
 namespace tuidang::web {
@@ -18,11 +19,6 @@ namespace tuidang::web {
 namespace {
 
 constexpr std::string_view kCookie = "tuidang_ops";
-// Failed logins: the n-th failure in a row makes the account wait 2^n seconds (at most
-// kMaxDelaySeconds) before the next attempt; kLockAfter failures lock it for kLockSeconds.
-constexpr int64_t kMaxDelaySeconds = 60;
-constexpr int64_t kLockAfter = 10;
-constexpr int64_t kLockSeconds = 15 * 60;
 // Further persons an operator can enter on one form (a family, an association).
 constexpr size_t kOpsRows = 10;
 
@@ -86,6 +82,36 @@ std::string LoginForm(const PageContext& ctx, const std::string& error) {
   return b;
 }
 
+// The answer to a login attempt (OpsAuth::Login). The refusals say nothing about whether
+// the name exists: OpsAuth answers alike for every name.
+Response LoginAnswer(const PageContext& ctx, const LoginOutcome& out) {
+  using Kind = LoginOutcome::Kind;
+  if (out.kind == Kind::kLoggedIn) {
+    Response res = Redirect("/ops");
+    res.set(http::field::set_cookie, std::string(kCookie) + "=" + out.session_id +
+                                         "; Path=/ops; Secure; HttpOnly; SameSite=Strict");
+    return res;
+  }
+  if (out.kind == Kind::kStorage) {
+    return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  }
+  http::status status = http::status::forbidden;
+  std::string_view key = "ops.login.failed";
+  if (out.kind == Kind::kLocked || out.kind == Kind::kThrottled) {
+    status = http::status::too_many_requests;
+    key = out.kind == Kind::kLocked ? "ops.login.locked" : "ops.login.wait";
+  }
+  if (out.kind == Kind::kBusy) {
+    status = http::status::service_unavailable;
+    key = "ops.login.busy";
+  }
+  Response res = Page(ctx, status, ctx.Tr("ops.login.title"), LoginForm(ctx, ctx.Tr(key)));
+  if (out.kind != Kind::kFailed) {
+    res.set(http::field::retry_after, std::to_string(std::max<int64_t>(out.retry_after, 1)));
+  }
+  return res;
+}
+
 bool Allows(const OpsSession& s, Role need) { return OpsAllows(s, need); }
 
 // The channels an operator enters, with what each form asks for.
@@ -98,8 +124,9 @@ std::optional<std::string> OpsSessionCookie(const Request& req) { return CookieV
 
 // The console's request handling; `path` starts with "/ops".
 void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
-               const std::string& path, const Form& query, Responder respond) {
-  if (!env.operators || !env.sessions || !env.moderation) {
+               const std::string& path, const Form& query,
+               const std::optional<safety::ClientKey>& client, Responder respond) {
+  if (!env.operators || !env.sessions || !env.moderation || !env.auth) {
     return respond(ErrorPage(ctx, http::status::not_found, "error.not_found"));
   }
   bool post = req.method() == http::verb::post;
@@ -122,8 +149,9 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
   }
   std::optional<std::string> sid = CookieValue(req, kCookie);
   std::optional<OpsSession> session;
-  if (sid) session = env.sessions->Find(*sid);
-  // A session that ended (idle timeout) takes its unlocked office key with it.
+  if (sid) session = env.auth->CurrentSession(*sid);
+  // A session that ended (idle timeout, its operator disabled or reset) takes its unlocked
+  // office key with it.
   if (sid && !session && env.keyring) env.keyring->Lock(*sid);
 
   // Pages without a session: set-up and login.
@@ -148,24 +176,46 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
         error = ctx.Tr("ops.setup.short");
       } else if (password != form->GetOr("password2")) {
         error = ctx.Tr("ops.setup.mismatch");
-      } else if (!VerifyTotp(op->totp_secret, form->GetOr("code"), Now())) {
+      } else if (auto step = TotpStep(op->totp_secret, form->GetOr("code"), Now()); !step) {
         error = ctx.Tr("ops.setup.code");
       } else {
-        char hashed[crypto_pwhash_STRBYTES];
-        if (crypto_pwhash_str(hashed, password.data(), password.size(),
-                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-          return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
+        // The code that set the account up does not log in again (a code is used once).
+        (void)env.auth->ClaimTotp(op->id, *step);
+        // Argon2id runs on OpsAuth's pool, not on this I/O thread; the answer comes from there.
+        const Catalog* catalog = &ctx.catalog;
+        Language lang = ctx.lang;
+        std::string page_path = ctx.path;
+        OperatorStore* operators = env.operators;
+        auto shared = std::make_shared<Responder>(std::move(respond));
+        bool queued = env.auth->HashPassword(
+            std::string(password), [catalog, lang, page_path, operators, shared, id = op->id,
+                                    hash](std::optional<std::string> hashed) {
+              PageContext pc{*catalog, lang, page_path};
+              auto fresh = operators->GetOperator(id);
+              if (!hashed || !fresh) {
+                return (*shared)(ErrorPage(pc, http::status::service_unavailable, "error.storage"));
+              }
+              // The link was used (or reset) meanwhile: nothing is changed.
+              if (!fresh->has_value() || !ConstantTimeEquals((*fresh)->setup_hash, hash)) {
+                return (*shared)(ErrorPage(pc, http::status::not_found, "ops.setup.invalid"));
+              }
+              Operator updated = **fresh;
+              updated.password_hash = *hashed;
+              updated.setup_hash.clear();
+              if (!operators->UpdateOperator(updated)) {
+                return (*shared)(ErrorPage(pc, http::status::service_unavailable, "error.storage"));
+              }
+              (void)operators->Audit(updated.id, "set up", "operator " + updated.name);
+              (*shared)(Page(pc, http::status::ok, pc.Tr("ops.setup.title"),
+                             "<h1>" + pc.TrHtml("ops.setup.done") + "</h1><p><a href=\"/ops\">" +
+                                 pc.TrHtml("ops.login.title") + "</a></p>"));
+            });
+        if (!queued) {
+          Response res = ErrorPage(ctx, http::status::service_unavailable, "ops.login.busy");
+          res.set(http::field::retry_after, std::to_string(kHashBusyRetrySeconds));
+          (*shared)(std::move(res));
         }
-        op->password_hash = hashed;
-        op->setup_hash.clear();
-        if (!env.operators->UpdateOperator(*op)) {
-          return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-        }
-        env.operators->Audit(op->id, "set up", "operator " + op->name);
-        return respond(Page(ctx, http::status::ok, ctx.Tr("ops.setup.title"),
-                            "<h1>" + ctx.TrHtml("ops.setup.done") + "</h1><p><a href=\"/ops\">" +
-                                ctx.TrHtml("ops.login.title") + "</a></p>"));
+        return;
       }
     }
     std::string uri = OtpauthUri("tuidang", op->name, op->totp_secret);
@@ -188,57 +238,17 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
   }
 
   if (path == "/ops/login" && post) {
-    std::string name(form->GetOr("name"));
-    auto found = env.operators->FindOperator(name);
-    if (!found) return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
-    int64_t now = Now();
-    std::optional<Operator> op = *found;
-    if (op && (op->locked_until > now)) {
-      bool locked = op->failed_logins >= kLockAfter;
-      return respond(Page(ctx, http::status::too_many_requests, ctx.Tr("ops.login.title"),
-                          LoginForm(ctx, ctx.Tr(locked ? "ops.login.locked" : "ops.login.wait"))));
-    }
-    std::string_view password = form->GetOr("password");
-    bool ok = false;
-    if (op && !op->disabled && !op->password_hash.empty()) {
-      ok = crypto_pwhash_str_verify(op->password_hash.c_str(), password.data(), password.size()) == 0;
-      ok = VerifyTotp(op->totp_secret, form->GetOr("code"), now) && ok;
-    } else {
-      // An unknown or disabled name costs the same time as a known one.
-      static const std::string dummy = [] {
-        char h[crypto_pwhash_STRBYTES];
-        if (crypto_pwhash_str(h, "x", 1, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-          return std::string();
-        }
-        return std::string(h);
-      }();
-      if (!dummy.empty()) {
-        volatile int ignored = crypto_pwhash_str_verify(dummy.c_str(), password.data(), password.size());
-        (void)ignored;
-      }
-    }
-    if (!ok) {
-      if (op) {
-        op->failed_logins += 1;
-        op->locked_until = op->failed_logins >= kLockAfter
-                               ? now + kLockSeconds
-                               : now + std::min<int64_t>(kMaxDelaySeconds,
-                                                         int64_t{1} << op->failed_logins);
-        env.operators->UpdateOperator(*op);
-        env.operators->Audit(op->id, "failed login", "operator " + op->name);
-      }
-      return respond(Page(ctx, http::status::forbidden, ctx.Tr("ops.login.title"),
-                          LoginForm(ctx, ctx.Tr("ops.login.failed"))));
-    }
-    op->failed_logins = 0;
-    op->locked_until = 0;
-    env.operators->UpdateOperator(*op);
-    env.operators->Audit(op->id, "logged in", "operator " + op->name);
-    Response res = Redirect("/ops");
-    res.set(http::field::set_cookie, std::string(kCookie) + "=" + env.sessions->Create(*op) +
-                                         "; Path=/ops; Secure; HttpOnly; SameSite=Strict");
-    return respond(std::move(res));
+    // The hash runs on OpsAuth's pool; the answer comes from there (ops_auth.h).
+    LoginAttempt attempt{std::string(form->GetOr("name")), std::string(form->GetOr("password")),
+                         std::string(form->GetOr("code")), client};
+    const Catalog* catalog = &ctx.catalog;
+    Language lang = ctx.lang;
+    std::string page_path = ctx.path;
+    return env.auth->Login(std::move(attempt), [catalog, lang, page_path,
+                                                respond = std::move(respond)](LoginOutcome out) {
+      PageContext pc{*catalog, lang, page_path};
+      respond(LoginAnswer(pc, out));
+    });
   }
 
   if (!session) {

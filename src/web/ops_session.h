@@ -18,6 +18,9 @@ struct OpsSession {
   std::string name;
   Role role = Role::kVolunteer;
   std::string csrf;  // must come back with every form
+  // AccountFingerprint of the operator when the session began: the session ends when the
+  // account changes (OpsAuth::CurrentSession).
+  std::string account;
 };
 
 class SessionTable {
@@ -42,6 +45,9 @@ class SessionTable {
   std::unordered_map<std::string, Entry> sessions_;  // GUARDED_BY(mu_)
 };
 
+// A BLAKE2b hash of what an operator logs in with and may do: role, password hash, TOTP
+// secret. Another value means the account was reset or its role changed.
+std::string AccountFingerprint(const Operator& op);
 // A random token of `bytes` bytes as lowercase hex.
 std::string RandomHex(size_t bytes);
 // True when `a` equals `b`, in time independent of where they differ.

@@ -98,9 +98,11 @@ Result<std::string> ProofText(const AppEnv& env, uint64_t index);
 Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code,
                       const std::optional<safety::ClientKey>& client);
 
-// ops.cc: the operators' console; `path` starts with "/ops".
+// ops.cc: the operators' console; `path` starts with "/ops". `client` feeds the login's
+// per-client throttle (ops_auth.h).
 void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
-               const std::string& path, const Form& query, Responder respond);
+               const std::string& path, const Form& query,
+               const std::optional<safety::ClientKey>& client, Responder respond);
 
 // search.cc
 Response SearchPage(const PageContext& ctx, const AppEnv& env, const Form& query);

@@ -946,8 +946,7 @@ std::optional<Role> ParseRole(std::string_view code) {
 
 namespace {
 constexpr std::string_view kOperatorColumns =
-    "id, name, role, password_hash, totp_secret, setup_hash, disabled, failed_logins, "
-    "locked_until";
+    "id, name, role, password_hash, totp_secret, setup_hash, disabled";
 Operator ReadOperator(const sqlite::Stmt& q) {
   Operator op;
   op.id = q.Int(0);
@@ -957,8 +956,6 @@ Operator ReadOperator(const sqlite::Stmt& q) {
   op.totp_secret = std::string(q.Text(4));
   op.setup_hash = std::string(q.Text(5));
   op.disabled = q.Int(6) != 0;
-  op.failed_logins = q.Int(7);
-  op.locked_until = q.Int(8);
   return op;
 }
 }  // namespace
@@ -1018,15 +1015,15 @@ Status SqliteStore::UpdateOperator(const Operator& op) {
   std::lock_guard lock(write_mu_);
   auto q = writer_.Prepare(
       "UPDATE operators SET role = ?, password_hash = ?, totp_secret = ?, setup_hash = ?, "
-      "disabled = ?, failed_logins = ?, locked_until = ? WHERE id = ?");
+      "disabled = ?, failed_logins = 0, locked_until = 0 WHERE id = ?");
+  // failed_logins and locked_until are no longer used (web/ops_auth.h counts failures in
+  // memory); writing 0 clears what an older version kept there, a time to the second.
   q.Bind(1, static_cast<int64_t>(op.role))
       .Bind(2, op.password_hash)
       .BindBlob(3, op.totp_secret.data(), op.totp_secret.size())
       .BindBlob(4, op.setup_hash.data(), op.setup_hash.size())
       .Bind(5, static_cast<int64_t>(op.disabled))
-      .Bind(6, op.failed_logins)
-      .Bind(7, op.locked_until)
-      .Bind(8, op.id);
+      .Bind(6, op.id);
   if (q.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
   return Status::Ok();
 }

@@ -244,9 +244,9 @@ TEST_F(SqliteStoreTest, OperatorsAndAnAppendOnlyAuditTrail) {
   auto found = store_->FindOperator("alice");
   ASSERT_TRUE(found && found->has_value());
   EXPECT_EQ((*found)->role, Role::kModerator);
-  (*found)->failed_logins = 3;
+  (*found)->disabled = true;
   ASSERT_TRUE(store_->UpdateOperator(**found));
-  EXPECT_EQ((*store_->GetOperator(*id))->failed_logins, 3);
+  EXPECT_TRUE((*store_->GetOperator(*id))->disabled);
   ASSERT_TRUE(store_->Audit(*id, "approved", "statement 1"));
   ASSERT_TRUE(store_->Audit(*id, "rejected", "statement 2"));
   auto trail = store_->AuditTrail(10);
