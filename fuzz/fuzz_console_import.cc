@@ -102,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   web::AppEnv env{w->store.get(), nullptr, w->catalog.get(), web::AppOptions{}};
   env.operators = w->store.get();
   env.moderation = w->store.get();
-  web::OpsSession session{1, "fuzz", Role::kVolunteer, "csrf"};
+  web::OpsSession session{1, "fuzz", Role::kVolunteer, "csrf", ""};
   std::string session_id = "fuzz-session";
   web::PageContext ctx{*w->catalog, lang, "/ops/import"};
   web::OpsRequest request{ctx, env, session, session_id, true, *form, no_query, files};
