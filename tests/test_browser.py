@@ -88,7 +88,7 @@ class BrowserTest(ServerTestCase, unittest.TestCase):
         path = urllib.parse.urlsplit(d.current_url).path
         self.assertRegex(path, r"^/receipt/[0-9-]+$")
         code = d.find_element(By.CSS_SELECTOR, "code.receipt").text.strip()
-        self.assertRegex(code, r"^\d{4}-\d{4}-\d{4}-\d{4}$")
+        self.assertRegex(code, harness.RECEIPT_RE)
         self.assertTrue(d.find_elements(By.CSS_SELECTOR, "span.status.status-published"),
                         d.page_source[:2000])
         self.assertEqual(self.server.stats()["total_persons"], before + 1)

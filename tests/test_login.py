@@ -274,7 +274,10 @@ class ClientThrottleTest(unittest.TestCase):
     evaluated, and the per-client throttle alone refuses."""
 
     def setUp(self):
-        self.server = harness.Server({"client_key": "auto"}, name="login-throttle")
+        # The test client names itself in X-Forwarded-For, as nginx does for its clients: it
+        # connects from 127.0.0.1, listed as the trusted proxy.
+        self.server = harness.Server({"client_key": "auto", "trusted_proxies": ["127.0.0.1"]},
+                                     name="login-throttle")
         self.server.start()
 
     def tearDown(self):
