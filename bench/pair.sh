@@ -4,7 +4,8 @@
 # the server CPU per submission (from /proc/PID/stat).
 #
 # usage: bench/pair.sh BIN_A BIN_B      environment: DURATION (10, seconds), CONNECTIONS (128)
-# settings: bench/bench.toml in each fresh data folder (the safety protections off).
+# settings: bench/bench.toml in each fresh data folder (the safety protections off), then
+# the lines of EXTRA_A / EXTRA_B for one side only (a setting the other build does not know).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export BENCH_DIR=$here
@@ -27,6 +28,8 @@ for side in a b; do
   mkdir -m 700 "$work/$side"
   cp "$here/bench.toml" "$work/$side/tuidang.toml"
 done
+[ -n "${EXTRA_A:-}" ] && printf '%s\n' "$EXTRA_A" >>"$work/a/tuidang.toml"
+[ -n "${EXTRA_B:-}" ] && printf '%s\n' "$EXTRA_B" >>"$work/b/tuidang.toml"
 "$(realpath "$1")" serve --data "$work/a" --listen "127.0.0.1:$porta" >"$work/a.log" 2>&1 &
 pa=$!
 "$(realpath "$2")" serve --data "$work/b" --listen "127.0.0.1:$portb" >"$work/b.log" 2>&1 &
