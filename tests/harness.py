@@ -414,11 +414,16 @@ class Server:
         raise RuntimeError(f"tuidang did not answer /healthz within {timeout}s:\n"
                            + self.output_bytes().decode("utf-8", "replace")[-3000:])
 
-    def stop(self, timeout=20):
-        """SIGTERM, then wait; returns the exit code (SIGKILL after `timeout`)."""
+    def stop(self, timeout=20, expect_code=0):
+        """SIGTERM, then wait; returns the exit code (SIGKILL after `timeout`).
+
+        A server that exits with another code than `expect_code` (a crash, a sanitizer
+        report, a failed shutdown), or that had already died, fails the test that stops
+        it: pass expect_code=None to take any code."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
+        died_before = self.proc.poll() is not None
+        if not died_before:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
@@ -428,6 +433,10 @@ class Server:
                 raise AssertionError(f"tuidang did not stop within {timeout}s of SIGTERM")
         code = self.proc.returncode
         self.proc = None
+        if expect_code is not None and (died_before or code != expect_code):
+            how = "had already exited" if died_before else "exited"
+            raise AssertionError(f"tuidang {how} with {code} (expected {expect_code} on SIGTERM);"
+                                 f" stderr tail:\n{self.stderr()[-3000:]}")
         return code
 
     def kill(self):
@@ -563,11 +572,7 @@ class ServerTestCase:
     def tearDownClass(cls):
         s = cls.server
         try:
-            if s.alive():
-                code = s.stop()
-                if code not in (0, None):
-                    print(f"[harness] {cls.__name__}: tuidang exited with {code} on SIGTERM;"
-                          f" stderr tail:\n{s.stderr()[-2000:]}")
+            s.stop()  # fails the class when the server crashed or did not exit 0
         finally:
             s.cleanup()
 
