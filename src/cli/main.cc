@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
       tuidang::cli::AddExport(app),
       tuidang::cli::AddVerifyMirror(app),
       tuidang::cli::AddPurge(app),
+      tuidang::cli::AddBackup(app),
+      tuidang::cli::AddRestore(app),
   };
   // --version alone answers without a subcommand (help2man asks it for the man page).
   if (argc == 2 && std::string_view(argv[1]) == "--version") {
