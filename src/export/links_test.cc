@@ -42,17 +42,36 @@ TEST(ExportPath, MapsEveryExportedPage) {
   EXPECT_FALSE(ExportPath("/stats?range=7", m));
 }
 
-TEST(RelativizeLinks, MakesLinksRelativeOrLive) {
+// What the rewriting of rendered pages asserted (it is gone: pages render these links).
+TEST(ExportLinks, LinksRelativeToTheFileOrLive) {
   SiteMap m = Map();
-  std::string html =
-      "<link rel=\"stylesheet\" href=\"/static/site.css\"><a href=\"/en/statements?date=2026-11-21&amp;page=2\">"
-      "<a href=\"/en/search\"><form action=\"/receipt\"><a href=\"https://x.org/\"><a href=\"/en/stats?range=all#days\">"
-      "<a href=\"/en/statements/12\"><a href=\"/en/statements/16/certificate\">";
-  EXPECT_EQ(RelativizeLinks(html, "en/statements/2026-11-21-2.html", m, "https://live.example"),
-            "<link rel=\"stylesheet\" href=\"../../static/site.css\"><a href=\"2026-11-21-2.html\">"
-            "<a href=\"https://live.example/en/search\"><form action=\"https://live.example/receipt\">"
-            "<a href=\"https://x.org/\"><a href=\"../stats-all.html#days\">"
-            "<a href=\"2026-11-21-2.html#s-12\"><a href=\"../../certificates/2026-11-21.html#c-16\">");
+  ExportLinks links("en/statements/2026-11-21-2.html", m, "https://live.example");
+  EXPECT_EQ(links.File("/static/site.css"), "../../static/site.css");
+  EXPECT_EQ(links.Page(Language::kEnglish, "/statements?date=2026-11-21&page=2"), "2026-11-21-2.html");
+  EXPECT_EQ(links.Live(Language::kEnglish, "/search"), "https://live.example/en/search");
+  EXPECT_EQ(links.Live(Language::kSimplified, "/receipt"), "https://live.example/receipt");
+  EXPECT_EQ(links.Page(Language::kEnglish, "/stats?range=all#days"), "../stats-all.html#days");
+  EXPECT_EQ(links.Page(Language::kEnglish, "/statements/12"), "2026-11-21-2.html#s-12");
+  EXPECT_EQ(links.Page(Language::kEnglish, "/statements/16/certificate"),
+            "../../certificates/2026-11-21.html#c-16");
+  // The other languages of the same page, and files the export holds beside the pages.
+  EXPECT_EQ(links.Page(Language::kSimplified, "/statements?date=2026-11-21&page=2"),
+            "../../statements/2026-11-21-2.html");
+  EXPECT_EQ(links.Page(Language::kTraditional, "/"), "../../zh-hant/index.html");
+  EXPECT_EQ(links.File("/log/checkpoint"), "../../log/checkpoint");
+  EXPECT_EQ(links.File("/api/v1/stats"), "../../api/v1/stats.json");
+  // What the export does not hold is on the live site: a day before the first, a statement
+  // of another day, a stats range it does not render.
+  EXPECT_EQ(links.Page(Language::kEnglish, "/statements?date=2026-11-19"),
+            "https://live.example/en/statements?date=2026-11-19");
+  EXPECT_EQ(links.Page(Language::kSimplified, "/statements/99"),
+            "https://live.example/statements/99");
+  EXPECT_EQ(links.Page(Language::kEnglish, "/stats?range=7"), "https://live.example/en/stats?range=7");
+  // Without a live address such links stay absolute, as the server would write them.
+  ExportLinks offline("index.html", m, "");
+  EXPECT_EQ(offline.Live(Language::kEnglish, "/search"), "/en/search");
+  EXPECT_EQ(offline.Page(Language::kSimplified, "/"), "index.html");
+  EXPECT_EQ(offline.Page(Language::kSimplified, "/statements"), "statements/2026-11-23.html");
   EXPECT_EQ(RelativePath("index.html", "stats.html"), "stats.html");
 }
 
