@@ -324,7 +324,9 @@ Status Exporter::ExportSitePages() {
   if (Status s = writer_->Put("stats.csv", web::StatsCsvText(*totals_)); !s) return s;
   for (Language lang : kLanguages) {
     std::string dir = LangDir(lang);
-    auto home = [&](const web::PageContext& ctx) { return web::HomeHtml(ctx, *totals_, map_.today); };
+    auto home = [&](const web::PageContext& ctx) {
+      return web::HomeHtml(ctx, *totals_, map_.today);
+    };
     if (Status s = PutPage(dir + "index.html", lang, "/", map_, home); !s) return s;
     auto submit = [&](const web::PageContext& ctx) { return SubmitHtml(ctx, options_); };
     if (Status s = PutPage(dir + "submit.html", lang, "/submit", map_, submit); !s) return s;
@@ -338,7 +340,9 @@ Status Exporter::ExportSitePages() {
     for (std::string_view range : {"30", "365", "all"}) {
       std::string url = range == "30" ? "/stats" : "/stats?range=" + std::string(range);
       std::string file = dir + (range == "30" ? "stats.html" : "stats-" + std::string(range) + ".html");
-      auto stats = [&](const web::PageContext& ctx) { return *web::StatsHtml(ctx, *totals_, range); };
+      auto stats = [&](const web::PageContext& ctx) {
+        return *web::StatsHtml(ctx, *totals_, range);
+      };
       if (Status s = PutPage(file, lang, url, map_, stats); !s) return s;
     }
   }
@@ -440,9 +444,8 @@ Status Exporter::ExportDay(Day day) {
                                       checkpoint_);
     };
     for (Language lang : kLanguages) {
-      if (Status s = PutPage(DayListFile(LangDir(lang), day, page), lang, url, map, list_html); !s) {
-        return s;
-      }
+      std::string file = DayListFile(LangDir(lang), day, page);
+      if (Status s = PutPage(file, lang, url, map, list_html); !s) return s;
       if (lang == Language::kEnglish || slice.empty()) continue;
       if (Status s = PutPage(CertificatesFile(LangDir(lang), day, page), lang, url, map,
                              certificates_html);

@@ -119,7 +119,8 @@ std::string DayCertificatesHtml(const PageContext& ctx, Day day, int64_t page,
   PageContext en{ctx.catalog, Language::kEnglish, ctx.path, ctx.links};
   std::string zh_tag(LanguageHtmlTag(zh_lang));
   std::string date = FormatDay(day);
-  std::string list_url = "/statements?date=" + date + (page > 1 ? "&page=" + std::to_string(page) : "");
+  std::string list_url =
+      "/statements?date=" + date + (page > 1 ? "&page=" + std::to_string(page) : "");
 
   std::string b = "<!doctype html>\n<html lang=\"" + zh_tag +
                   "\"><head><meta charset=\"utf-8\">"

@@ -107,9 +107,9 @@ Response LogPage(const PageContext& ctx, const AppEnv& env) {
   auto latest = env.store->LatestCheckpoint();
   std::optional<std::string> checkpoint;
   if (latest && latest->has_value()) checkpoint = (*latest)->second;
-  return HtmlResponse(http::status::ok,
-                      LogHtml(ctx, env.options.log_origin, env.options.log_verifier_key, checkpoint),
-                      Caching::kShort);
+  std::string html =
+      LogHtml(ctx, env.options.log_origin, env.options.log_verifier_key, checkpoint);
+  return HtmlResponse(http::status::ok, std::move(html), Caching::kShort);
 }
 
 std::string LogHtml(const PageContext& ctx, std::string_view log_origin,

@@ -86,7 +86,9 @@ const Day kDay = *ParseDay("2026-11-21");
 // The pages the export renders too, each as a plain function, in `ctx`.
 std::vector<std::pair<std::string, std::string>> RenderAll(const PageContext& ctx) {
   std::vector<Statement> list;
-  for (int64_t n = 60; n > 10; --n) list.push_back(MakeStatement(n, kDay, "王" + std::to_string(n)));
+  for (int64_t n = 60; n > 10; --n) {
+    list.push_back(MakeStatement(n, kDay, "王" + std::to_string(n)));
+  }
   std::vector<uint64_t> leaves(list.size(), 3);
   std::pair<uint64_t, std::string> checkpoint{120, "example.org/log\n120\nhash\n\n— sig\n"};
   Totals totals = MakeTotals(kDay);

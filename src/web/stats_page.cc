@@ -257,8 +257,8 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
   AppendCategoryTable(ctx, "occupations", "stats.by_occupation", Category::kOccupation,
                       t.by_occupation, &b);
   b += "<p>" + ctx.TrHtml("stats.downloads") + " <a href=\"" + ctx.FileHref("/stats.csv") + "\">" +
-       ctx.TrHtml("stats.csv") + "</a> <a href=\"" + ctx.FileHref("/api/v1/stats") + "\">" + ctx.TrHtml("stats.json") +
-       "</a></p>";
+       ctx.TrHtml("stats.csv") + "</a> <a href=\"" + ctx.FileHref("/api/v1/stats") + "\">" +
+       ctx.TrHtml("stats.json") + "</a></p>";
   return Layout(ctx, ctx.Tr("stats.title"), b);
 }
 
