@@ -18,11 +18,12 @@ namespace {
 class GateStore : public Store {
  public:
   explicit GateStore(Store* inner) : inner_(inner) {}
-  Status CommitBatch(std::vector<Submission>& b, std::vector<Committed>* out) override {
+  Status CommitBatch(std::vector<Submission>& b, std::vector<Committed>* out,
+                     const AuditFor<BatchOutcome>& audit) override {
     entered = true;
     gate_.wait();
     batch_sizes.push_back(b.size());
-    return inner_->CommitBatch(b, out);
+    return inner_->CommitBatch(b, out, audit);
   }
   Result<std::optional<Statement>> GetPublished(int64_t n) override { return inner_->GetPublished(n); }
   Result<std::vector<Statement>> ListDay(Day d, int64_t b, int64_t o, int l) override {
@@ -38,7 +39,9 @@ class GateStore : public Store {
   std::shared_ptr<const Totals> GetTotals() override { return inner_->GetTotals(); }
   Result<Totals> RecountTotals() override { return inner_->RecountTotals(); }
   void Refresh() override { inner_->Refresh(); }
-  Status Withdraw(int64_t n, WithdrawalReason r) override { return inner_->Withdraw(n, r); }
+  Status Withdraw(int64_t n, WithdrawalReason r, const AuditFor<int64_t>& audit) override {
+    return inner_->Withdraw(n, r, audit);
+  }
   Result<std::optional<Opening>> GetOpening(int64_t n) override { return inner_->GetOpening(n); }
   Result<uint64_t> LeafCount() override { return inner_->LeafCount(); }
   Result<std::vector<std::string>> ReadLeaves(uint64_t b, uint64_t e) override {
