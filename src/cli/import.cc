@@ -116,8 +116,8 @@ int Import(const ImportFlags& flags) {
   // The sheet goes through the intake's writer of this process (SQLite serialises it with a
   // running server's); the queue holds the one group.
   Sequencer sequencer(store->get(), /*queue_limit=*/1, /*max_batch=*/1);
-  intake::Intake in(&sequencer, /*guard=*/nullptr, /*office=*/nullptr);
-  auto report = intake::ImportCsv(bytes, options, &in);
+  intake::Intake entry(&sequencer, /*guard=*/nullptr, /*office=*/nullptr);
+  auto report = intake::ImportCsv(bytes, options, &entry);
   if (!report) {
     spdlog::error("{}: {}", flags.file, report.error());
     bool busy = report.error().find("locked") != std::string::npos ||
