@@ -94,11 +94,13 @@ void Run(const std::string& label, const std::string& bytes, size_t rows) {
   options.operator_id = id;
   options.file_name = "bench.csv";
 
+  Sequencer sequencer(store->get(), /*queue_limit=*/1, /*max_batch=*/1);
+  intake::Intake in(&sequencer, /*guard=*/nullptr, /*office=*/nullptr);
   auto run = [&](const char* what, bool dry) {
     options.dry_run = dry;
     auto start = Clock::now();
     double cpu = CpuSeconds();
-    auto report = intake::ImportCsv(bytes, options, store->get(), store->get());
+    auto report = intake::ImportCsv(bytes, options, &in);
     double s = Seconds(start);
     cpu = CpuSeconds() - cpu;
     if (!report || !report->rejected.empty()) {

@@ -27,6 +27,8 @@ namespace {
 
 struct World {
   std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Sequencer> sequencer;
+  std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<web::Catalog> catalog;
 };
 
@@ -39,6 +41,8 @@ World* Make() {
   auto store = SqliteStore::Open(dir + "/fuzz.db");
   if (!store) std::abort();
   w->store = std::move(*store);
+  w->sequencer = std::make_unique<Sequencer>(w->store.get(), 16, 100);
+  w->intake = std::make_unique<intake::Intake>(w->sequencer.get(), nullptr, nullptr);
   const char* loc = std::getenv("TUIDANG_LOCALE_DIR");
   auto catalog = web::Catalog::Load(loc ? loc : web::Catalog::DefaultDir());
   if (!catalog) std::abort();
@@ -99,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   files[0].filename = "fuzz.csv";
   files[0].data = file;
 
-  web::AppEnv env{w->store.get(), nullptr, w->catalog.get(), web::AppOptions{}};
+  web::AppEnv env{w->store.get(), w->sequencer.get(), w->catalog.get(), web::AppOptions{}};
+  env.intake = w->intake.get();
   env.operators = w->store.get();
   env.moderation = w->store.get();
   web::OpsSession session{1, "fuzz", Role::kVolunteer, "csrf", ""};
@@ -120,7 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.dry_run = true;
   options.partial = partial;
   options.channel = *ParseChannel(channel);
-  auto report = intake::ImportCsv(file, options, nullptr, nullptr);
+  auto report = intake::ImportCsv(file, options, nullptr);  // a dry run needs no intake
   if (!report) {
     if (body.find("id=\"import-report\"") != std::string::npos) std::abort();
     return 0;

@@ -20,6 +20,7 @@ namespace {
 struct World {
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<Sequencer> sequencer;
+  std::unique_ptr<intake::Intake> intake;
   std::unique_ptr<web::Catalog> catalog;
   std::unique_ptr<web::App> app;
 };
@@ -33,12 +34,14 @@ World* Make() {
   if (!store) std::abort();
   w->store = std::move(*store);
   w->sequencer = std::make_unique<Sequencer>(w->store.get(), 1000, 100);
+  w->intake = std::make_unique<intake::Intake>(w->sequencer.get(), nullptr, nullptr);
   const char* loc = std::getenv("TUIDANG_LOCALE_DIR");
   auto catalog = web::Catalog::Load(loc ? loc : web::Catalog::DefaultDir());
   if (!catalog) std::abort();
   w->catalog = std::make_unique<web::Catalog>(std::move(*catalog));
-  w->app = std::make_unique<web::App>(
-      web::AppEnv{w->store.get(), w->sequencer.get(), w->catalog.get(), web::AppOptions{}});
+  web::AppEnv env{w->store.get(), w->sequencer.get(), w->catalog.get(), web::AppOptions{}};
+  env.intake = w->intake.get();
+  w->app = std::make_unique<web::App>(env);
   return w;
 }
 }  // namespace

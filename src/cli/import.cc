@@ -113,7 +113,11 @@ int Import(const ImportFlags& flags) {
   auto bar = std::make_shared<ProgressBar>(::isatty(STDERR_FILENO) == 1);
   options.progress = [bar](size_t done, size_t total) { bar->Update(done, total); };
 
-  auto report = intake::ImportCsv(bytes, options, store->get(), store->get());
+  // The sheet goes through the intake's writer of this process (SQLite serialises it with a
+  // running server's); the queue holds the one group.
+  Sequencer sequencer(store->get(), /*queue_limit=*/1, /*max_batch=*/1);
+  intake::Intake entry(&sequencer, /*guard=*/nullptr, /*office=*/nullptr);
+  auto report = intake::ImportCsv(bytes, options, &entry);
   if (!report) {
     spdlog::error("{}: {}", flags.file, report.error());
     bool busy = report.error().find("locked") != std::string::npos ||

@@ -12,7 +12,9 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "intake/intake.h"
 #include "intake/mail_intake.h"
+#include "intake/sequencer.h"
 #include "safety/seal.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -71,12 +73,20 @@ int MailIntake(const std::string& data_path) {
 
   auto store = SqliteStore::Open(dir.DatabasePath());
   if (!store) return Fail(kExTempFail, store.error());
-  std::vector<Submission> batch;
-  batch.push_back(intake::MailSubmission(*mail, message, *office));
-  std::vector<Committed> committed;
-  if (Status s = (*store)->CommitBatch(batch, &committed); !s) {
-    return Fail(kExTempFail, s.message());  // busy or locked: the mail server retries
-  }
+  // The one intake entry point, through a writer of this process's own (SQLite serialises
+  // it with the server's).
+  Sequencer sequencer(store->get(), /*queue_limit=*/1, /*max_batch=*/1);
+  intake::Intake in(&sequencer, /*guard=*/nullptr, &*office);
+  Status stored = AwaitWrite<Status>(
+      [&](Sequencer::Then<Status> then) {
+        return in
+            .Submit(intake::MailDraft(*mail, message), Channel::kEmail, Language::kSimplified,
+                    std::nullopt, std::nullopt,
+                    [then](const Status& s, const Submission&, const Committed&) { then(s); })
+            .queued();
+      },
+      Status::Fail("the intake queue refused the message"));
+  if (!stored) return Fail(kExTempFail, stored.message());  // busy or locked: the server retries
   return 0;
 }
 

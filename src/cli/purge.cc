@@ -5,6 +5,8 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "intake/sequencer.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace tuidang::cli {
 
@@ -29,7 +31,13 @@ Subcommand AddPurge(CLI::App& app) {
             auto opened = OpenDataDir(flags->data, &code);
             if (!opened) return code;
             int64_t hours = flags->hours >= 0 ? flags->hours : opened->config.rejected_retention_hours;
-            auto n = opened->store->PurgeRejected(hours);
+            // Through a writer of this process's own, as every write (SQLite serialises it
+            // with a running server's).
+            SqliteStore* store = opened->store.get();
+            Sequencer writer({store, store, store}, /*queue_limit=*/1, /*max_batch=*/1);
+            auto n = AwaitWrite<Result<int64_t>>(
+                [&](auto then) { return writer.PurgeRejected(hours, std::move(then)); },
+                Error{"the writer is stopping"});
             if (!n) {
               spdlog::error("{}", n.error());
               return 75;  // EX_TEMPFAIL: the database was busy; run again

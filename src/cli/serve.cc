@@ -14,6 +14,7 @@
 #include "cli/data_dir.h"
 #include "cli/safety_setup.h"
 #include "core/text.h"
+#include "intake/intake.h"
 #include "intake/integrator.h"
 #include "intake/publisher.h"
 #include "intake/sequencer.h"
@@ -39,17 +40,19 @@ void RaiseOpenFileLimit(size_t max_connections) {
   }
 }
 
-// Runs ModerationStore::PurgeRejected now and every kPurgeInterval on its own thread, until
-// destroyed.
+// Runs ModerationStore::PurgeRejected through the writer now and every kPurgeInterval on
+// its own thread, until destroyed.
 class PeriodicPurge {
  public:
   static constexpr auto kPurgeInterval = std::chrono::minutes(5);
-  PeriodicPurge(ModerationStore* store, int64_t retention_hours)
-      : thread_([this, store, retention_hours] {
+  PeriodicPurge(Sequencer* writer, int64_t retention_hours)
+      : thread_([this, writer, retention_hours] {
           std::unique_lock lock(mu_);
           do {
             lock.unlock();
-            auto n = store->PurgeRejected(retention_hours);
+            auto n = AwaitWrite<Result<int64_t>>(
+                [&](auto then) { return writer->PurgeRejected(retention_hours, std::move(then)); },
+                Error{"the writer is stopping"});
             if (!n) spdlog::warn("purge of rejected statements: {}", n.error());
             else if (*n > 0) spdlog::info("{} rejected statements purged", *n);
             lock.lock();
@@ -142,8 +145,15 @@ int Serve(const ServeFlags& flags) {
 
   int status = 0;
   {
-    Sequencer sequencer(store->get(), static_cast<size_t>(config->queue_limit),
+    // The one writer: every write of the server goes through it (intake/sequencer.h).
+    Sequencer sequencer({store->get(), store->get(), store->get()},
+                        static_cast<size_t>(config->queue_limit),
                         static_cast<size_t>(config->max_batch));
+    const safety::OfficePublicKey* office =
+        safety->guard && safety->guard->options().office_key
+            ? &*safety->guard->options().office_key
+            : nullptr;
+    intake::Intake intake(&sequencer, safety->guard.get(), office);
     web::AppOptions app_options;
     app_options.publish_at_once = config->PublishAtOnce("web");
     app_options.log_origin = origin;
@@ -165,6 +175,7 @@ int Serve(const ServeFlags& flags) {
     env.sessions = &sessions;
     env.keyring = &keyring;
     env.guard = safety->guard.get();
+    env.intake = &intake;
     web::App app(env);
     web::Server server(options, &app);
     if (Status s = server.Listen(); !s) {
@@ -184,14 +195,14 @@ int Serve(const ServeFlags& flags) {
                  (*store)->GetTotals()->persons);
     (*integrator)->StartBackground();
     // Rejected statements are purged once their retention has passed (docs/console.md).
-    PeriodicPurge purge(store->get(), config->rejected_retention_hours);
+    PeriodicPurge purge(&sequencer, config->rejected_retention_hours);
     // Web statements go out in mixed batches (intake/publisher.h). Statements accepted
     // with batching on and left when it is turned off are published by the first window.
     PublisherOptions publication;
     publication.interval = std::chrono::seconds(std::max<int64_t>(1, config->publication_interval_seconds));
     publication.min_batch = config->publication_interval_seconds > 0 ? config->publication_min_batch : 1;
     publication.max_wait = std::chrono::seconds(config->publication_max_wait_seconds);
-    Publisher publisher(store->get(), publication);
+    Publisher publisher(store->get(), publication, {}, &sequencer);
     publisher.StartBackground();
     server.Run();
     app.Stop();  // logins still on the hashing pool answer while the connections exist
@@ -294,7 +305,15 @@ Subcommand AddWithdraw(CLI::App& app) {
             int code;
             auto opened = OpenDataDir(flags->data, &code);
             if (!opened) return code;
-            if (Status s = opened->store->Withdraw(flags->number, *reason); !s) {
+            // Through a writer of this process's own, as every write (SQLite serialises it
+            // with a running server's).
+            Sequencer writer(opened->store.get(), /*queue_limit=*/1, /*max_batch=*/1);
+            Status s = AwaitWrite<Status>(
+                [&](Sequencer::Then<Status> then) {
+                  return writer.Withdraw(flags->number, *reason, {}, std::move(then));
+                },
+                Status::Fail("the writer is stopping"));
+            if (!s) {
               spdlog::error("{}", s.message());
               return 1;
             }

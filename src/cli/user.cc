@@ -64,12 +64,12 @@ int RunUser(const std::string& action, const UserFlags& f) {
     op.name = f.name;
     op.role = *role;
     std::string token = NewCredentials(&op);
-    auto id = db.AddOperator(op);
+    // The account and its audit entry in one transaction: both or neither.
+    auto id = db.AddOperatorAudited(op, {0, 0, "", "added operator", f.name + " (" + f.role + ")"});
     if (!id) {
       spdlog::error("{}", id.error());
       return 1;
     }
-    db.Audit(0, "added operator", f.name + " (" + f.role + ")");
     fmt::print("operator {} ({}) added. One-time set-up link (give it privately):\n{}/ops/setup?token={}\n",
                f.name, f.role, base, token);
     return 0;
@@ -82,16 +82,20 @@ int RunUser(const std::string& action, const UserFlags& f) {
   Operator op = **found;
   if (action == "disable") {
     op.disabled = true;
-    if (!db.UpdateOperator(op)) return 1;
-    db.Audit(0, "disabled operator", f.name);
+    if (Status s = db.UpdateOperatorAudited(op, {0, 0, "", "disabled operator", f.name}); !s) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
     fmt::print("operator {} disabled\n", f.name);
     return 0;
   }
   // reset: new password and second factor, through a new set-up link.
   std::string token = NewCredentials(&op);
   op.disabled = false;
-  if (!db.UpdateOperator(op)) return 1;
-  db.Audit(0, "reset operator", f.name);
+  if (Status s = db.UpdateOperatorAudited(op, {0, 0, "", "reset operator", f.name}); !s) {
+    spdlog::error("{}", s.message());
+    return 1;
+  }
   fmt::print("operator {} reset. One-time set-up link:\n{}/ops/setup?token={}\n", f.name, base, token);
   return 0;
 }

@@ -420,8 +420,11 @@ class Importer {
     r.sub.publish = options_.publish;
     r.content_hash = ContentHash(st);
     if (!options_.dry_run) {
-      r.sub.receipt_code = NewReceiptCode();
-      for (const Person& p : st.persons) r.sub.folded_names.push_back(FoldName(p.name));
+      // The intake's one preparation (receipt code, folded names), on this worker thread.
+      Draft d;
+      d.statement = std::move(st);
+      d.publish = options_.publish;
+      r.sub = Intake::Prepare(std::move(d), options_.channel, language_, nullptr);
     }
     r.ok = true;
     return r;
@@ -552,57 +555,8 @@ std::string DetectEncoding(std::string_view bytes) {
   return GbOverBig5(bytes) >= 0 ? "GB18030" : "BIG5-HKSCS";
 }
 
-Result<std::string> ToUtf8(std::string_view bytes, const std::string& encoding,
-                           std::vector<int64_t>* bad_lines) {
-  if (encoding == "UTF-8") {
-    if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
-    return std::string(bytes);  // invalid bytes are found row by row
-  }
-  iconv_t cd = iconv_open("UTF-8", encoding.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return Error{"unsupported encoding " + encoding};
-  std::string out(bytes.size() * 2 + 16, '\0');
-  char* in = const_cast<char*>(bytes.data());
-  size_t in_left = bytes.size();
-  char* o = out.data();
-  size_t o_left = out.size();
-  // The line of a bad byte: newlines are counted once, from the previous bad byte on (from
-  // the start each time made a file of bad bytes quadratic: 400 KB took 157 s).
-  const char* counted = bytes.data();
-  int64_t line = 1;
-  while (in_left > 0) {
-    size_t rc = iconv(cd, &in, &in_left, &o, &o_left);
-    if (rc != static_cast<size_t>(-1)) break;
-    if (errno == E2BIG) {
-      size_t used = o - out.data();
-      out.resize(out.size() * 2);
-      o = out.data() + used;
-      o_left = out.size() - used;
-      continue;
-    }
-    // EILSEQ or EINVAL (truncated at the end): one bad byte becomes U+FFFD.
-    line += std::count(counted, static_cast<const char*>(in), '\n');
-    counted = in;
-    if (bad_lines->empty() || bad_lines->back() != line) bad_lines->push_back(line);
-    if (o_left < 3) {
-      size_t used = o - out.data();
-      out.resize(out.size() * 2);
-      o = out.data() + used;
-      o_left = out.size() - used;
-    }
-    std::memcpy(o, "\xEF\xBF\xBD", 3);
-    o += 3;
-    o_left -= 3;
-    ++in;
-    --in_left;
-  }
-  iconv_close(cd);
-  out.resize(o - out.data());
-  if (out.starts_with("\xEF\xBB\xBF")) out.erase(0, 3);  // UTF-16's BOM, converted
-  return out;
-}
-
 Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& options,
-                               Store* store, OperatorStore* audit) {
+                               Intake* intake) {
   ImportReport report;
   if (bytes.size() > kMaxImportBytes) {
     return Error{fmt::format("the file is larger than {} MiB", kMaxImportBytes >> 20)};
@@ -769,30 +723,51 @@ Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& opti
   if (options.dry_run || (!options.partial && !report.rejected.empty()) || batch.empty()) {
     return report;
   }
-  std::vector<Committed> committed;
-  if (Status s = store->CommitBatch(batch, &committed); !s) return Error{s.message()};
+  if (!intake) return Error{"no intake to store the sheet with"};
+  // One group, one transaction, through the one writer; the operator's audit entry is
+  // written in that transaction, so a sheet is stored only with its entry.
+  auto count = [&report, &batch_lines](std::span<const Submission> group,
+                                       std::span<const Committed> committed) {
+    for (size_t i = 0; i < committed.size(); ++i) {
+      const Committed& c = committed[i];
+      if (c.duplicate) {
+        ++report.duplicates;
+        report.duplicate_lines.push_back(batch_lines[i]);
+        continue;
+      }
+      ++report.imported;
+      report.imported_persons += PersonsCount(group[i].statement);
+      if (c.number) {
+        if (report.first_number == 0) report.first_number = *c.number;
+        report.last_number = *c.number;
+      }
+    }
+  };
+  std::string name = options.file_name.empty() ? "upload" : options.file_name;
+  AuditFor<BatchOutcome> audit = [operator_id = options.operator_id, name](const BatchOutcome& o) {
+    int64_t imported = 0, duplicates = 0;
+    for (const Committed& c : o.committed) ++(c.duplicate ? duplicates : imported);
+    AuditEntry e;
+    e.operator_id = operator_id;
+    e.action = "imported";
+    e.object = fmt::format("{}: {} statements", name, imported);
+    if (duplicates > 0) e.object += fmt::format(" ({} already imported)", duplicates);
+    return std::vector<AuditEntry>{e};
+  };
+  Status stored = AwaitWrite<Status>(
+      [&](Sequencer::Then<Status> then) {
+        return intake->SubmitGroup(
+            std::move(batch),
+            [then, &count](const Status& s, std::span<const Submission> group,
+                           std::span<const Committed> committed) {
+              if (s) count(group, committed);
+              then(s);
+            },
+            std::move(audit));
+      },
+      Status::Fail("the intake queue is full or stopping"));
+  if (!stored) return Error{stored.message()};
   report.stored = true;
-  for (size_t i = 0; i < committed.size(); ++i) {
-    const Committed& c = committed[i];
-    if (c.duplicate) {
-      ++report.duplicates;
-      report.duplicate_lines.push_back(batch_lines[i]);
-      continue;
-    }
-    ++report.imported;
-    report.imported_persons += PersonsCount(batch[i].statement);
-    if (c.number) {
-      if (report.first_number == 0) report.first_number = *c.number;
-      report.last_number = *c.number;
-    }
-  }
-  if (audit) {
-    std::string name = options.file_name.empty() ? "upload" : options.file_name;
-    std::string object = fmt::format("{}: {} statements", name, report.imported);
-    if (report.duplicates > 0) object += fmt::format(" ({} already imported)", report.duplicates);
-    Status s = audit->Audit(options.operator_id, "imported", object);
-    if (!s) return Error{"imported, but the audit trail failed: " + s.message()};
-  }
   return report;
 }
 

@@ -2,8 +2,9 @@
 // an operator (`tuidang import`, and the console's upload). docs/import.md describes the
 // columns, encodings and guarantees.
 //
-// Thread-safety: ImportCsv may run beside the server (another process or thread); the store
-// serialises its writes.
+// Thread-safety: ImportCsv may run beside the server (another process or thread): it
+// writes through the intake (intake/intake.h) and its writer, and SQLite serialises the
+// writers of two processes.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,7 @@
 
 #include "core/result.h"
 #include "core/vocabulary.h"
-#include "store/operator_store.h"
+#include "intake/intake.h"
 #include "store/store.h"
 
 namespace tuidang::intake {
@@ -89,15 +90,17 @@ struct ImportReport {
 
 // Parses `bytes` as a CSV file with a header row, validates every row and, unless
 // options.dry_run or (without options.partial) a row was rejected, stores the valid
-// statements in ONE transaction through store->CommitBatch. Rows already imported (same
-// normalised content, see docs/import.md) are skipped, so importing a file twice adds
-// nothing. When `audit` is given and something was stored, appends ("imported",
-// "<file>: N statements") for options.operator_id.
+// statements in ONE transaction as one group through `intake` (Intake::SubmitGroup), and
+// waits for it. Rows already imported (same normalised content, see docs/import.md) are
+// skipped, so importing a file twice adds nothing. The same transaction appends
+// ("imported", "<file>: N statements") for options.operator_id to the audit trail: a sheet
+// whose entry cannot be written is not stored.
 // Returns an error (and stores nothing) when the file cannot be read as a sheet (too big,
-// undecodable, no name or organisations column) or the store fails; rejected rows are
-// not errors but part of the report.
-Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& options, Store* store,
-                               OperatorStore* audit);
+// undecodable, no name or organisations column), the intake refuses it or the store fails;
+// rejected rows are not errors but part of the report. `intake` may be null for a dry run.
+// REQUIRES: not called on the intake's answering thread (Sequencer).
+Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& options,
+                               Intake* intake);
 
 // Exposed for tests.
 // The encoding `bytes` are in ("UTF-8", "GB18030", "BIG5-HKSCS", "UTF-16"), guessed from a

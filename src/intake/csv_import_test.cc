@@ -44,19 +44,25 @@ class ImportTest : public ::testing::Test {
     ASSERT_TRUE(id) << id.error();
     options_.operator_id = *id;
     options_.file_name = "sheet.csv";
+    sequencer_ = std::make_unique<Sequencer>(store_.get(), 16, 1000);
+    intake_ = std::make_unique<Intake>(sequencer_.get(), nullptr, nullptr);
   }
   void TearDown() override {
+    intake_.reset();
+    sequencer_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
   ImportReport Import(std::string_view bytes) {
-    auto r = ImportCsv(bytes, options_, store_.get(), store_.get());
+    auto r = ImportCsv(bytes, options_, intake_.get());
     EXPECT_TRUE(r) << r.error();
     return r ? *r : ImportReport{};
   }
 
   std::filesystem::path dir_;
   std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Sequencer> sequencer_;
+  std::unique_ptr<Intake> intake_;
   ImportOptions options_;
 };
 
@@ -206,7 +212,7 @@ TEST_F(ImportTest, DryRunStoresNothing) {
 }
 
 TEST_F(ImportTest, RefusesSheetsWithoutNameColumn) {
-  auto r = ImportCsv("组织,地区\n党,北京\n", options_, store_.get(), store_.get());
+  auto r = ImportCsv("组织,地区\n党,北京\n", options_, intake_.get());
   EXPECT_FALSE(r);
 }
 

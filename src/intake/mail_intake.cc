@@ -355,12 +355,9 @@ Result<ParsedMail> ParseMail(std::string_view message) {
   return mail;
 }
 
-Submission MailSubmission(const ParsedMail& mail, std::string_view raw_message,
-                          const safety::OfficePublicKey& office) {
-  Submission sub;
+Draft MailDraft(const ParsedMail& mail, std::string_view raw_message) {
+  Draft sub;
   Statement& st = sub.statement;
-  st.channel = Channel::kEmail;
-  st.language = Language::kSimplified;
   std::string text = mail.subject;
   if (!mail.body.empty()) {
     if (!text.empty()) text += "\n\n";
@@ -395,7 +392,6 @@ Submission MailSubmission(const ParsedMail& mail, std::string_view raw_message,
   }
   st.text = std::move(text);
   sub.publish = false;
-  sub.receipt_code = NewReceiptCode();
   sub.hold_reason = "email";
   // Identical mails (a spam wave) share a group, so a moderator rejects them at once.
   uint8_t digest[8];
@@ -404,8 +400,8 @@ Submission MailSubmission(const ParsedMail& mail, std::string_view raw_message,
   sub.hold_group = "email:";
   for (uint8_t b : digest) sub.hold_group += fmt::format("{:02x}", b);
 
-  sub.sealed.emplace_back("email.from", safety::Seal(office, mail.from));
-  sub.sealed.emplace_back("email.message", safety::Seal(office, raw_message));
+  sub.private_fields.emplace_back("email.from", mail.from);
+  sub.private_fields.emplace_back("email.message", std::string(raw_message));
   // Numbered: a statement's sealed fields have distinct names (two attachments under one
   // name made the insert fail, and the mail server retry for ever).
   for (size_t i = 0; i < mail.attachments.size(); ++i) {
@@ -413,9 +409,15 @@ Submission MailSubmission(const ParsedMail& mail, std::string_view raw_message,
     std::string plain = fmt::format("filename: {}\ncontent-type: {}\n\n", a.filename,
                                     a.content_type);
     plain += a.data;
-    sub.sealed.emplace_back(fmt::format("email.attachment.{}", i + 1), safety::Seal(office, plain));
+    sub.private_fields.emplace_back(fmt::format("email.attachment.{}", i + 1), std::move(plain));
   }
   return sub;
+}
+
+Submission MailSubmission(const ParsedMail& mail, std::string_view raw_message,
+                          const safety::OfficePublicKey& office) {
+  return Intake::Prepare(MailDraft(mail, raw_message), Channel::kEmail, Language::kSimplified,
+                         &office);
 }
 
 }  // namespace tuidang::intake

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "intake/intake.h"
 #include "safety/seal.h"
 #include "store/store.h"
 
@@ -39,10 +40,14 @@ struct ParsedMail {
 // address, or nothing in it at all. REQUIRES: nothing (initialises GMime once).
 Result<ParsedMail> ParseMail(std::string_view message);
 
-// The held e-mail statement: channel e-mail, publish = false, the subject and body as text
-// (e-mail addresses in it redacted, cut to the text limit), and sealed to `office`: the
-// sender ("email.from"), the raw message ("email.message") and each attachment
-// ("email.attachment.1", ".2", ...: "filename: ...\ncontent-type: ...\n\n" then the bytes).
+// The held e-mail statement, for Intake::Submit on channel e-mail (language Simplified
+// Chinese): publish = false, held as "email" in a group of the identical texts, the
+// subject and body as text (e-mail addresses in it redacted, cut to the text limit), and as
+// private fields, to be sealed: the sender ("email.from"), the raw message
+// ("email.message") and each attachment ("email.attachment.1", ".2", ...:
+// "filename: ...\ncontent-type: ...\n\n" then the bytes).
+Draft MailDraft(const ParsedMail& mail, std::string_view raw_message);
+// MailDraft as the intake prepares it (Intake::Prepare), sealed to `office`.
 // REQUIRES: sodium_init() was called.
 Submission MailSubmission(const ParsedMail& mail, std::string_view raw_message,
                           const safety::OfficePublicKey& office);

@@ -9,8 +9,9 @@
 
 namespace tuidang {
 
-Publisher::Publisher(PublicationStore* store, PublisherOptions options, Uniform uniform)
-    : store_(store), options_(options), uniform_(std::move(uniform)) {
+Publisher::Publisher(PublicationStore* store, PublisherOptions options, Uniform uniform,
+                     Sequencer* writer)
+    : store_(store), writer_(writer), options_(options), uniform_(std::move(uniform)) {
   if (!uniform_) uniform_ = [](uint32_t bound) { return RandomUniform(bound); };
 }
 
@@ -33,7 +34,13 @@ Result<int64_t> Publisher::PublishBatch() {
     size_t j = uniform_(static_cast<uint32_t>(i + 1));
     std::swap((*ids)[i], (*ids)[j]);
   }
-  auto numbers = store_->PublishAccepted(*ids);
+  auto numbers =
+      writer_ ? AwaitWrite<Result<std::vector<int64_t>>>(
+                    [&](Sequencer::Then<Result<std::vector<int64_t>>> then) {
+                      return writer_->PublishAccepted(std::move(*ids), std::move(then));
+                    },
+                    Error{"the writer is stopping"})
+              : store_->PublishAccepted(*ids);
   if (!numbers) return Error{numbers.error()};
   return static_cast<int64_t>(numbers->size());
 }

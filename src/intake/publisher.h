@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "intake/sequencer.h"
 #include "store/publication_store.h"
 
 namespace tuidang {
@@ -38,8 +39,12 @@ class Publisher {
   // Randomness for the shuffle and the intervals: uniform in [0, bound). Tests replace it.
   using Uniform = std::function<uint32_t(uint32_t bound)>;
 
-  // `store` must outlive the publisher. Does not start the background thread.
-  Publisher(PublicationStore* store, PublisherOptions options, Uniform uniform = {});
+  // `store` must outlive the publisher, and so must `writer` when given: the batches are
+  // then written by the sequencer, ordered with the intake's batches and the moderators'
+  // writes (the server); without it, by the store directly (a command or test that has no
+  // other writer). Does not start the background thread.
+  Publisher(PublicationStore* store, PublisherOptions options, Uniform uniform = {},
+            Sequencer* writer = nullptr);
   ~Publisher();  // stops the background thread; what is accepted stays accepted
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
@@ -65,6 +70,7 @@ class Publisher {
   void Run();
 
   PublicationStore* const store_;
+  Sequencer* const writer_;
   const PublisherOptions options_;
   Uniform uniform_;
   std::chrono::milliseconds waited_{0};  // used by one thread at a time (see Tick)

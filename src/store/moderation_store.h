@@ -11,6 +11,7 @@
 #include "core/receipt.h"
 #include "core/result.h"
 #include "core/statement.h"
+#include "store/operator_store.h"
 
 namespace tuidang {
 
@@ -40,11 +41,16 @@ class ModerationStore {
   // ignored), counting at most `cap`: a flood of a million costs `cap` index steps.
   virtual Result<int64_t> CountHeld(const HeldFilter& filter, int64_t cap) = 0;
   // Publishes the held statements `ids` (others are skipped) in one durable transaction:
-  // today's day, consecutive numbers, their leaves, the totals. Returns the numbers given.
-  virtual Result<std::vector<int64_t>> Approve(const std::vector<int64_t>& ids) = 0;
+  // today's day, consecutive numbers, their leaves, the totals, and `audit`'s entries
+  // (called with the numbers). Returns the numbers given.
+  virtual Result<std::vector<int64_t>> Approve(
+      const std::vector<int64_t>& ids, const AuditFor<std::vector<int64_t>>& audit = {}) = 0;
   // Rejects the held statements `ids`: they never enter the log; their names and text are
-  // deleted at once (the row stays, marked rejected, so a receipt says so).
-  virtual Result<int64_t> Reject(const std::vector<int64_t>& ids) = 0;
+  // deleted at once (the row stays, marked rejected, so a receipt says so). `audit`'s
+  // entries (called with how many were rejected) are written in the same transaction.
+  // Returns how many were rejected.
+  virtual Result<int64_t> Reject(const std::vector<int64_t>& ids,
+                                 const AuditFor<int64_t>& audit = {}) = 0;
   // The declarant's own withdrawal: a published statement is withdrawn (reason
   // declarant-request: a withdrawal leaf, the totals lowered); a held one is marked
   // withdrawn too, without a number or leaf since it was never published. Either way the

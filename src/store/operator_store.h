@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,15 @@ struct AuditEntry {
   std::string object;  // "statement 1043", "operator alice", ...
 };
 
+// The audit-trail entries that a write adds in its own transaction, so that an operator's
+// action and its entry are stored together or not at all (an action whose entry cannot be
+// written does not happen). Called once, inside the transaction just before it commits,
+// with what the write did, so that an entry can name the numbers it gave. The store dates
+// the entries itself (AuditEntry::day and operator_name are ignored). When they cannot be
+// written the write is rolled back and fails. Empty: the write adds no entry.
+template <typename Outcome>
+using AuditFor = std::function<std::vector<AuditEntry>(const Outcome& outcome)>;
+
 class OperatorStore {
  public:
   virtual ~OperatorStore() = default;
@@ -50,7 +60,18 @@ class OperatorStore {
   virtual Result<std::vector<Operator>> ListOperators() = 0;
   // Writes every field of `op` (found by id).
   virtual Status UpdateOperator(const Operator& op) = 0;
-  // Appends to the audit trail (there is no way to change or delete an entry).
+  // Like AddOperator and UpdateOperator, with `audit` appended to the audit trail in the
+  // same transaction: when it cannot be written, nothing is changed and an error returned.
+  // The defaults fail, for stores that cannot write both at once (they must do neither).
+  virtual Result<int64_t> AddOperatorAudited(const Operator& op, const AuditEntry& audit) {
+    return Error{"this store cannot audit an operator's change in its transaction"};
+  }
+  virtual Status UpdateOperatorAudited(const Operator& op, const AuditEntry& audit) {
+    return Status::Fail("this store cannot audit an operator's change in its transaction");
+  }
+  // Appends to the audit trail (there is no way to change or delete an entry). For actions
+  // that write nothing else (a login, a look at sealed fields): the caller writes the entry
+  // first and acts only when it was written.
   virtual Status Audit(int64_t operator_id, std::string_view action, std::string_view object) = 0;
   // The newest `limit` entries, newest first.
   virtual Result<std::vector<AuditEntry>> AuditTrail(int limit) = 0;

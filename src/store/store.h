@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "core/result.h"
 #include "core/statement.h"
 #include "core/totals.h"
+#include "store/operator_store.h"
 
 namespace tuidang {
 
@@ -62,6 +64,13 @@ struct Committed {
   bool duplicate = false;  // its source_key was already stored: nothing written
 };
 
+// What CommitBatch did, for the audit entries written in its transaction (AuditFor): the
+// batch (with the final receipt codes) and what each submission was given, index by index.
+struct BatchOutcome {
+  std::span<const Submission> batch;
+  std::span<const Committed> committed;
+};
+
 struct ReceiptStatus {
   StatementStatus status;
   std::optional<int64_t> number;
@@ -90,8 +99,10 @@ class Store {
 
   // Stores every submission in one transaction that is durable when this returns OK
   // (fsync'd). Assigns ids, the day (today, CST) and, for published ones, consecutive
-  // numbers; updates the totals in the same transaction. On error nothing is stored.
-  virtual Status CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out) = 0;
+  // numbers; updates the totals in the same transaction, and writes `audit`'s entries
+  // (operator_store.h) before it commits. On error nothing is stored.
+  virtual Status CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out,
+                             const AuditFor<BatchOutcome>& audit = {}) = 0;
 
   // Published statement by public number; nullopt if none (or not published).
   virtual Result<std::optional<Statement>> GetPublished(int64_t number) = 0;
@@ -113,8 +124,10 @@ class Store {
 
   // Takes a published statement down: deletes its names, text, record and salt, appends a
   // withdrawal leaf that cancels its leaf and lowers the totals, in one durable
-  // transaction. Fails if `number` is not a published statement.
-  virtual Status Withdraw(int64_t number, WithdrawalReason reason) = 0;
+  // transaction, with `audit`'s entries (called with `number`). Fails if `number` is not a
+  // published statement.
+  virtual Status Withdraw(int64_t number, WithdrawalReason reason,
+                          const AuditFor<int64_t>& audit = {}) = 0;
   // The opening of a published statement; nullopt if there is none.
   virtual Result<std::optional<Opening>> GetOpening(int64_t number) = 0;
 

@@ -211,15 +211,11 @@ void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Resp
   }
   if (!errors.empty()) return respond(ApiErrors(cat, lang, http::status::bad_request, errors));
 
-  sub.statement.channel = Channel::kWeb;
-  sub.statement.language = language_code.empty() ? lang : *ParseLanguage(language_code);
-  sub.receipt_code = NewReceiptCode();
-  for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
-  sub.publish = env.options.publish_at_once;
-  sub.batched = env.options.publication_interval_seconds > 0;
-  if (auto a = ApplySafety(env, client, pow_challenge, pow_nonce, contact, &sub); !a.allowed) {
-    return respond(Refused(env, lang, true, "/api/v1/statements", a));
-  }
+  Language statement_language = language_code.empty() ? lang : *ParseLanguage(language_code);
+  intake::Draft validated;
+  validated.statement = std::move(sub.statement);
+  validated.publish = env.options.publish_at_once;
+  validated.batched = env.options.publication_interval_seconds > 0;
 
   const Catalog* catalog = env.catalog;
   int retry = env.options.retry_after_seconds;
@@ -230,9 +226,11 @@ void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Resp
     return res;
   };
   auto shared_respond = std::make_shared<Responder>(std::move(respond));
-  bool queued = env.sequencer->Submit(
-      std::move(sub), [shared_respond, overloaded](const Status& status, const Submission& s,
-                                                   const Committed& c) {
+  intake::Queueing q = env.intake->Submit(
+      std::move(validated), Channel::kWeb, statement_language,
+      intake::SafetyInput{pow_challenge, pow_nonce, contact}, client,
+      [shared_respond, overloaded](const Status& status, const Submission& s,
+                                   const Committed& c) {
         if (!status) return (*shared_respond)(overloaded());
         json::object body;
         body["receipt"] = s.receipt_code;
@@ -240,7 +238,10 @@ void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Resp
         body["number"] = c.number ? json::value(*c.number) : json::value(nullptr);
         (*shared_respond)(JsonResponse(http::status::created, body, Caching::kNoStore));
       });
-  if (!queued) (*shared_respond)(overloaded());
+  if (q.kind == intake::Queueing::Kind::kRefused) {
+    return (*shared_respond)(Refused(env, lang, true, "/api/v1/statements", q.refusal));
+  }
+  if (!q.queued()) (*shared_respond)(overloaded());
 }
 
 Response ApiGetStatement(const AppEnv& env, Language lang, std::string_view number_text) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "intake/intake.h"
 #include "intake/sequencer.h"
 #include "web/answer_delay.h"
 #include "safety/guard.h"
@@ -49,7 +50,7 @@ struct AppOptions {
 // the App.
 struct AppEnv {
   Store* store;
-  Sequencer* sequencer;
+  Sequencer* sequencer;  // the one writer: every write of the server goes through it
   const Catalog* catalog;
   AppOptions options;
   PageCache* cache = nullptr;       // rendered pages; set by App
@@ -68,6 +69,8 @@ struct AppEnv {
   // Holds back the destructive receipt actions' answers (answer_delay.h); set by App. Null:
   // they answer at once.
   AnswerDelay* delay = nullptr;
+  // The one entry point of statements (intake/intake.h), in front of `sequencer`.
+  intake::Intake* intake = nullptr;
 };
 
 class App final : public Handler {

@@ -112,25 +112,6 @@ std::string CheckContact(const AppEnv& env, std::string_view contact) {
   return {};
 }
 
-safety::Admission ApplySafety(const AppEnv& env, const std::optional<safety::ClientKey>& client,
-                              std::string_view pow_challenge, std::string_view pow_nonce,
-                              std::string_view contact, Submission* sub) {
-  if (!env.guard) return {};
-  const auto& options = env.guard->options();
-  std::string_view trimmed = IsValidUtf8(contact) ? TrimSpace(contact) : std::string_view();
-  if (!trimmed.empty() && options.office_key) {
-    sub->sealed.emplace_back("contact", safety::Seal(*options.office_key, Nfc(trimmed)));
-  }
-  safety::Verdict v = env.guard->Assess(sub->statement, pow_challenge, pow_nonce, client);
-  if (!v.admission.allowed) return v.admission;
-  if (!v.publish) {
-    sub->publish = false;
-    sub->hold_reason = v.reason;
-    sub->hold_group = v.group;
-  }
-  return {};
-}
-
 std::string_view PowScript() {
   // Solves the challenge of /api/v1/challenge in small slices (the page stays responsive)
   // and adds pow_challenge and pow_nonce to the form. Without it the statement is held for

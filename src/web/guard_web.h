@@ -47,15 +47,6 @@ std::string CheckContact(const AppEnv& env, std::string_view contact);
 Response Refused(const AppEnv& env, Language lang, bool api, std::string_view path,
                  const safety::Admission& a);
 
-// For a valid statement about to be queued: seals the contact, asks the gate whether to
-// publish or hold (proof of work, flood detection) and sets sub->publish and the hold
-// reason. Returns a refusal (503: the statement's share of the global budget is spent;
-// answer it with Refused and queue nothing), else allowed.
-// REQUIRES: CheckContact(env, contact) was empty.
-safety::Admission ApplySafety(const AppEnv& env, const std::optional<safety::ClientKey>& client,
-                              std::string_view pow_challenge, std::string_view pow_nonce,
-                              std::string_view contact, Submission* sub);
-
 // The proof-of-work script (static/pow.js), under 5 KB.
 std::string_view PowScript();
 

@@ -202,10 +202,11 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
               Operator updated = **fresh;
               updated.password_hash = *hashed;
               updated.setup_hash.clear();
-              if (!operators->UpdateOperator(updated)) {
+              // The account and its audit entry in one transaction: both or neither.
+              if (!operators->UpdateOperatorAudited(
+                      updated, {0, updated.id, "", "set up", "operator " + updated.name})) {
                 return (*shared)(ErrorPage(pc, http::status::service_unavailable, "error.storage"));
               }
-              (void)operators->Audit(updated.id, "set up", "operator " + updated.name);
               (*shared)(Page(pc, http::status::ok, pc.Tr("ops.setup.title"),
                              "<h1>" + pc.TrHtml("ops.setup.done") + "</h1><p><a href=\"/ops\">" +
                                  pc.TrHtml("ops.login.title") + "</a></p>"));
@@ -271,10 +272,13 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
   }
 
   if (path == "/ops/logout" && post) {
+    // Ending a session only takes access away, so it happens even when its audit entry
+    // cannot be written; the operator is told.
     env.sessions->Remove(*sid);
     if (env.keyring) env.keyring->Lock(*sid);
-    env.operators->Audit(s.operator_id, "logged out", "operator " + s.name);
-    Response res = Redirect("/ops");
+    bool audited = env.operators->Audit(s.operator_id, "logged out", "operator " + s.name).ok();
+    Response res = audited ? Redirect("/ops")
+                           : ErrorPage(ctx, http::status::service_unavailable, "error.storage");
     res.set(http::field::set_cookie, std::string(kCookie) + "=; Path=/ops; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
     return respond(std::move(res));
   }
@@ -334,7 +338,7 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
       draft.text = std::string(form->GetOr("text"));
       consent = std::string(TrimSpace(IsValidUtf8(form->GetOr("consent")) ? form->GetOr("consent") : ""));
       place = std::string(TrimSpace(IsValidUtf8(form->GetOr("place")) ? form->GetOr("place") : ""));
-      Submission sub;
+      intake::Draft sub;
       for (const auto& e : ValidateStatement(draft, &sub.statement)) {
         std::string prefix = e.person == 0 ? "" : "p" + std::to_string(row_of[e.person - 1]) + "_";
         std::string field = e.field == "organisations" ? "org" : e.field;
@@ -354,31 +358,19 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
         }
       }
       if (errors.empty()) {
-        sub.statement.channel = *channel;
-        sub.statement.language = ctx.lang;
         sub.statement.operator_id = s.operator_id;
         sub.statement.consent = consent;
         sub.statement.place = place;
-        sub.receipt_code = NewReceiptCode();
-        for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
         sub.publish = env.options.PublishesAtOnce(*channel);
         auto shared = std::make_shared<Responder>(std::move(respond));
         const Catalog* catalog = &ctx.catalog;
         Language lang = ctx.lang;
-        OperatorStore* ops = env.operators;
-        int64_t operator_id = s.operator_id;
-        bool queued = env.sequencer->Submit(
-            std::move(sub), [shared, catalog, lang, ops, operator_id](const Status& st,
-                                                                    const Submission& done,
-                                                                    const Committed& c) {
+        // The intake writes the operator's "entered" entry in the statement's transaction.
+        intake::Queueing q = env.intake->Submit(
+            std::move(sub), *channel, ctx.lang, std::nullopt, std::nullopt,
+            [shared, catalog, lang](const Status& st, const Submission& done, const Committed& c) {
               PageContext pc{*catalog, lang, "/ops"};
               if (!st) return (*shared)(ErrorPage(pc, http::status::service_unavailable, "error.overloaded"));
-              std::string what = c.number ? "statement " + std::to_string(*c.number)
-                                          : "held statement " + std::to_string(c.id);
-              size_t attachments = std::count_if(done.sealed.begin(), done.sealed.end(),
-                                                 [](const auto& f) { return f.first.starts_with("attachment."); });
-              if (attachments > 0) what += " (" + std::to_string(attachments) + " sealed attachments)";
-              ops->Audit(operator_id, "entered", what);
               std::string b = "<h1>" + pc.TrHtml("ops.entered.title") + "</h1><p id=\"entered\">" +
                               HtmlEscape(c.number ? pc.Format("ops.entered.published", *c.number)
                                                   : pc.Tr("ops.entered.held")) +
@@ -391,7 +383,7 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
               (*shared)(HtmlResponse(http::status::ok,
                                      Layout(pc, pc.Tr("ops.entered.title"), b), Caching::kNoStore));
             });
-        if (!queued) (*shared)(ErrorPage(ctx, http::status::service_unavailable, "error.overloaded"));
+        if (!q.queued()) (*shared)(ErrorPage(ctx, http::status::service_unavailable, "error.overloaded"));
         return;
       }
     }
@@ -475,11 +467,27 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
       auto reason = ParseWithdrawalReason(form->GetOr("reason"));
       if (!number || !reason) {
         notice = ctx.Tr("ops.withdraw.invalid");
-      } else if (Status st = env.store->Withdraw(*number, *reason); !st) {
+      } else if (Status st = AwaitWrite<Status>(
+                     [&](Sequencer::Then<Status> then) {
+                       // Through the one writer, with its audit entry in its transaction.
+                       std::string object = "statement " + std::to_string(*number) + " (" +
+                                            std::string(form->GetOr("reason")) + ")";
+                       return env.sequencer->Withdraw(
+                           *number, *reason,
+                           [id = s.operator_id, object](int64_t) {
+                             return std::vector<AuditEntry>{{0, id, "", "withdrew", object}};
+                           },
+                           std::move(then));
+                     },
+                     Status::Fail("stopping"));
+                 !st) {
+        // Still published: the withdrawal (or its audit entry) failed in the store.
+        auto still = env.store->GetPublished(*number);
+        if (!still || still->has_value()) {
+          return respond(ErrorPage(ctx, http::status::service_unavailable, "error.storage"));
+        }
         notice = ctx.Tr("ops.withdraw.not_found");
       } else {
-        env.operators->Audit(s.operator_id, "withdrew",
-                             "statement " + std::to_string(*number) + " (" + std::string(form->GetOr("reason")) + ")");
         notice = ctx.Format("ops.withdraw.done", *number);
       }
     }

@@ -57,10 +57,10 @@ Response OpsPrivate(const OpsRequest& r, bool file);
 bool TakesAttachments(Channel c);
 // The form's file field, or the note that attachments cannot be kept (no office key).
 std::string AttachmentField(const PageContext& ctx, const AppEnv& env, const std::string& error);
-// Seals every non-empty uploaded "attachment" into sub->sealed ("attachment.1", ...).
-// Returns the message key of the error (no office key, too many files) or empty; on error
-// nothing is added.
+// Adds every non-empty uploaded "attachment" to draft->private_fields ("attachment.1",
+// ...), which the intake seals to the office key. Returns the message key of the error (no
+// office key, too many files) or empty; on error nothing is added.
 std::string SealAttachments(const AppEnv& env, const std::vector<MultipartPart>& files,
-                            Submission* sub);
+                            intake::Draft* draft);
 
 }  // namespace tuidang::web

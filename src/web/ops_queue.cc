@@ -147,17 +147,48 @@ Response OpsQueue(const OpsRequest& r) {
     if (action == "approve") {
       size_t own = 0;
       ids = ApprovableBy(shown, ids, s.operator_id, &own);
-      auto numbers = moderation.Approve(ids);
+      // Through the one writer; each number given has its entry in the same transaction.
+      auto numbers = AwaitWrite<Result<std::vector<int64_t>>>(
+          [&](auto then) {
+            return r.env.sequencer->Approve(
+                ids,
+                [id = s.operator_id](const std::vector<int64_t>& given) {
+                  std::vector<AuditEntry> entries;
+                  for (int64_t n : given) {
+                    entries.push_back({0, id, "", "approved", "statement " + std::to_string(n)});
+                  }
+                  return entries;
+                },
+                std::move(then));
+          },
+          Error{"stopping"});
       if (!numbers) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
-      for (int64_t n : *numbers) r.env.operators->Audit(s.operator_id, "approved", "statement " + std::to_string(n));
       notice = ctx.Format("ops.queue.approved", numbers->size());
       if (own > 0) notice += " " + ctx.Format("ops.queue.own_skipped", own);
     } else if (action == "reject") {
-      auto n = moderation.Reject(ids);
+      auto n = AwaitWrite<Result<int64_t>>(
+          [&](auto then) {
+            return r.env.sequencer->Reject(
+                ids,
+                [id = s.operator_id, ids](int64_t) {
+                  std::vector<AuditEntry> entries;
+                  for (int64_t held : ids) {
+                    entries.push_back(
+                        {0, id, "", "rejected", "held statement " + std::to_string(held)});
+                  }
+                  return entries;
+                },
+                std::move(then));
+          },
+          Error{"stopping"});
       if (!n) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
-      for (int64_t id : ids) r.env.operators->Audit(s.operator_id, "rejected", "held statement " + std::to_string(id));
-      // rejected_retention_hours = 0: nothing of them stays, not even the row.
-      if (r.env.options.rejected_retention_hours == 0) (void)moderation.PurgeRejected(0);
+      // rejected_retention_hours = 0: nothing of them stays, not even the row. Best effort:
+      // the periodic purge takes what this one leaves.
+      if (r.env.options.rejected_retention_hours == 0) {
+        (void)AwaitWrite<Result<int64_t>>(
+            [&](auto then) { return r.env.sequencer->PurgeRejected(0, std::move(then)); },
+            Error{"stopping"});
+      }
       notice = ctx.Format("ops.queue.rejected", *n);
     } else {
       return ErrorPage(ctx, http::status::bad_request, "error.bad_request");

@@ -113,7 +113,7 @@ Response OpsImport(const OpsRequest& r) {
       options.dry_run = r.form.GetOr("dry_run") == "1";
       options.partial = r.form.GetOr("partial") == "1";
       options.publish = r.env.options.import_publish_at_once;
-      auto result = intake::ImportCsv(file->data, options, r.env.store, r.env.operators);
+      auto result = intake::ImportCsv(file->data, options, r.env.intake);
       if (!result) {
         // The file could not be read as a sheet (no name column, undecodable) or the
         // database failed: nothing was stored.
@@ -204,7 +204,7 @@ std::string AttachmentField(const PageContext& ctx, const AppEnv& env, const std
 }
 
 std::string SealAttachments(const AppEnv& env, const std::vector<MultipartPart>& files,
-                            Submission* sub) {
+                            intake::Draft* draft) {
   std::vector<const MultipartPart*> chosen;
   for (const auto& f : files) {
     if (f.name == "attachment" && !f.data.empty()) chosen.push_back(&f);
@@ -224,10 +224,10 @@ std::string SealAttachments(const AppEnv& env, const std::vector<MultipartPart>&
                                !HasForbiddenCharacter(f->content_type, TextKind::kSingleLine)
                            ? f->content_type
                            : std::string();
-    std::string plain = "filename: " + name + "\ncontent-type: " + type + "\n\n" + f->data;
-    sub->sealed.emplace_back(std::string(kAttachmentPrefix) + std::to_string(++n),
-                             safety::Seal(*env.guard->options().office_key, plain));
-    sodium_memzero(plain.data(), plain.size());
+    // Sealed by the intake (Intake::Prepare), which wipes the clear copy.
+    draft->private_fields.emplace_back(
+        std::string(kAttachmentPrefix) + std::to_string(++n),
+        "filename: " + name + "\ncontent-type: " + type + "\n\n" + f->data);
   }
   return {};
 }
@@ -245,20 +245,31 @@ Response OpsUnlock(const OpsRequest& r) {
   }
   std::string notice;
   http::status status = http::status::ok;
+  auto audit = [&](std::string_view action) {
+    return r.env.operators->Audit(r.session.operator_id, action, "operator " + r.session.name).ok();
+  };
   if (r.post && r.form.GetOr("action") == "lock") {
+    // Locking only takes access away: it happens even when its entry cannot be written.
     r.env.keyring->Lock(r.session_id);
-    r.env.operators->Audit(r.session.operator_id, "locked office key", "operator " + r.session.name);
+    if (!audit("locked office key")) {
+      return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+    }
     notice = ctx.Tr("ops.unlock.locked");
   } else if (r.post) {
     std::string secret(r.form.GetOr("key"));
     Status s = r.env.keyring->Unlock(r.session_id, TrimSpace(secret), *r.env.guard->options().office_key);
     sodium_memzero(secret.data(), secret.size());
     if (!s) {
-      r.env.operators->Audit(r.session.operator_id, "failed to unlock office key", "operator " + r.session.name);
+      if (!audit("failed to unlock office key")) {
+        return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+      }
       notice = ctx.Tr("ops.unlock.wrong");
       status = http::status::bad_request;
+    } else if (!audit("unlocked office key")) {
+      // An unlocking the trail does not record does not stand.
+      r.env.keyring->Lock(r.session_id);
+      return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
     } else {
-      r.env.operators->Audit(r.session.operator_id, "unlocked office key", "operator " + r.session.name);
       notice = ctx.Tr("ops.unlock.done");
     }
   }
@@ -312,7 +323,12 @@ Response OpsPrivate(const OpsRequest& r, bool file) {
       if (field != want) continue;
       auto plain = r.env.keyring->Open(r.session_id, box);
       if (!plain) return ErrorPage(ctx, http::status::forbidden, "ops.private.cannot_open");
-      r.env.operators->Audit(r.session.operator_id, "read sealed", what + " (" + field + ")");
+      // Nothing sealed is shown unless the reading is in the trail.
+      if (!r.env.operators->Audit(r.session.operator_id, "read sealed",
+                                  what + " (" + field + ")")) {
+        sodium_memzero(plain->data(), plain->size());
+        return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+      }
       // An attachment: "filename: ...\ncontent-type: ...\n\n" then the bytes. Served as
       // a download, never rendered: it came from outside.
       std::string_view data = *plain;
@@ -333,7 +349,10 @@ Response OpsPrivate(const OpsRequest& r, bool file) {
     }
     return ErrorPage(ctx, http::status::not_found, "error.not_found");
   }
-  r.env.operators->Audit(r.session.operator_id, "read sealed", what);
+  // Nothing sealed is shown unless the reading is in the trail.
+  if (!r.env.operators->Audit(r.session.operator_id, "read sealed", what)) {
+    return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  }
   std::string b = "<h1>" + HtmlEscape(ctx.Format("ops.private.statement", *id)) + "</h1><dl id=\"sealed\">";
   for (const auto& [field, box] : *fields) {
     auto plain = r.env.keyring->Open(r.session_id, box);

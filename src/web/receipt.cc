@@ -143,7 +143,11 @@ void ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view
     return respond(ErrorPage(plain, http::status::bad_request, "receipt.withdraw.unconfirmed"));
   }
   ReceiptHash hash = HashReceiptCode(*code);
-  auto done = env.moderation->WithdrawByReceipt(hash);
+  // Every write through the one writer, ordered with the batches (intake/sequencer.h).
+  Sequencer& writer = *env.sequencer;
+  auto done = AwaitWrite<Result<bool>>(
+      [&](auto then) { return writer.WithdrawByReceipt(hash, std::move(then)); },
+      Error{"stopping"});
   if (!done) {
     use.NotLookedUp();
     return respond(ErrorPage(plain, http::status::service_unavailable, "error.storage"));
@@ -152,10 +156,16 @@ void ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view
     use.Found();
     // Safety first: what the declarant left sealed (a contact) goes with the statement, and
     // with rejected_retention_hours = 0 the row too.
-    if (auto forgot = env.moderation->ForgetSealed(hash); !forgot) {
+    if (auto forgot = AwaitWrite<Result<int64_t>>(
+            [&](auto then) { return writer.ForgetSealed(hash, std::move(then)); },
+            Error{"stopping"});
+        !forgot) {
       return respond(ErrorPage(plain, http::status::service_unavailable, "error.storage"));
     }
-    if (env.options.rejected_retention_hours == 0) (void)env.moderation->PurgeRejected(0);
+    if (env.options.rejected_retention_hours == 0) {
+      (void)AwaitWrite<Result<int64_t>>(
+          [&](auto then) { return writer.PurgeRejected(0, std::move(then)); }, Error{"stopping"});
+    }
   } else if (auto known = env.store->FindReceipt(hash); known && known->has_value()) {
     use.Found();  // already withdrawn or rejected: the holder, not a guess
   }
@@ -194,7 +204,10 @@ void ReceiptCorrect(const PageContext& ctx, const AppEnv& env, std::string_view 
     if (held->has_value()) {
       use.Found();
       // false: published or withdrawn meanwhile; the receipt page tells the holder.
-      if (!env.moderation->CorrectHeld((*held)->id, corrected)) {
+      auto correct = [&](auto then) {
+        return env.sequencer->CorrectHeld((*held)->id, std::move(corrected), std::move(then));
+      };
+      if (!AwaitWrite<Result<bool>>(correct, Error{"stopping"})) {
         return respond(ErrorPage(plain, http::status::service_unavailable, "error.storage"));
       }
     } else if (auto known = env.store->FindReceipt(hash); known && known->has_value()) {

@@ -311,17 +311,10 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
   const Form& f = *form;
   Submission sub;
   if (auto shown = ReadStatementForm(ctx, env, f, st, &sub)) return respond(std::move(*shown));
-  sub.statement.channel = Channel::kWeb;
-  sub.statement.language = ctx.lang;
-  sub.receipt_code = NewReceiptCode();
-  for (const auto& p : sub.statement.persons) sub.folded_names.push_back(FoldName(p.name));
-  sub.publish = env.options.publish_at_once;
-  sub.batched = env.options.publication_interval_seconds > 0;
-  if (auto a = ApplySafety(env, client, f.GetOr("pow_challenge"), f.GetOr("pow_nonce"),
-                           st.contact, &sub);
-      !a.allowed) {
-    return respond(Refused(env, ctx.lang, false, "/submit", a));
-  }
+  intake::Draft draft;
+  draft.statement = std::move(sub.statement);
+  draft.publish = env.options.publish_at_once;
+  draft.batched = env.options.publication_interval_seconds > 0;
 
   Language lang = ctx.lang;
   const Catalog* catalog = &ctx.catalog;
@@ -333,14 +326,18 @@ void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body
     return res;
   };
   auto shared_respond = std::make_shared<Responder>(std::move(respond));
-  bool queued = env.sequencer->Submit(
-      std::move(sub),
+  intake::Queueing q = env.intake->Submit(
+      std::move(draft), Channel::kWeb, lang,
+      intake::SafetyInput{f.GetOr("pow_challenge"), f.GetOr("pow_nonce"), st.contact}, client,
       [shared_respond, lang, overloaded](const Status& status, const Submission& s,
                                          const Committed&) {
         if (!status) return (*shared_respond)(overloaded());
         (*shared_respond)(Redirect(LocalUrl(lang, "/receipt/" + s.receipt_code)));
       });
-  if (!queued) (*shared_respond)(overloaded());
+  if (q.kind == intake::Queueing::Kind::kRefused) {
+    return (*shared_respond)(Refused(env, lang, false, "/submit", q.refusal));
+  }
+  if (!q.queued()) (*shared_respond)(overloaded());
 }
 
 }  // namespace tuidang::web

@@ -410,7 +410,8 @@ Status SqliteStore::LoadPersons(Reader& r, std::vector<Statement>* statements) {
   return Status::Ok();
 }
 
-Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out) {
+Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out,
+                                const AuditFor<BatchOutcome>& audit) {
   std::lock_guard lock(write_mu_);
   out->clear();
   if (batch.empty()) return Status::Ok();
@@ -570,6 +571,9 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   const Totals& delta = run.delta();
   if (delta.statements > 0) {
     if (!AddPublished(writer_, day, delta)) return fail("update the totals");
+  }
+  if (audit) {
+    if (Status s = WriteAudit(audit(BatchOutcome{batch, *out})); !s) return fail(s.message());
   }
   if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
 
@@ -737,7 +741,8 @@ void SqliteStore::Refresh() {
   ReloadIfChangedElsewhere();
 }
 
-Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason) {
+Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason,
+                             const AuditFor<int64_t>& audit) {
   std::lock_guard lock(write_mu_);
   auto fail = [&](std::string what) {
     writer_.Exec("ROLLBACK");
@@ -799,6 +804,9 @@ Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason) {
   Totals categories;
   CountCategories(&categories, channel, region, occupation, delta.persons, -1);
   if (!StoreCategories(writer_, categories)) return fail(writer_.LastError());
+  if (audit) {
+    if (Status s = WriteAudit(audit(number)); !s) return fail(s.message());
+  }
   if (Status s = writer_.Exec("COMMIT"); !s) return fail(s.message());
   ForgetOldPages();
   return LoadTotals();
@@ -1098,8 +1106,9 @@ Result<std::vector<Statement>> SqliteStore::ListHeld(const HeldFilter& filter) {
   return out;
 }
 
-Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& ids) {
-  return PublishFrom(ids, StatementStatus::kHeld);
+Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& ids,
+                                                  const AuditFor<std::vector<int64_t>>& audit) {
+  return PublishFrom(ids, StatementStatus::kHeld, audit);
 }
 
 Result<std::vector<int64_t>> SqliteStore::ListAccepted(int64_t limit) {
@@ -1121,7 +1130,8 @@ Result<std::vector<int64_t>> SqliteStore::PublishAccepted(const std::vector<int6
 }
 
 Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>& ids,
-                                                      StatementStatus from) {
+                                                      StatementStatus from,
+                                                      const AuditFor<std::vector<int64_t>>& audit) {
   const int64_t from_code = static_cast<int64_t>(from);
   std::vector<Statement> held;
   {
@@ -1185,12 +1195,16 @@ Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>
   if (run.delta().statements > 0) {
     if (!AddPublished(writer_, day, run.delta())) return fail("update the totals");
   }
+  if (audit) {
+    if (Status s = WriteAudit(audit(numbers)); !s) return fail(s.message());
+  }
   if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
   if (Status s = LoadTotals(); !s) return Error{s.message()};
   return numbers;
 }
 
-Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids) {
+Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids,
+                                    const AuditFor<int64_t>& audit) {
   std::lock_guard lock(write_mu_);
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
   auto reject = writer_.Prepare(
@@ -1212,6 +1226,12 @@ Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids) {
     if (forget.Step() != SQLITE_DONE) {
       writer_.Exec("ROLLBACK");
       return Error{writer_.LastError()};
+    }
+  }
+  if (audit) {
+    if (Status s = WriteAudit(audit(count)); !s) {
+      writer_.Exec("ROLLBACK");
+      return Error{s.message()};
     }
   }
   if (Status s = writer_.Exec("COMMIT"); !s) {

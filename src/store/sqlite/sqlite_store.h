@@ -27,7 +27,8 @@ class SqliteStore final : public Store,
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
   ~SqliteStore() override;
 
-  Status CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out) override;
+  Status CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out,
+                     const AuditFor<BatchOutcome>& audit = {}) override;
   Result<std::optional<Statement>> GetPublished(int64_t number) override;
   Result<std::vector<Statement>> ListDay(Day day, int64_t before, int64_t offset,
                                          int limit) override;
@@ -37,7 +38,8 @@ class SqliteStore final : public Store,
   std::shared_ptr<const Totals> GetTotals() override;
   Result<Totals> RecountTotals() override;
   void Refresh() override;
-  Status Withdraw(int64_t number, WithdrawalReason reason) override;
+  Status Withdraw(int64_t number, WithdrawalReason reason,
+                  const AuditFor<int64_t>& audit = {}) override;
   Result<std::optional<Opening>> GetOpening(int64_t number) override;
   Result<uint64_t> LeafCount() override;
   Result<std::vector<std::string>> ReadLeaves(uint64_t begin, uint64_t end) override;
@@ -54,11 +56,16 @@ class SqliteStore final : public Store,
   Status UpdateOperator(const Operator& op) override;
   Status Audit(int64_t operator_id, std::string_view action, std::string_view object) override;
   Result<std::vector<AuditEntry>> AuditTrail(int limit) override;
+  // sqlite_audit.cc
+  Result<int64_t> AddOperatorAudited(const Operator& op, const AuditEntry& audit) override;
+  Status UpdateOperatorAudited(const Operator& op, const AuditEntry& audit) override;
 
   Result<std::vector<Statement>> ListHeld(const HeldFilter& filter) override;
   Result<int64_t> CountHeld(const HeldFilter& filter, int64_t cap) override;
-  Result<std::vector<int64_t>> Approve(const std::vector<int64_t>& ids) override;
-  Result<int64_t> Reject(const std::vector<int64_t>& ids) override;
+  Result<std::vector<int64_t>> Approve(const std::vector<int64_t>& ids,
+                                       const AuditFor<std::vector<int64_t>>& audit = {}) override;
+  Result<int64_t> Reject(const std::vector<int64_t>& ids,
+                         const AuditFor<int64_t>& audit = {}) override;
   Result<bool> WithdrawByReceipt(const ReceiptHash& receipt) override;
   Result<std::vector<int64_t>> ListAccepted(int64_t limit) override;
   Result<std::vector<int64_t>> PublishAccepted(const std::vector<int64_t>& ids) override;
@@ -101,9 +108,13 @@ class SqliteStore final : public Store,
   Status WriteSafetyRows(const Submission& sub, int64_t id);
 
   // Publishes the statements `ids` that are still in status `from` (held or accepted), in
-  // that order, with consecutive numbers and leaves, in one durable transaction (Approve,
-  // PublishAccepted). Takes write_mu_.
-  Result<std::vector<int64_t>> PublishFrom(const std::vector<int64_t>& ids, StatementStatus from);
+  // that order, with consecutive numbers and leaves, and `audit`'s entries, in one durable
+  // transaction (Approve, PublishAccepted). Takes write_mu_.
+  Result<std::vector<int64_t>> PublishFrom(const std::vector<int64_t>& ids, StatementStatus from,
+                                           const AuditFor<std::vector<int64_t>>& audit = {});
+  // Appends `entries` to the audit trail, dated today (sqlite_audit.cc).
+  // REQUIRES: write_mu_ is held, inside the transaction of the action they record.
+  Status WriteAudit(const std::vector<AuditEntry>& entries);
   // The declarant's withdrawal of statement `id`, held or accepted (`from`), never
   // published (WithdrawByReceipt): marked withdrawn, its content and sealed fields deleted.
   // False when it is no longer in `from`.
