@@ -4,7 +4,7 @@
 
 namespace tuidang {
 
-Sequencer::Sequencer(Store* store, size_t queue_limit, size_t max_batch)
+Sequencer::Sequencer(BatchWriter* store, size_t queue_limit, size_t max_batch)
     : store_(store), queue_limit_(queue_limit), max_batch_(max_batch) {
   writer_ = std::thread([this] { Run(); });
   answerer_ = std::thread([this] { Answer(); });

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/store.h"
+#include "store/batch_writer.h"
 
 namespace tuidang {
 
@@ -28,7 +28,7 @@ class Sequencer {
                                   const Committed& committed)>;
 
   // `store` must outlive the sequencer. Starts the writer thread.
-  Sequencer(Store* store, size_t queue_limit, size_t max_batch);
+  Sequencer(BatchWriter* store, size_t queue_limit, size_t max_batch);
   // Commits what is queued, answers it, then stops both threads.
   ~Sequencer();
   Sequencer(const Sequencer&) = delete;
@@ -56,7 +56,7 @@ class Sequencer {
   void Run();
   void Answer();
 
-  Store* const store_;
+  BatchWriter* const store_;
   const size_t queue_limit_;
   const size_t max_batch_;
 
