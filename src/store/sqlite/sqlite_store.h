@@ -28,6 +28,8 @@
 
 namespace tuidang {
 
+struct Publication;  // core/publication.h
+
 class SqliteStore final : public Store {
  public:
   // Opens or creates the database at `path` and its schema. Returns an error (and no
@@ -129,6 +131,16 @@ class SqliteStore final : public Store {
   const std::string path_;
   std::function<Day()> today_;  // empty: Today()
 
+  // sqlite_writer.cc
+  // The writer's cached statements that CommitBatch prepares once per batch.
+  struct BatchStatements;
+  // Writes one submission of CommitBatch's transaction (its row with a fresh receipt code
+  // should the code be taken, its source key, its leaf when `pub` is set, its persons and
+  // safety rows) and what it was given into `sub.statement` and `c`. On error returns what
+  // failed, SQLite's message left for the caller to add.
+  // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
+  Status InsertSubmission(const BatchStatements& q, Submission& sub, const Publication* pub,
+                          ReceiptHash* receipt, Day day, Committed* c);
   // Writes a submission's sealed fields and hold reason (sqlite_safety.cc).
   // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
   Status WriteSafetyRows(const Submission& sub, int64_t id);

@@ -64,6 +64,13 @@ class LargeCache {
 
 }  // namespace
 
+struct SqliteStore::BatchStatements {
+  sqlite::Stmt& insert;       // the statement row
+  sqlite::Stmt& remember;     // its source key
+  sqlite::Stmt& insert_leaf;  // its leaf
+  sqlite::Stmt& person;       // one person
+};
+
 Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out) {
   std::lock_guard lock(write_mu_);
   out->clear();
@@ -136,10 +143,9 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
     m.receipt = HashReceiptCode(batch[i].receipt_code);
   });
 
+  const BatchStatements statements{insert, remember, insert_leaf, person};
   for (size_t i = 0; i < batch.size(); ++i) {
-    Submission& sub = batch[i];
     Material& m = material[i];
-    Statement& st = sub.statement;
     Committed c;
     c.day = day;
     if (m.duplicate) {
@@ -147,65 +153,10 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       out->push_back(c);
       continue;
     }
-    c.status = !sub.publish ? StatementStatus::kHeld
-               : sub.batched ? StatementStatus::kAccepted
-                             : StatementStatus::kPublished;
-    if (c.status == StatementStatus::kPublished) c.number = st.number;
-    int rc = SQLITE_CONSTRAINT;
-    for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; ++attempt) {
-      if (attempt > 0) {  // the code was taken
-        sub.receipt_code = NewReceiptCode();
-        m.receipt = HashReceiptCode(sub.receipt_code);
-      }
-      insert.Reset();
-      if (c.number) insert.Bind(1, *c.number);
-      else insert.BindNull(1);
-      insert.BindBlob(2, m.receipt.data(), m.receipt.size())
-        .Bind(3, static_cast<int64_t>(c.status))
-        .Bind(4, static_cast<int64_t>(day))
-        .Bind(5, static_cast<int64_t>(st.channel))
-        .Bind(6, static_cast<int64_t>(st.language))
-        .Bind(7, static_cast<int64_t>(st.region))
-        .Bind(8, static_cast<int64_t>(st.occupation))
-        .Bind(9, PersonsCount(st))
-        .Bind(10, st.text);
-      if (const auto& pub = m.published) {
-        insert.Bind(11, static_cast<int64_t>(pub->leaf_index))
-            .BindBlob(12, pub->salt.data(), pub->salt.size())
-            .Bind(13, pub->record);
-      }
-      insert.Bind(14, st.operator_id).Bind(15, st.consent).Bind(16, st.place);
-      rc = insert.Step();
+    const Publication* pub = m.published ? &*m.published : nullptr;
+    if (Status s = InsertSubmission(statements, batch[i], pub, &m.receipt, day, &c); !s) {
+      return fail(s.message());
     }
-    if (rc != SQLITE_DONE) return fail("insert statement");
-    c.id = sqlite3_last_insert_rowid(writer_.raw());
-    if (!sub.source_key.empty()) {
-      remember.Reset();
-      remember.BindBlob(1, sub.source_key.data(), sub.source_key.size()).Bind(2, c.id);
-      if (remember.Step() != SQLITE_DONE) return fail("remember the source key");
-    }
-    if (const auto& pub = m.published) {
-      insert_leaf.Reset();
-      insert_leaf.Bind(1, static_cast<int64_t>(pub->leaf_index))
-          .BindBlob(2, pub->entry.data(), pub->entry.size());
-      if (insert_leaf.Step() != SQLITE_DONE) return fail("insert leaf");
-    }
-    for (size_t p_i = 0; p_i < st.persons.size(); ++p_i) {
-      const Person& p = st.persons[p_i];
-      person.Reset();
-      person.Bind(1, c.id)
-          .Bind(2, static_cast<int64_t>(p_i))
-          .Bind(3, p.name)
-          .Bind(4, p_i < sub.folded_names.size() ? sub.folded_names[p_i] : FoldName(p.name))
-          .Bind(5, static_cast<int64_t>(p.real_name))
-          .Bind(6, static_cast<int64_t>(p.organisations));
-      if (person.Step() != SQLITE_DONE) return fail("insert person");
-    }
-    if (Status s = WriteSafetyRows(sub, c.id); !s) return fail(s.message());
-    st.id = c.id;
-    st.number = c.number;
-    st.status = c.status;
-    st.day = day;
     out->push_back(c);
   }
 
@@ -222,6 +173,72 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
     t->tree_size = run.next_leaf();
     totals_ = std::move(t);
   }
+  return Status::Ok();
+}
+
+Status SqliteStore::InsertSubmission(const BatchStatements& q, Submission& sub,
+                                     const Publication* pub, ReceiptHash* receipt, Day day,
+                                     Committed* c) {
+  Statement& st = sub.statement;
+  c->status = !sub.publish ? StatementStatus::kHeld
+              : sub.batched ? StatementStatus::kAccepted
+                            : StatementStatus::kPublished;
+  if (c->status == StatementStatus::kPublished) c->number = st.number;
+  int rc = SQLITE_CONSTRAINT;
+  for (int attempt = 0; attempt < 4 && rc == SQLITE_CONSTRAINT; ++attempt) {
+    if (attempt > 0) {  // the code was taken
+      sub.receipt_code = NewReceiptCode();
+      *receipt = HashReceiptCode(sub.receipt_code);
+    }
+    q.insert.Reset();
+    if (c->number) q.insert.Bind(1, *c->number);
+    else q.insert.BindNull(1);
+    q.insert.BindBlob(2, receipt->data(), receipt->size())
+        .Bind(3, static_cast<int64_t>(c->status))
+        .Bind(4, static_cast<int64_t>(day))
+        .Bind(5, static_cast<int64_t>(st.channel))
+        .Bind(6, static_cast<int64_t>(st.language))
+        .Bind(7, static_cast<int64_t>(st.region))
+        .Bind(8, static_cast<int64_t>(st.occupation))
+        .Bind(9, PersonsCount(st))
+        .Bind(10, st.text);
+    if (pub) {
+      q.insert.Bind(11, static_cast<int64_t>(pub->leaf_index))
+          .BindBlob(12, pub->salt.data(), pub->salt.size())
+          .Bind(13, pub->record);
+    }
+    q.insert.Bind(14, st.operator_id).Bind(15, st.consent).Bind(16, st.place);
+    rc = q.insert.Step();
+  }
+  if (rc != SQLITE_DONE) return Status::Fail("insert statement");
+  c->id = sqlite3_last_insert_rowid(writer_.raw());
+  if (!sub.source_key.empty()) {
+    q.remember.Reset();
+    q.remember.BindBlob(1, sub.source_key.data(), sub.source_key.size()).Bind(2, c->id);
+    if (q.remember.Step() != SQLITE_DONE) return Status::Fail("remember the source key");
+  }
+  if (pub) {
+    q.insert_leaf.Reset();
+    q.insert_leaf.Bind(1, static_cast<int64_t>(pub->leaf_index))
+        .BindBlob(2, pub->entry.data(), pub->entry.size());
+    if (q.insert_leaf.Step() != SQLITE_DONE) return Status::Fail("insert leaf");
+  }
+  for (size_t p_i = 0; p_i < st.persons.size(); ++p_i) {
+    const Person& p = st.persons[p_i];
+    q.person.Reset();
+    q.person.Bind(1, c->id)
+        .Bind(2, static_cast<int64_t>(p_i))
+        .Bind(3, p.name)
+        .Bind(4, p_i < sub.folded_names.size() ? sub.folded_names[p_i] : FoldName(p.name))
+        .Bind(5, static_cast<int64_t>(p.real_name))
+        .Bind(6, static_cast<int64_t>(p.organisations));
+    if (q.person.Step() != SQLITE_DONE) return Status::Fail("insert person");
+  }
+  if (Status s = WriteSafetyRows(sub, c->id); !s) return s;
+  st.id = c->id;
+  st.number = c->number;
+  st.status = c->status;
+  st.day = day;
   return Status::Ok();
 }
 
