@@ -25,7 +25,7 @@
 #include "core/day.h"
 #include "core/receipt.h"
 #include "export/exporter.h"
-#include "intake/integrator.h"
+#include "log/integrator.h"
 #include "store/sqlite/sqlite_store.h"
 
 using namespace tuidang;

@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
-#include "intake/integrator.h"
+#include "log/integrator.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tlog/builder.h"
 #include "tlog/hash.h"

@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "export/exporter.h"
-#include "intake/integrator.h"
+#include "log/integrator.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace tuidang::cli {

@@ -15,7 +15,7 @@
 #include "cli/safety_setup.h"
 #include "core/text.h"
 #include "intake/intake.h"
-#include "intake/integrator.h"
+#include "log/integrator.h"
 #include "intake/publisher.h"
 #include "intake/sequencer.h"
 #include "store/sqlite/sqlite_store.h"
@@ -193,7 +193,7 @@ int Serve(const ServeFlags& flags) {
                                                               : options.host,
                  server.port(), dir.path, (*store)->GetTotals()->statements,
                  (*store)->GetTotals()->persons);
-    (*integrator)->StartBackground();
+    (*integrator)->StartBackground([s = store->get()] { s->Refresh(); });
     // Rejected statements are purged once their retention has passed (docs/console.md).
     PeriodicPurge purge(&sequencer, config->rejected_retention_hours);
     // Web statements go out in mixed batches (intake/publisher.h). Statements accepted

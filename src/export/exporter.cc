@@ -23,7 +23,7 @@
 
 #include "core/text.h"
 #include "export/links.h"
-#include "intake/integrator.h"
+#include "log/tile_reader.h"
 #include "tlog/hash.h"
 #include "tlog/tile.h"
 #include "web/pages.h"

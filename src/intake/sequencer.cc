@@ -4,7 +4,7 @@
 
 namespace tuidang {
 
-Sequencer::Sequencer(Store* store, size_t queue_limit, size_t max_batch)
+Sequencer::Sequencer(BatchWriter* store, size_t queue_limit, size_t max_batch)
     : Sequencer(Stores{store, nullptr, nullptr}, queue_limit, max_batch) {}
 
 Sequencer::Sequencer(Stores stores, size_t queue_limit, size_t max_batch)
@@ -85,7 +85,7 @@ bool Sequencer::Reject(std::vector<int64_t> ids, AuditFor<int64_t> audit,
 
 bool Sequencer::Withdraw(int64_t number, WithdrawalReason reason, AuditFor<int64_t> audit,
                          Then<Status> done) {
-  Store* s = stores_.store;
+  BatchWriter* s = stores_.store;
   return Task<Status>(
       [s, number, reason, audit = std::move(audit)] { return s->Withdraw(number, reason, audit); },
       std::move(done));

@@ -25,9 +25,9 @@
 #include <thread>
 #include <vector>
 
+#include "store/batch_writer.h"
 #include "store/moderation_store.h"
 #include "store/publication_store.h"
-#include "store/store.h"
 
 namespace tuidang {
 
@@ -49,13 +49,13 @@ class Sequencer {
   // The store interfaces the writes go to; not owned, they must outlive the sequencer.
   // Without `moderation` or `publication` the writes that need them are refused.
   struct Stores {
-    Store* store = nullptr;
+    BatchWriter* store = nullptr;
     ModerationStore* moderation = nullptr;
     PublicationStore* publication = nullptr;
   };
 
   // Starts the writer and answering threads. `store` must outlive the sequencer.
-  Sequencer(Store* store, size_t queue_limit, size_t max_batch);
+  Sequencer(BatchWriter* store, size_t queue_limit, size_t max_batch);
   Sequencer(Stores stores, size_t queue_limit, size_t max_batch);
   // Commits what is queued, answers it, then stops both threads.
   ~Sequencer();

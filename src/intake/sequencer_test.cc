@@ -15,10 +15,11 @@ namespace tuidang {
 
 namespace {
 
-// A store that blocks its first commit until released, to fill the queue deterministically.
-class GateStore : public Store {
+// A batch writer that blocks its first commit until released, to fill the queue
+// deterministically.
+class GateStore : public BatchWriter {
  public:
-  explicit GateStore(Store* inner) : inner_(inner) {}
+  explicit GateStore(BatchWriter* inner) : inner_(inner) {}
   Status CommitBatch(std::vector<Submission>& b, std::vector<Committed>* out,
                      const AuditFor<BatchOutcome>& audit) override {
     entered = true;
@@ -26,50 +27,8 @@ class GateStore : public Store {
     batch_sizes.push_back(b.size());
     return inner_->CommitBatch(b, out, audit);
   }
-  Result<std::optional<Statement>> GetPublished(int64_t n) override { return inner_->GetPublished(n); }
-  Result<std::vector<Statement>> ListDay(Day d, int64_t b, int64_t o, int l) override {
-    return inner_->ListDay(d, b, o, l);
-  }
-  Result<std::vector<Statement>> SearchName(const std::string& f, std::optional<Day> d,
-                                            int l) override {
-    return inner_->SearchName(f, d, l);
-  }
-  Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& h) override {
-    return inner_->FindReceipt(h);
-  }
-  std::shared_ptr<const Totals> GetTotals() override { return inner_->GetTotals(); }
-  Result<Totals> RecountTotals() override { return inner_->RecountTotals(); }
-  void Refresh() override { inner_->Refresh(); }
   Status Withdraw(int64_t n, WithdrawalReason r, const AuditFor<int64_t>& audit) override {
     return inner_->Withdraw(n, r, audit);
-  }
-  Result<std::optional<Opening>> GetOpening(int64_t n) override { return inner_->GetOpening(n); }
-  Result<uint64_t> LeafCount() override { return inner_->LeafCount(); }
-  Result<std::vector<std::string>> ReadLeaves(uint64_t b, uint64_t e) override {
-    return inner_->ReadLeaves(b, e);
-  }
-  Status SaveCheckpoint(const std::vector<StoredTile>& t, uint64_t size,
-                        const std::string& c) override {
-    return inner_->SaveCheckpoint(t, size, c);
-  }
-  Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override {
-    return inner_->LatestCheckpoint();
-  }
-  Result<std::optional<StoredTile>> ReadHashTile(int l, uint64_t i) override {
-    return inner_->ReadHashTile(l, i);
-  }
-  Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override {
-    return inner_->PublishedSizeIn(lo, hi);
-  }
-  Result<std::vector<std::pair<std::string, std::string>>> ReadSealed(int64_t id) override {
-    return inner_->ReadSealed(id);
-  }
-  Result<std::vector<std::pair<int64_t, StatementStatus>>> ListSealed(int limit) override {
-    return inner_->ListSealed(limit);
-  }
-  Result<std::vector<HeldGroup>> ListHeldGroups() override { return inner_->ListHeldGroups(); }
-  Result<int64_t> RejectHeldGroup(const std::string& group) override {
-    return inner_->RejectHeldGroup(group);
   }
 
   std::promise<void> open;
@@ -78,7 +37,7 @@ class GateStore : public Store {
   std::atomic<bool> entered{false};
 
  private:
-  Store* inner_;
+  BatchWriter* inner_;
 };
 
 Submission Make(int i) {

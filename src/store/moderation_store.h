@@ -1,11 +1,13 @@
 // Held statements and their review: the moderation queue, approval (publication with its
-// number and leaf), rejection, and the declarant's own withdrawal with the receipt code.
-// The SQLite store implements this beside Store. Thread-safe.
+// number and leaf), rejection, the declarant's own withdrawal with the receipt code, the
+// abuse gate's flood groups and the sealed private fields. A role of Store (store.h).
+// Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/receipt.h"
@@ -24,6 +26,14 @@ struct HeldFilter {
   int64_t after = 0;              // ids greater than this
   std::optional<int64_t> before;  // ids less than this (a previous page)
   int limit = 100;
+};
+
+// A group of held statements that share a flood signature (safety/flood.h).
+struct HeldGroup {
+  std::string group;
+  std::string reason;
+  int64_t statements = 0;
+  Day first_day = 0, last_day = 0;
 };
 
 // A held statement's id and who entered it (0: the declarant), for the second-operator rule.
@@ -68,7 +78,12 @@ class ModerationStore {
   // After the declarant's own withdrawal: deletes the sealed fields (contact, attachments)
   // of the withdrawn or rejected statement of `receipt` at once. Returns how many.
   virtual Result<int64_t> ForgetSealed(const ReceiptHash& receipt) = 0;
-  // The statements still held in flood group `group` (Store::ListHeldGroups), by id.
+  // Held statements grouped by flood group, largest first.
+  virtual Result<std::vector<HeldGroup>> ListHeldGroups() = 0;
+  // Rejects every statement still held in `group` in one transaction: their names, text
+  // and sealed fields are deleted (nothing was ever published or counted). Returns how many.
+  virtual Result<int64_t> RejectHeldGroup(const std::string& group) = 0;
+  // The statements still held in flood group `group` (ListHeldGroups), by id.
   virtual Result<std::vector<HeldEntry>> HeldInGroup(const std::string& group) = 0;
   // The statement held under `receipt`, with its persons; nullopt when none is held.
   virtual Result<std::optional<Statement>> FindHeldByReceipt(const ReceiptHash& receipt) = 0;
@@ -76,6 +91,11 @@ class ModerationStore {
   // statement `id` with those of `corrected` (validated). Returns false, changing nothing,
   // when it is no longer held.
   virtual Result<bool> CorrectHeld(int64_t id, const Statement& corrected) = 0;
+
+  // The sealed private fields of statement `id` (internal id), as stored: (field, box).
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ReadSealed(int64_t id) = 0;
+  // Internal ids of statements with sealed fields, newest first, with their status.
+  virtual Result<std::vector<std::pair<int64_t, StatementStatus>>> ListSealed(int limit) = 0;
 };
 
 }  // namespace tuidang

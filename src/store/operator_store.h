@@ -1,5 +1,5 @@
-// Operators (volunteers, moderators, admins) and the audit trail of their actions. The
-// SQLite store implements this beside Store.
+// Operators (volunteers, moderators, admins) and the audit trail of their actions. A role
+// of Store (store.h).
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once

@@ -1,7 +1,7 @@
 // Publication batches (intake/publisher.h): web statements are stored as accepted when
 // they arrive and published later, many at once in a random order, so that neither the day
 // list nor the checkpoint stream tells when one of them arrived more finely than its batch
-// (DESIGN.md, privacy). The SQLite store implements this beside Store. Thread-safe.
+// (DESIGN.md, privacy). A role of Store (store.h). Thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -3,7 +3,7 @@
 #include "core/receipt.h"
 #include "web/guard_web.h"
 #include "core/text.h"
-#include "intake/integrator.h"
+#include "log/tile_reader.h"
 #include "tlog/checkpoint.h"
 #include "tlog/proof.h"
 #include "web/gzip.h"

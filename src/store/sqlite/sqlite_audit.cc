@@ -2,6 +2,7 @@
 // (operator_store.h, AuditFor): an operator's action and its line in the trail are stored
 // together or not at all.
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_transaction.h"
 
 namespace tuidang {
 
@@ -21,11 +22,9 @@ Status SqliteStore::WriteAudit(const std::vector<AuditEntry>& entries) {
 
 Result<int64_t> SqliteStore::AddOperatorAudited(const Operator& op, const AuditEntry& audit) {
   std::lock_guard lock(write_mu_);
-  auto fail = [&](std::string error) -> Result<int64_t> {
-    writer_.Exec("ROLLBACK");
-    return Error{std::move(error)};
-  };
-  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+  auto fail = [](std::string error) -> Result<int64_t> { return Error{std::move(error)}; };
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return Error{s.message()};
   auto q = writer_.Prepare(
       "INSERT INTO operators(name, role, password_hash, totp_secret, setup_hash) "
       "VALUES(?,?,?,?,?)");
@@ -40,18 +39,16 @@ Result<int64_t> SqliteStore::AddOperatorAudited(const Operator& op, const AuditE
   const int64_t id = sqlite3_last_insert_rowid(writer_.raw());
   q.Reset();
   if (Status s = WriteAudit({audit}); !s) return fail(s.message());
-  if (Status s = writer_.Exec("COMMIT"); !s) return fail(s.message());
+  if (Status s = tx.Commit(); !s) return fail(s.message());
   return id;
 }
 
 Status SqliteStore::UpdateOperatorAudited(const Operator& op, const AuditEntry& audit) {
   std::lock_guard lock(write_mu_);
-  auto fail = [&](std::string error) {
-    writer_.Exec("ROLLBACK");
-    return Status::Fail(std::move(error));
-  };
-  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return s;
-  // As UpdateOperator (sqlite_store.cc): failed_logins and locked_until are cleared.
+  auto fail = [](std::string error) { return Status::Fail(std::move(error)); };
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return s;
+  // As UpdateOperator (sqlite_operators.cc): failed_logins and locked_until are cleared.
   auto q = writer_.Prepare(
       "UPDATE operators SET role = ?, password_hash = ?, totp_secret = ?, setup_hash = ?, "
       "disabled = ?, failed_logins = 0, locked_until = 0 WHERE id = ?");
@@ -64,8 +61,7 @@ Status SqliteStore::UpdateOperatorAudited(const Operator& op, const AuditEntry& 
   if (q.Step() != SQLITE_DONE) return fail(writer_.LastError());
   q.Reset();
   if (Status s = WriteAudit({audit}); !s) return fail(s.message());
-  if (Status s = writer_.Exec("COMMIT"); !s) return fail(s.message());
-  return Status::Ok();
+  return tx.Commit();
 }
 
 }  // namespace tuidang

@@ -1,13 +1,17 @@
-// SqliteStore's console methods (issue 4): purging rejected statements after their
-// retention, the held statements of a flood group, and a declarant's correction of a held
-// statement. Kept apart from sqlite_store.cc, which holds the commit and publication paths.
+// SqliteStore's moderation (ModerationStore, issue 4): purging rejected statements after
+// their retention, the held statements of a flood group, a declarant's correction of a held
+// statement, and the queue itself: its pages, approval, rejection and the declarant's own
+// withdrawal. The sealed fields and flood groups are in sqlite_safety.cc.
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
 #include <fmt/format.h>
 
 #include "core/text.h"
+#include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_transaction.h"
 
 namespace tuidang {
 
@@ -24,11 +28,10 @@ int64_t HourNow() {
 Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   std::lock_guard lock(write_mu_);
   auto fail = [&](std::string what) -> Result<int64_t> {
-    std::string error = writer_.LastError();
-    writer_.Exec("ROLLBACK");
-    return Error{what + ": " + error};
+    return Error{what + ": " + writer_.LastError()};
   };
-  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return Error{s.message()};
   const int64_t now = HourNow();
   // A rejection's clock starts at the first pass that sees it, dated to the end of that
   // hour (never early): the rejection itself (sqlite_store.cc, sqlite_safety.cc) writes no
@@ -62,7 +65,7 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   if (!writer_.Exec("DELETE FROM rejections WHERE statement NOT IN (SELECT id FROM statements)")) {
     return fail("purge rejection dates");
   }
-  if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
+  if (Status s = tx.Commit(); !s) return fail("commit");
   if (purged > 0) ForgetOldPages();
   return purged;
 }
@@ -94,43 +97,24 @@ Result<std::vector<HeldEntry>> SqliteStore::HeldInGroup(const std::string& group
 
 Result<std::optional<Statement>> SqliteStore::FindHeldByReceipt(const ReceiptHash& receipt) {
   std::lock_guard lock(write_mu_);
-  auto q = writer_.Prepare(
-      "SELECT id, day, channel, language, region, occupation, text, operator FROM statements"
-      " WHERE receipt = ? AND status = 0");
+  auto q = writer_.Prepare("SELECT " + std::string(sqlite::kStatementColumns) +
+                           " FROM statements WHERE receipt = ? AND status = 0");
   q.BindBlob(1, receipt.data(), receipt.size());
-  int rc = q.Step();
-  if (rc == SQLITE_DONE) return std::optional<Statement>();
-  if (rc != SQLITE_ROW) return Error{writer_.LastError()};
-  Statement s;
-  s.id = q.Int(0);
-  s.status = StatementStatus::kHeld;
-  s.day = static_cast<Day>(q.Int(1));
-  s.channel = static_cast<Channel>(q.Int(2));
-  s.language = static_cast<Language>(q.Int(3));
-  s.region = static_cast<Region>(q.Int(4));
-  s.occupation = static_cast<Occupation>(q.Int(5));
-  s.text = std::string(q.Text(6));
-  s.operator_id = q.Int(7);
-  q.Reset();
-  auto p = writer_.Prepare(
-      "SELECT name, real_name, organisations FROM persons WHERE statement = ? ORDER BY position");
-  p.Bind(1, s.id);
-  while ((rc = p.Step()) == SQLITE_ROW) {
-    s.persons.push_back(Person{std::string(p.Text(0)), p.Int(1) != 0,
-                               static_cast<uint8_t>(p.Int(2))});
-  }
-  if (rc != SQLITE_DONE) return Error{writer_.LastError()};
-  return std::optional<Statement>(std::move(s));
+  auto found = sqlite::CollectStatements(q, writer_);
+  if (!found) return Error{found.error()};
+  if (found->empty()) return std::optional<Statement>();
+  auto persons = writer_.Prepare(sqlite::kPersonsOfStatement);
+  if (Status s = sqlite::LoadPersons(persons, writer_, &*found); !s) return Error{s.message()};
+  return std::optional<Statement>(std::move(found->front()));
 }
 
 Result<bool> SqliteStore::CorrectHeld(int64_t id, const Statement& corrected) {
   std::lock_guard lock(write_mu_);
   auto fail = [&](std::string what) -> Result<bool> {
-    std::string error = writer_.LastError();
-    writer_.Exec("ROLLBACK");
-    return Error{what + ": " + error};
+    return Error{what + ": " + writer_.LastError()};
   };
-  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return Error{s.message()};
   auto update = writer_.Prepare(
       "UPDATE statements SET region = ?, occupation = ?, text = ?, persons_count = ?"
       " WHERE id = ? AND status = 0");
@@ -141,8 +125,7 @@ Result<bool> SqliteStore::CorrectHeld(int64_t id, const Statement& corrected) {
       .Bind(5, id);
   if (update.Step() != SQLITE_DONE) return fail("correct statement");
   if (sqlite3_changes(writer_.raw()) == 0) {
-    writer_.Exec("ROLLBACK");
-    return false;  // published, rejected or withdrawn meanwhile
+    return false;  // published, rejected or withdrawn meanwhile (tx rolls back)
   }
   auto forget = writer_.Prepare("DELETE FROM persons WHERE statement = ?");
   forget.Bind(1, id);
@@ -161,8 +144,155 @@ Result<bool> SqliteStore::CorrectHeld(int64_t id, const Statement& corrected) {
         .Bind(6, static_cast<int64_t>(p.organisations));
     if (person.Step() != SQLITE_DONE) return fail("insert person");
   }
-  if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
+  if (Status s = tx.Commit(); !s) return fail("commit");
   // The first version's names and text must not linger in the WAL.
+  ForgetOldPages();
+  return true;
+}
+
+
+namespace {
+
+// The held statements `filter` selects by channel and day (its bounds apart).
+std::string HeldWhere(const HeldFilter& filter) {
+  std::string where = "status = 0";
+  if (filter.channel) where += " AND channel = " + std::to_string(static_cast<int>(*filter.channel));
+  if (filter.day) where += " AND day = " + std::to_string(*filter.day);
+  return where;
+}
+
+}  // namespace
+
+Result<int64_t> SqliteStore::CountHeld(const HeldFilter& filter, int64_t cap) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  auto q = r.db.Prepare("SELECT COUNT(*) FROM (SELECT 1 FROM statements INDEXED BY statements_held WHERE " +
+                        HeldWhere(filter) + " LIMIT " + std::to_string(cap) + ")");
+  if (q.Step() != SQLITE_ROW) return Error{r.db.LastError()};
+  return q.Int(0);
+}
+
+Result<std::vector<Statement>> SqliteStore::ListHeld(const HeldFilter& filter) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  // Keyset paging over the index of held statements (statements_held): a page reads
+  // `limit` index entries past its bound, whatever the size of the table or of the queue.
+  std::string sql = "SELECT " + std::string(sqlite::kStatementColumns) +
+                    " FROM statements INDEXED BY statements_held WHERE " + HeldWhere(filter) +
+                    " AND id > " + std::to_string(filter.after);
+  if (filter.before) sql += " AND id < " + std::to_string(*filter.before);
+  sql += filter.before ? " ORDER BY id DESC" : " ORDER BY id";
+  sql += " LIMIT " + std::to_string(filter.limit);
+  auto q = r.db.Prepare(sql);
+  auto out = sqlite::CollectStatements(q, r.db);
+  if (!out) return out;
+  if (filter.before) std::reverse(out->begin(), out->end());  // oldest first
+  if (Status s = sqlite::LoadPersons(r.persons, r.db, &*out); !s) return Error{s.message()};
+  return out;
+}
+
+Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& ids,
+                                                  const AuditFor<std::vector<int64_t>>& audit) {
+  return PublishFrom(ids, StatementStatus::kHeld, audit);
+}
+
+Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids,
+                                    const AuditFor<int64_t>& audit) {
+  std::lock_guard lock(write_mu_);
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return Error{s.message()};
+  auto reject = writer_.Prepare(
+      "UPDATE statements SET status = 2, text = '', consent = '', place = '' "
+      "WHERE id = ? AND status = 0");
+  auto forget = writer_.Prepare("DELETE FROM persons WHERE statement = ?");
+  int64_t count = 0;
+  for (int64_t id : ids) {
+    reject.Reset();
+    reject.Bind(1, id);
+    if (reject.Step() != SQLITE_DONE) {
+      return Error{writer_.LastError()};
+    }
+    if (sqlite3_changes(writer_.raw()) == 0) continue;
+    ++count;
+    forget.Reset();
+    forget.Bind(1, id);
+    if (forget.Step() != SQLITE_DONE) {
+      return Error{writer_.LastError()};
+    }
+  }
+  if (audit) {
+    if (Status s = WriteAudit(audit(count)); !s) return Error{s.message()};
+  }
+  if (Status s = tx.Commit(); !s) {
+    return Error{s.message()};
+  }
+  if (count > 0) ForgetOldPages();
+  return count;
+}
+
+Result<bool> SqliteStore::WithdrawByReceipt(const ReceiptHash& receipt) {
+  // Twice at most: a held statement approved between the look-up and the withdrawal is
+  // then withdrawn as the published statement it has become.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int64_t id = 0, number = 0;
+    int status = -1;
+    {
+      auto lease = Lease();
+      if (!lease.get()) return Error{lease.error()};
+      auto q = lease.get()->db.Prepare(
+          "SELECT id, COALESCE(number, 0), status FROM statements WHERE receipt = ?");
+      q.BindBlob(1, receipt.data(), receipt.size());
+      if (q.Step() != SQLITE_ROW) return false;
+      id = q.Int(0);
+      number = q.Int(1);
+      status = static_cast<int>(q.Int(2));
+    }
+    if (status == static_cast<int>(StatementStatus::kPublished)) {
+      if (Status s = Withdraw(number, WithdrawalReason::kDeclarantRequest); !s) {
+        return Error{s.message()};
+      }
+      return true;
+    }
+    // Held, or accepted for the next publication batch: never published.
+    if (status != static_cast<int>(StatementStatus::kHeld) &&
+        status != static_cast<int>(StatementStatus::kAccepted)) {
+      return false;
+    }
+    auto withdrawn = WithdrawUnpublished(id, static_cast<StatementStatus>(status));
+    if (!withdrawn) return Error{withdrawn.error()};
+    if (*withdrawn) return true;
+  }
+  return false;
+}
+
+Result<bool> SqliteStore::WithdrawUnpublished(int64_t id, StatementStatus from) {
+  // Withdrawn (status 3), not rejected: the receipt says what the declarant did. Nothing
+  // was published or counted, so there is no leaf to cancel and no total to lower; the
+  // names, text, notes and sealed fields (a contact) go in this one transaction. The row
+  // (no number) is purged like a rejected one (PurgeRejected, docs/console.md).
+  std::lock_guard lock(write_mu_);
+  auto fail = [&]() -> Result<bool> {
+    return Error{writer_.LastError()};
+  };
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return Error{s.message()};
+  auto withdraw = writer_.Prepare(
+      "UPDATE statements SET status = 3, text = '', consent = '', place = '' "
+      "WHERE id = ? AND status = ?");
+  withdraw.Bind(1, id).Bind(2, static_cast<int64_t>(from));
+  if (withdraw.Step() != SQLITE_DONE) return fail();
+  if (sqlite3_changes(writer_.raw()) == 0) {
+    return false;  // approved, published by a batch or rejected meanwhile (tx rolls back)
+  }
+  for (std::string_view sql : {"DELETE FROM persons WHERE statement = ?",
+                               "DELETE FROM sealed WHERE statement = ?"}) {
+    auto forget = writer_.Prepare(sql);
+    forget.Bind(1, id);
+    if (forget.Step() != SQLITE_DONE) return fail();
+  }
+  if (Status s = tx.Commit(); !s) return fail();
   ForgetOldPages();
   return true;
 }

@@ -1,8 +1,10 @@
-// SqliteStore's safety tables (issue 5): sealed private fields and the hold reasons and
-// groups of the moderation queue. Rare operator reads go through the writer connection.
+// SqliteStore's safety tables (issue 5, ModerationStore): sealed private fields and the
+// hold reasons and groups of the moderation queue. Rare operator reads go through the
+// writer connection.
 #include <fmt/format.h>
 
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_transaction.h"
 
 namespace tuidang {
 
@@ -69,11 +71,10 @@ Result<std::vector<HeldGroup>> SqliteStore::ListHeldGroups() {
 Result<int64_t> SqliteStore::RejectHeldGroup(const std::string& group) {
   std::lock_guard lock(write_mu_);
   auto fail = [&](std::string what) -> Result<int64_t> {
-    std::string error = writer_.LastError();
-    writer_.Exec("ROLLBACK");
-    return Error{what + ": " + error};
+    return Error{what + ": " + writer_.LastError()};
   };
-  if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return Error{s.message()};
   constexpr std::string_view kHeldInGroup =
       "(SELECT h.statement FROM holds h JOIN statements s ON s.id = h.statement"
       " WHERE h.grp = ?1 AND s.status = 0)";
@@ -83,7 +84,7 @@ Result<int64_t> SqliteStore::RejectHeldGroup(const std::string& group) {
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("delete sealed fields");
   if (!run("UPDATE statements SET status = 2, text = '' WHERE id IN {}")) return fail("reject");
   int64_t changed = sqlite3_changes(writer_.raw());
-  if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
+  if (Status s = tx.Commit(); !s) return fail("commit");
   return changed;
 }
 

@@ -6,28 +6,17 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
-#include "store/store.h"
+#include "store/log_store.h"
 #include "tlog/builder.h"
 #include "tlog/note.h"
-#include "tlog/tile.h"
 
 namespace tuidang {
-
-// Reads the log's tiles from a Store: hash tiles as stored (the widest version), entry
-// bundles assembled from the leaves. Thread-safe as the store is.
-class StoreTileReader : public tlog::TileReader {
- public:
-  explicit StoreTileReader(Store* store) : store_(store) {}
-  Result<std::string> ReadTile(const tlog::TileId& tile) override;
-
- private:
-  Store* store_;
-};
 
 struct IntegratorOptions {
   std::string origin;                             // the checkpoint's first line
@@ -40,7 +29,8 @@ class Integrator {
   // Picks up the log at the store's latest checkpoint (checking that the stored tiles hash
   // to its root), or starts it with a signed checkpoint of the empty tree. `store` and
   // `signer` must outlive the integrator. Does not start the background thread.
-  static Result<std::unique_ptr<Integrator>> Open(Store* store, const tlog::NoteSigner* signer,
+  static Result<std::unique_ptr<Integrator>> Open(LogStore* store,
+                                                  const tlog::NoteSigner* signer,
                                                   IntegratorOptions options);
   ~Integrator();
 
@@ -49,16 +39,18 @@ class Integrator {
   // it from one thread (the background thread, or a command).
   Result<uint64_t> IntegrateAll();
 
-  // Runs IntegrateAll every `interval` on a thread of its own until destruction.
-  void StartBackground();
+  // Runs `tick` (if any) then IntegrateAll every `interval` on a thread of its own until
+  // destruction. The server's tick is StatementReader::Refresh, so that what another
+  // process wrote (tuidang withdraw) reaches the totals as its leaves reach the log.
+  void StartBackground(std::function<void()> tick = nullptr);
 
  private:
-  Integrator(Store* store, const tlog::NoteSigner* signer, IntegratorOptions options,
+  Integrator(LogStore* store, const tlog::NoteSigner* signer, IntegratorOptions options,
              tlog::TreeBuilder builder)
       : store_(store), signer_(signer), options_(std::move(options)), builder_(std::move(builder)) {}
   Status Publish(const tlog::AppendResult& result);
 
-  Store* const store_;
+  LogStore* const store_;
   const tlog::NoteSigner* const signer_;
   const IntegratorOptions options_;
   tlog::TreeBuilder builder_;  // used by one thread at a time (see IntegrateAll)

@@ -1,40 +1,14 @@
-#include "intake/integrator.h"
+#include "log/integrator.h"
 
 #include <spdlog/spdlog.h>
 
+#include "log/tile_reader.h"
 #include "tlog/checkpoint.h"
 
 namespace tuidang {
 
-Result<std::string> StoreTileReader::ReadTile(const tlog::TileId& tile) {
-  if (tile.is_entry_bundle() || tile.level == 0) {
-    // Entry bundles and level-0 tiles are not stored: both follow from the entries (a
-    // level-0 tile is their leaf hashes), so the log costs no storage per leaf beyond the
-    // entries themselves and about 32/256 bytes of higher tiles.
-    uint64_t begin = tile.index * tlog::kTileWidth;
-    auto leaves = store_->ReadLeaves(begin, begin + static_cast<uint64_t>(tile.width));
-    if (!leaves) return Error{leaves.error()};
-    std::string out;
-    out.reserve(leaves->size() * (tile.level == 0 ? 32 : 50));
-    for (const auto& e : *leaves) {
-      if (tile.is_entry_bundle()) {
-        tlog::AppendBundleEntry(&out, e);
-      } else {
-        tlog::Hash h = tlog::LeafHash(e);
-        out.append(reinterpret_cast<const char*>(h.data()), h.size());
-      }
-    }
-    return out;
-  }
-  auto stored = store_->ReadHashTile(tile.level, tile.index);
-  if (!stored) return Error{stored.error()};
-  if (!stored->has_value() || (*stored)->width < tile.width) {
-    return Error{"tile " + tlog::TilePath(tile) + " is not stored"};
-  }
-  return std::move((*stored)->data);
-}
-
-Result<std::unique_ptr<Integrator>> Integrator::Open(Store* store, const tlog::NoteSigner* signer,
+Result<std::unique_ptr<Integrator>> Integrator::Open(LogStore* store,
+                                                     const tlog::NoteSigner* signer,
                                                      IntegratorOptions options) {
   auto latest = store->LatestCheckpoint();
   if (!latest) return Error{latest.error()};
@@ -102,14 +76,14 @@ Result<uint64_t> Integrator::IntegrateAll() {
   return builder_.size();
 }
 
-void Integrator::StartBackground() {
-  thread_ = std::thread([this] {
+void Integrator::StartBackground(std::function<void()> tick) {
+  thread_ = std::thread([this, tick = std::move(tick)] {
     std::unique_lock lock(mu_);
     while (!stopping_) {
       cv_.wait_for(lock, options_.interval, [this] { return stopping_; });
       if (stopping_) break;
       lock.unlock();
-      store_->Refresh();
+      if (tick) tick();
       if (auto r = IntegrateAll(); !r) spdlog::error("integrator: {}", r.error());
       lock.lock();
     }

@@ -1,10 +1,11 @@
-#include "intake/integrator.h"
+#include "log/integrator.h"
 
 #include <filesystem>
 
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include "log/tile_reader.h"
 #include "store/sqlite/sqlite_store.h"
 #include "tlog/checkpoint.h"
 #include "tlog/merkle.h"

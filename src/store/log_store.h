@@ -1,0 +1,49 @@
+// The log store: the leaves the writer appends, and the tiles and signed checkpoints that
+// the integrator (log/integrator.h) makes of them. The log's pages (/log/...) read it
+// through log/tile_reader.h.
+//
+// Thread-safety: every method may be called from any thread; SaveCheckpoint is meant for
+// one integrator at a time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+
+namespace tuidang {
+
+// A stored tile or entry bundle of the log; `level` -1 is an entry bundle.
+struct StoredTile {
+  int level = 0;
+  uint64_t index = 0;
+  int width = 0;
+  std::string data;
+};
+
+class LogStore {
+ public:
+  virtual ~LogStore() = default;
+
+  // Leaves are appended by BatchWriter::CommitBatch and Withdraw (and the publication and
+  // moderation writes); nothing here appends one.
+  // Number of leaves appended so far.
+  virtual Result<uint64_t> LeafCount() = 0;
+  // Entries of leaves [begin, end), in order; an error if one of them is missing.
+  virtual Result<std::vector<std::string>> ReadLeaves(uint64_t begin, uint64_t end) = 0;
+  // Stores the tiles that tree size `size` adds (keeping the widest version of each) and
+  // the signed checkpoint for it, in one durable transaction; on error nothing is stored.
+  virtual Status SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
+                                const std::string& signed_checkpoint) = 0;
+  // The latest signed checkpoint and its size; nullopt before the first.
+  virtual Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() = 0;
+  // The stored (widest) version of hash tile (level, index); nullopt if none.
+  virtual Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) = 0;
+  // True if some checkpoint was published for a size in [lo, hi).
+  virtual Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) = 0;
+};
+
+}  // namespace tuidang

@@ -1,0 +1,114 @@
+// SqliteStore's log (LogStore): the leaves, as appended by the writers, and the tiles and
+// signed checkpoints the integrator stores (log/integrator.h).
+#include <fmt/format.h>
+
+#include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_transaction.h"
+
+namespace tuidang {
+
+Result<uint64_t> SqliteStore::LeafCount() {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = lease.get()->db.Prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
+  if (q.Step() != SQLITE_ROW) return Error{lease.get()->db.LastError()};
+  return static_cast<uint64_t>(q.Int(0));
+}
+
+Result<std::vector<std::string>> SqliteStore::ReadLeaves(uint64_t begin, uint64_t end) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  r.leaves.Reset();
+  r.leaves.Bind(1, static_cast<int64_t>(begin)).Bind(2, static_cast<int64_t>(end));
+  std::vector<std::string> out;
+  out.reserve(end > begin ? end - begin : 0);
+  int rc;
+  while ((rc = r.leaves.Step()) == SQLITE_ROW) {
+    if (static_cast<uint64_t>(r.leaves.Int(0)) != begin + out.size()) {
+      r.leaves.Reset();
+      return Error{fmt::format("leaf {} is missing", begin + out.size())};
+    }
+    out.emplace_back(r.leaves.Text(1));
+  }
+  r.leaves.Reset();
+  if (rc != SQLITE_DONE) return Error{r.db.LastError()};
+  if (out.size() != end - begin) return Error{fmt::format("leaves {}..{} are missing", begin + out.size(), end)};
+  return out;
+}
+
+Status SqliteStore::SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
+                                   const std::string& signed_checkpoint) {
+  std::lock_guard lock(write_mu_);
+  auto fail = [&](std::string what) { return Status::Fail(what + ": " + writer_.LastError()); };
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return s;
+  auto put = writer_.Prepare(
+      "INSERT INTO tiles(level, idx, width, data) VALUES(?1, ?2, ?3, ?4) "
+      "ON CONFLICT(level, idx) DO UPDATE SET width = ?3, data = ?4 WHERE width < ?3");
+  for (const StoredTile& t : tiles) {
+    put.Reset();
+    put.Bind(1, static_cast<int64_t>(t.level))
+        .Bind(2, static_cast<int64_t>(t.index))
+        .Bind(3, static_cast<int64_t>(t.width))
+        .BindBlob(4, t.data.data(), t.data.size());
+    if (put.Step() != SQLITE_DONE) return fail("store tile");
+  }
+  auto sz = writer_.Prepare("INSERT OR IGNORE INTO checkpoint_sizes(size) VALUES(?)");
+  sz.Bind(1, static_cast<int64_t>(size));
+  if (sz.Step() != SQLITE_DONE) return fail("store checkpoint size");
+  auto cp = writer_.Prepare(
+      "INSERT INTO meta(key, value) VALUES('checkpoint', ?1) "
+      "ON CONFLICT(key) DO UPDATE SET value = ?1");
+  cp.Bind(1, signed_checkpoint);
+  if (cp.Step() != SQLITE_DONE) return fail("store checkpoint");
+  if (Status s = tx.Commit(); !s) return fail("commit");
+  return Status::Ok();
+}
+
+Result<std::optional<std::pair<uint64_t, std::string>>> SqliteStore::LatestCheckpoint() {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  r.checkpoint.Reset();
+  std::optional<std::pair<uint64_t, std::string>> out;
+  int rc = r.checkpoint.Step();
+  if (rc == SQLITE_ROW && !r.checkpoint.IsNull(0)) {
+    out.emplace(static_cast<uint64_t>(r.checkpoint.Int(0)), std::string(r.checkpoint.Text(1)));
+  } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return Error{r.db.LastError()};
+  }
+  r.checkpoint.Reset();
+  return out;
+}
+
+Result<std::optional<StoredTile>> SqliteStore::ReadHashTile(int level, uint64_t index) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  r.tile.Reset();
+  r.tile.Bind(1, static_cast<int64_t>(level)).Bind(2, static_cast<int64_t>(index));
+  std::optional<StoredTile> out;
+  int rc = r.tile.Step();
+  if (rc == SQLITE_ROW) {
+    out = StoredTile{level, index, static_cast<int>(r.tile.Int(0)), std::string(r.tile.Text(1))};
+  } else if (rc != SQLITE_DONE) {
+    return Error{r.db.LastError()};
+  }
+  r.tile.Reset();
+  return out;
+}
+
+Result<bool> SqliteStore::PublishedSizeIn(uint64_t lo, uint64_t hi) {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  Reader& r = *lease.get();
+  r.published_in.Reset();
+  r.published_in.Bind(1, static_cast<int64_t>(lo)).Bind(2, static_cast<int64_t>(hi));
+  int rc = r.published_in.Step();
+  r.published_in.Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{r.db.LastError()};
+  return rc == SQLITE_ROW;
+}
+
+}  // namespace tuidang

@@ -1,0 +1,60 @@
+// The read side of the store: what the public pages, the API and the export read. Nothing
+// here writes (Refresh only reloads a cache).
+//
+// Thread-safety: every method may be called from any thread, concurrently with the writer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/receipt.h"
+#include "core/result.h"
+#include "core/statement.h"
+#include "core/totals.h"
+
+namespace tuidang {
+
+struct ReceiptStatus {
+  StatementStatus status;
+  std::optional<int64_t> number;
+  Day day;
+  std::optional<uint64_t> leaf_index;  // set once published
+};
+
+// What anyone needs to check a published statement against its leaf (docs/log-format.md).
+struct Opening {
+  uint64_t leaf_index = 0;
+  std::string salt;    // kSaltSize bytes
+  std::string record;  // the canonical record, exactly as committed
+};
+
+class StatementReader {
+ public:
+  virtual ~StatementReader() = default;
+
+  // Published statement by public number; nullopt if none (or not published).
+  virtual Result<std::optional<Statement>> GetPublished(int64_t number) = 0;
+  // Published statements of `day` with number < `before` (0: no bound), newest first.
+  virtual Result<std::vector<Statement>> ListDay(Day day, int64_t before, int64_t offset,
+                                                 int limit) = 0;
+  // Published statements with a person whose FoldName(name) equals `folded`, newest first,
+  // optionally only of one day.
+  virtual Result<std::vector<Statement>> SearchName(const std::string& folded,
+                                                    std::optional<Day> day, int limit) = 0;
+  virtual Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) = 0;
+  // The opening of a published statement; nullopt if there is none.
+  virtual Result<std::optional<Opening>> GetOpening(int64_t number) = 0;
+
+  // Totals as of the last committed batch (kept incrementally, never recounted per call).
+  // Never null.
+  virtual std::shared_ptr<const Totals> GetTotals() = 0;
+  // Recounts the totals from the statements themselves (for audits and tests).
+  virtual Result<Totals> RecountTotals() = 0;
+  // Picks up changes another process made (tuidang withdraw): reloads the totals.
+  virtual void Refresh() = 0;
+};
+
+}  // namespace tuidang
