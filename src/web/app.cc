@@ -141,7 +141,9 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
   Target t = SplitTarget(req.target());
   RouteMatch m = MatchRoute(t.path, req.method(), t.explicit_lang);
   // Without an abuse gate there is no challenge: its path is an unknown API path.
-  if (m.route->id == RouteId::kChallenge && !env_.guard) m = {&RouteOf(RouteId::kApiUnknown), true, {}};
+  if (m.route->id == RouteId::kChallenge && !env_.guard) {
+    m = {&RouteOf(RouteId::kApiUnknown), true, {}};
+  }
   const Route& route = *m.route;
   Language browser = PreferredLanguage(req[http::field::accept_language]);
   // Rate limits (429/503), the proof-of-work challenge and script (guard_web.h).

@@ -327,7 +327,8 @@ TEST(SessionCookie, FoundAmongOtherCookiesOnlyUnderItsOwnName) {
 }
 
 TEST(SessionCookie, SetAndClearStayUnderOpsAndOutOfScripts) {
-  EXPECT_EQ(SessionSetCookie("abc"), "tuidang_ops=abc; Path=/ops; Secure; HttpOnly; SameSite=Strict");
+  EXPECT_EQ(SessionSetCookie("abc"),
+            "tuidang_ops=abc; Path=/ops; Secure; HttpOnly; SameSite=Strict");
   EXPECT_EQ(SessionClearCookie(),
             "tuidang_ops=; Path=/ops; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
   EXPECT_EQ(SessionCookie(SessionSetCookie("abc")), "abc");

@@ -6,78 +6,99 @@ namespace tuidang::web {
 
 namespace {
 
+// Builds a table row: what a route serves, then what differs from the defaults.
+class Row {
+ public:
+  constexpr Row(RouteId id, std::string_view pattern, uint8_t methods, Area area)
+      : route_{id, pattern, methods, area} {}
+  constexpr Row& Admit(Admission a) { return route_.admission = a, *this; }
+  constexpr Row& Takes(Body b) { return route_.body = b, *this; }
+  constexpr Row& BeforeQuery() { return route_.before_query = true, *this; }
+  constexpr Row& FallsThrough() { return route_.falls_through = true, *this; }
+  constexpr Row& NoPrefix() { return route_.no_prefix = true, *this; }
+  constexpr operator Route() const { return route_; }
+
+ private:
+  Route route_;
+};
+
 constexpr uint8_t kGetPost = kGet | kPost;
+constexpr Area kConsole = Area::kConsole;
+constexpr Admission kAction = Admission::kOperatorAction;
+constexpr Admission kCode = Admission::kReceiptCode;
 
 // In matching order. The order is behaviour: the POST-only withdrawal falls through to the
 // receipt page (GET /receipt/<code>/withdraw reads the code "<code>/withdraw"), the
 // captures are greedy, and each area ends in its catch-all.
 constexpr Route kRoutes[] = {
     // Answered by the abuse gate before anything else (GateRequest).
-    {RouteId::kPowScript, "/static/pow.js", kGet, Area::kPlain, Admission::kNone, Body::kAny,
-     true, true},
-    {RouteId::kChallenge, "/api/v1/challenge", kGet, Area::kApi, Admission::kNone, Body::kAny,
-     true, true},
-    {RouteId::kHealth, "/healthz", kAnyMethod, Area::kPlain, Admission::kNone, Body::kAny, true},
-    {RouteId::kLogCheckpoint, "/log/checkpoint", kGet, Area::kLog, Admission::kNone, Body::kAny,
-     true, false, true},
-    {RouteId::kLogTile, "/log/{tile}", kGet, Area::kLog, Admission::kNone, Body::kAny, true,
-     false, true},
+    Row(RouteId::kPowScript, "/static/pow.js", kGet, Area::kPlain).BeforeQuery().FallsThrough(),
+    Row(RouteId::kChallenge, "/api/v1/challenge", kGet, Area::kApi).BeforeQuery().FallsThrough(),
+    Row(RouteId::kHealth, "/healthz", kAnyMethod, Area::kPlain).BeforeQuery(),
+    Row(RouteId::kLogCheckpoint, "/log/checkpoint", kGet, Area::kLog).BeforeQuery().NoPrefix(),
+    Row(RouteId::kLogTile, "/log/{tile}", kGet, Area::kLog).BeforeQuery().NoPrefix(),
 
-    {RouteId::kApiStatements, "/api/v1/statements", kGetPost, Area::kApi, Admission::kSubmit},
-    {RouteId::kApiStatement, "/api/v1/statements/{number}", kGet, Area::kApi},
-    {RouteId::kApiReceipt, "/api/v1/receipts/{code}", kGet, Area::kApi, Admission::kReceiptCode},
-    {RouteId::kApiStats, "/api/v1/stats", kGet, Area::kApi},
-    {RouteId::kApiUnknown, "/api/{path}", kAnyMethod, Area::kApi},
+    Row(RouteId::kApiStatements, "/api/v1/statements", kGetPost, Area::kApi)
+        .Admit(Admission::kSubmit),
+    Row(RouteId::kApiStatement, "/api/v1/statements/{number}", kGet, Area::kApi),
+    Row(RouteId::kApiReceipt, "/api/v1/receipts/{code}", kGet, Area::kApi).Admit(kCode),
+    Row(RouteId::kApiStats, "/api/v1/stats", kGet, Area::kApi),
+    Row(RouteId::kApiUnknown, "/api/{path}", kAnyMethod, Area::kApi),
 
-    {RouteId::kSiteCss, "/static/site.css", kGet, Area::kPlain, Admission::kNone, Body::kAny,
-     true},
+    Row(RouteId::kSiteCss, "/static/site.css", kGet, Area::kPlain).BeforeQuery(),
 
-    {RouteId::kConsoleHome, "/ops", kGetPost, Area::kConsole, Admission::kOperatorAction,
-     Body::kForm},
-    {RouteId::kConsoleSetup, "/ops/setup", kGetPost, Area::kConsole, Admission::kNone,
-     Body::kForm},
-    {RouteId::kConsoleLogin, "/ops/login", kGetPost, Area::kConsole, Admission::kNone,
-     Body::kForm},
-    {RouteId::kConsoleLogout, "/ops/logout", kGetPost, Area::kConsole, Admission::kNone,
-     Body::kForm},
-    {RouteId::kConsoleEnter, "/ops/enter", kGetPost, Area::kConsole, Admission::kOperatorAction,
-     Body::kUpload},
-    {RouteId::kConsoleQueue, "/ops/queue", kGetPost, Area::kConsole, Admission::kOperatorAction,
-     Body::kForm},
-    {RouteId::kConsoleWithdraw, "/ops/withdraw", kGetPost, Area::kConsole,
-     Admission::kOperatorAction, Body::kForm},
-    {RouteId::kConsoleImport, "/ops/import", kGetPost, Area::kConsole, Admission::kOperatorAction,
-     Body::kUpload},
-    {RouteId::kConsoleUnlock, "/ops/unlock", kGetPost, Area::kConsole, Admission::kOperatorAction,
-     Body::kForm},
-    {RouteId::kConsolePrivate, "/ops/private", kGetPost, Area::kConsole,
-     Admission::kOperatorAction, Body::kForm},
-    {RouteId::kConsolePrivateFile, "/ops/private/file", kGetPost, Area::kConsole,
-     Admission::kOperatorAction, Body::kForm},
-    {RouteId::kConsoleAudit, "/ops/audit", kGetPost, Area::kConsole, Admission::kOperatorAction,
-     Body::kForm},
-    {RouteId::kConsoleUnknown, "/ops/{page}", kGetPost, Area::kConsole,
-     Admission::kOperatorAction, Body::kForm},
+    Row(RouteId::kConsoleHome, "/ops", kGetPost, kConsole).Admit(kAction).Takes(Body::kForm),
+    Row(RouteId::kConsoleSetup, "/ops/setup", kGetPost, kConsole).Takes(Body::kForm),
+    Row(RouteId::kConsoleLogin, "/ops/login", kGetPost, kConsole).Takes(Body::kForm),
+    Row(RouteId::kConsoleLogout, "/ops/logout", kGetPost, kConsole).Takes(Body::kForm),
+    Row(RouteId::kConsoleEnter, "/ops/enter", kGetPost, kConsole)
+        .Admit(kAction)
+        .Takes(Body::kUpload),
+    Row(RouteId::kConsoleQueue, "/ops/queue", kGetPost, kConsole).Admit(kAction).Takes(Body::kForm),
+    Row(RouteId::kConsoleWithdraw, "/ops/withdraw", kGetPost, kConsole)
+        .Admit(kAction)
+        .Takes(Body::kForm),
+    Row(RouteId::kConsoleImport, "/ops/import", kGetPost, kConsole)
+        .Admit(kAction)
+        .Takes(Body::kUpload),
+    Row(RouteId::kConsoleUnlock, "/ops/unlock", kGetPost, kConsole)
+        .Admit(kAction)
+        .Takes(Body::kForm),
+    Row(RouteId::kConsolePrivate, "/ops/private", kGetPost, kConsole)
+        .Admit(kAction)
+        .Takes(Body::kForm),
+    Row(RouteId::kConsolePrivateFile, "/ops/private/file", kGetPost, kConsole)
+        .Admit(kAction)
+        .Takes(Body::kForm),
+    Row(RouteId::kConsoleAudit, "/ops/audit", kGetPost, kConsole).Admit(kAction).Takes(Body::kForm),
+    Row(RouteId::kConsoleUnknown, "/ops/{page}", kGetPost, kConsole)
+        .Admit(kAction)
+        .Takes(Body::kForm),
 
-    {RouteId::kHome, "/", kGet, Area::kPage},
-    {RouteId::kSubmit, "/submit", kGetPost, Area::kPage, Admission::kSubmit, Body::kForm},
-    {RouteId::kReceiptCorrect, "/receipt/{code}/correct", kGetPost, Area::kPage,
-     Admission::kReceiptCode, Body::kForm},
-    {RouteId::kReceiptWithdraw, "/receipt/{code}/withdraw", kPost, Area::kPage,
-     Admission::kReceiptCode, Body::kForm, false, true},
-    {RouteId::kReceiptLookup, "/receipt", kGet, Area::kPage},
-    {RouteId::kReceiptProof, "/receipt/{code}/proof", kGet, Area::kPage, Admission::kReceiptCode},
-    {RouteId::kReceipt, "/receipt/{code}", kGet, Area::kPage, Admission::kReceiptCode},
-    {RouteId::kLogPage, "/log", kGet, Area::kPage},
-    {RouteId::kDayList, "/statements", kGet, Area::kPage},
-    {RouteId::kCertificate, "/statements/{number}/certificate", kGet, Area::kPage},
-    {RouteId::kCertificateCss, "/static/certificate.css", kGet, Area::kPlain},
-    {RouteId::kStatement, "/statements/{number}", kGet, Area::kPage},
-    {RouteId::kSearch, "/search", kGet, Area::kPage},
-    {RouteId::kStats, "/stats", kGet, Area::kPage},
-    {RouteId::kStatsCsv, "/stats.csv", kGet, Area::kPage},
+    Row(RouteId::kHome, "/", kGet, Area::kPage),
+    Row(RouteId::kSubmit, "/submit", kGetPost, Area::kPage)
+        .Admit(Admission::kSubmit)
+        .Takes(Body::kForm),
+    Row(RouteId::kReceiptCorrect, "/receipt/{code}/correct", kGetPost, Area::kPage)
+        .Admit(kCode)
+        .Takes(Body::kForm),
+    Row(RouteId::kReceiptWithdraw, "/receipt/{code}/withdraw", kPost, Area::kPage)
+        .Admit(kCode)
+        .Takes(Body::kForm)
+        .FallsThrough(),
+    Row(RouteId::kReceiptLookup, "/receipt", kGet, Area::kPage),
+    Row(RouteId::kReceiptProof, "/receipt/{code}/proof", kGet, Area::kPage).Admit(kCode),
+    Row(RouteId::kReceipt, "/receipt/{code}", kGet, Area::kPage).Admit(kCode),
+    Row(RouteId::kLogPage, "/log", kGet, Area::kPage),
+    Row(RouteId::kDayList, "/statements", kGet, Area::kPage),
+    Row(RouteId::kCertificate, "/statements/{number}/certificate", kGet, Area::kPage),
+    Row(RouteId::kCertificateCss, "/static/certificate.css", kGet, Area::kPlain),
+    Row(RouteId::kStatement, "/statements/{number}", kGet, Area::kPage),
+    Row(RouteId::kSearch, "/search", kGet, Area::kPage),
+    Row(RouteId::kStats, "/stats", kGet, Area::kPage),
+    Row(RouteId::kStatsCsv, "/stats.csv", kGet, Area::kPage),
     // Any target at all, even one not starting with '/'.
-    {RouteId::kPageUnknown, "{path}", kGet, Area::kPage},
+    Row(RouteId::kPageUnknown, "{path}", kGet, Area::kPage),
 };
 
 }  // namespace
@@ -108,8 +129,8 @@ bool MatchPattern(std::string_view pattern, std::string_view path, std::string_v
   std::string_view after = pattern.substr(pattern.find('}', open) + 1);
   if (!path.starts_with(before) || !path.ends_with(after)) return false;
   size_t rest = path.size() - before.size();
-  *capture = path.substr(before.size(), rest >= after.size() ? rest - after.size()
-                                                             : std::string_view::npos);
+  *capture = path.substr(before.size(),
+                         rest >= after.size() ? rest - after.size() : std::string_view::npos);
   return true;
 }
 

@@ -18,15 +18,15 @@ namespace tuidang::web {
 // What a route serves. The router maps each to its handler (one switch, app.cc).
 enum class RouteId {
   kHealth,
-  kPowScript,     // /static/pow.js, answered by the abuse gate
+  kPowScript,  // /static/pow.js, answered by the abuse gate
   kLogCheckpoint,
-  kLogTile,       // tiles and entry bundles under /log/
-  kChallenge,     // the proof-of-work challenge, answered by the abuse gate
+  kLogTile,    // tiles and entry bundles under /log/
+  kChallenge,  // the proof-of-work challenge, answered by the abuse gate
   kApiStatements,
   kApiStatement,
   kApiReceipt,
   kApiStats,
-  kApiUnknown,    // any other path under /api/
+  kApiUnknown,  // any other path under /api/
   kSiteCss,
   kConsoleHome,
   kConsoleSetup,

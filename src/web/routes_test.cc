@@ -1,8 +1,8 @@
 #include "web/routes.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 namespace tuidang::web {
 namespace {
