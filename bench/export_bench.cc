@@ -27,7 +27,6 @@
 #include "export/exporter.h"
 #include "intake/integrator.h"
 #include "store/sqlite/sqlite_store.h"
-#include "web/page_cache.h"
 
 using namespace tuidang;
 namespace fs = std::filesystem;
@@ -116,19 +115,15 @@ int main(int argc, char** argv) {
 
   auto catalog = web::Catalog::Load(web::Catalog::DefaultDir());
   if (!catalog) return fmt::print(stderr, "{}\n", catalog.error()), 1;
-  web::AppOptions app_options;
-  app_options.log_origin = "bench.example/log";
-  app_options.log_verifier_key = signer->Verifier().VerifierKey();
-  web::PageCache cache, tiles(64);
-  web::AppEnv env{store->get(), nullptr, &*catalog, app_options, &cache, &tiles};
+  exporter::ExportSource source{store->get(), &*catalog, "bench.example/log"};
   exporter::ExportOptions options;
   options.out = (root / "mirror").string();
   options.submit_urls = {"https://example.org"};
-  options.verifier_key = app_options.log_verifier_key;
+  options.verifier_key = signer->Verifier().VerifierKey();
 
   // 2. Full export.
   start = std::chrono::steady_clock::now();
-  auto full = exporter::Export(env, *signer, options);
+  auto full = exporter::Export(source, *signer, options);
   if (!full) return fmt::print(stderr, "{}\n", full.error()), 1;
   double full_s = Seconds(start);
   fmt::print("full export: {} files ({} written) in {:.1f} s, {:.1f}x the baseline\n", full->files,
@@ -147,7 +142,7 @@ int main(int argc, char** argv) {
   if (Status s = Publish(store->get(), 1000, &serial); !s) return 1;
   if (!(*integrator)->IntegrateAll()) return 1;
   start = std::chrono::steady_clock::now();
-  auto incremental = exporter::Export(env, *signer, options);
+  auto incremental = exporter::Export(source, *signer, options);
   if (!incremental) return fmt::print(stderr, "{}\n", incremental.error()), 1;
   double inc_s = Seconds(start);
   fmt::print("incremental export after 1,000 statements: {} files, {} written, {} days rendered, "

@@ -19,6 +19,7 @@ work=$(mktemp -d /tmp/tuidang-logbench.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -m 700 "$work/data"
 cp "$here/bench.toml" "$work/data/tuidang.toml"  # protections off: wrk's POSTs are published
+echo 'publication_interval_seconds = 0' >>"$work/data/tuidang.toml"  # at once, not in batches
 "$bin" serve --data "$work/data" --listen "127.0.0.1:$port" 2>"$work/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT

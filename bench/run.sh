@@ -44,6 +44,9 @@ base="http://127.0.0.1:$port"
 # measures the durable intake path and every statement is published at once.
 mkdir -m 700 "$work/data"
 cp "$here/bench.toml" "$work/data/tuidang.toml"
+# The day page shows published statements: the seeded ones are published at once rather
+# than by the next mixed batch ten minutes later (intake/publisher.h).
+echo 'publication_interval_seconds = 0' >>"$work/data/tuidang.toml"
 "$bin" serve --data "$work/data" --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
@@ -125,7 +128,7 @@ cat <<EOF
 
 tuidang benchmark ($(date -u +%F), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, wrk -t$threads -d$duration)
   binary: $bin
-  settings: bench/bench.toml (safety protections off: client_key off, no limits, pow_policy and flood_policy off)
+  settings: bench/bench.toml (safety protections off: client_key off, no limits, pow_policy and flood_policy off; publication_interval_seconds = 0)
   load average before the run: $load_before (other work on the machine skews every figure)
   GET /healthz (first)          $(printf '%10.0f' "$h1") req/s   p50 $(ms "$(field healthz p50_us)") ms  p99 $(ms "$(field healthz p99_us)") ms  (-c$get_conns, non-2xx $(field healthz non2xx))
   GET /statements?date=today    $(printf '%10.0f' "$d") req/s   p50 $(ms "$(field day p50_us)") ms  p99 $(ms "$(field day p99_us)") ms  (-c$get_conns, non-2xx $(field day non2xx), $page_bytes bytes, $seeded statements that day)

@@ -10,11 +10,13 @@ packages=(build-essential cmake ninja-build pkg-config gettext python3
   libsodium-dev libsqlite3-dev libfmt-dev libspdlog-dev libcli11-dev
   libopencc-dev libutf8proc-dev libtomlplusplus-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libqrencode-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libgmime-3.0-dev)
+  libgmime-3.0-dev
+  help2man)  # the man page of the Debian package (packaging/CMakeLists.txt)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-selenium chromium chromium-driver wrk curl sqlite3)
   packages+=(nginx-light iproute2)  # the static-mirror test serves an export; the slow-link test
   packages+=(openssl)  # tests/test_proxy.py: a self-signed certificate for the documented nginx
+  packages+=(lintian man-db)  # tests/test_package.py: the .deb as Debian checks and reads it
   packages+=(clang libclang-rt-dev)  # scripts/test-sanitizers.sh: ASan, UBSan and libFuzzer runtimes
 fi
 

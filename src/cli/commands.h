@@ -28,5 +28,7 @@ Subcommand AddUser(CLI::App& app);
 Subcommand AddExport(CLI::App& app);
 Subcommand AddVerifyMirror(CLI::App& app);
 Subcommand AddPurge(CLI::App& app);  // purge.cc
+Subcommand AddBackup(CLI::App& app);   // backup.cc
+Subcommand AddRestore(CLI::App& app);  // backup.cc
 
 }  // namespace tuidang::cli

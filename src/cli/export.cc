@@ -15,7 +15,6 @@
 #include "export/exporter.h"
 #include "intake/integrator.h"
 #include "store/sqlite/sqlite_store.h"
-#include "web/page_cache.h"
 
 namespace tuidang::cli {
 
@@ -91,13 +90,9 @@ int RunExport(const ExportFlags& flags) {
   options.full = flags.full;
   options.threads = flags.threads;
 
-  web::AppOptions app_options;
-  app_options.log_origin = origin;
-  app_options.log_verifier_key = options.verifier_key;
-  web::PageCache cache, tile_cache(64);
-  web::AppEnv env{store->get(), nullptr, &*catalog, app_options, &cache, &tile_cache};
+  exporter::ExportSource source{store->get(), &*catalog, origin};
   const auto start = std::chrono::steady_clock::now();
-  auto report = exporter::Export(env, *signer, options);
+  auto report = exporter::Export(source, *signer, options);
   if (!report) {
     spdlog::error("export failed: {}", report.error());
     return 1;

@@ -1,4 +1,7 @@
 // tuidang: the software of a Service Center for Quitting the CCP.
+#include <cstdio>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -14,6 +17,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "tuidang: receive, publish and count statements of withdrawal from the Chinese "
       "Communist Party and its organisations, with a count anyone can verify."};
+  app.set_version_flag("--version", std::string("tuidang ") + TUIDANG_VERSION);
   app.require_subcommand(1);
   std::vector<tuidang::cli::Subcommand> commands = {
       tuidang::cli::AddServe(app),
@@ -31,7 +35,14 @@ int main(int argc, char** argv) {
       tuidang::cli::AddExport(app),
       tuidang::cli::AddVerifyMirror(app),
       tuidang::cli::AddPurge(app),
+      tuidang::cli::AddBackup(app),
+      tuidang::cli::AddRestore(app),
   };
+  // --version alone answers without a subcommand (help2man asks it for the man page).
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::printf("tuidang %s\n", TUIDANG_VERSION);
+    return 0;
+  }
   CLI11_PARSE(app, argc, argv);
   for (auto& c : commands) {
     if (c.app->parsed()) return c.run();

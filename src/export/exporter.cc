@@ -23,6 +23,7 @@
 
 #include "core/text.h"
 #include "export/links.h"
+#include "intake/integrator.h"
 #include "tlog/hash.h"
 #include "tlog/tile.h"
 #include "web/pages.h"
@@ -268,7 +269,7 @@ std::string SubmitHtml(const web::PageContext& ctx, const ExportOptions& options
     b += "<li><a href=\"" + HtmlEscape(target) + "\">" + HtmlEscape(target) + "</a></li>";
   }
   b += "</ul><p>" + ctx.TrHtml("export.submit.safety") + "</p><p><a href=\"" +
-       ctx.Url("/mirror") + "\">" + ctx.TrHtml("export.mirror.title") + "</a></p>";
+       ctx.Href("/mirror") + "\">" + ctx.TrHtml("export.mirror.title") + "</a></p>";
   return web::Layout(ctx, ctx.Tr("export.submit.title"), b);
 }
 
@@ -284,20 +285,25 @@ std::string MirrorHtml(const web::PageContext& ctx, const ExportOptions& options
 
 class Exporter {
  public:
-  Exporter(const web::AppEnv& env, const tlog::NoteSigner& signer, const ExportOptions& options)
-      : env_(env), signer_(signer), options_(options) {}
+  Exporter(const ExportSource& source, const tlog::NoteSigner& signer, const ExportOptions& options)
+      : source_(source), signer_(signer), options_(options) {}
 
   Result<ExportReport> Run();
 
  private:
-  Status PutPage(const std::string& path, std::string_view html, const SiteMap& map) {
-    return writer_->Put(path, RelativizeLinks(html, path, map, live_base_));
+  // Renders the page of site URL `url` (without language prefix: what its language links
+  // name) in `lang` into `file`, every link relative to `file` through `map`.
+  Status PutPage(const std::string& file, Language lang, std::string url, const SiteMap& map,
+                 const std::function<std::string(const web::PageContext&)>& render) {
+    ExportLinks links(file, map, live_base_);
+    web::PageContext ctx{*source_.catalog, lang, std::move(url), &links};
+    return writer_->Put(file, render(ctx));
   }
   Status ExportSitePages();
   Status ExportDay(Day day);
   Status ExportLog();
 
-  const web::AppEnv& env_;
+  const ExportSource& source_;
   const tlog::NoteSigner& signer_;
   const ExportOptions& options_;
   std::string live_base_;
@@ -312,22 +318,32 @@ class Exporter {
 Status Exporter::ExportSitePages() {
   if (Status s = writer_->Put("static/site.css", web::SiteCss()); !s) return s;
   if (Status s = writer_->Put("static/certificates.css", web::DayCertificatesCss()); !s) return s;
-  if (Status s = writer_->Put("api/v1/stats.json", web::ApiStats(env_).body()); !s) return s;
+  if (Status s = writer_->Put("api/v1/stats.json", web::StatsJson(*totals_, map_.today)); !s) {
+    return s;
+  }
   if (Status s = writer_->Put("stats.csv", web::StatsCsvText(*totals_)); !s) return s;
   for (Language lang : kLanguages) {
     std::string dir = LangDir(lang);
-    auto ctx = [&](std::string path) { return web::PageContext{*env_.catalog, lang, std::move(path)}; };
-    auto home = web::HomePage(ctx("/"), env_);
-    if (Status s = PutPage(dir + "index.html", home.body(), map_); !s) return s;
-    if (Status s = PutPage(dir + "submit.html", SubmitHtml(ctx("/submit"), options_), map_); !s) return s;
-    if (Status s = PutPage(dir + "mirror.html", MirrorHtml(ctx("/mirror"), options_), map_); !s) return s;
-    auto log = web::LogPage(ctx("/log"), env_);
-    if (Status s = PutPage(dir + "log.html", log.body(), map_); !s) return s;
+    auto home = [&](const web::PageContext& ctx) {
+      return web::HomeHtml(ctx, *totals_, map_.today);
+    };
+    if (Status s = PutPage(dir + "index.html", lang, "/", map_, home); !s) return s;
+    auto submit = [&](const web::PageContext& ctx) { return SubmitHtml(ctx, options_); };
+    if (Status s = PutPage(dir + "submit.html", lang, "/submit", map_, submit); !s) return s;
+    auto mirror = [&](const web::PageContext& ctx) { return MirrorHtml(ctx, options_); };
+    if (Status s = PutPage(dir + "mirror.html", lang, "/mirror", map_, mirror); !s) return s;
+    // The checkpoint this export holds, which its log/checkpoint file will be.
+    auto log = [&](const web::PageContext& ctx) {
+      return web::LogHtml(ctx, source_.log_origin, options_.verifier_key, checkpoint_.second);
+    };
+    if (Status s = PutPage(dir + "log.html", lang, "/log", map_, log); !s) return s;
     for (std::string_view range : {"30", "365", "all"}) {
       std::string url = range == "30" ? "/stats" : "/stats?range=" + std::string(range);
-      auto html = web::StatsHtml(ctx(url), *totals_, range);
       std::string file = dir + (range == "30" ? "stats.html" : "stats-" + std::string(range) + ".html");
-      if (Status s = PutPage(file, *html, map_); !s) return s;
+      auto stats = [&](const web::PageContext& ctx) {
+        return *web::StatsHtml(ctx, *totals_, range);
+      };
+      if (Status s = PutPage(file, lang, url, map_, stats); !s) return s;
     }
   }
   return Status::Ok();
@@ -358,7 +374,7 @@ Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& f
 Status Exporter::ExportDay(Day day) {
   std::vector<Statement> all;
   for (int64_t before = 0;;) {
-    auto batch = env_.store->ListDay(day, before, 0, kReadBatch);
+    auto batch = source_.store->ListDay(day, before, 0, kReadBatch);
     if (!batch) return Status::Fail(batch.error());
     if (batch->empty()) break;
     before = *batch->back().number;
@@ -374,7 +390,7 @@ Status Exporter::ExportDay(Day day) {
                              [&](size_t chunk) -> Status {
                                size_t to = std::min(all.size(), (chunk + 1) * kLeafChunk);
                                for (size_t i = chunk * kLeafChunk; i < to; ++i) {
-                                 auto opening = env_.store->GetOpening(*all[i].number);
+                                 auto opening = source_.store->GetOpening(*all[i].number);
                                  if (!opening) return Status::Fail(opening.error());
                                  if (opening->has_value() && (*opening)->leaf_index < checkpoint_.first) {
                                    leaf_of[i] = (*opening)->leaf_index;
@@ -420,15 +436,20 @@ Status Exporter::ExportDay(Day day) {
     std::vector<uint64_t> slice_leaves(leaves.begin() + static_cast<ptrdiff_t>(from),
                                        leaves.begin() + static_cast<ptrdiff_t>(to));
     std::string url = "/statements?date=" + date + (page > 1 ? "&page=" + std::to_string(page) : "");
+    auto list_html = [&](const web::PageContext& ctx) {
+      return web::DayListHtml(ctx, day, count, totals_->tree_size, page, pages, slice, true);
+    };
+    auto certificates_html = [&](const web::PageContext& ctx) {
+      return web::DayCertificatesHtml(ctx, day, page, slice, slice_leaves, source_.log_origin,
+                                      checkpoint_);
+    };
     for (Language lang : kLanguages) {
-      web::PageContext ctx{*env_.catalog, lang, url};
-      std::string html =
-          web::DayListHtml(ctx, day, count, totals_->tree_size, page, pages, slice, true);
-      if (Status s = PutPage(DayListFile(LangDir(lang), day, page), html, map); !s) return s;
+      std::string file = DayListFile(LangDir(lang), day, page);
+      if (Status s = PutPage(file, lang, url, map, list_html); !s) return s;
       if (lang == Language::kEnglish || slice.empty()) continue;
-      std::string certificates = web::DayCertificatesHtml(
-          ctx, day, page, slice, slice_leaves, env_.options.log_origin, checkpoint_);
-      if (Status s = PutPage(CertificatesFile(LangDir(lang), day, page), certificates, map); !s) {
+      if (Status s = PutPage(CertificatesFile(LangDir(lang), day, page), lang, url, map,
+                             certificates_html);
+          !s) {
         return s;
       }
     }
@@ -438,6 +459,7 @@ Status Exporter::ExportDay(Day day) {
 
 Status Exporter::ExportLog() {
   const uint64_t size = checkpoint_.first;
+  StoreTileReader tiles(source_.store);
   for (const tlog::TileId& tile : tlog::NewTiles(0, size)) {
     std::vector<tlog::TileId> ids{tile};
     if (tile.level == 0) ids.push_back(tlog::TileId{tlog::kEntryBundleLevel, tile.index, tile.width});
@@ -445,11 +467,11 @@ Status Exporter::ExportLog() {
       std::string path = "log/" + tlog::TilePath(id);
       // A full tile never changes: the previous export's copy stays as it is.
       if (id.is_full() && writer_->Carry(path)) continue;
-      web::Response res = web::LogTile(env_, std::string_view(path).substr(4), false);
-      if (res.result() != web::http::status::ok) {
-        return Status::Fail(fmt::format("{}: the server would answer {}", path, res.result_int()));
-      }
-      if (Status s = writer_->Put(path, res.body()); !s) return s;
+      auto data = tiles.ReadTile(id);
+      if (!data) return Status::Fail(fmt::format("{}: {}", path, data.error()));
+      // A partial hash tile is the prefix of the stored one, as the server serves it.
+      if (!id.is_entry_bundle()) data->resize(static_cast<size_t>(id.width) * 32);
+      if (Status s = writer_->Put(path, *data); !s) return s;
     }
   }
   return Status::Ok();
@@ -463,8 +485,8 @@ Result<ExportReport> Exporter::Run() {
     live_base_ = options_.submit_urls.front();
     while (!live_base_.empty() && live_base_.back() == '/') live_base_.pop_back();
   }
-  totals_ = env_.store->GetTotals();
-  auto latest = env_.store->LatestCheckpoint();
+  totals_ = source_.store->GetTotals();
+  auto latest = source_.store->LatestCheckpoint();
   if (!latest) return Error{latest.error()};
   if (!latest->has_value() || (*latest)->first < totals_->tree_size) {
     return Error{fmt::format("the log's checkpoint does not yet cover the {} leaves counted",
@@ -578,9 +600,9 @@ std::string ManifestNoteText(std::string_view manifest, uint64_t tree_size, size
                      Sha256Hex(manifest));
 }
 
-Result<ExportReport> Export(const web::AppEnv& env, const tlog::NoteSigner& signer,
+Result<ExportReport> Export(const ExportSource& source, const tlog::NoteSigner& signer,
                             const ExportOptions& options) {
-  Exporter exporter(env, signer, options);
+  Exporter exporter(source, signer, options);
   return exporter.Run();
 }
 

@@ -17,10 +17,20 @@
 #include <vector>
 
 #include "core/result.h"
+#include "store/store.h"
 #include "tlog/note.h"
-#include "web/app.h"
+#include "web/i18n.h"
 
 namespace tuidang::exporter {
+
+// What the export reads: the published statements, their openings, the totals and the log
+// (leaves, tiles, checkpoints) from `store`, the translations from `catalog`. Not owned;
+// they must outlive the export.
+struct ExportSource {
+  Store* store = nullptr;
+  const web::Catalog* catalog = nullptr;
+  std::string log_origin;  // the log's origin line, printed on the certificates
+};
 
 struct ExportOptions {
   std::string out;                       // the mirror folder (created when missing)
@@ -46,11 +56,12 @@ inline constexpr std::string_view kManifestHeader = "tuidang mirror manifest v1"
 // The exporter's own bookkeeping (counts of the days it rendered); not part of the site.
 inline constexpr std::string_view kStateFile = ".export-state";
 
-// Exports the site that `env` serves into options.out. env.store must hold a checkpoint that
-// covers its totals (the caller integrates first); env.cache and env.tile_cache must be set.
-// `signer` signs the manifest. On error the folder holds the previous export, possibly with
-// some new files beside it (never a changed checkpoint or manifest).
-Result<ExportReport> Export(const web::AppEnv& env, const tlog::NoteSigner& signer,
+// Exports the public site of `source` into options.out, rendering its pages with the
+// export's links (export/links.h). source.store must hold a checkpoint that covers its
+// totals (the caller integrates first). `signer` signs the manifest. On error the folder
+// holds the previous export, possibly with some new files beside it (never a changed
+// checkpoint or manifest).
+Result<ExportReport> Export(const ExportSource& source, const tlog::NoteSigner& signer,
                             const ExportOptions& options);
 
 // The manifest's signed note for `manifest` (the text of manifest.txt) at `tree_size`.

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/vocabulary.h"
+#include "web/page.h"
 
 namespace tuidang::exporter {
 
@@ -29,25 +30,6 @@ std::optional<int64_t> Number(std::string_view s) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-void Unescape(std::string_view in, std::string* out) {
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in.substr(i).starts_with("&amp;")) {
-      *out += '&';
-      i += 4;
-    } else {
-      *out += in[i];
-    }
-  }
-}
-
-void AppendAttr(std::string* out, std::string_view value) {
-  for (char c : value) {
-    if (c == '&') *out += "&amp;";
-    else if (c == '"') *out += "&quot;";
-    else *out += c;
-  }
 }
 
 }  // namespace
@@ -146,58 +128,27 @@ std::string RelativePath(std::string_view from, std::string_view to) {
   return out;
 }
 
-std::string RelativizeLinks(std::string_view html, std::string_view file, const SiteMap& map,
-                            std::string_view live_base) {
-  std::string out;
-  out.reserve(html.size() + html.size() / 16);
-  size_t pos = 0;
-  // The next occurrence of each attribute at or after `pos`, kept between links: searching
-  // afresh for each link would scan the rest of the page once per link (a day list has
-  // hundreds), which made the export quadratic in the page's size.
-  constexpr std::string_view kAttrs[] = {" href=\"", " src=\"", " action=\""};
-  size_t next[3] = {0, 0, 0};
-  bool searched[3] = {false, false, false};
-  while (pos < html.size()) {
-    // The next attribute among href=", src=", action=" whose value starts with one '/'.
-    size_t best = std::string_view::npos, value = 0;
-    for (int i = 0; i < 3; ++i) {
-      std::string_view attr = kAttrs[i];
-      size_t at = next[i];
-      if (!searched[i] || (at != std::string_view::npos && at < pos)) at = html.find(attr, pos);
-      while (at != std::string_view::npos) {
-        size_t v = at + attr.size();
-        if (v < html.size() && html[v] == '/' && (v + 1 >= html.size() || html[v + 1] != '/')) break;
-        at = html.find(attr, v);
-      }
-      next[i] = at;
-      searched[i] = true;
-      if (at < best) best = at, value = at + attr.size();
-    }
-    if (best == std::string_view::npos) {
-      out.append(html.substr(pos));
-      break;
-    }
-    size_t end = html.find('"', value);
-    if (end == std::string_view::npos) end = html.size();
-    out.append(html.substr(pos, value - pos));
-    std::string url;
-    Unescape(html.substr(value, end - value), &url);
-    std::string fragment;
-    if (size_t hash = url.find('#'); hash != std::string::npos) fragment = url.substr(hash);
-    if (auto target = ExportPath(url, map)) {
-      if (size_t hash = target->find('#'); hash != std::string::npos) {
-        if (fragment.empty()) fragment = target->substr(hash);
-        target->resize(hash);
-      }
-      AppendAttr(&out, RelativePath(file, *target) + fragment);
-    } else if (!live_base.empty()) {
-      AppendAttr(&out, std::string(live_base) + url);
-    } else {
-      AppendAttr(&out, url);
-    }
-    pos = end;
+std::string ExportLinks::Page(Language lang, std::string_view path) const {
+  return Resolve(web::LocalUrl(lang, path));
+}
+
+std::string ExportLinks::File(std::string_view path) const { return Resolve(path); }
+
+std::string ExportLinks::Live(Language lang, std::string_view path) const {
+  return live_base_ + web::LocalUrl(lang, path);
+}
+
+std::string ExportLinks::Resolve(std::string_view url) const {
+  std::string_view fragment;
+  if (size_t hash = url.find('#'); hash != std::string_view::npos) fragment = url.substr(hash);
+  auto target = ExportPath(url, map_);
+  if (!target) return live_base_ + std::string(url);
+  std::string anchor(fragment);
+  if (size_t hash = target->find('#'); hash != std::string::npos) {
+    if (anchor.empty()) anchor = target->substr(hash);
+    target->resize(hash);
   }
-  return out;
+  return RelativePath(file_, *target) + anchor;
 }
 
 }  // namespace tuidang::exporter

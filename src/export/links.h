@@ -1,6 +1,7 @@
-// Where each page of the live site lands in a static export, and the rewriting of a
-// rendered page's links into relative ones, so that an export works from any path, any
-// host, or a USB stick opened with file:// (docs/export.md lists the layout).
+// Where each page of the live site lands in a static export, and the export's link builder
+// that renders every link of a page relative to the page's own file, so that an export
+// works from any path, any host, or a USB stick opened with file:// (docs/export.md lists
+// the layout).
 #pragma once
 
 #include <functional>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "core/day.h"
+#include "web/link_builder.h"
 
 namespace tuidang::exporter {
 
@@ -42,12 +44,27 @@ std::optional<std::string> ExportPath(std::string_view url, const SiteMap& map);
 std::string DayListFile(std::string_view prefix, Day day, int64_t page);
 std::string CertificatesFile(std::string_view prefix, Day day, int64_t page);
 
-// `html` with every href, src and action that starts with '/' rewritten: to the relative
-// path of its export file as seen from `file` (a path in the export, "en/stats.html"), or,
-// when the export has no such page, to `live_base` + the URL (unchanged when `live_base` is
-// empty). The URL's fragment is kept; else the export path's (a statement's anchor).
-std::string RelativizeLinks(std::string_view html, std::string_view file, const SiteMap& map,
-                            std::string_view live_base);
+// The export's links (web/link_builder.h) from the page written at `file` (its path in the
+// export, "en/stats.html"): a page or file the export holds by its path relative to `file`'s
+// folder, with the URL's fragment or else the export path's (a statement's anchor); any
+// other page, and the live-only ones, at `live_base` + its URL (the URL itself when
+// `live_base` is empty). `map` must outlive it; immutable, so threads may share it.
+class ExportLinks final : public web::LinkBuilder {
+ public:
+  ExportLinks(std::string file, const SiteMap& map, std::string_view live_base)
+      : file_(std::move(file)), map_(map), live_base_(live_base) {}
+  std::string Page(Language lang, std::string_view path) const override;
+  std::string File(std::string_view path) const override;
+  std::string Live(Language lang, std::string_view path) const override;
+
+ private:
+  // `url` is a site URL with its language prefix ("/en/stats?range=all#days").
+  std::string Resolve(std::string_view url) const;
+
+  const std::string file_;
+  const SiteMap& map_;
+  const std::string live_base_;
+};
 
 // The relative path from the folder of `from` to `to` (both paths in the export).
 std::string RelativePath(std::string_view from, std::string_view to);

@@ -349,12 +349,16 @@ Response ApiGetReceipt(const RequestContext& rq) {
 
 Response ApiStats(const AppEnv& env) {
   auto totals = env.store->GetTotals();
-  const Totals& t = *totals;
+  return TextResponse(http::status::ok, StatsJson(*totals, Today()), "application/json",
+                      Caching::kNoStore);
+}
+
+std::string StatsJson(const Totals& t, Day day) {
   json::object body;
   body["total_persons"] = t.persons;
   body["total_statements"] = t.statements;
   body["tree_size"] = t.tree_size;
-  DayCount today = t.Of(Today());
+  DayCount today = t.Of(day);
   body["today"] = json::object{{"date", FormatDay(today.day)},
                                {"persons", today.persons},
                                {"statements", today.statements}};
@@ -378,7 +382,7 @@ Response ApiStats(const AppEnv& env) {
     }
     body[name] = std::move(o);
   }
-  return JsonResponse(http::status::ok, body, Caching::kNoStore);
+  return json::serialize(body);
 }
 
 }  // namespace tuidang::web

@@ -235,7 +235,7 @@ std::optional<int64_t> ParseNumber(std::string_view s) {
 }
 
 Response ErrorPage(const PageContext& ctx, http::status status, std::string_view message_key) {
-  std::string body = "<h1>" + ctx.TrHtml(message_key) + "</h1><p><a href=\"" + ctx.Url("/") +
+  std::string body = "<h1>" + ctx.TrHtml(message_key) + "</h1><p><a href=\"" + ctx.Href("/") +
                      "\">" + ctx.TrHtml("nav.home") + "</a></p>";
   return HtmlResponse(status, Layout(ctx, ctx.Tr(message_key), body), Caching::kNoStore);
 }

@@ -23,8 +23,8 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
   // The Chinese half follows the page's script (Simplified unless /zh-hant/).
   Language zh_lang = ctx.lang == Language::kTraditional ? Language::kTraditional
                                                         : Language::kSimplified;
-  PageContext zh{ctx.catalog, zh_lang, ctx.path};
-  PageContext en{ctx.catalog, Language::kEnglish, ctx.path};
+  PageContext zh{ctx.catalog, zh_lang, ctx.path, ctx.links};
+  PageContext en{ctx.catalog, Language::kEnglish, ctx.path, ctx.links};
   std::string number = std::to_string(*s.number);
   std::string day = FormatDay(s.day);
   std::string zh_tag(LanguageHtmlTag(zh_lang));
@@ -34,8 +34,9 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
                   "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                   "<meta name=\"referrer\" content=\"no-referrer\"><title>";
   AppendHtmlEscaped(&b, ctx.Tr("certificate.title") + " · " + ctx.Format("statement.number", number));
-  b += "</title><link rel=\"stylesheet\" href=\"/static/certificate.css\"></head><body>";
-  b += "<p class=\"screen-only\"><a href=\"" + ctx.Url("/statements/" + number) + "\">" +
+  b += "</title><link rel=\"stylesheet\" href=\"" + ctx.FileHref("/static/certificate.css") +
+       "\"></head><body>";
+  b += "<p class=\"screen-only\"><a href=\"" + ctx.Href("/statements/" + number) + "\">" +
        HtmlEscape(ctx.Format("statement.number", number)) + "</a> · " +
        ctx.TrHtml("certificate.print_hint") + "</p>";
   b += "<article class=\"certificate\" id=\"certificate\">";
@@ -117,19 +118,21 @@ std::string DayCertificatesHtml(const PageContext& ctx, Day day, int64_t page,
   // Bilingual like the live certificate; labels stay short, since a page holds fifty.
   Language zh_lang = ctx.lang == Language::kTraditional ? Language::kTraditional
                                                         : Language::kSimplified;
-  PageContext zh{ctx.catalog, zh_lang, ctx.path};
-  PageContext en{ctx.catalog, Language::kEnglish, ctx.path};
+  PageContext zh{ctx.catalog, zh_lang, ctx.path, ctx.links};
+  PageContext en{ctx.catalog, Language::kEnglish, ctx.path, ctx.links};
   std::string zh_tag(LanguageHtmlTag(zh_lang));
   std::string date = FormatDay(day);
-  std::string list_url = "/statements?date=" + date + (page > 1 ? "&amp;page=" + std::to_string(page) : "");
+  std::string list_url =
+      "/statements?date=" + date + (page > 1 ? "&page=" + std::to_string(page) : "");
 
   std::string b = "<!doctype html>\n<html lang=\"" + zh_tag +
                   "\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                   "<meta name=\"referrer\" content=\"no-referrer\"><title>";
   AppendHtmlEscaped(&b, zh.Tr("certificate.title") + " · " + zh.Format("list.title", date));
-  b += "</title><link rel=\"stylesheet\" href=\"/static/certificates.css\"></head><body>";
-  b += "<p class=\"screen-only\"><a href=\"" + zh.Url(list_url) + "\">" +
+  b += "</title><link rel=\"stylesheet\" href=\"" + ctx.FileHref("/static/certificates.css") +
+       "\"></head><body>";
+  b += "<p class=\"screen-only\"><a href=\"" + zh.Href(list_url) + "\">" +
        HtmlEscape(zh.Format("list.title", date)) + "</a> · " + zh.TrHtml("export.certificates.hint") +
        " <span lang=\"en\">" + en.TrHtml("export.certificates.hint") + "</span></p>";
   b += "<header><p class=\"center\">" + Both(zh, en, "site.name") + "</p>";

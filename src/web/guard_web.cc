@@ -98,7 +98,7 @@ std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env,
     b += "<noscript><p class=\"hint\">" + ctx.TrHtml("form.no_script_held") + "</p></noscript>";
   }
   if (env.guard) {
-    b += "<script src=\"/static/pow.js\" defer></script>";
+    b += "<script src=\"" + ctx.FileHref("/static/pow.js") + "\" defer></script>";
   }
   return b;
 }

@@ -105,18 +105,27 @@ Response LogTile(const AppEnv& env, std::string_view path, bool gzip) {
 
 Response LogPage(const PageContext& ctx, const AppEnv& env) {
   auto latest = env.store->LatestCheckpoint();
+  std::optional<std::string> checkpoint;
+  if (latest && latest->has_value()) checkpoint = (*latest)->second;
+  std::string html =
+      LogHtml(ctx, env.options.log_origin, env.options.log_verifier_key, checkpoint);
+  return HtmlResponse(http::status::ok, std::move(html), Caching::kShort);
+}
+
+std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
+                    std::string_view verifier_key, const std::optional<std::string>& checkpoint) {
   std::string b = "<h1>" + ctx.TrHtml("log.title") + "</h1><p>" + ctx.TrHtml("log.intro") + "</p>";
   b += "<h2>" + ctx.TrHtml("log.key") + "</h2><p><code id=\"vkey\">" +
-       HtmlEscape(env.options.log_verifier_key) + "</code></p>";
-  if (latest && latest->has_value()) {
+       HtmlEscape(verifier_key) + "</code></p>";
+  if (checkpoint) {
     b += "<h2>" + ctx.TrHtml("log.checkpoint") + "</h2><pre id=\"checkpoint\">" +
-         HtmlEscape((*latest)->second) + "</pre>";
+         HtmlEscape(*checkpoint) + "</pre>";
   }
   b += "<p>" + ctx.TrHtml("log.audit") + "</p><pre>tuidang audit " +
-       HtmlEscape(env.options.log_origin.substr(0, env.options.log_origin.rfind('/'))) +
-       " --vkey " + HtmlEscape(env.options.log_verifier_key) + "</pre>";
-  b += "<p><a href=\"/log/checkpoint\">/log/checkpoint</a></p>";
-  return HtmlResponse(http::status::ok, Layout(ctx, ctx.Tr("log.title"), b), Caching::kShort);
+       HtmlEscape(log_origin.substr(0, log_origin.rfind('/'))) + " --vkey " +
+       HtmlEscape(verifier_key) + "</pre>";
+  b += "<p><a href=\"" + ctx.FileHref("/log/checkpoint") + "\">/log/checkpoint</a></p>";
+  return Layout(ctx, ctx.Tr("log.title"), b);
 }
 
 Result<std::string> ProofText(const AppEnv& env, uint64_t index) {
@@ -147,7 +156,7 @@ Response ReceiptProof(const RequestContext& rq) {
   if (code && found && found->has_value()) use.Found();
   if (!code || !found || !found->has_value() || !(*found)->leaf_index ||
       (*found)->status != StatementStatus::kPublished) {
-    PageContext plain{ctx.catalog, ctx.lang, "/"};
+    PageContext plain{ctx.catalog, ctx.lang, "/", ctx.links};
     return ErrorPage(plain, http::status::not_found, "error.not_found");
   }
   auto proof = ProofText(env, *(*found)->leaf_index);

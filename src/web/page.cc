@@ -11,7 +11,32 @@ std::string LocalUrl(Language lang, std::string_view path) {
   return std::string(LanguagePathPrefix(lang)) + std::string(path);
 }
 
-std::string PageContext::Url(std::string_view p) const { return LocalUrl(lang, p); }
+namespace {
+class AbsoluteLinks final : public LinkBuilder {
+ public:
+  std::string Page(Language lang, std::string_view path) const override {
+    return LocalUrl(lang, path);
+  }
+  std::string File(std::string_view path) const override { return std::string(path); }
+  std::string Live(Language lang, std::string_view path) const override {
+    return LocalUrl(lang, path);
+  }
+};
+}  // namespace
+
+const LinkBuilder& ServerLinks() {
+  static const AbsoluteLinks links;
+  return links;
+}
+
+std::string PageContext::Href(std::string_view p) const { return HtmlEscape(links->Page(lang, p)); }
+std::string PageContext::HrefIn(Language other, std::string_view p) const {
+  return HtmlEscape(links->Page(other, p));
+}
+std::string PageContext::FileHref(std::string_view p) const { return HtmlEscape(links->File(p)); }
+std::string PageContext::LiveHref(std::string_view p) const {
+  return HtmlEscape(links->Live(lang, p));
+}
 
 std::string Layout(const PageContext& ctx, std::string_view title, std::string_view body) {
   std::string out;
@@ -24,15 +49,16 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
   AppendHtmlEscaped(&out, title);
   out += " · ";
   AppendHtmlEscaped(&out, ctx.Tr("site.name"));
-  out += "</title><link rel=\"stylesheet\" href=\"/static/site.css\"></head><body><header><a class=\"brand\" href=\"";
-  out += ctx.Url("/");
+  out += "</title><link rel=\"stylesheet\" href=\"" + ctx.FileHref("/static/site.css") +
+         "\"></head><body><header><a class=\"brand\" href=\"";
+  out += ctx.Href("/");
   out += "\">";
   AppendHtmlEscaped(&out, ctx.Tr("site.name"));
-  out += "</a><nav><a href=\"" + ctx.Url("/submit") + "\">" + ctx.TrHtml("nav.submit") + "</a> ";
-  out += "<a href=\"" + ctx.Url("/statements") + "\">" + ctx.TrHtml("nav.statements") + "</a> ";
-  out += "<a href=\"" + ctx.Url("/search") + "\">" + ctx.TrHtml("nav.search") + "</a> ";
-  out += "<a href=\"" + ctx.Url("/stats") + "\">" + ctx.TrHtml("nav.stats") + "</a> ";
-  out += "<a href=\"" + ctx.Url("/log") + "\">" + ctx.TrHtml("nav.log") + "</a></nav>";
+  out += "</a><nav><a href=\"" + ctx.Href("/submit") + "\">" + ctx.TrHtml("nav.submit") + "</a> ";
+  out += "<a href=\"" + ctx.Href("/statements") + "\">" + ctx.TrHtml("nav.statements") + "</a> ";
+  out += "<a href=\"" + ctx.LiveHref("/search") + "\">" + ctx.TrHtml("nav.search") + "</a> ";
+  out += "<a href=\"" + ctx.Href("/stats") + "\">" + ctx.TrHtml("nav.stats") + "</a> ";
+  out += "<a href=\"" + ctx.Href("/log") + "\">" + ctx.TrHtml("nav.log") + "</a></nav>";
   out += "<nav class=\"langs\">";
   for (Language l : kLanguages) {
     if (l == ctx.lang) continue;
@@ -41,7 +67,7 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
     out += "\" lang=\"";
     out += LanguageHtmlTag(l);
     out += "\" href=\"";
-    AppendHtmlEscaped(&out, LocalUrl(l, ctx.path));
+    out += ctx.HrefIn(l, ctx.path);
     out += "\">";
     AppendHtmlEscaped(&out, ctx.catalog.Tr(l, "language.self"));
     out += "</a> ";
@@ -110,10 +136,10 @@ void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string
                          bool certificate_link) {
   std::string number = std::to_string(*s.number);
   *out += "<li class=\"statement\" id=\"s-" + number + "\"><a class=\"number\" href=\"" +
-          ctx.Url("/statements/" + number) + "\">" + ctx.Format("statement.number", number) +
+          ctx.Href("/statements/" + number) + "\">" + ctx.Format("statement.number", number) +
           "</a> <span class=\"day\">" + FormatDay(s.day) + "</span>";
   if (certificate_link) {
-    *out += " <a class=\"certificate\" href=\"" + ctx.Url("/statements/" + number + "/certificate") +
+    *out += " <a class=\"certificate\" href=\"" + ctx.Href("/statements/" + number + "/certificate") +
             "\">" + ctx.TrHtml("certificate.link") + "</a>";
   }
   *out += "<ul class=\"persons\">";

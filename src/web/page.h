@@ -1,6 +1,7 @@
 // What every HTML page shares: the language context, the layout around a page's body,
-// links in the current language and common responses. Pages are built as strings: every
-// value that comes from a user goes through HtmlEscape (core/text.h).
+// links (through the context's link builder, web/link_builder.h) and common responses.
+// Pages are built as strings: every value that comes from a user goes through HtmlEscape
+// (core/text.h); docs/architecture.md, "Rendering", says why no template library.
 #pragma once
 
 #include <string>
@@ -9,6 +10,7 @@
 #include "core/statement.h"
 #include "web/http.h"
 #include "web/i18n.h"
+#include "web/link_builder.h"
 
 namespace tuidang::web {
 
@@ -18,6 +20,9 @@ struct PageContext {
   // The page's path without language prefix and with its query ("/statements?date=..."),
   // for the links to the same page in the other languages.
   std::string path;
+  // Where the page's links point: the server's absolute paths unless the export renders.
+  // Not owned; outlives the context.
+  const LinkBuilder* links = &ServerLinks();
 
   std::string Tr(std::string_view key) const { return catalog.Tr(lang, key); }
   // Tr() escaped for HTML.
@@ -26,12 +31,18 @@ struct PageContext {
   std::string Format(std::string_view key, Args&&... args) const {
     return catalog.Format(lang, key, std::forward<Args>(args)...);
   }
-  // `path` ("/submit") under the current language's prefix.
-  std::string Url(std::string_view path) const;
+  // Links from `links`, escaped for an HTML attribute: a page of the site ("/submit") in
+  // the current language and in `other`, a file of no language ("/static/site.css"), a page
+  // only the live server has ("/search").
+  std::string Href(std::string_view path) const;
+  std::string HrefIn(Language other, std::string_view path) const;
+  std::string FileHref(std::string_view path) const;
+  std::string LiveHref(std::string_view path) const;
 };
 
 // `path` under `lang`'s prefix. The home page of Simplified Chinese is "/zh-hans/" so that
 // following the language link never bounces through the Accept-Language redirect of "/".
+// Absolute: what redirects and ServerLinks use.
 std::string LocalUrl(Language lang, std::string_view path);
 
 // Wraps `body` (HTML) in the site's layout with `title` (plain text).

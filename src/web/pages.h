@@ -19,6 +19,8 @@ namespace tuidang::web {
 
 // home.cc
 Response HomePage(const PageContext& ctx, const AppEnv& env);
+// The home page's HTML with `totals`, counting `today`'s persons apart.
+std::string HomeHtml(const PageContext& ctx, const Totals& totals, Day today);
 
 // submit.cc
 Response SubmitFormPage(const PageContext& ctx, const AppEnv& env);
@@ -90,6 +92,10 @@ Response LogCheckpoint(const AppEnv& env);
 // `path` is what follows "/log/" ("tile/0/x001/234.p/7"); `gzip`: the client accepts it.
 Response LogTile(const AppEnv& env, std::string_view path, bool gzip);
 Response LogPage(const PageContext& ctx, const AppEnv& env);
+// The /log page's HTML: the log's origin line and verifier key, and its latest signed
+// checkpoint when there is one.
+std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
+                    std::string_view verifier_key, const std::optional<std::string>& checkpoint);
 // The C2SP tlog-proof of leaf `index` against the latest checkpoint; an error when the
 // leaf is not yet in a checkpoint.
 Result<std::string> ProofText(const AppEnv& env, uint64_t index);
@@ -113,6 +119,8 @@ Response ApiGetStatement(const RequestContext& rq);
 Response ApiListStatements(const RequestContext& rq);
 Response ApiGetReceipt(const RequestContext& rq);
 Response ApiStats(const AppEnv& env);
+// GET /api/v1/stats's body for `totals`, with `today`'s counts (docs/api.md).
+std::string StatsJson(const Totals& totals, Day today);
 Response ApiError(const Catalog& catalog, Language lang, http::status status,
                   std::string_view code, std::string_view message_key);
 

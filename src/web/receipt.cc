@@ -38,10 +38,10 @@ void AnswerOnTick(const AppEnv& env, AnswerDelay::Clock::time_point began, Respo
 // learns nothing about the code.
 Response SameForEveryCode(const PageContext& ctx, std::string_view id, std::string_view title_key,
                           std::string_view detail_key, const std::string& code) {
-  PageContext plain{ctx.catalog, ctx.lang, "/"};
+  PageContext plain{ctx.catalog, ctx.lang, "/", ctx.links};
   std::string b = "<h1 id=\"" + std::string(id) + "\">" + ctx.TrHtml(title_key) + "</h1><p>" +
                   ctx.TrHtml(detail_key) + "</p><p><a id=\"receipt-link\" href=\"" +
-                  ctx.Url("/receipt/" + code) + "\">" + ctx.TrHtml("receipt.check_link") +
+                  ctx.LiveHref("/receipt/" + code) + "\">" + ctx.TrHtml("receipt.check_link") +
                   "</a></p>";
   return HtmlResponse(http::status::ok, Layout(plain, ctx.Tr(title_key), b), Caching::kNoStore);
 }
@@ -66,7 +66,7 @@ Response ReceiptPage(const RequestContext& rq) {
   if (code && found->has_value()) use.Found();
   if (!code || !found->has_value()) {
     // The language links of this page must not repeat the code that was tried.
-    PageContext plain{ctx.catalog, ctx.lang, "/"};
+    PageContext plain{ctx.catalog, ctx.lang, "/", ctx.links};
     return ErrorPage(plain, http::status::not_found, "error.not_found");
   }
   const ReceiptStatus& r = **found;
@@ -87,8 +87,8 @@ Response ReceiptPage(const RequestContext& rq) {
   if (r.number && r.status == StatementStatus::kPublished) {
     std::string n = std::to_string(*r.number);
     b += "<p>" + ctx.TrHtml("receipt.published_as") + " <a id=\"statement-link\" href=\"" +
-         ctx.Url("/statements/" + n) + "\">" + HtmlEscape(ctx.Format("statement.number", n)) +
-         "</a> · <a id=\"certificate-link\" href=\"" + ctx.Url("/statements/" + n + "/certificate") +
+         ctx.Href("/statements/" + n) + "\">" + HtmlEscape(ctx.Format("statement.number", n)) +
+         "</a> · <a id=\"certificate-link\" href=\"" + ctx.Href("/statements/" + n + "/certificate") +
          "\">" + ctx.TrHtml("certificate.link") + "</a></p>";
   }
   if (r.leaf_index && r.status == StatementStatus::kPublished) {
@@ -97,8 +97,8 @@ Response ReceiptPage(const RequestContext& rq) {
     if (proof) {
       b += "<p>" + HtmlEscape(ctx.Format("receipt.leaf", *r.leaf_index)) + "</p>";
       b += "<pre id=\"proof\">" + HtmlEscape(*proof) + "</pre>";
-      b += "<p><a id=\"proof-link\" href=\"" + ctx.Url("/receipt/" + *code + "/proof") + "\">" +
-           ctx.TrHtml("receipt.proof_download") + "</a> · <a href=\"" + ctx.Url("/log") + "\">" +
+      b += "<p><a id=\"proof-link\" href=\"" + ctx.LiveHref("/receipt/" + *code + "/proof") + "\">" +
+           ctx.TrHtml("receipt.proof_download") + "</a> · <a href=\"" + ctx.Href("/log") + "\">" +
            ctx.TrHtml("receipt.how_to_verify") + "</a></p>";
     } else {
       b += "<p id=\"log-pending\">" + ctx.TrHtml("receipt.not_yet_logged") + "</p>";
@@ -107,14 +107,14 @@ Response ReceiptPage(const RequestContext& rq) {
   if (env.moderation && r.status == StatementStatus::kHeld) {
     // Until it is published, the declarant may still correct it (no operator needed).
     b += "<h2>" + ctx.TrHtml("correct.title") + "</h2><p>" + ctx.TrHtml("correct.offer") +
-         " <a id=\"correct-link\" href=\"" + ctx.Url("/receipt/" + *code + "/correct") + "\">" +
+         " <a id=\"correct-link\" href=\"" + ctx.LiveHref("/receipt/" + *code + "/correct") + "\">" +
          ctx.TrHtml("correct.link") + "</a></p>";
   }
   if (env.moderation && (r.status == StatementStatus::kPublished || r.status == StatementStatus::kHeld ||
                          r.status == StatementStatus::kAccepted)) {
     // Safety first: the declarant can take the statement down at once, no operator needed.
     b += "<h2>" + ctx.TrHtml("receipt.withdraw.title") + "</h2><form method=\"post\" action=\"" +
-         ctx.Url("/receipt/" + *code + "/withdraw") + "\"><p><label class=\"choice\"><input "
+         ctx.LiveHref("/receipt/" + *code + "/withdraw") + "\"><p><label class=\"choice\"><input "
          "type=\"checkbox\" name=\"confirm\" value=\"1\" required> " +
          ctx.TrHtml("receipt.withdraw.confirm") + "</label></p><button type=\"submit\">" +
          ctx.TrHtml("receipt.withdraw.button") + "</button></form>";
@@ -126,7 +126,7 @@ Response ReceiptPage(const RequestContext& rq) {
 Response ReceiptLookup(const PageContext& ctx, const Form& query) {
   auto code = ReadReceiptCode(query.GetOr("code"));
   if (!code) return ErrorPage(ctx, http::status::not_found, "error.not_found");
-  return Redirect(ctx.Url("/receipt/" + *code));
+  return Redirect(LocalUrl(ctx.lang, "/receipt/" + *code));
 }
 
 void ReceiptWithdraw(const RequestContext& rq, Responder respond) {
@@ -136,7 +136,7 @@ void ReceiptWithdraw(const RequestContext& rq, Responder respond) {
   std::string_view body = rq.http.body();
   const std::optional<safety::ClientKey>& client = rq.client;
   auto began = AnswerDelay::Clock::now();
-  PageContext plain{ctx.catalog, ctx.lang, "/"};
+  PageContext plain{ctx.catalog, ctx.lang, "/", ctx.links};
   if (!env.moderation) return respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
   auto code = ReadReceiptCode(code_text);
   safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
@@ -179,7 +179,7 @@ void ReceiptCorrect(const RequestContext& rq, Responder respond) {
   const Request& req = rq.http;
   const std::optional<safety::ClientKey>& client = rq.client;
   auto began = AnswerDelay::Clock::now();
-  PageContext plain{ctx.catalog, ctx.lang, "/"};
+  PageContext plain{ctx.catalog, ctx.lang, "/", ctx.links};
   bool post = req.method() == http::verb::post;
   if (!env.moderation) return respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
   auto code = ReadReceiptCode(code_text);
@@ -228,7 +228,7 @@ void ReceiptCorrect(const RequestContext& rq, Responder respond) {
     use.Found();
     // Published (or withdrawn, rejected): the receipt page says what can still be done.
     std::string b = "<h1 id=\"not-held\">" + ctx.TrHtml("correct.not_held") + "</h1><p><a href=\"" +
-                    ctx.Url("/receipt/" + *code) + "\">" + ctx.TrHtml("receipt.title") + "</a></p>";
+                    ctx.LiveHref("/receipt/" + *code) + "\">" + ctx.TrHtml("receipt.title") + "</a></p>";
     return respond(HtmlResponse(http::status::conflict, Layout(plain, ctx.Tr("correct.not_held"), b),
                                 Caching::kNoStore));
   }

@@ -30,7 +30,7 @@ Response SearchPage(const RequestContext& rq) {
     day = ParseDay(date);
     if (!day) error = ctx.Tr("error.date");
   }
-  b += "<form method=\"get\" action=\"" + ctx.Url("/search") + "\"><label for=\"name\">" +
+  b += "<form method=\"get\" action=\"" + ctx.LiveHref("/search") + "\"><label for=\"name\">" +
        ctx.TrHtml("search.name") + "</label><input type=\"text\" id=\"name\" name=\"name\" value=\"" +
        (error.empty() ? HtmlEscape(name) : std::string()) + "\"><label for=\"date\">" +
        ctx.TrHtml("search.date") + "</label><input type=\"text\" id=\"date\" name=\"date\" "

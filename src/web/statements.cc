@@ -57,10 +57,10 @@ std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
                                      FormatCount(count.persons))) + "</p>";
   b += AsOfHtml(ctx, tree_size);
   b += "<p class=\"pager\"><a rel=\"prev\" href=\"" +
-       ctx.Url("/statements?date=" + FormatDay(day - 1)) + "\">" + ctx.TrHtml("list.prev_day") +
+       ctx.Href("/statements?date=" + FormatDay(day - 1)) + "\">" + ctx.TrHtml("list.prev_day") +
        "</a>";
   if (day < Today()) {
-    b += "<a rel=\"next\" href=\"" + ctx.Url("/statements?date=" + FormatDay(day + 1)) + "\">" +
+    b += "<a rel=\"next\" href=\"" + ctx.Href("/statements?date=" + FormatDay(day + 1)) + "\">" +
          ctx.TrHtml("list.next_day") + "</a>";
   }
   b += "</p>";
@@ -74,11 +74,11 @@ std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
   if (pages > 1) {
     b += "<p class=\"pager\">" + HtmlEscape(ctx.Format("list.page", page, pages)) + " ";
     if (page > 1) {
-      b += "<a href=\"" + ctx.Url("/statements?date=" + date + "&amp;page=" + std::to_string(page - 1)) +
+      b += "<a href=\"" + ctx.Href("/statements?date=" + date + "&page=" + std::to_string(page - 1)) +
            "\">" + ctx.TrHtml("list.prev_page") + "</a>";
     }
     if (page < pages) {
-      b += "<a href=\"" + ctx.Url("/statements?date=" + date + "&amp;page=" + std::to_string(page + 1)) +
+      b += "<a href=\"" + ctx.Href("/statements?date=" + date + "&page=" + std::to_string(page + 1)) +
            "\">" + ctx.TrHtml("list.next_page") + "</a>";
     }
     b += "</p>";

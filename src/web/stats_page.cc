@@ -192,7 +192,7 @@ std::string CategoryCode(Category category, int value) {
 std::string AsOfHtml(const PageContext& ctx, uint64_t tree_size) {
   return "<p class=\"as-of\">" + HtmlEscape(ctx.Format("stats.as_of", FormatCount(
                                                                           static_cast<int64_t>(tree_size)))) +
-         " <a href=\"" + ctx.Url("/log") + "\">" + ctx.TrHtml("stats.log_link") + "</a></p>";
+         " <a href=\"" + ctx.Href("/log") + "\">" + ctx.TrHtml("stats.log_link") + "</a></p>";
 }
 
 std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
@@ -227,7 +227,7 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
     if (&r == range) {
       b += "<strong>" + label + "</strong> ";
     } else {
-      b += "<a href=\"" + ctx.Url(r.code == "30" ? std::string("/stats")
+      b += "<a href=\"" + ctx.Href(r.code == "30" ? std::string("/stats")
                                                  : "/stats?range=" + std::string(r.code)) +
            "#days\">" + label + "</a> ";
     }
@@ -256,9 +256,9 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
   AppendCategoryTable(ctx, "regions", "stats.by_region", Category::kRegion, t.by_region, &b);
   AppendCategoryTable(ctx, "occupations", "stats.by_occupation", Category::kOccupation,
                       t.by_occupation, &b);
-  b += "<p>" + ctx.TrHtml("stats.downloads") + " <a href=\"/stats.csv\">" +
-       ctx.TrHtml("stats.csv") + "</a> <a href=\"/api/v1/stats\">" + ctx.TrHtml("stats.json") +
-       "</a></p>";
+  b += "<p>" + ctx.TrHtml("stats.downloads") + " <a href=\"" + ctx.FileHref("/stats.csv") + "\">" +
+       ctx.TrHtml("stats.csv") + "</a> <a href=\"" + ctx.FileHref("/api/v1/stats") + "\">" +
+       ctx.TrHtml("stats.json") + "</a></p>";
   return Layout(ctx, ctx.Tr("stats.title"), b);
 }
 

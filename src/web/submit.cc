@@ -129,7 +129,7 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
     b += "<p class=\"error\" id=\"error-form\">" + HtmlEscape(st.general_error) + "</p>";
   }
   b += "<form method=\"post\" action=\"" +
-       ctx.Url(correcting ? "/receipt/" + st.correct_code + "/correct" : "/submit") +
+       ctx.LiveHref(correcting ? "/receipt/" + st.correct_code + "/correct" : "/submit") +
        "\" accept-charset=\"UTF-8\"";
   if (st.env && st.env->guard && !correcting) b += " data-pow=\"" + ctx.TrHtml("form.pow_wait") + "\"";
   b += ">";
