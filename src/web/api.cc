@@ -129,8 +129,11 @@ Response ApiError(const Catalog& catalog, Language lang, http::status status,
   return ApiErrors(catalog, lang, status, {{"", std::string(code), std::string(message_key)}});
 }
 
-void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Responder respond,
-                      const std::optional<safety::ClientKey>& client) {
+void ApiPostStatement(const RequestContext& rq, Responder respond) {
+  const AppEnv& env = rq.env;
+  Language lang = rq.page.lang;
+  const Request& req = rq.http;
+  const std::optional<safety::ClientKey>& client = rq.client;
   const Catalog& cat = *env.catalog;
   std::string_view ct = req[http::field::content_type];
   std::string_view type = ct.substr(0, ct.find(';'));
@@ -244,7 +247,10 @@ void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Resp
   if (!q.queued()) (*shared_respond)(overloaded());
 }
 
-Response ApiGetStatement(const AppEnv& env, Language lang, std::string_view number_text) {
+Response ApiGetStatement(const RequestContext& rq) {
+  const AppEnv& env = rq.env;
+  Language lang = rq.page.lang;
+  std::string_view number_text = rq.capture;
   auto number = ParseNumber(number_text);
   if (!number) {
     return ApiError(*env.catalog, lang, http::status::not_found, "not_found", "error.not_found");
@@ -274,7 +280,10 @@ Response ApiGetStatement(const AppEnv& env, Language lang, std::string_view numb
   return JsonResponse(http::status::ok, body, Caching::kShort);
 }
 
-Response ApiListStatements(const AppEnv& env, Language lang, const Form& query) {
+Response ApiListStatements(const RequestContext& rq) {
+  const AppEnv& env = rq.env;
+  Language lang = rq.page.lang;
+  const Form& query = rq.query;
   Day day = Today();
   if (auto d = query.Get("date")) {
     auto parsed = ParseDay(*d);
@@ -309,8 +318,11 @@ Response ApiListStatements(const AppEnv& env, Language lang, const Form& query) 
   return JsonResponse(http::status::ok, body, Caching::kShort);
 }
 
-Response ApiGetReceipt(const AppEnv& env, Language lang, std::string_view code_text,
-                       const std::optional<safety::ClientKey>& client) {
+Response ApiGetReceipt(const RequestContext& rq) {
+  const AppEnv& env = rq.env;
+  Language lang = rq.page.lang;
+  std::string_view code_text = rq.capture;
+  const std::optional<safety::ClientKey>& client = rq.client;
   auto code = ReadReceiptCode(code_text);
   safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
   if (!use.allowed()) return ReceiptRefused(env, lang, true, use.retry_after());

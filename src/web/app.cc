@@ -4,35 +4,12 @@
 #include "web/gzip.h"
 #include "web/ops_pages.h"
 #include "web/pages.h"
+#include "web/request_context.h"
+#include "web/routes.h"
 
 namespace tuidang::web {
 
 namespace {
-
-struct Target {
-  Language lang = Language::kSimplified;
-  bool explicit_lang = false;
-  std::string path;   // without language prefix
-  std::string query;  // after '?', undecoded
-};
-
-Target SplitTarget(std::string_view target) {
-  Target t;
-  size_t q = target.find('?');
-  std::string_view path = target.substr(0, q);
-  if (q != std::string_view::npos) t.query = std::string(target.substr(q + 1));
-  for (Language l : {Language::kTraditional, Language::kEnglish, Language::kSimplified}) {
-    std::string prefix = "/" + std::string(LanguageCode(l));
-    if (path == prefix || path.starts_with(prefix + "/")) {
-      t.lang = l;
-      t.explicit_lang = true;
-      path.remove_prefix(prefix.size());
-      break;
-    }
-  }
-  t.path = path.empty() ? "/" : std::string(path);
-  return t;
-}
 
 bool IsFormContentType(std::string_view ct) {
   std::string_view type = ct.substr(0, ct.find(';'));
@@ -49,6 +26,99 @@ Response MethodNotAllowed(const PageContext& ctx, std::string_view allow) {
   Response res = ErrorPage(ctx, http::status::method_not_allowed, "error.method");
   res.set(http::field::allow, allow);
   return res;
+}
+
+Response PlainText(std::string text, std::string_view content_type, Caching caching) {
+  return TextResponse(http::status::ok, std::move(text), content_type, caching);
+}
+
+// The routes answered before the query is parsed (RouteMatch::before_query), method fitting.
+Response BeforeQuery(const AppEnv& env, const Request& req, const RouteMatch& m) {
+  switch (m.route->id) {
+    case RouteId::kLogCheckpoint:
+      return LogCheckpoint(env);
+    case RouteId::kLogTile:
+      return LogTile(env, m.capture, AcceptsGzip(req[http::field::accept_encoding]));
+    case RouteId::kSiteCss:
+      return PlainText(std::string(SiteCss()), "text/css; charset=utf-8", Caching::kShort);
+    default:  // kHealth; the gate answered its own (pow.js, the challenge)
+      return PlainText("ok\n", "text/plain; charset=utf-8", Caching::kNoStore);
+  }
+}
+
+// GET / in the visitor's language: without a prefix, a browser preferring another language
+// is sent to its prefix.
+Response Home(const RequestContext& rq, bool explicit_lang) {
+  if (!explicit_lang) {
+    Language preferred = PreferredLanguage(rq.http[http::field::accept_language]);
+    if (preferred != Language::kSimplified) {
+      Response res = Redirect(LocalUrl(preferred, "/"));
+      res.set(http::field::vary, "Accept-Language");
+      return res;
+    }
+  }
+  Response res = HomePage(rq.page, rq.env);
+  res.set(http::field::vary, "Accept-Language");
+  return res;
+}
+
+// The API's routes, once the query was parsed and the method fits.
+void Api(const RequestContext& rq, Responder respond) {
+  switch (rq.route.id) {
+    case RouteId::kApiStatements:
+      if (rq.post()) return ApiPostStatement(rq, std::move(respond));
+      return respond(ApiListStatements(rq));
+    case RouteId::kApiStatement:
+      return respond(ApiGetStatement(rq));
+    case RouteId::kApiReceipt:
+      return respond(ApiGetReceipt(rq));
+    case RouteId::kApiStats:
+      return respond(ApiStats(rq.env));
+    default:  // kApiUnknown, and the challenge without an abuse gate
+      return respond(ApiError(*rq.env.catalog, rq.page.lang, http::status::not_found, "not_found",
+                              "error.not_found"));
+  }
+}
+
+// The public pages' routes, once the query was parsed and the method and body fit.
+void Page(const RequestContext& rq, bool explicit_lang, Responder respond) {
+  const PageContext& ctx = rq.page;
+  switch (rq.route.id) {
+    case RouteId::kHome:
+      return respond(Home(rq, explicit_lang));
+    case RouteId::kSubmit:
+      if (rq.post()) return SubmitPost(rq, std::move(respond));
+      return respond(SubmitFormPage(ctx, rq.env));
+    case RouteId::kReceiptCorrect:
+      return ReceiptCorrect(rq, std::move(respond));
+    case RouteId::kReceiptWithdraw:
+      return ReceiptWithdraw(rq, std::move(respond));
+    case RouteId::kReceiptLookup:
+      return respond(ReceiptLookup(ctx, rq.query));
+    case RouteId::kReceiptProof:
+      return respond(ReceiptProof(rq));
+    case RouteId::kReceipt:
+      return respond(ReceiptPage(rq));
+    case RouteId::kLogPage:
+      return respond(LogPage(ctx, rq.env));
+    case RouteId::kDayList:
+      return respond(DayListPage(rq));
+    case RouteId::kCertificate:
+      return respond(CertificatePage(rq));
+    case RouteId::kCertificateCss:
+      return respond(PlainText(std::string(CertificateCss()), "text/css; charset=utf-8",
+                               Caching::kShort));
+    case RouteId::kStatement:
+      return respond(StatementPage(rq));
+    case RouteId::kSearch:
+      return respond(SearchPage(rq));
+    case RouteId::kStats:
+      return respond(StatsPage(rq));
+    case RouteId::kStatsCsv:
+      return respond(StatsCsv(rq.env));
+    default:  // kPageUnknown
+      return respond(ErrorPage(ctx, http::status::not_found, "error.not_found"));
+  }
 }
 
 }  // namespace
@@ -69,143 +139,64 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
     respond_raw(std::move(res));
   };
   Target t = SplitTarget(req.target());
-  const std::string& path = t.path;
-  bool get = req.method() == http::verb::get || head;
-  bool post = req.method() == http::verb::post;
+  RouteMatch m = MatchRoute(t.path, req.method(), t.explicit_lang);
+  // Without an abuse gate there is no challenge: its path is an unknown API path.
+  if (m.route->id == RouteId::kChallenge && !env_.guard) {
+    m = {&RouteOf(RouteId::kApiUnknown), true, {}};
+  }
+  const Route& route = *m.route;
+  Language browser = PreferredLanguage(req[http::field::accept_language]);
   // Rate limits (429/503), the proof-of-work challenge and script (guard_web.h).
-  if (GateRequest(env_, req, path,
-                  path.starts_with("/api/") ? PreferredLanguage(req[http::field::accept_language])
-                                            : t.lang,
-                  path.starts_with("/api/"), client, respond)) {
+  if (GateRequest(env_, req, m, t.path, route.area == Area::kApi ? browser : t.lang, client,
+                  respond)) {
     return;
   }
-
-  if (path == "/healthz") {
-    return respond(TextResponse(http::status::ok, "ok\n", "text/plain; charset=utf-8",
-                                Caching::kNoStore));
-  }
-  if (t.path.starts_with("/log/") && !t.explicit_lang) {
-    if (!get) {
-      return respond(TextResponse(http::status::method_not_allowed, "method not allowed\n",
-                                  "text/plain; charset=utf-8", Caching::kNoStore));
-    }
-    if (path == "/log/checkpoint") return respond(LogCheckpoint(env_));
-    return respond(LogTile(env_, std::string_view(path).substr(5),
-                           AcceptsGzip(req[http::field::accept_encoding])));
-  }
-  if (path.starts_with("/api/")) {
-    Language lang = PreferredLanguage(req[http::field::accept_language]);
-    auto query = Form::Parse(t.query);
-    if (!query) {
-      return respond(ApiError(*env_.catalog, lang, http::status::bad_request, "invalid_query",
-                              "error.query"));
-    }
-    if (path == "/api/v1/statements") {
-      if (post) return ApiPostStatement(env_, lang, req, std::move(respond), client);
-      if (get) return respond(ApiListStatements(env_, lang, *query));
-    } else if (path.starts_with("/api/v1/statements/")) {
-      if (get) return respond(ApiGetStatement(env_, lang, path.substr(19)));
-    } else if (path.starts_with("/api/v1/receipts/")) {
-      if (get) return respond(ApiGetReceipt(env_, lang, path.substr(17), client));
-    } else if (path == "/api/v1/stats") {
-      if (get) return respond(ApiStats(env_));
-    } else {
-      return respond(
-          ApiError(*env_.catalog, lang, http::status::not_found, "not_found", "error.not_found"));
-    }
-    return respond(ApiError(*env_.catalog, lang, http::status::method_not_allowed,
-                            "method_not_allowed", "error.method"));
-  }
-  if (path == "/static/site.css" && get) {
-    return respond(TextResponse(http::status::ok, std::string(SiteCss()),
-                                "text/css; charset=utf-8", Caching::kShort));
+  if (m.method_allowed && route.before_query) return respond(BeforeQuery(env_, req, m));
+  if (route.area == Area::kLog) {
+    return respond(TextResponse(http::status::method_not_allowed, "method not allowed\n",
+                                "text/plain; charset=utf-8", Caching::kNoStore));
   }
 
   PageContext ctx{*env_.catalog, t.lang,
-                  path + (t.query.empty() ? std::string() : "?" + t.query)};
+                  t.path + (t.query.empty() ? std::string() : "?" + t.query)};
   auto query = Form::Parse(t.query);
+  if (route.area == Area::kApi) {
+    if (!query) {
+      return respond(ApiError(*env_.catalog, browser, http::status::bad_request, "invalid_query",
+                              "error.query"));
+    }
+    if (!m.method_allowed) {
+      return respond(ApiError(*env_.catalog, browser, http::status::method_not_allowed,
+                              "method_not_allowed", "error.method"));
+    }
+    PageContext api_ctx{*env_.catalog, browser, t.path};
+    return Api(RequestContext{api_ctx, env_, req, route, m.capture, *query, client},
+               std::move(respond));
+  }
+  // A malformed query is answered as a page in the prefix's language, the console's too.
   if (!query) return respond(ErrorPage(ctx, http::status::bad_request, "error.query"));
-
-  if (path == "/ops" || path.starts_with("/ops/")) {
-    // The console speaks the operator's browser language unless a prefix says otherwise.
-    PageContext ops_ctx{*env_.catalog,
-                        t.explicit_lang ? t.lang : PreferredLanguage(req[http::field::accept_language]),
-                        path};
-    if (!get && !post) return respond(MethodNotAllowed(ops_ctx, "GET, HEAD, POST"));
-    if (post && !IsFormContentType(req[http::field::content_type]) &&
-        !(OpsTakesUploads(path) && MultipartBoundary(req[http::field::content_type]))) {
-      return respond(ErrorPage(ops_ctx, http::status::unsupported_media_type, "error.media_type"));
+  // The console speaks the operator's browser language unless a prefix says otherwise, and
+  // its language links leave the query out.
+  PageContext page = route.area == Area::kConsole
+                         ? PageContext{*env_.catalog, t.explicit_lang ? t.lang : browser, t.path}
+                         : ctx;
+  if (!m.method_allowed) return respond(MethodNotAllowed(page, AllowHeader(route.methods)));
+  if (req.method() == http::verb::post && route.body != Body::kAny) {
+    std::string_view type = req[http::field::content_type];
+    if (!IsFormContentType(type) && !(route.body == Body::kUpload && MultipartBoundary(type))) {
+      return respond(ErrorPage(page, http::status::unsupported_media_type, "error.media_type"));
     }
-    return OpsHandle(ops_ctx, env_, req, path, *query, client, std::move(respond));
   }
-  if (path == "/") {
-    if (!get) return respond(MethodNotAllowed(ctx, "GET, HEAD"));
-    if (!t.explicit_lang) {
-      Language preferred = PreferredLanguage(req[http::field::accept_language]);
-      if (preferred != Language::kSimplified) {
-        Response res = Redirect(LocalUrl(preferred, "/"));
-        res.set(http::field::vary, "Accept-Language");
-        return respond(std::move(res));
-      }
-    }
-    Response res = HomePage(ctx, env_);
-    res.set(http::field::vary, "Accept-Language");
-    return respond(std::move(res));
-  }
-  if (path == "/submit") {
-    if (get) return respond(SubmitFormPage(ctx, env_));
-    if (!post) return respond(MethodNotAllowed(ctx, "GET, HEAD, POST"));
-    if (!IsFormContentType(req[http::field::content_type])) {
-      return respond(ErrorPage(ctx, http::status::unsupported_media_type, "error.media_type"));
-    }
-    return SubmitPost(ctx, env_, req.body(), std::move(respond), client);
-  }
-  if (path.starts_with("/receipt/") && path.ends_with("/correct")) {
-    if (!get && !post) return respond(MethodNotAllowed(ctx, "GET, HEAD, POST"));
-    if (post && !IsFormContentType(req[http::field::content_type])) {
-      return respond(ErrorPage(ctx, http::status::unsupported_media_type, "error.media_type"));
-    }
-    return ReceiptCorrect(ctx, env_, path.substr(9, path.size() - 9 - 8), req, client,
-                          std::move(respond));
-  }
-  if (post && path.starts_with("/receipt/") && path.ends_with("/withdraw")) {
-    if (!IsFormContentType(req[http::field::content_type])) {
-      return respond(ErrorPage(ctx, http::status::unsupported_media_type, "error.media_type"));
-    }
-    return ReceiptWithdraw(ctx, env_, path.substr(9, path.size() - 9 - 9), req.body(), client,
-                           std::move(respond));
-  }
-  if (!get) return respond(MethodNotAllowed(ctx, "GET, HEAD"));
-  if (path == "/receipt") return respond(ReceiptLookup(ctx, *query));
-  if (path.starts_with("/receipt/") && path.ends_with("/proof")) {
-    return respond(ReceiptProof(ctx, env_, path.substr(9, path.size() - 9 - 6), client));
-  }
-  if (path.starts_with("/receipt/")) {
-    return respond(ReceiptPage(ctx, env_, path.substr(9), client));
-  }
-  if (path == "/log") return respond(LogPage(ctx, env_));
-  if (path == "/statements") return respond(DayListPage(ctx, env_, *query));
-  // Certificates (certificate.cc).
-  if (path.starts_with("/statements/") && path.ends_with("/certificate")) {
-    return respond(CertificatePage(ctx, env_, path.substr(12, path.size() - 12 - 12)));
-  }
-  if (path == "/static/certificate.css") {
-    return respond(TextResponse(http::status::ok, std::string(CertificateCss()),
-                                "text/css; charset=utf-8", Caching::kShort));
-  }
-  if (path.starts_with("/statements/")) {
-    return respond(StatementPage(ctx, env_, path.substr(12)));
-  }
-  if (path == "/search") return respond(SearchPage(ctx, env_, *query));
-  // Statistics (issue 6, stats_page.cc).
-  if (path == "/stats") return respond(StatsPage(ctx, env_, *query));
-  if (path == "/stats.csv") return respond(StatsCsv(env_));
-  respond(ErrorPage(ctx, http::status::not_found, "error.not_found"));
+  RequestContext rq{page, env_, req, route, m.capture, *query, client};
+  if (route.area == Area::kConsole) return OpsRoute(rq, std::move(respond));
+  Page(rq, t.explicit_lang, std::move(respond));
 }
 
 size_t App::BodyLimit(const Request& header) {
   Target t = SplitTarget(header.target());
-  return OpsBodyLimit(env_, header, t.path);
+  RouteMatch m = MatchRoute(t.path, header.method(), t.explicit_lang);
+  if (header.method() != http::verb::post || m.route->body != Body::kUpload) return kMaxBodyBytes;
+  return OpsBodyLimit(env_, header);
 }
 
 Response App::TransportError(http::status status, std::string_view target,
@@ -219,7 +210,7 @@ Response App::TransportError(http::status status, std::string_view target,
   }
   if (status == http::status::service_unavailable) key = "error.overloaded", code = "overloaded";
   Response res;
-  if (t.path.starts_with("/api/")) {
+  if (MatchRoute(t.path, http::verb::get, t.explicit_lang).route->area == Area::kApi) {
     res = ApiError(*env_.catalog, PreferredLanguage(accept_language), status, code, key);
   } else {
     PageContext ctx{*env_.catalog, t.explicit_lang ? t.lang : PreferredLanguage(accept_language),

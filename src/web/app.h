@@ -1,6 +1,6 @@
-// The application: routes each request to its page or API resource. Handlers stay thin:
-// they parse the request and call plain functions (pages.h) that tests can call without a
-// socket.
+// The application: routes each request to its page or API resource through the one route
+// table (routes.h), handing each handler a RequestContext (request_context.h). Handlers stay
+// thin: they call plain functions (pages.h) that tests can call without a socket.
 #pragma once
 
 #include <array>
@@ -46,8 +46,9 @@ struct AppOptions {
   }
 };
 
-// Everything a page needs besides the request. The pointers are not owned and must outlive
-// the App.
+// The services the App is built with (serve, export and the fuzz targets fill it in);
+// handlers reach them through RequestContext::env. The pointers are not owned and must
+// outlive the App.
 struct AppEnv {
   Store* store;
   Sequencer* sequencer;  // the one writer: every write of the server goes through it

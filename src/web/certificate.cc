@@ -90,7 +90,10 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
   return b;
 }
 
-Response CertificatePage(const PageContext& ctx, const AppEnv& env, std::string_view number_text) {
+Response CertificatePage(const RequestContext& rq) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  std::string_view number_text = rq.capture;
   auto number = ParseNumber(number_text);
   if (!number) return ErrorPage(ctx, http::status::not_found, "error.not_found");
   auto found = env.store->GetPublished(*number);

@@ -46,17 +46,18 @@ Response ReceiptRefused(const AppEnv& env, Language lang, bool api, int64_t retr
   return res;
 }
 
-bool GateRequest(const AppEnv& env, const Request& req, std::string_view path, Language lang,
-                 bool api, const std::optional<safety::ClientKey>& client, Responder& respond) {
-  bool get = req.method() == http::verb::get || req.method() == http::verb::head;
-  if (path == "/static/pow.js" && get) {
+bool GateRequest(const AppEnv& env, const Request& req, const RouteMatch& match,
+                 std::string_view path, Language lang,
+                 const std::optional<safety::ClientKey>& client, Responder& respond) {
+  const Route& route = *match.route;
+  if (route.id == RouteId::kPowScript && match.method_allowed) {
     respond(TextResponse(http::status::ok, std::string(PowScript()),
                          "text/javascript; charset=utf-8", Caching::kShort));
     return true;
   }
   if (!env.guard) return false;
   safety::Guard& guard = *env.guard;
-  if (path == "/api/v1/challenge" && get) {
+  if (route.id == RouteId::kChallenge && match.method_allowed) {
     boost::json::object o;
     std::string challenge = guard.IssueChallenge();
     o["challenge"] = challenge;
@@ -67,15 +68,16 @@ bool GateRequest(const AppEnv& env, const Request& req, std::string_view path, L
     return true;
   }
   bool post = req.method() == http::verb::post;
-  if (post && (path == "/submit" || path == "/api/v1/statements")) {
+  if (post && route.admission == Admission::kSubmit) {
     safety::Admission a = guard.AdmitSubmit(client);
     if (!a.allowed) {
-      respond(Refused(env, lang, api, path, a));
+      respond(Refused(env, lang, route.area == Area::kApi, path, a));
       return true;
     }
   }
-  // Receipt codes are limited where they are looked up (AdmitReceiptUse): the limits there
-  // depend on whether the code exists.
+  // Receipt codes (Admission::kReceiptCode) are limited where they are looked up
+  // (AdmitReceiptUse): the limits there depend on whether the code exists. Operators'
+  // actions (kOperatorAction) once their session is known (ops_router.cc).
   return false;
 }
 

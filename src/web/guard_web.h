@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "web/app.h"
 #include "web/page.h"
+#include "web/routes.h"
 
 namespace tuidang::web {
 
@@ -20,10 +21,13 @@ namespace tuidang::web {
 // number with a note): longer is not a contact.
 constexpr size_t kMaxContactChars = 200;
 
-// Applies the per-request limits before routing. Returns true when it has answered
-// (429/503, the challenge, the script); `respond` is then consumed.
-bool GateRequest(const AppEnv& env, const Request& req, std::string_view path, Language lang,
-                 bool api, const std::optional<safety::ClientKey>& client, Responder& respond);
+// Applies the route's admission policy before it is served (routes.h): Admission::kSubmit
+// for its POSTs, and answers the gate's own routes (the challenge, the script). `path` is
+// the route's path (Target::path); `lang` the language of a refusal. Returns true when it
+// has answered (429/503, the challenge, the script); `respond` is then consumed.
+bool GateRequest(const AppEnv& env, const Request& req, const RouteMatch& match,
+                 std::string_view path, Language lang,
+                 const std::optional<safety::ClientKey>& client, Responder& respond);
 
 // One use of a receipt code (safety/receipt_guard.h): `code` is the digits, or the text as
 // sent when it is not a code. Always allowed without a guard. Call Found() on the result

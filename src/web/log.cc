@@ -143,8 +143,11 @@ Result<std::string> ProofText(const AppEnv& env, uint64_t index) {
   return tlog::FormatTlogProof(*proof);
 }
 
-Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
-                      const std::optional<safety::ClientKey>& client) {
+Response ReceiptProof(const RequestContext& rq) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  std::string_view code_text = rq.capture;
+  const std::optional<safety::ClientKey>& client = rq.client;
   auto code = ReadReceiptCode(code_text);
   safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
   if (!use.allowed()) return ReceiptRefused(env, ctx.lang, false, use.retry_after());

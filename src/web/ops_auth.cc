@@ -296,4 +296,51 @@ std::optional<OpsSession> OpsAuth::CurrentSession(const std::string& id) {
   return s;
 }
 
+std::optional<std::string> SessionCookie(std::string_view header) {
+  std::string_view name = kSessionCookie;
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view item = header.substr(pos, end - pos);
+    pos = end + 1;
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    if (item.starts_with(name) && item.size() > name.size() && item[name.size()] == '=') {
+      return std::string(item.substr(name.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::string SessionSetCookie(std::string_view session_id) {
+  return std::string(kSessionCookie) + "=" + std::string(session_id) +
+         "; Path=/ops; Secure; HttpOnly; SameSite=Strict";
+}
+
+std::string SessionClearCookie() {
+  return std::string(kSessionCookie) + "=; Path=/ops; Max-Age=0; Secure; HttpOnly; SameSite=Strict";
+}
+
+std::string SetupTokenHash(std::string_view token) {
+  std::string hash(crypto_generichash_BYTES, '\0');
+  crypto_generichash(reinterpret_cast<unsigned char*>(hash.data()), hash.size(),
+                     reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr,
+                     0);
+  return hash;
+}
+
+std::optional<Operator> OperatorOfSetupToken(OperatorStore& operators, std::string_view token) {
+  if (token.empty()) return std::nullopt;
+  std::string hash = SetupTokenHash(token);
+  std::optional<Operator> op;
+  auto all = operators.ListOperators();
+  if (all) {
+    // Every account is compared, so the time does not tell where the match was.
+    for (auto& o : *all) {
+      if (!o.setup_hash.empty() && ConstantTimeEquals(o.setup_hash, hash)) op = o;
+    }
+  }
+  return op;
+}
+
 }  // namespace tuidang::web

@@ -140,6 +140,21 @@ class TotpSteps {
   std::unordered_map<int64_t, int64_t> last_;  // GUARDED_BY(mu_)
 };
 
+// The console's session cookie (Secure, HttpOnly, SameSite=Strict, only under /ops).
+constexpr std::string_view kSessionCookie = "tuidang_ops";
+// The session id in a Cookie header's value, if it carries the console's cookie.
+std::optional<std::string> SessionCookie(std::string_view cookie_header);
+// The Set-Cookie value that gives the browser `session_id`, and the one that deletes it.
+std::string SessionSetCookie(std::string_view session_id);
+std::string SessionClearCookie();
+
+// The operator whose set-up link carries `token` (its BLAKE2b hash is the account's
+// setup_hash, compared in constant time), or nullopt: unknown or empty token, an account
+// already set up, or the store failing (the link then reads as invalid; nothing changes).
+std::optional<Operator> OperatorOfSetupToken(OperatorStore& operators, std::string_view token);
+// The hash a set-up token is stored as (Operator::setup_hash).
+std::string SetupTokenHash(std::string_view token);
+
 struct LoginAttempt {
   std::string name;
   std::string password;

@@ -311,3 +311,47 @@ TEST_F(OpsAuthTest, SessionEndsWhenTheAccountChanges) {
 
 }  // namespace
 }  // namespace tuidang::web
+
+namespace tuidang::web {
+namespace {
+
+TEST(SessionCookie, FoundAmongOtherCookiesOnlyUnderItsOwnName) {
+  EXPECT_EQ(SessionCookie("tuidang_ops=abc"), "abc");
+  EXPECT_EQ(SessionCookie("a=1; tuidang_ops=abc; b=2"), "abc");
+  EXPECT_EQ(SessionCookie("a=1;  tuidang_ops=abc"), "abc");
+  EXPECT_EQ(SessionCookie("tuidang_ops="), "");  // found, and no session has that id
+  EXPECT_EQ(SessionCookie("tuidang_ops_old=abc"), std::nullopt);
+  EXPECT_EQ(SessionCookie("xtuidang_ops=abc"), std::nullopt);
+  EXPECT_EQ(SessionCookie("tuidang_ops"), std::nullopt);
+  EXPECT_EQ(SessionCookie(""), std::nullopt);
+}
+
+TEST(SessionCookie, SetAndClearStayUnderOpsAndOutOfScripts) {
+  EXPECT_EQ(SessionSetCookie("abc"),
+            "tuidang_ops=abc; Path=/ops; Secure; HttpOnly; SameSite=Strict");
+  EXPECT_EQ(SessionClearCookie(),
+            "tuidang_ops=; Path=/ops; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
+  EXPECT_EQ(SessionCookie(SessionSetCookie("abc")), "abc");
+}
+
+TEST(SetupToken, FindsOnlyTheAccountWaitingForThatToken) {
+  ASSERT_GE(sodium_init(), 0);
+  MemoryOperators store;
+  Operator waiting;
+  waiting.name = "bob";
+  waiting.setup_hash = SetupTokenHash("token-of-bob");
+  Operator done;
+  done.name = "carol";  // already set up: no setup hash
+  ASSERT_TRUE(store.AddOperator(done));
+  ASSERT_TRUE(store.AddOperator(waiting));
+  auto op = OperatorOfSetupToken(store, "token-of-bob");
+  ASSERT_TRUE(op);
+  EXPECT_EQ(op->name, "bob");
+  EXPECT_FALSE(OperatorOfSetupToken(store, "token-of-someone"));
+  EXPECT_FALSE(OperatorOfSetupToken(store, ""));
+  EXPECT_EQ(SetupTokenHash("x").size(), static_cast<size_t>(crypto_generichash_BYTES));
+  EXPECT_NE(SetupTokenHash("x"), SetupTokenHash("y"));
+}
+
+}  // namespace
+}  // namespace tuidang::web

@@ -1,7 +1,10 @@
-// The operators' console (issue 4), shared between ops.cc (login, channels' forms,
-// withdrawals, audit), ops_queue.cc (the moderation queue) and ops_upload.cc (CSV upload,
-// attachments, the admin's unlocked office key and the sealed fields it opens).
-// docs/console.md describes every page.
+// The operators' console (issue 4): ops_router.cc checks the session, the CSRF token and
+// the operator's action limit and hands each route to its page, one file each:
+// ops_setup.cc, ops_login.cc (login, logout), ops_home.cc, ops_enter.cc (the channels'
+// forms), ops_withdraw.cc, ops_audit.cc, ops_queue.cc (the moderation queue) and
+// ops_upload.cc (CSV upload, attachments, the admin's unlocked office key and the sealed
+// fields it opens). Passwords, TOTP and sessions: ops_auth.h. docs/console.md describes
+// every page.
 #pragma once
 
 #include <optional>
@@ -13,6 +16,12 @@
 #include "web/pages.h"
 
 namespace tuidang::web {
+
+// The channels an operator enters (/ops/enter?channel=), in the home page's order.
+inline constexpr Channel kOpsChannels[] = {Channel::kPhone, Channel::kLetter, Channel::kFax,
+                                           Channel::kEmail, Channel::kPoster, Channel::kSheet};
+// Further persons an operator can enter on one form (a family, an association).
+inline constexpr size_t kOpsRows = 10;
 
 // One console request once the operator's session and CSRF token were checked.
 struct OpsRequest {
@@ -35,11 +44,29 @@ std::optional<std::string> OpsSessionCookie(const Request& req);
 std::string OpsCsrf(const OpsSession& s);
 bool OpsAllows(const OpsSession& s, Role need);
 
-// The body limit of a console request (Handler::BodyLimit): kMaxUploadBytes for a
-// multipart POST to an upload page by a logged-in operator, kMaxBodyBytes otherwise.
-size_t OpsBodyLimit(const AppEnv& env, const Request& req, std::string_view path);
-// True for the pages that take multipart/form-data (/ops/import, /ops/enter).
-bool OpsTakesUploads(std::string_view path);
+// The body limit of a POST to a route that takes uploads (Body::kUpload, Handler::BodyLimit):
+// kMaxUploadBytes for a multipart POST by a logged-in operator, kMaxBodyBytes otherwise.
+size_t OpsBodyLimit(const AppEnv& env, const Request& req);
+
+// Pages before a session: GET/POST /ops/setup?token= (a new account's password and second
+// factor; `form` is the POST's fields, empty for a GET) and POST /ops/login. Both answer
+// from OpsAuth's hashing pool, or at once when it is full.
+void OpsSetup(const RequestContext& rq, const Form& form, Responder respond);
+void OpsLogin(const RequestContext& rq, const Form& form, Responder respond);
+// The login form for a request without a live session: 200 on the console's home, else 401
+// saying the session expired.
+Response OpsLoginPage(const PageContext& ctx, bool home);
+// POST /ops/logout: ends the session and locks its office key.
+Response OpsLogout(const OpsRequest& r);
+// GET /ops: the pages this operator's role may use.
+Response OpsHome(const OpsRequest& r);
+// GET/POST /ops/enter?channel=: a statement entered for a channel (phone, letter, ...),
+// with up to kOpsRows further persons; queued through the sequencer, answered from there.
+void OpsEnter(const OpsRequest& r, Responder respond);
+// GET/POST /ops/withdraw (moderator+): a published statement withdrawn by number.
+Response OpsWithdraw(const OpsRequest& r);
+// GET /ops/audit (admin): the latest 500 entries of the operators' audit trail.
+Response OpsAudit(const OpsRequest& r);
 
 // GET/POST /ops/queue (moderator+): one page of held statements (?after=ID, ?before=ID,
 // ?channel=, ?date=) and the approval or rejection of some, of those on the page with the

@@ -67,10 +67,8 @@ bool OpsAllows(const OpsSession& s, Role need) {
   return static_cast<int>(s.role) >= static_cast<int>(need);
 }
 
-bool OpsTakesUploads(std::string_view path) { return path == "/ops/import" || path == "/ops/enter"; }
-
-size_t OpsBodyLimit(const AppEnv& env, const Request& req, std::string_view path) {
-  if (req.method() != http::verb::post || !OpsTakesUploads(path) || !env.sessions) return kMaxBodyBytes;
+size_t OpsBodyLimit(const AppEnv& env, const Request& req) {
+  if (!env.sessions) return kMaxBodyBytes;
   if (!MultipartBoundary(req[http::field::content_type])) return kMaxBodyBytes;
   auto sid = OpsSessionCookie(req);
   if (!sid || !env.sessions->Find(*sid)) return kMaxBodyBytes;

@@ -1,6 +1,8 @@
 // The pages and API resources, each a plain function over parsed input (one file each).
-// Functions that store something answer through `respond`, possibly later from the
-// sequencer's thread; the others return their response.
+// The handlers of a route (routes.h) take its RequestContext (request_context.h); the
+// pieces the static export renders too take only what they use. Functions that store
+// something answer through `respond`, possibly later from the sequencer's thread; the
+// others return their response.
 #pragma once
 
 #include <optional>
@@ -11,6 +13,7 @@
 #include "web/app.h"
 #include "web/form.h"
 #include "web/page.h"
+#include "web/request_context.h"
 
 namespace tuidang::web {
 
@@ -21,9 +24,8 @@ std::string HomeHtml(const PageContext& ctx, const Totals& totals, Day today);
 
 // submit.cc
 Response SubmitFormPage(const PageContext& ctx, const AppEnv& env);
-// Handles POST /submit with an urlencoded `body`; `client` feeds the abuse gate.
-void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body,
-                Responder respond, const std::optional<safety::ClientKey>& client = std::nullopt);
+// Handles POST /submit with an urlencoded body; the client key feeds the abuse gate.
+void SubmitPost(const RequestContext& rq, Responder respond);
 
 // The declarant's correction of a held statement (the /submit form, prefilled, posting to
 // /receipt/<code>/correct): the form for `held`; and the corrected statement read from a
@@ -37,19 +39,15 @@ std::optional<Response> ReadCorrection(const PageContext& ctx, const AppEnv& env
 // receipt.cc
 // GET and POST /receipt/<code>/correct: while the statement is held, its declarant
 // corrects it; afterwards only withdrawal is offered. The POST answers the same whether or
-// not the code exists. `client` feeds the receipt limits.
-void ReceiptCorrect(const PageContext& ctx, const AppEnv& env, std::string_view code,
-                    const Request& req, const std::optional<safety::ClientKey>& client,
-                    Responder respond);
-// GET /receipt/<code>: the statement's status. `client` feeds the receipt limits, as in
-// every function here that takes a code.
-Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code,
-                     const std::optional<safety::ClientKey>& client);
+// not the code exists. The code is the route's capture; the client key feeds the receipt
+// limits.
+void ReceiptCorrect(const RequestContext& rq, Responder respond);
+// GET /receipt/<code>: the statement's status. The client key feeds the receipt limits, as
+// in every handler of a route with a code (Admission::kReceiptCode).
+Response ReceiptPage(const RequestContext& rq);
 // POST /receipt/<code>/withdraw: the declarant withdraws their own statement, at once. The
 // answer is the same whether or not the code exists.
-void ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view code,
-                     std::string_view body, const std::optional<safety::ClientKey>& client,
-                     Responder respond);
+void ReceiptWithdraw(const RequestContext& rq, Responder respond);
 // A receipt code as sent in a path or a form field (percent-escapes decoded, full-width
 // digits and input-method separators accepted): the ASCII digits, or nullopt.
 std::optional<std::string> ReadReceiptCode(std::string_view text);
@@ -57,8 +55,9 @@ std::optional<std::string> ReadReceiptCode(std::string_view text);
 Response ReceiptLookup(const PageContext& ctx, const Form& query);
 
 // statements.cc
-Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& query);
-Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_view number);
+// GET /statements?date=&page=; GET /statements/<number> (the route's capture).
+Response DayListPage(const RequestContext& rq);
+Response StatementPage(const RequestContext& rq);
 // The HTML of page `page` of `pages` of a day list holding `list` (newest first), and of a
 // statement's page: what the two pages above serve, and what `tuidang export` writes.
 // `certificate_links`: each entry links to its certificate (the static export).
@@ -73,7 +72,7 @@ inline constexpr int kDayListPageSize = 50;
 
 // stats_page.cc: the statistics (docs/stats.md).
 // GET /stats?range=30|365|all: totals, categories, daily and cumulative charts (SVG).
-Response StatsPage(const PageContext& ctx, const AppEnv& env, const Form& query);
+Response StatsPage(const RequestContext& rq);
 // The page's HTML for `range` ("30", "365" or "all"); nullopt for another range.
 std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& totals,
                                      std::string_view range);
@@ -101,28 +100,24 @@ std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
 // leaf is not yet in a checkpoint.
 Result<std::string> ProofText(const AppEnv& env, uint64_t index);
 // GET /receipt/<code>/proof: the proof as a download.
-Response ReceiptProof(const PageContext& ctx, const AppEnv& env, std::string_view code,
-                      const std::optional<safety::ClientKey>& client);
+Response ReceiptProof(const RequestContext& rq);
 
-// ops.cc: the operators' console; `path` starts with "/ops". `client` feeds the login's
-// per-client throttle (ops_auth.h).
-void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
-               const std::string& path, const Form& query,
-               const std::optional<safety::ClientKey>& client, Responder respond);
+// ops_router.cc: the operators' console, every route of Area::kConsole. The client key
+// feeds the login's per-client throttle (ops_auth.h).
+void OpsRoute(const RequestContext& rq, Responder respond);
 
-// search.cc
-Response SearchPage(const PageContext& ctx, const AppEnv& env, const Form& query);
+// search.cc: GET /search?name=
+Response SearchPage(const RequestContext& rq);
 
 // A page in the site's layout for errors ("not found", "bad request").
 Response ErrorPage(const PageContext& ctx, http::status status, std::string_view message_key);
 
-// api.cc: `lang` is the caller's language for error messages.
-void ApiPostStatement(const AppEnv& env, Language lang, const Request& req, Responder respond,
-                      const std::optional<safety::ClientKey>& client = std::nullopt);
-Response ApiGetStatement(const AppEnv& env, Language lang, std::string_view number);
-Response ApiListStatements(const AppEnv& env, Language lang, const Form& query);
-Response ApiGetReceipt(const AppEnv& env, Language lang, std::string_view code,
-                       const std::optional<safety::ClientKey>& client);
+// api.cc: the request context's language is the caller's (Accept-Language), for error
+// messages; a number or code is the route's capture.
+void ApiPostStatement(const RequestContext& rq, Responder respond);
+Response ApiGetStatement(const RequestContext& rq);
+Response ApiListStatements(const RequestContext& rq);
+Response ApiGetReceipt(const RequestContext& rq);
 Response ApiStats(const AppEnv& env);
 // GET /api/v1/stats's body for `totals`, with `today`'s counts (docs/api.md).
 std::string StatsJson(const Totals& totals, Day today);
@@ -130,7 +125,7 @@ Response ApiError(const Catalog& catalog, Language lang, http::status status,
                   std::string_view code, std::string_view message_key);
 
 // certificate.cc: GET /statements/<number>/certificate, a printable bilingual certificate.
-Response CertificatePage(const PageContext& ctx, const AppEnv& env, std::string_view number);
+Response CertificatePage(const RequestContext& rq);
 // The certificate of published statement `s`: `leaf_index` from its opening, `checkpoint`
 // the latest (size, signed text); the checkpoint is shown when it includes the leaf.
 std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::string_view log_origin,

@@ -48,8 +48,11 @@ Response SameForEveryCode(const PageContext& ctx, std::string_view id, std::stri
 
 }  // namespace
 
-Response ReceiptPage(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
-                     const std::optional<safety::ClientKey>& client) {
+Response ReceiptPage(const RequestContext& rq) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  std::string_view code_text = rq.capture;
+  const std::optional<safety::ClientKey>& client = rq.client;
   auto code = ReadReceiptCode(code_text);
   safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
   if (!use.allowed()) return ReceiptRefused(env, ctx.lang, false, use.retry_after());
@@ -126,9 +129,12 @@ Response ReceiptLookup(const PageContext& ctx, const Form& query) {
   return Redirect(LocalUrl(ctx.lang, "/receipt/" + *code));
 }
 
-void ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
-                     std::string_view body, const std::optional<safety::ClientKey>& client,
-                     Responder respond) {
+void ReceiptWithdraw(const RequestContext& rq, Responder respond) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  std::string_view code_text = rq.capture;
+  std::string_view body = rq.http.body();
+  const std::optional<safety::ClientKey>& client = rq.client;
   auto began = AnswerDelay::Clock::now();
   PageContext plain{ctx.catalog, ctx.lang, "/", ctx.links};
   if (!env.moderation) return respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
@@ -176,9 +182,12 @@ void ReceiptWithdraw(const PageContext& ctx, const AppEnv& env, std::string_view
                respond);
 }
 
-void ReceiptCorrect(const PageContext& ctx, const AppEnv& env, std::string_view code_text,
-                    const Request& req, const std::optional<safety::ClientKey>& client,
-                    Responder respond) {
+void ReceiptCorrect(const RequestContext& rq, Responder respond) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  std::string_view code_text = rq.capture;
+  const Request& req = rq.http;
+  const std::optional<safety::ClientKey>& client = rq.client;
   auto began = AnswerDelay::Clock::now();
   PageContext plain{ctx.catalog, ctx.lang, "/", ctx.links};
   bool post = req.method() == http::verb::post;

@@ -10,7 +10,10 @@ namespace {
 constexpr int kMaxResults = 100;
 }  // namespace
 
-Response SearchPage(const PageContext& ctx, const AppEnv& env, const Form& query) {
+Response SearchPage(const RequestContext& rq) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  const Form& query = rq.query;
   std::string_view raw = query.GetOr("name");
   std::string_view date = query.GetOr("date");
   std::string b = "<h1>" + ctx.TrHtml("search.title") + "</h1>";

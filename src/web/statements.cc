@@ -9,7 +9,10 @@ namespace {
 constexpr int kPageSize = kDayListPageSize;
 }  // namespace
 
-Response DayListPage(const PageContext& ctx, const AppEnv& env, const Form& query) {
+Response DayListPage(const RequestContext& rq) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  const Form& query = rq.query;
   Day day = Today();
   if (auto d = query.Get("date")) {
     auto parsed = ParseDay(*d);
@@ -83,7 +86,10 @@ std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
   return Layout(ctx, ctx.Format("list.title", date), b);
 }
 
-Response StatementPage(const PageContext& ctx, const AppEnv& env, std::string_view number_text) {
+Response StatementPage(const RequestContext& rq) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  std::string_view number_text = rq.capture;
   auto number = ParseNumber(number_text);
   if (!number) return ErrorPage(ctx, http::status::not_found, "error.not_found");
   auto found = env.store->GetPublished(*number);

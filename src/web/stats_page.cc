@@ -262,7 +262,10 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
   return Layout(ctx, ctx.Tr("stats.title"), b);
 }
 
-Response StatsPage(const PageContext& ctx, const AppEnv& env, const Form& query) {
+Response StatsPage(const RequestContext& rq) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  const Form& query = rq.query;
   std::string range = "30";
   if (auto r = query.Get("range")) range = std::string(*r);
   auto totals = env.store->GetTotals();

@@ -299,8 +299,11 @@ std::optional<Response> ReadCorrection(const PageContext& ctx, const AppEnv& env
   return std::nullopt;
 }
 
-void SubmitPost(const PageContext& ctx, const AppEnv& env, std::string_view body,
-                Responder respond, const std::optional<safety::ClientKey>& client) {
+void SubmitPost(const RequestContext& rq, Responder respond) {
+  const PageContext& ctx = rq.page;
+  const AppEnv& env = rq.env;
+  std::string_view body = rq.http.body();
+  const std::optional<safety::ClientKey>& client = rq.client;
   FormState st;
   st.env = &env;
   auto form = Form::Parse(body);
