@@ -15,7 +15,8 @@ namespace {
 // A store that keeps committed batches in memory, numbers published statements from 1 and
 // writes the audit entries it is given, or fails them (`fail_audit`): then, as a real store
 // must, it keeps nothing of the batch. Only CommitBatch is used by the intake.
-class FakeStore final : public Store {
+// The one role the intake writes through (store/batch_writer.h).
+class FakeStore final : public BatchWriter {
  public:
   Status CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out,
                      const AuditFor<BatchOutcome>& audit) override {
@@ -43,28 +44,7 @@ class FakeStore final : public Store {
     trail.insert(trail.end(), entries.begin(), entries.end());
     return Status::Ok();
   }
-  Result<std::optional<Statement>> GetPublished(int64_t) override { return Unused(); }
-  Result<std::vector<Statement>> ListDay(Day, int64_t, int64_t, int) override { return Unused(); }
-  Result<std::vector<Statement>> SearchName(const std::string&, std::optional<Day>,
-                                            int) override {
-    return Unused();
-  }
-  Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash&) override { return Unused(); }
-  std::shared_ptr<const Totals> GetTotals() override { return std::make_shared<Totals>(); }
-  Result<Totals> RecountTotals() override { return Unused(); }
-  void Refresh() override {}
   Status Withdraw(int64_t, WithdrawalReason, const AuditFor<int64_t>&) override { return Unused(); }
-  Result<std::optional<Opening>> GetOpening(int64_t) override { return Unused(); }
-  Result<uint64_t> LeafCount() override { return Unused(); }
-  Result<std::vector<std::string>> ReadLeaves(uint64_t, uint64_t) override { return Unused(); }
-  Status SaveCheckpoint(const std::vector<StoredTile>&, uint64_t, const std::string&) override {
-    return Unused();
-  }
-  Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override {
-    return Unused();
-  }
-  Result<std::optional<StoredTile>> ReadHashTile(int, uint64_t) override { return Unused(); }
-  Result<bool> PublishedSizeIn(uint64_t, uint64_t) override { return Unused(); }
 
   // Written by the sequencer's writer thread; read by the test once the answer came.
   std::vector<Submission> stored;
