@@ -69,7 +69,7 @@ int RunUser(const std::string& action, const UserFlags& f) {
       spdlog::error("{}", id.error());
       return 1;
     }
-    db.Audit(0, "added operator", f.name + " (" + f.role + ")");
+    (void)db.Audit(0, "added operator", f.name + " (" + f.role + ")");  // audit: made transactional by the writer branch
     fmt::print("operator {} ({}) added. One-time set-up link (give it privately):\n{}/ops/setup?token={}\n",
                f.name, f.role, base, token);
     return 0;
@@ -83,7 +83,7 @@ int RunUser(const std::string& action, const UserFlags& f) {
   if (action == "disable") {
     op.disabled = true;
     if (!db.UpdateOperator(op)) return 1;
-    db.Audit(0, "disabled operator", f.name);
+    (void)db.Audit(0, "disabled operator", f.name);  // audit: made transactional by the writer branch
     fmt::print("operator {} disabled\n", f.name);
     return 0;
   }
@@ -91,7 +91,7 @@ int RunUser(const std::string& action, const UserFlags& f) {
   std::string token = NewCredentials(&op);
   op.disabled = false;
   if (!db.UpdateOperator(op)) return 1;
-  db.Audit(0, "reset operator", f.name);
+  (void)db.Audit(0, "reset operator", f.name);  // audit: made transactional by the writer branch
   fmt::print("operator {} reset. One-time set-up link:\n{}/ops/setup?token={}\n", f.name, base, token);
   return 0;
 }

@@ -12,31 +12,31 @@ Sequencer::Sequencer(Store* store, size_t queue_limit, size_t max_batch)
 
 Sequencer::~Sequencer() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   writer_.join();
   {
-    std::lock_guard lock(done_mu_);
+    MutexLock lock(&done_mu_);
     writer_stopped_ = true;
   }
-  done_cv_.notify_all();
+  done_cv_.SignalAll();
   answerer_.join();
 }
 
 bool Sequencer::Submit(Submission sub, Done done) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ || queue_.size() >= queue_limit_) return false;
     queue_.push_back(Pending{std::move(sub), std::move(done)});
   }
-  cv_.notify_one();
+  cv_.Signal();
   return true;
 }
 
 uint64_t Sequencer::batches() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return batches_;
 }
 
@@ -44,8 +44,8 @@ void Sequencer::Run() {
   for (;;) {
     Answers d;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping, and everything queued was committed
       size_t n = std::min(queue_.size(), max_batch_);
       d.pending.reserve(n);
@@ -58,14 +58,14 @@ void Sequencer::Run() {
     for (auto& p : d.pending) d.batch.push_back(std::move(p.sub));
     d.status = store_->CommitBatch(d.batch, &d.committed);
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       ++batches_;
     }
     {
-      std::lock_guard lock(done_mu_);
+      MutexLock lock(&done_mu_);
       done_.push_back(std::move(d));
     }
-    done_cv_.notify_one();
+    done_cv_.Signal();
   }
 }
 
@@ -73,8 +73,8 @@ void Sequencer::Answer() {
   for (;;) {
     Answers d;
     {
-      std::unique_lock lock(done_mu_);
-      done_cv_.wait(lock, [this] { return writer_stopped_ || !done_.empty(); });
+      MutexLock lock(&done_mu_);
+      while (!writer_stopped_ && done_.empty()) done_cv_.Wait(&done_mu_);
       if (done_.empty()) return;  // the writer has stopped and everything was answered
       d = std::move(done_.front());
       done_.pop_front();

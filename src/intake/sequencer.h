@@ -7,14 +7,13 @@
 // without bound.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/store.h"
 
 namespace tuidang {
@@ -36,10 +35,10 @@ class Sequencer {
 
   // Queues `sub`. Returns false, without calling `done`, when the queue is full or stopping.
   // Thread-safe.
-  bool Submit(Submission sub, Done done);
+  bool Submit(Submission sub, Done done) EXCLUDES(mu_);
 
   // Batches committed so far (for metrics and benchmarks).
-  uint64_t batches() const;
+  uint64_t batches() const EXCLUDES(mu_);
 
  private:
   struct Pending {
@@ -60,17 +59,17 @@ class Sequencer {
   const size_t queue_limit_;
   const size_t max_batch_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Pending> queue_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;      // GUARDED_BY(mu_)
-  uint64_t batches_ = 0;       // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::deque<Pending> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t batches_ GUARDED_BY(mu_) = 0;
   std::thread writer_;
 
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  std::deque<Answers> done_;        // GUARDED_BY(done_mu_)
-  bool writer_stopped_ = false;   // GUARDED_BY(done_mu_)
+  Mutex done_mu_;
+  CondVar done_cv_;
+  std::deque<Answers> done_ GUARDED_BY(done_mu_);
+  bool writer_stopped_ GUARDED_BY(done_mu_) = false;
   std::thread answerer_;
 };
 

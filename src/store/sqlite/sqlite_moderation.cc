@@ -22,10 +22,11 @@ int64_t HourNow() {
 }  // namespace
 
 Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) -> Result<int64_t> {
+    write_mu_.AssertHeld();
     std::string error = writer_.LastError();
-    writer_.Exec("ROLLBACK");
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return Error{what + ": " + error};
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
@@ -45,7 +46,10 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   constexpr std::string_view kDue =
       "(SELECT r.statement FROM rejections r JOIN statements s ON s.id = r.statement"
       " WHERE (s.status = 2 OR (s.status = 3 AND s.number IS NULL)) AND r.hour <= ?1)";
-  auto run = [&](std::string_view sql) { return RunOverIds(sql, kDue, cutoff); };
+  auto run = [&](std::string_view sql) {
+    write_mu_.AssertHeld();
+    return RunOverIds(sql, kDue, cutoff);
+  };
   // Children first (foreign keys), the statement rows last.
   if (!run("DELETE FROM persons WHERE statement IN {}")) return fail("purge persons");
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("purge sealed fields");
@@ -68,7 +72,7 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
 }
 
 Result<int64_t> SqliteStore::ForgetSealed(const ReceiptHash& receipt) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "DELETE FROM sealed WHERE statement IN (SELECT id FROM statements WHERE receipt = ?"
       " AND status IN (2, 3))");
@@ -80,7 +84,7 @@ Result<int64_t> SqliteStore::ForgetSealed(const ReceiptHash& receipt) {
 }
 
 Result<std::vector<HeldEntry>> SqliteStore::HeldInGroup(const std::string& group) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "SELECT h.statement, s.operator FROM holds h JOIN statements s ON s.id = h.statement"
       " WHERE h.grp = ? AND s.status = 0 ORDER BY h.statement");
@@ -93,7 +97,7 @@ Result<std::vector<HeldEntry>> SqliteStore::HeldInGroup(const std::string& group
 }
 
 Result<std::optional<Statement>> SqliteStore::FindHeldByReceipt(const ReceiptHash& receipt) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "SELECT id, day, channel, language, region, occupation, text, operator FROM statements"
       " WHERE receipt = ? AND status = 0");
@@ -124,10 +128,11 @@ Result<std::optional<Statement>> SqliteStore::FindHeldByReceipt(const ReceiptHas
 }
 
 Result<bool> SqliteStore::CorrectHeld(int64_t id, const Statement& corrected) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) -> Result<bool> {
+    write_mu_.AssertHeld();
     std::string error = writer_.LastError();
-    writer_.Exec("ROLLBACK");
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return Error{what + ": " + error};
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
@@ -141,7 +146,7 @@ Result<bool> SqliteStore::CorrectHeld(int64_t id, const Statement& corrected) {
       .Bind(5, id);
   if (update.Step() != SQLITE_DONE) return fail("correct statement");
   if (sqlite3_changes(writer_.raw()) == 0) {
-    writer_.Exec("ROLLBACK");
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return false;  // published, rejected or withdrawn meanwhile
   }
   auto forget = writer_.Prepare("DELETE FROM persons WHERE statement = ?");

@@ -25,7 +25,7 @@ Status SqliteStore::WriteSafetyRows(const Submission& sub, int64_t id) {
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ReadSealed(int64_t id) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare("SELECT field, box FROM sealed WHERE statement = ? ORDER BY field");
   q.Bind(1, id);
   std::vector<std::pair<std::string, std::string>> out;
@@ -36,7 +36,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ReadSealed
 }
 
 Result<std::vector<std::pair<int64_t, StatementStatus>>> SqliteStore::ListSealed(int limit) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "SELECT DISTINCT s.id, s.status FROM sealed x JOIN statements s ON s.id = x.statement"
       " ORDER BY s.id DESC LIMIT ?");
@@ -51,7 +51,7 @@ Result<std::vector<std::pair<int64_t, StatementStatus>>> SqliteStore::ListSealed
 }
 
 Result<std::vector<HeldGroup>> SqliteStore::ListHeldGroups() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "SELECT h.grp, MIN(h.reason), COUNT(*), MIN(s.day), MAX(s.day) FROM holds h"
       " JOIN statements s ON s.id = h.statement WHERE s.status = 0"
@@ -67,17 +67,21 @@ Result<std::vector<HeldGroup>> SqliteStore::ListHeldGroups() {
 }
 
 Result<int64_t> SqliteStore::RejectHeldGroup(const std::string& group) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) -> Result<int64_t> {
+    write_mu_.AssertHeld();
     std::string error = writer_.LastError();
-    writer_.Exec("ROLLBACK");
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return Error{what + ": " + error};
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
   constexpr std::string_view kHeldInGroup =
       "(SELECT h.statement FROM holds h JOIN statements s ON s.id = h.statement"
       " WHERE h.grp = ?1 AND s.status = 0)";
-  auto run = [&](std::string_view sql) { return RunOverIds(sql, kHeldInGroup, std::string_view(group)); };
+  auto run = [&](std::string_view sql) {
+    write_mu_.AssertHeld();
+    return RunOverIds(sql, kHeldInGroup, std::string_view(group));
+  };
   // Persons and sealed fields go first, while the statements are still "held".
   if (!run("DELETE FROM persons WHERE statement IN {}")) return fail("delete persons");
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("delete sealed fields");

@@ -125,7 +125,7 @@ Status Migrate2To3(sqlite::Db& db) {
       "UPDATE meta SET value = '3' WHERE key = 'schema_version';"
       "COMMIT");
   if (!s) {
-    db.Exec("ROLLBACK");
+    IgnoreError(db.Exec("ROLLBACK"), "rolled back after the error returned");
     return s;
   }
   return db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -239,7 +239,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
 SqliteStore::~SqliteStore() = default;
 
 Status SqliteStore::Init() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   if (Status s = writer_.Open(path_, true); !s) return s;
   // The writer's page cache (64 MiB, allocated as used): the random-keyed indexes (receipt
   // hashes, folded names) are updated in place rather than re-read through the kernel, and
@@ -284,7 +284,7 @@ Status SqliteStore::Init() {
         " WHERE status = 1 GROUP BY occupation;"
         "COMMIT");
     if (!s) {
-      writer_.Exec("ROLLBACK");
+      IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
       return Status::Fail("count categories: " + s.message());
     }
   }
@@ -299,10 +299,10 @@ Status SqliteStore::Init() {
 Status SqliteStore::LoadTotals() {
   auto totals = std::make_shared<Totals>();
   // One read transaction: the tree size and the counts must describe the same commit.
-  writer_.Exec("BEGIN");
+  IgnoreError(writer_.Exec("BEGIN"), "without it the reads still succeed");
   auto leaves = writer_.Prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
   if (leaves.Step() != SQLITE_ROW) {
-    writer_.Exec("ROLLBACK");
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return Status::Fail(writer_.LastError());
   }
   totals->tree_size = static_cast<uint64_t>(leaves.Int(0));
@@ -327,8 +327,8 @@ Status SqliteStore::LoadTotals() {
   }
   categories.Reset();
   leaves.Reset();
-  writer_.Exec("COMMIT");
-  std::lock_guard tl(totals_mu_);
+  IgnoreError(writer_.Exec("COMMIT"), "ends a read-only transaction");
+  MutexLock tl(&totals_mu_);
   totals_ = std::move(totals);
   return Status::Ok();
 }
@@ -336,7 +336,7 @@ Status SqliteStore::LoadTotals() {
 Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   auto r = std::make_unique<Reader>();
   if (Status s = r->db.Open(path_, false); !s) return Error{s.message()};
-  r->db.Exec("PRAGMA query_only=ON");
+  IgnoreError(r->db.Exec("PRAGMA query_only=ON"), "a safeguard: readers never write");
   std::string cols(kStatementColumns);
   r->by_number = r->db.Prepare("SELECT " + cols + " FROM statements WHERE number = ? AND status = 1");
   r->day_page = r->db.Prepare("SELECT " + cols +
@@ -379,7 +379,7 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
 
 SqliteStore::ReaderLease SqliteStore::Lease() {
   {
-    std::lock_guard lock(readers_mu_);
+    MutexLock lock(&readers_mu_);
     if (!idle_readers_.empty()) {
       auto r = std::move(idle_readers_.back());
       idle_readers_.pop_back();
@@ -392,7 +392,7 @@ SqliteStore::ReaderLease SqliteStore::Lease() {
 }
 
 void SqliteStore::Release(std::unique_ptr<Reader> r) {
-  std::lock_guard lock(readers_mu_);
+  MutexLock lock(&readers_mu_);
   idle_readers_.push_back(std::move(r));
 }
 
@@ -411,7 +411,7 @@ Status SqliteStore::LoadPersons(Reader& r, std::vector<Statement>* statements) {
 }
 
 Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   out->clear();
   if (batch.empty()) return Status::Ok();
   ReloadIfChangedElsewhere();
@@ -423,15 +423,16 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   struct LargeCache {
     sqlite::Db* db;
     explicit LargeCache(sqlite::Db* d) : db(d) {
-      if (db) db->Exec("PRAGMA cache_size=-262144");
+      if (db) IgnoreError(db->Exec("PRAGMA cache_size=-262144"), "slower, not wrong");
     }
     ~LargeCache() {
-      if (db) db->Exec("PRAGMA cache_size=-65536");
+      if (db) IgnoreError(db->Exec("PRAGMA cache_size=-65536"), "slower, not wrong");
     }
   } large_cache(batch.size() >= 10000 ? &writer_ : nullptr);
 
   auto fail = [&](std::string what) {
-    writer_.Exec("ROLLBACK");
+    write_mu_.AssertHeld();
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     out->clear();
     return Status::Fail(what + ": " + writer_.LastError());
   };
@@ -574,7 +575,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   if (Status s = writer_.Exec("COMMIT"); !s) return fail("commit");
 
   if (delta.statements > 0) {
-    std::lock_guard tl(totals_mu_);
+    MutexLock tl(&totals_mu_);
     auto t = std::make_shared<Totals>(*totals_);
     t->Add(delta, day);
     t->tree_size = run.next_leaf();
@@ -665,7 +666,7 @@ Result<std::optional<ReceiptStatus>> SqliteStore::FindReceipt(const ReceiptHash&
 }
 
 std::shared_ptr<const Totals> SqliteStore::GetTotals() {
-  std::lock_guard tl(totals_mu_);
+  MutexLock tl(&totals_mu_);
   return totals_;
 }
 
@@ -719,7 +720,7 @@ void SqliteStore::ForgetOldPages() {
   // Older versions of the pages that held deleted names and texts live on in the WAL until
   // it is checkpointed and truncated; secure_delete has zeroed them in the new versions.
   // Best effort: a reader still holding an old snapshot makes this a no-op until next time.
-  writer_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  IgnoreError(writer_.Exec("PRAGMA wal_checkpoint(TRUNCATE)"), "best effort (above)");
 }
 
 void SqliteStore::ReloadIfChangedElsewhere() {
@@ -727,20 +728,21 @@ void SqliteStore::ReloadIfChangedElsewhere() {
   if (q->Step() != SQLITE_ROW) return;
   int64_t v = q->Int(0);
   if (v != data_version_) {
-    if (data_version_ >= 0) LoadTotals();
+    if (data_version_ >= 0) IgnoreError(LoadTotals(), "old totals until next");
     data_version_ = v;
   }
 }
 
 void SqliteStore::Refresh() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   ReloadIfChangedElsewhere();
 }
 
 Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) {
-    writer_.Exec("ROLLBACK");
+    write_mu_.AssertHeld();
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return Status::Fail(what);
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return s;
@@ -854,9 +856,10 @@ Result<std::vector<std::string>> SqliteStore::ReadLeaves(uint64_t begin, uint64_
 
 Status SqliteStore::SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
                                    const std::string& signed_checkpoint) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) {
-    writer_.Exec("ROLLBACK");
+    write_mu_.AssertHeld();
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return Status::Fail(what + ": " + writer_.LastError());
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return s;
@@ -961,7 +964,7 @@ Operator ReadOperator(const sqlite::Stmt& q) {
 }  // namespace
 
 Result<int64_t> SqliteStore::AddOperator(const Operator& op) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "INSERT INTO operators(name, role, password_hash, totp_secret, setup_hash) "
       "VALUES(?,?,?,?,?)");
@@ -1012,7 +1015,7 @@ Result<std::vector<Operator>> SqliteStore::ListOperators() {
 }
 
 Status SqliteStore::UpdateOperator(const Operator& op) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "UPDATE operators SET role = ?, password_hash = ?, totp_secret = ?, setup_hash = ?, "
       "disabled = ?, failed_logins = 0, locked_until = 0 WHERE id = ?");
@@ -1029,7 +1032,7 @@ Status SqliteStore::UpdateOperator(const Operator& op) {
 }
 
 Status SqliteStore::Audit(int64_t operator_id, std::string_view action, std::string_view object) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "INSERT INTO audit_trail(day, operator, action, object) VALUES(?,?,?,?)");
   // The day only: with a finer time, the trail's entries ("entered statement 18") would
@@ -1137,9 +1140,10 @@ Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>
     }
     if (Status s = LoadPersons(r, &held); !s) return Error{s.message()};
   }
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) -> Result<std::vector<int64_t>> {
-    writer_.Exec("ROLLBACK");
+    write_mu_.AssertHeld();
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return Error{what + ": " + writer_.LastError()};
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
@@ -1191,7 +1195,7 @@ Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>
 }
 
 Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
   auto reject = writer_.Prepare(
       "UPDATE statements SET status = 2, text = '', consent = '', place = '' "
@@ -1202,7 +1206,7 @@ Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids) {
     reject.Reset();
     reject.Bind(1, id);
     if (reject.Step() != SQLITE_DONE) {
-      writer_.Exec("ROLLBACK");
+      IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
       return Error{writer_.LastError()};
     }
     if (sqlite3_changes(writer_.raw()) == 0) continue;
@@ -1210,12 +1214,12 @@ Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids) {
     forget.Reset();
     forget.Bind(1, id);
     if (forget.Step() != SQLITE_DONE) {
-      writer_.Exec("ROLLBACK");
+      IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
       return Error{writer_.LastError()};
     }
   }
   if (Status s = writer_.Exec("COMMIT"); !s) {
-    writer_.Exec("ROLLBACK");
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return Error{s.message()};
   }
   if (count > 0) ForgetOldPages();
@@ -1262,10 +1266,11 @@ Result<bool> SqliteStore::WithdrawUnpublished(int64_t id, StatementStatus from) 
   // was published or counted, so there is no leaf to cancel and no total to lower; the
   // names, text, notes and sealed fields (a contact) go in this one transaction. The row
   // (no number) is purged like a rejected one (PurgeRejected, docs/console.md).
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&]() -> Result<bool> {
+    write_mu_.AssertHeld();
     std::string error = writer_.LastError();
-    writer_.Exec("ROLLBACK");
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return Error{error};
   };
   if (Status s = writer_.Exec("BEGIN IMMEDIATE"); !s) return Error{s.message()};
@@ -1275,7 +1280,7 @@ Result<bool> SqliteStore::WithdrawUnpublished(int64_t id, StatementStatus from) 
   withdraw.Bind(1, id).Bind(2, static_cast<int64_t>(from));
   if (withdraw.Step() != SQLITE_DONE) return fail();
   if (sqlite3_changes(writer_.raw()) == 0) {
-    writer_.Exec("ROLLBACK");
+    IgnoreError(writer_.Exec("ROLLBACK"), "rolled back after the error returned");
     return false;  // approved, published by a batch or rejected meanwhile
   }
   for (std::string_view sql : {"DELETE FROM persons WHERE statement = ?",

@@ -5,10 +5,10 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/moderation_store.h"
 #include "store/operator_store.h"
@@ -98,7 +98,7 @@ class SqliteStore final : public Store,
 
   // Writes a submission's sealed fields and hold reason (sqlite_safety.cc).
   // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
-  Status WriteSafetyRows(const Submission& sub, int64_t id);
+  Status WriteSafetyRows(const Submission& sub, int64_t id) REQUIRES(write_mu_);
 
   // Publishes the statements `ids` that are still in status `from` (held or accepted), in
   // that order, with consecutive numbers and leaves, in one durable transaction (Approve,
@@ -110,32 +110,32 @@ class SqliteStore final : public Store,
   Result<bool> WithdrawUnpublished(int64_t id, StatementStatus from);
 
   // REQUIRES: write_mu_ is held.
-  Status LoadTotals();
+  Status LoadTotals() REQUIRES(write_mu_);
   // Reloads the totals when another process (tuidang withdraw) changed the database.
   // REQUIRES: write_mu_ is held.
-  void ReloadIfChangedElsewhere();
+  void ReloadIfChangedElsewhere() REQUIRES(write_mu_);
   // After deleting content: checkpoints and truncates the WAL so that no older copy of the
   // deleted content stays on disk. REQUIRES: write_mu_ is held.
-  void ForgetOldPages();
+  void ForgetOldPages() REQUIRES(write_mu_);
   // Runs `sql`, whose one `{}` stands for `ids` (a parenthesised SELECT of statement ids
   // that reads its parameter as ?1), with `arg` bound to ?1; true when it ran to the end.
   // For the DELETEs and UPDATEs that follow a set of statements through every table.
   // REQUIRES: write_mu_ is held.
   // Defined for int64_t and std::string_view arguments (sqlite_store.cc).
   template <typename Arg>
-  bool RunOverIds(std::string_view sql, std::string_view ids, Arg arg);
+  bool RunOverIds(std::string_view sql, std::string_view ids, Arg arg) REQUIRES(write_mu_);
   template <typename Key>
   Result<std::optional<Operator>> OneOperator(std::string_view column, const Key& key);
 
-  std::mutex write_mu_;
-  sqlite::Db writer_;           // GUARDED_BY(write_mu_)
-  int64_t data_version_ = -1;   // GUARDED_BY(write_mu_)
+  Mutex write_mu_;
+  sqlite::Db writer_ GUARDED_BY(write_mu_);
+  int64_t data_version_ GUARDED_BY(write_mu_) = -1;
 
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Reader>> idle_readers_;  // GUARDED_BY(readers_mu_)
+  Mutex readers_mu_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_ GUARDED_BY(readers_mu_);
 
-  std::mutex totals_mu_;
-  std::shared_ptr<const Totals> totals_;  // GUARDED_BY(totals_mu_); replaced, never mutated
+  Mutex totals_mu_;
+  std::shared_ptr<const Totals> totals_ GUARDED_BY(totals_mu_);  // replaced, never mutated
 };
 
 }  // namespace tuidang

@@ -110,8 +110,10 @@ TEST_F(WalVfsTest, CommittedRowsSurviveTheProcessBeingKilled) {
       if (!db.Exec("COMMIT")) _exit(5);
     }
     // Half a transaction more, never committed, then killed with everything open.
-    db.Exec("BEGIN IMMEDIATE");
-    for (int j = 0; j < 100; ++j) db.Exec("INSERT INTO t VALUES(randomblob(16), 'uncommitted')");
+    IgnoreError(db.Exec("BEGIN IMMEDIATE"), "killed next");
+    for (int j = 0; j < 100; ++j) {
+      IgnoreError(db.Exec("INSERT INTO t VALUES(randomblob(16), 'uncommitted')"), "killed next");
+    }
     kill(getpid(), SIGKILL);
     _exit(6);
   }
