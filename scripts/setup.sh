@@ -16,6 +16,7 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(nginx-light iproute2)  # the static-mirror test serves an export; the slow-link test
   packages+=(openssl)  # tests/test_proxy.py: a self-signed certificate for the documented nginx
   packages+=(clang libclang-rt-dev)  # scripts/test-sanitizers.sh: ASan, UBSan and libFuzzer runtimes
+  packages+=(clang-format)  # scripts/check-format.sh, run by scripts/test.sh
 fi
 
 missing=()
