@@ -18,6 +18,7 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(openssl)  # tests/test_proxy.py: a self-signed certificate for the documented nginx
   packages+=(lintian man-db)  # tests/test_package.py: the .deb as Debian checks and reads it
   packages+=(clang libclang-rt-dev)  # scripts/test-sanitizers.sh: ASan, UBSan and libFuzzer runtimes
+  packages+=(clang-format)  # scripts/check-format.sh, run by scripts/test.sh
 fi
 
 missing=()

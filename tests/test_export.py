@@ -115,22 +115,47 @@ def files_under(root):
     return out
 
 
-class ExportTest(unittest.TestCase):
+def run_tuidang(*args, timeout=120):
+    env = dict(os.environ, NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    return subprocess.run([harness.binary(), *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, env=env)
+
+
+def export(server, out, *extra):
+    """`tuidang export` of `server`'s data into `out`; its report (raises when it fails)."""
+    r = run_tuidang("export", "--data", server.data, "--out", out,
+                    "--submit-url", "https://live.example.org",
+                    "--submit-url", "http://abcdefghijklmnop.onion", *extra)
+    if r.returncode != 0 or "exported" not in r.stdout:
+        raise AssertionError(f"export failed ({r.returncode}): {r.stderr}{r.stdout}")
+    return r.stdout
+
+
+class MirrorTest(unittest.TestCase):
+    """A server with 40 published statements (set up once per class, as every class here
+    needs it) and its export in cls.out. Tests only read the class's server and export;
+    a test that changes a folder works on its own copy (own_copy) or its own export."""
+
     @classmethod
     def setUpClass(cls):
         cls.server = harness.Server({"checkpoint_interval_ms": 100}, name="export")
-        cls.server.start()
-        cls.work = tempfile.mkdtemp(prefix="export-test-")
-        cls.out = os.path.join(cls.work, "mirror")
-        cls.numbers = []
-        regions = harness.REGIONS
-        for i in range(40):
-            extra = [{"name": f"家人{i}", "organisations": ["league"]}] if i % 3 == 0 else []
-            r = cls.server.submit_api(f"王{i}", organisations=("party", "pioneers"),
-                                      region=regions[i % len(regions)],
-                                      occupation=harness.OCCUPATIONS[i % 5], persons=extra,
-                                      text=f"退出 <b>{i}</b> & \"引号\"")
-            cls.numbers.append(r["number"])
+        try:
+            cls.server.start()
+            cls.work = tempfile.mkdtemp(prefix="export-test-")
+            cls.out = os.path.join(cls.work, "mirror")
+            cls.numbers = []
+            regions = harness.REGIONS
+            for i in range(40):
+                extra = [{"name": f"家人{i}", "organisations": ["league"]}] if i % 3 == 0 else []
+                r = cls.server.submit_api(f"王{i}", organisations=("party", "pioneers"),
+                                          region=regions[i % len(regions)],
+                                          occupation=harness.OCCUPATIONS[i % 5], persons=extra,
+                                          text=f"退出 <b>{i}</b> & \"引号\"")
+                cls.numbers.append(r["number"])
+            cls.first_report = export(cls.server, cls.out)
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
@@ -138,17 +163,16 @@ class ExportTest(unittest.TestCase):
             cls.server.stop()
         finally:
             cls.server.cleanup()
-            if os.environ.get("TUIDANG_KEEP"):
-                print(f"[export test] kept {cls.work}")
-            else:
-                shutil.rmtree(cls.work, ignore_errors=True)
+            work = getattr(cls, "work", None)
+            if work and os.environ.get("TUIDANG_KEEP"):
+                print(f"[export test] kept {work}")
+            elif work:
+                shutil.rmtree(work, ignore_errors=True)
 
     # -- helpers --
 
     def run_tuidang(self, *args, timeout=120):
-        env = dict(os.environ, NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
-        return subprocess.run([harness.binary(), *args], capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL, env=env)
+        return run_tuidang(*args, timeout=timeout)
 
     def vkey(self):
         out = self.run_tuidang("log", "key", "--data", self.server.data)
@@ -156,12 +180,15 @@ class ExportTest(unittest.TestCase):
         return out.stdout.strip()
 
     def export(self, *extra):
-        out = self.run_tuidang("export", "--data", self.server.data, "--out", self.out,
-                               "--submit-url", "https://live.example.org",
-                               "--submit-url", "http://abcdefghijklmnop.onion", *extra)
-        self.assertEqual(out.returncode, 0, out.stderr + out.stdout)
-        self.assertIn("exported", out.stdout)
-        return out.stdout
+        return export(self.server, self.out, *extra)
+
+    def own_copy(self, name):
+        """A copy of the class's export for a test that changes it; self.out then names it."""
+        mine = os.path.join(self.work, name)
+        shutil.copytree(self.out, mine, symlinks=True)
+        self.addCleanup(shutil.rmtree, mine, True)
+        self.out = mine
+        return mine
 
     def read(self, rel):
         with open(os.path.join(self.out, rel), "rb") as f:
@@ -263,177 +290,6 @@ class ExportTest(unittest.TestCase):
     def verify(self):
         return self.run_tuidang("verify-mirror", self.out, "--vkey", self.vkey())
 
-    # -- the test, in order: the second export builds on the first --
-
-    def test_export_mirror(self):
-        self.export()
-        today = harness.today_cst()
-        # The pages a reader expects, in the three languages.
-        for prefix in ("", "zh-hant/", "en/"):
-            for page in ("index.html", "submit.html", "stats.html", "stats-365.html",
-                         "stats-all.html", "log.html", "mirror.html",
-                         f"statements/{today}.html"):
-                self.assertTrue(os.path.isfile(os.path.join(self.out, prefix + page)), prefix + page)
-            self.assertFalse(os.path.exists(os.path.join(self.out, f"{prefix}statements/{today}")),
-                             "one file per statement again")
-        for f in ("stats.csv", "api/v1/stats.json", "static/site.css", "manifest.txt",
-                  "manifest.sig", "log/checkpoint"):
-            self.assertTrue(os.path.isfile(os.path.join(self.out, f)), f)
-        submit = self.read("en/submit.html").decode()
-        self.assertIn("https://live.example.org/en/submit", submit)
-        self.assertIn("http://abcdefghijklmnop.onion/en/submit", submit)
-        self.assertNotIn("<form", submit)
-        # Every statement is an entry of its day list (40 statements: one page) and its
-        # certificate is one link away, in the three languages.
-        for prefix in ("", "zh-hant/", "en/"):
-            index = self.statement_index(prefix)
-            self.assertEqual(sorted(index), sorted(self.numbers))
-            for n in self.numbers:
-                page, link = index[n]
-                self.assertEqual(page, f"{prefix}statements/{today}.html")
-                # English shares the Simplified Chinese certificates (they are bilingual).
-                self.assertEqual(link, f"../{'../' if prefix == 'en/' else ''}"
-                                       f"certificates/{today}.html#c-{n}")
-        page = self.read(f"statements/{today}.html").decode()
-        self.assertIn("&lt;b&gt;0&lt;/b&gt;", page)  # user text escaped
-        self.assertNotIn("<b>0</b>", page)
-        self.check_certificates()
-        self.check_printing(f"certificates/{today}.html", self.numbers[3], len(self.numbers))
-        stats_html = self.read("en/stats.html").decode()
-        self.assertIn("<svg", stats_html)
-        self.check_links()
-        self.check_log_as_served()
-        self.assertIn("totals at tree size", self.audit(self.out))
-
-        # The signed manifest: OK, then a changed, a missing and an unlisted file fail.
-        ok = self.verify()
-        self.assertEqual(ok.returncode, 0, ok.stderr)
-        self.assertIn("mirror ok", ok.stdout)
-        victim = os.path.join(self.out, f"certificates/{today}.html")
-        original = self.read(f"certificates/{today}.html")
-        with open(victim, "wb") as f:
-            f.write(original.replace("王1<".encode(), "假1<".encode()))
-        bad = self.verify()
-        self.assertEqual(bad.returncode, 1)
-        self.assertIn(f"changed: certificates/{today}.html", bad.stderr)
-        os.remove(victim)
-        self.assertIn("missing: ", self.verify().stderr)
-        with open(victim, "wb") as f:
-            f.write(original)
-        with open(os.path.join(self.out, "en", "extra.html"), "w") as f:
-            f.write("<p>not from the center</p>")
-        self.assertIn("not in the manifest: en/extra.html", self.verify().stderr)
-        os.remove(os.path.join(self.out, "en", "extra.html"))
-        other_key = self.run_tuidang("init", "--data", os.path.join(self.work, "other"))
-        other = re.search(r"log verifier key: (\S+)", other_key.stdout).group(1)
-        wrong = self.run_tuidang("verify-mirror", self.out, "--vkey", other)
-        self.assertEqual(wrong.returncode, 1)
-        self.assertEqual(self.verify().returncode, 0)
-
-        # Served by nginx, the mirror audits over HTTP.
-        self.serve_with_nginx()
-
-        # A second export after more statements (past a full tile) and a withdrawal.
-        before = files_under(self.out)
-        first_checkpoint = self.read("log/checkpoint")
-        withdrawn = self.numbers[5]
-        w = self.run_tuidang("withdraw", str(withdrawn), "--reason", "danger",
-                             "--data", self.server.data)
-        self.assertEqual(w.returncode, 0, w.stderr)
-        more = [self.server.submit_api(f"李{i}", organisations=("league",))["number"]
-                for i in range(230)]
-        stop = threading.Event()
-        torn = []
-
-        def reader():
-            # A reader of the folder: whatever checkpoint it sees, the tiles it names exist.
-            while not stop.is_set():
-                try:
-                    cp = self.read("log/checkpoint").decode().split("\n")
-                    size = int(cp[1])
-                except (OSError, ValueError, IndexError) as e:
-                    torn.append(f"checkpoint unreadable: {e}")
-                    continue
-                full, rest = divmod(size, 256)
-                names = [f"log/tile/0/{harness_group(n)}" for n in range(full)]
-                if rest:
-                    names.append(f"log/tile/0/{harness_group(full)}.p/{rest}")
-                for n in names:
-                    if not os.path.exists(os.path.join(self.out, n)):
-                        torn.append(f"size {size}: {n} missing")
-                time.sleep(0.005)
-
-        t = threading.Thread(target=reader)
-        t.start()
-        try:
-            report = self.export()
-        finally:
-            stop.set()
-            t.join()
-        self.assertEqual(torn, [], torn[:5])
-        self.assertNotEqual(self.read("log/checkpoint"), first_checkpoint)
-        after = files_under(self.out)
-        # Earlier statement pages, full tiles, unchanged pages: not rewritten.
-        for rel, ident in before.items():
-            if TILE_RE.match(rel) and ".p/" not in rel:
-                self.assertEqual(after.get(rel), ident, f"full tile {rel} was rewritten")
-        for rel in ("static/site.css", "en/mirror.html"):
-            self.assertEqual(after.get(rel), before[rel], f"{rel} was rewritten unchanged")
-        # 270 statements today now: six pages; each statement found from the first page.
-        self.assertIn(f"en/statements/{today}-6.html", after)
-        self.assertNotIn(f"en/statements/{today}-7.html", after)
-        for n in (more[0], more[-1], self.numbers[0]):
-            self.find_statement(n, "en/")
-        for prefix in ("", "zh-hant/", "en/"):
-            for rel in files_under(self.out):
-                if rel.startswith(f"{prefix}statements/") or rel.startswith(f"{prefix}certificates/"):
-                    text = self.read(rel).decode()
-                    self.assertNotIn(f'id="s-{withdrawn}"', text, f"withdrawn statement in {rel}")
-                    self.assertNotIn(f'id="c-{withdrawn}"', text, f"withdrawn certificate in {rel}")
-        self.check_certificates()
-        self.assertIn("log/tile/0/000", after)  # the first tile is now full
-        first_size = int(first_checkpoint.decode().split("\n")[1])
-        # The previous checkpoint's partial tiles stay one more export (for its readers).
-        self.assertIn(f"log/tile/0/000.p/{first_size}", after)
-        self.assertRegex(report, r"\d+ deleted")
-        self.check_links()
-        self.check_log_as_served()
-        self.audit(self.out)
-        ok = self.verify()
-        self.assertEqual(ok.returncode, 0, ok.stderr)
-
-        # A third export with nothing new writes nothing but what always changes (none).
-        again = self.export()
-        self.assertIn("(0 written", again)
-        final = files_under(self.out)
-        self.assertNotIn(f"log/tile/0/000.p/{first_size}", final, "an old partial tile stays")
-        self.assertNotIn(f"log/tile/entries/000.p/{first_size}", final)
-        self.assertEqual(self.verify().returncode, 0)
-
-        # An export made by the first layout (a file per statement, a state without a
-        # layout line): the next export renders every day again and deletes the statement
-        # files and their folders.
-        old_files = [f"{p}statements/{today}/{n}.html" for p in ("", "en/") for n in more[:3]]
-        with open(os.path.join(self.out, "manifest.txt"), "a") as manifest:
-            for rel in old_files:
-                os.makedirs(os.path.dirname(os.path.join(self.out, rel)), exist_ok=True)
-                with open(os.path.join(self.out, rel), "w") as f:
-                    f.write("<p>old layout</p>")
-                manifest.write(f"{'0' * 64}  {rel}\n")
-        state_path = os.path.join(self.out, ".export-state")
-        with open(state_path) as f:
-            state = [line for line in f if not line.startswith("layout ")]
-        with open(state_path, "w") as f:
-            f.writelines(state)
-        upgraded = self.export()
-        self.assertRegex(upgraded, rf"\(0 written, {len(old_files)} deleted, \d+ days rendered")
-        for rel in old_files:
-            self.assertFalse(os.path.exists(os.path.join(self.out, rel)), rel)
-        self.assertFalse(os.path.exists(os.path.join(self.out, f"statements/{today}")))
-        self.assertFalse(os.path.exists(os.path.join(self.out, f"en/statements/{today}")))
-        with open(state_path) as f:
-            self.assertTrue(f.readline().startswith("layout 2"))
-        self.assertEqual(self.verify().returncode, 0)
 
     def check_certificates(self):
         """Each published statement's certificate, reached through the link of its entry,
@@ -588,6 +444,232 @@ http {{
                 proc.kill()
                 proc.wait()
             proc.stderr.close()
+
+
+class FirstExportTest(MirrorTest):
+    """The first export: pages, day lists, certificates, links, log, manifest, nginx."""
+
+    def test_pages_in_three_languages(self):
+        today = harness.today_cst()
+        # The pages a reader expects, in the three languages.
+        for prefix in ("", "zh-hant/", "en/"):
+            for page in ("index.html", "submit.html", "stats.html", "stats-365.html",
+                         "stats-all.html", "log.html", "mirror.html",
+                         f"statements/{today}.html"):
+                self.assertTrue(os.path.isfile(os.path.join(self.out, prefix + page)), prefix + page)
+            self.assertFalse(os.path.exists(os.path.join(self.out, f"{prefix}statements/{today}")),
+                             "one file per statement again")
+        for f in ("stats.csv", "api/v1/stats.json", "static/site.css", "manifest.txt",
+                  "manifest.sig", "log/checkpoint"):
+            self.assertTrue(os.path.isfile(os.path.join(self.out, f)), f)
+        submit = self.read("en/submit.html").decode()
+        self.assertIn("https://live.example.org/en/submit", submit)
+        self.assertIn("http://abcdefghijklmnop.onion/en/submit", submit)
+        self.assertNotIn("<form", submit)
+
+    def test_statements_are_entries_of_their_day_list(self):
+        today = harness.today_cst()
+        # Every statement is an entry of its day list (40 statements: one page) and its
+        # certificate is one link away, in the three languages.
+        for prefix in ("", "zh-hant/", "en/"):
+            index = self.statement_index(prefix)
+            self.assertEqual(sorted(index), sorted(self.numbers))
+            for n in self.numbers:
+                page, link = index[n]
+                self.assertEqual(page, f"{prefix}statements/{today}.html")
+                # English shares the Simplified Chinese certificates (they are bilingual).
+                self.assertEqual(link, f"../{'../' if prefix == 'en/' else ''}"
+                                       f"certificates/{today}.html#c-{n}")
+        page = self.read(f"statements/{today}.html").decode()
+        self.assertIn("&lt;b&gt;0&lt;/b&gt;", page)  # user text escaped
+        self.assertNotIn("<b>0</b>", page)
+
+    def test_certificates(self):
+        self.check_certificates()
+
+    def test_certificate_prints_alone(self):
+        today = harness.today_cst()
+        self.check_printing(f"certificates/{today}.html", self.numbers[3], len(self.numbers))
+
+    def test_links_resolve_inside_the_folder(self):
+        stats_html = self.read("en/stats.html").decode()
+        self.assertIn("<svg", stats_html)
+        self.check_links()
+
+    def test_log_as_served_and_audited(self):
+        self.check_log_as_served()
+        self.assertIn("totals at tree size", self.audit(self.out))
+
+    def test_manifest_catches_changed_missing_and_unlisted_files(self):
+        self.own_copy("tampered")
+        today = harness.today_cst()
+        # The signed manifest: OK, then a changed, a missing and an unlisted file fail.
+        ok = self.verify()
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertIn("mirror ok", ok.stdout)
+        victim = os.path.join(self.out, f"certificates/{today}.html")
+        original = self.read(f"certificates/{today}.html")
+        with open(victim, "wb") as f:
+            f.write(original.replace("王1<".encode(), "假1<".encode()))
+        bad = self.verify()
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn(f"changed: certificates/{today}.html", bad.stderr)
+        os.remove(victim)
+        self.assertIn("missing: ", self.verify().stderr)
+        with open(victim, "wb") as f:
+            f.write(original)
+        with open(os.path.join(self.out, "en", "extra.html"), "w") as f:
+            f.write("<p>not from the center</p>")
+        self.assertIn("not in the manifest: en/extra.html", self.verify().stderr)
+        os.remove(os.path.join(self.out, "en", "extra.html"))
+        other_key = self.run_tuidang("init", "--data", os.path.join(self.work, "other"))
+        other = re.search(r"log verifier key: (\S+)", other_key.stdout).group(1)
+        wrong = self.run_tuidang("verify-mirror", self.out, "--vkey", other)
+        self.assertEqual(wrong.returncode, 1)
+        self.assertEqual(self.verify().returncode, 0)
+
+    def test_served_by_nginx(self):
+        # Served by nginx, the mirror audits over HTTP.
+        self.serve_with_nginx()
+
+    def test_first_layout_is_upgraded(self):
+        # An export made by the first layout (a file per statement, a state without a
+        # layout line): the next export renders every day again and deletes the statement
+        # files and their folders.
+        self.own_copy("first-layout")
+        today = harness.today_cst()
+        old_files = [f"{p}statements/{today}/{n}.html" for p in ("", "en/")
+                     for n in self.numbers[:3]]
+        with open(os.path.join(self.out, "manifest.txt"), "a") as manifest:
+            for rel in old_files:
+                os.makedirs(os.path.dirname(os.path.join(self.out, rel)), exist_ok=True)
+                with open(os.path.join(self.out, rel), "w") as f:
+                    f.write("<p>old layout</p>")
+                manifest.write(f"{'0' * 64}  {rel}\n")
+        state_path = os.path.join(self.out, ".export-state")
+        with open(state_path) as f:
+            state = [line for line in f if not line.startswith("layout ")]
+        with open(state_path, "w") as f:
+            f.writelines(state)
+        upgraded = self.export()
+        self.assertRegex(upgraded, rf"\(0 written, {len(old_files)} deleted, \d+ days rendered")
+        for rel in old_files:
+            self.assertFalse(os.path.exists(os.path.join(self.out, rel)), rel)
+        self.assertFalse(os.path.exists(os.path.join(self.out, f"statements/{today}")))
+        self.assertFalse(os.path.exists(os.path.join(self.out, f"en/statements/{today}")))
+        with open(state_path) as f:
+            self.assertTrue(f.readline().startswith("layout 2"))
+        self.assertEqual(self.verify().returncode, 0)
+
+
+class NextExportTest(MirrorTest):
+    """A second export into the first one's folder, after a withdrawal and 230 more
+    statements (past a full tile), while a reader polls the folder; set up once for the
+    class, each test checks one property of it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.before = files_under(cls.out)
+            with open(os.path.join(cls.out, "log/checkpoint"), "rb") as f:
+                cls.first_checkpoint = f.read()
+            cls.withdrawn = cls.numbers[5]
+            w = run_tuidang("withdraw", str(cls.withdrawn), "--reason", "danger",
+                            "--data", cls.server.data)
+            if w.returncode != 0:
+                raise AssertionError(f"withdraw failed: {w.stderr}")
+            cls.more = [cls.server.submit_api(f"李{i}", organisations=("league",))["number"]
+                        for i in range(230)]
+            stop = threading.Event()
+            cls.torn = []
+
+            def reader():
+                # A reader of the folder: whatever checkpoint it sees, the tiles it names exist.
+                while not stop.is_set():
+                    try:
+                        with open(os.path.join(cls.out, "log/checkpoint"), "rb") as f:
+                            cp = f.read().decode().split("\n")
+                        size = int(cp[1])
+                    except (OSError, ValueError, IndexError) as e:
+                        cls.torn.append(f"checkpoint unreadable: {e}")
+                        continue
+                    full, rest = divmod(size, 256)
+                    names = [f"log/tile/0/{harness_group(n)}" for n in range(full)]
+                    if rest:
+                        names.append(f"log/tile/0/{harness_group(full)}.p/{rest}")
+                    for n in names:
+                        if not os.path.exists(os.path.join(cls.out, n)):
+                            cls.torn.append(f"size {size}: {n} missing")
+                    time.sleep(0.005)
+
+            t = threading.Thread(target=reader)
+            t.start()
+            try:
+                cls.report = export(cls.server, cls.out)
+            finally:
+                stop.set()
+                t.join()
+            cls.after = files_under(cls.out)
+            cls.first_size = int(cls.first_checkpoint.decode().split("\n")[1])
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    def test_reader_never_sees_a_checkpoint_without_its_tiles(self):
+        self.assertEqual(self.torn, [], self.torn[:5])
+        self.assertNotEqual(self.read("log/checkpoint"), self.first_checkpoint)
+
+    def test_unchanged_files_are_not_rewritten(self):
+        # Earlier statement pages, full tiles, unchanged pages: not rewritten.
+        for rel, ident in self.before.items():
+            if TILE_RE.match(rel) and ".p/" not in rel:
+                self.assertEqual(self.after.get(rel), ident, f"full tile {rel} was rewritten")
+        for rel in ("static/site.css", "en/mirror.html"):
+            self.assertEqual(self.after.get(rel), self.before[rel],
+                             f"{rel} was rewritten unchanged")
+
+    def test_day_lists_page_through_every_statement(self):
+        today = harness.today_cst()
+        # 270 statements today now: six pages; each statement found from the first page.
+        self.assertIn(f"en/statements/{today}-6.html", self.after)
+        self.assertNotIn(f"en/statements/{today}-7.html", self.after)
+        for n in (self.more[0], self.more[-1], self.numbers[0]):
+            self.find_statement(n, "en/")
+
+    def test_withdrawn_statement_and_certificate_are_gone(self):
+        withdrawn = self.withdrawn
+        for prefix in ("", "zh-hant/", "en/"):
+            for rel in files_under(self.out):
+                if rel.startswith(f"{prefix}statements/") or rel.startswith(f"{prefix}certificates/"):
+                    text = self.read(rel).decode()
+                    self.assertNotIn(f'id="s-{withdrawn}"', text, f"withdrawn statement in {rel}")
+                    self.assertNotIn(f'id="c-{withdrawn}"', text, f"withdrawn certificate in {rel}")
+        self.check_certificates()
+
+    def test_tiles_of_both_checkpoints(self):
+        self.assertIn("log/tile/0/000", self.after)  # the first tile is now full
+        # The previous checkpoint's partial tiles stay one more export (for its readers).
+        self.assertIn(f"log/tile/0/000.p/{self.first_size}", self.after)
+        self.assertRegex(self.report, r"\d+ deleted")
+
+    def test_links_log_and_manifest(self):
+        self.check_links()
+        self.check_log_as_served()
+        self.audit(self.out)
+        ok = self.verify()
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+
+    def test_third_export_with_nothing_new(self):
+        # A third export with nothing new writes nothing but what always changes (none),
+        # and drops the partial tiles the first checkpoint named.
+        self.own_copy("third")
+        again = self.export()
+        self.assertIn("(0 written", again)
+        final = files_under(self.out)
+        self.assertNotIn(f"log/tile/0/000.p/{self.first_size}", final, "an old partial tile stays")
+        self.assertNotIn(f"log/tile/entries/000.p/{self.first_size}", final)
+        self.assertEqual(self.verify().returncode, 0)
 
 
 def harness_group(n):

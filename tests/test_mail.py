@@ -8,10 +8,10 @@ key is configured, so that the mail server retries)."""
 import base64
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import tempfile
-import threading
 import unittest
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -60,19 +60,39 @@ def headers(msg, subject, charset):
     return msg.as_bytes()
 
 
+def gbk_message():
+    """A GBK quoted-printable statement naming its declarant (张三)."""
+    msg = encoded("我叫张三，声明退出中国共产党。\n请帮我发表。\n", "gbk", "qp")
+    return headers(msg, "退党声明", "gbk")
+
+
+def fax_message():
+    """A mail from SENDER, who names themself in the text, with a fax PDF attached."""
+    msg = MIMEMultipart()
+    msg.attach(MIMEText("传真附上，请查收。回信地址 " + SENDER, "plain", "utf-8"))
+    pdf = MIMEApplication(b"%PDF-1.4\n" + PDF_MARKER + b"\n%%EOF\n", "pdf")
+    pdf.add_header("Content-Disposition", "attachment", filename="fax.pdf")
+    msg.attach(pdf)
+    return headers(msg, "传真", "utf-8")
+
+
 class MailIntakeTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.Server(name="mail")
-        cls.data = cls.server.data
-        r = run("init", "--data", cls.data)
-        assert r.returncode == 0, r.stderr
-        cls.keydir = tempfile.mkdtemp(prefix="mail-key-")
-        cls.key = os.path.join(cls.keydir, "office.key")
-        r = run("keys", "office", "--out", cls.key)
-        assert r.returncode == 0, r.stderr
+    """Each test has its own data folder and office key (setUp), so the tests pass alone and
+    in any order: `python3 -m unittest test_mail.MailIntakeTest.test_pdf_attachment_sealed`."""
+
+    def setUp(self):
+        self.server = harness.Server(name="mail")
+        self.addCleanup(self.server.cleanup)
+        self.data = self.server.data
+        r = run("init", "--data", self.data)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.keydir = tempfile.mkdtemp(prefix="mail-key-")
+        self.addCleanup(shutil.rmtree, self.keydir, True)
+        self.key = os.path.join(self.keydir, "office.key")
+        r = run("keys", "office", "--out", self.key)
+        self.assertEqual(r.returncode, 0, r.stderr)
         public = re.search(rb'office_public_key = "([^"]+)"', r.stdout).group(1).decode()
-        conf = os.path.join(cls.data, "tuidang.toml")
+        conf = os.path.join(self.data, "tuidang.toml")
         with open(conf, encoding="utf-8") as f:
             text = f.read()
         if "office_public_key" in text:
@@ -81,11 +101,6 @@ class MailIntakeTest(unittest.TestCase):
             text += f'\noffice_public_key = "{public}"\n'
         with open(conf, "w", encoding="utf-8") as f:
             f.write(text)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.server.cleanup()
 
     def intake(self, message, data=None):
         return run("mail-intake", "--data", data or self.data, input_bytes=message)
@@ -110,17 +125,16 @@ class MailIntakeTest(unittest.TestCase):
         self.assertIsNone(number)    # never published, never numbered
         return ident, text
 
-    def test_1_gbk_quoted_printable(self):
-        msg = encoded("我叫张三，声明退出中国共产党。\n请帮我发表。\n", "gbk", "qp")
-        ident, text = self.deliver(headers(msg, "退党声明", "gbk"))
+    def test_gbk_quoted_printable(self):
+        ident, text = self.deliver(gbk_message())
         self.assertEqual(text, "退党声明\n\n我叫张三，声明退出中国共产党。\n请帮我发表。")
 
-    def test_2_big5_base64(self):
+    def test_big5_base64(self):
         msg = encoded("本人聲明退出共青團和少先隊。", "big5", "base64")
         ident, text = self.deliver(headers(msg, "三退聲明", "big5"))
         self.assertEqual(text, "三退聲明\n\n本人聲明退出共青團和少先隊。")
 
-    def test_3_html_only(self):
+    def test_html_only(self):
         html = ("<html><head><style>p{color:red}</style></head><body><p>我要<b>退党</b>&amp;"
                 "退团</p><div>化名：大海</div><script>x()</script></body></html>")
         msg = MIMEText(html.encode("gb18030"), "html", "gb18030")
@@ -128,13 +142,8 @@ class MailIntakeTest(unittest.TestCase):
         self.assertEqual(text, "HTML\n\n我要退党&退团\n\n化名：大海")
         self.assertNotIn("<", text)
 
-    def test_4_pdf_attachment_sealed(self):
-        msg = MIMEMultipart()
-        msg.attach(MIMEText("传真附上，请查收。回信地址 " + SENDER, "plain", "utf-8"))
-        pdf = MIMEApplication(b"%PDF-1.4\n" + PDF_MARKER + b"\n%%EOF\n", "pdf")
-        pdf.add_header("Content-Disposition", "attachment", filename="fax.pdf")
-        msg.attach(pdf)
-        ident, text = self.deliver(headers(msg, "传真", "utf-8"))
+    def test_pdf_attachment_sealed(self):
+        ident, text = self.deliver(fax_message())
         self.assertEqual(text, "传真\n\n传真附上，请查收。回信地址 [e-mail]")
         # Sealed to the office key: opened offline with the secret key, and only so.
         r = run("private", "show", str(ident), "--key", self.key, "--data", self.data)
@@ -143,7 +152,7 @@ class MailIntakeTest(unittest.TestCase):
         self.assertIn(PDF_MARKER, r.stdout)
         self.assertIn(b"filename: fax.pdf", r.stdout)
 
-    def test_5_malformed_and_oversized_are_refused_for_good(self):
+    def test_malformed_and_oversized_are_refused_for_good(self):
         before = len(self.held_emails())
         r = self.intake(b"\x00\x01 this is not a mail at all\n\nreally\n")
         self.assertEqual(r.returncode, 65, r.stderr)
@@ -157,7 +166,7 @@ class MailIntakeTest(unittest.TestCase):
         self.assertIn(b"too big", r.stderr)
         self.assertEqual(len(self.held_emails()), before)
 
-    def test_6_locked_database_is_a_temporary_failure(self):
+    def test_locked_database_is_a_temporary_failure(self):
         db = sqlite3.connect(os.path.join(self.data, "tuidang.db"), timeout=1,
                              isolation_level=None)
         db.execute("BEGIN EXCLUSIVE")
@@ -169,8 +178,9 @@ class MailIntakeTest(unittest.TestCase):
             db.close()
         self.assertEqual(r.returncode, 75, r.stderr)
 
-    def test_7_no_office_key_is_a_temporary_failure(self):
+    def test_no_office_key_is_a_temporary_failure(self):
         other = tempfile.mkdtemp(prefix="mail-nokey-")
+        self.addCleanup(shutil.rmtree, other, True)
         data = os.path.join(other, "data")
         self.assertEqual(run("init", "--data", data).returncode, 0)
         msg = encoded("退党", "utf-8", "base64")
@@ -178,10 +188,10 @@ class MailIntakeTest(unittest.TestCase):
         self.assertEqual(r.returncode, 75, r.stderr)
         self.assertIn(b"office_public_key", r.stderr)
 
-    def test_8_sender_appears_nowhere_in_clear(self):
-        if not self.held_emails():
-            msg = encoded("退党", "utf-8", "qp")
-            self.deliver(headers(msg, "x", "utf-8"))
+    def test_sender_appears_nowhere_in_clear(self):
+        # Its own held mails: the named declarant (张三) and the sender with a fax attached.
+        self.deliver(gbk_message())
+        self.deliver(fax_message())
         # The server reads the same folder; nothing held is public.
         self.server.start()
         for path in ("/statements", "/api/v1/statements?date=" + harness.today_cst(), "/stats"):

@@ -1,5 +1,6 @@
 // Result<T>: a value or an error message, for parsing, storage and crypto APIs
-// (CONVENTIONS.md: no exceptions across these layers).
+// (CONVENTIONS.md: no exceptions across these layers). Both are [[nodiscard]]: an error is
+// handled, or dropped on purpose with IgnoreError and the reason why.
 #pragma once
 
 #include <string>
@@ -13,7 +14,7 @@ struct Error {
 };
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}
   Result(Error error) : v_(std::move(error)) {}
@@ -35,7 +36,7 @@ class Result {
 };
 
 // Status: success or an error message.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
@@ -51,5 +52,13 @@ class Status {
   std::string message_;
   bool failed_ = false;
 };
+
+// Drops `status` on purpose, where no caller could act on its error: a best-effort cleanup
+// (a ROLLBACK after the failure that is already being returned), an optimisation. `why`
+// says so at the call site; nothing is logged.
+inline void IgnoreError(const Status& status, const char* why) {
+  (void)status;
+  (void)why;
+}
 
 }  // namespace tuidang

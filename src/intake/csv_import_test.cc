@@ -1,6 +1,5 @@
 #include "intake/csv_import.h"
 
-#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <iconv.h>
@@ -8,6 +7,7 @@
 
 #include "intake/csv_reader.h"
 #include "store/sqlite/sqlite_store.h"
+#include "testing/test_store.h"
 
 namespace tuidang::intake {
 
@@ -29,13 +29,7 @@ std::string Convert(const std::string& utf8, const char* to) {
 class ImportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tuidang-import-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = SqliteStore::Open((dir_ / "t.db").string());
+    auto s = test::OpenTestStore(dir_);
     ASSERT_TRUE(s) << s.error();
     store_ = std::move(*s);
     Operator op;
@@ -51,7 +45,6 @@ class ImportTest : public ::testing::Test {
     intake_.reset();
     sequencer_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   ImportReport Import(std::string_view bytes) {
     auto r = ImportCsv(bytes, options_, intake_.get());
@@ -59,7 +52,7 @@ class ImportTest : public ::testing::Test {
     return r ? *r : ImportReport{};
   }
 
-  std::filesystem::path dir_;
+  test::TempDir dir_;  // before store_: the store closes first
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<Sequencer> sequencer_;
   std::unique_ptr<Intake> intake_;

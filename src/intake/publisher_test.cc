@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "store/sqlite/sqlite_store.h"
+#include "testing/test_store.h"
 
 namespace tuidang {
 namespace {
@@ -18,20 +19,10 @@ using std::chrono::milliseconds;
 class PublisherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tuidang-publisher-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = SqliteStore::Open((dir_ / "t.db").string());
+    auto s = test::OpenTestStore(dir_);
     ASSERT_TRUE(s) << s.error();
     store_ = std::move(*s);
     store_->SetTodayForTesting([this] { return today_; });
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   // Commits `n` batched web statements; returns their receipt codes in arrival order.
   std::vector<std::string> Accept(int n, uint8_t orgs = kParty) {
@@ -62,7 +53,7 @@ class PublisherTest : public ::testing::Test {
   }
 
   Day today_ = 20000;
-  std::filesystem::path dir_;
+  test::TempDir dir_;  // before store_: the store closes first
   std::unique_ptr<SqliteStore> store_;
 };
 

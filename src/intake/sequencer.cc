@@ -15,26 +15,26 @@ Sequencer::Sequencer(Stores stores, size_t queue_limit, size_t max_batch)
 
 Sequencer::~Sequencer() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   writer_.join();
   {
-    std::lock_guard lock(done_mu_);
+    MutexLock lock(&done_mu_);
     writer_stopped_ = true;
   }
-  done_cv_.notify_all();
+  done_cv_.SignalAll();
   answerer_.join();
 }
 
 bool Sequencer::Enqueue(Item item, bool limited) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ || (limited && queue_.size() >= queue_limit_)) return false;
     queue_.push_back(std::move(item));
   }
-  cv_.notify_one();
+  cv_.Signal();
   return true;
 }
 
@@ -129,23 +129,22 @@ bool Sequencer::PublishAccepted(std::vector<int64_t> ids,
 }
 
 uint64_t Sequencer::batches() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return batches_;
 }
 
 void Sequencer::Run() {
   for (;;) {
     Answers d;
+    std::function<std::function<void()>()> task;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping, and everything queued was written
       if (queue_.front().task) {
-        // Another write: alone, between two batches.
-        auto task = std::move(queue_.front().task);
+        // Another write: alone, between two batches (run below, without the lock).
+        task = std::move(queue_.front().task);
         queue_.pop_front();
-        lock.unlock();
-        d.task_answer = task();
       } else {
         // Whole groups, up to max_batch submissions (the first group always, however large).
         size_t n = 0;
@@ -157,12 +156,16 @@ void Sequencer::Run() {
         }
       }
     }
-    if (!d.task_answer) Commit(&d);
+    if (task) {
+      d.task_answer = task();
+    } else {
+      Commit(&d);
+    }
     {
-      std::lock_guard lock(done_mu_);
+      MutexLock lock(&done_mu_);
       done_.push_back(std::move(d));
     }
-    done_cv_.notify_one();
+    done_cv_.Signal();
   }
 }
 
@@ -196,7 +199,7 @@ void Sequencer::Commit(Answers* d) {
     };
   }
   d->status = stores_.store->CommitBatch(d->batch, &d->committed, audit);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++batches_;
 }
 
@@ -204,8 +207,8 @@ void Sequencer::Answer() {
   for (;;) {
     Answers d;
     {
-      std::unique_lock lock(done_mu_);
-      done_cv_.wait(lock, [this] { return writer_stopped_ || !done_.empty(); });
+      MutexLock lock(&done_mu_);
+      while (!writer_stopped_ && done_.empty()) done_cv_.Wait(&done_mu_);
       if (done_.empty()) return;  // the writer has stopped and everything was answered
       d = std::move(done_.front());
       done_.pop_front();

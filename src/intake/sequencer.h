@@ -14,17 +14,16 @@
 // PostgreSQL store implements the same methods.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/batch_writer.h"
 #include "store/moderation_store.h"
 #include "store/publication_store.h"
@@ -126,17 +125,17 @@ class Sequencer {
   const size_t queue_limit_;
   const size_t max_batch_;
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;   // GUARDED_BY(mu_)
-  bool stopping_ = false;    // GUARDED_BY(mu_)
-  uint64_t batches_ = 0;     // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  std::deque<Item> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  uint64_t batches_ GUARDED_BY(mu_) = 0;
   std::thread writer_;
 
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  std::deque<Answers> done_;      // GUARDED_BY(done_mu_)
-  bool writer_stopped_ = false;   // GUARDED_BY(done_mu_)
+  Mutex done_mu_;
+  CondVar done_cv_;
+  std::deque<Answers> done_ GUARDED_BY(done_mu_);
+  bool writer_stopped_ GUARDED_BY(done_mu_) = false;
   std::thread answerer_;
 };
 

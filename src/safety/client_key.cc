@@ -29,7 +29,7 @@ void KeyedHasher::RotateIfDue() {
 }
 
 int64_t KeyedHasher::CurrentEpoch() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   RotateIfDue();
   return epoch_;
 }
@@ -38,7 +38,7 @@ ClientKey KeyedHasher::Hash(std::string_view domain, std::string_view bytes) {
   ClientKey out;
   crypto_generichash_state st;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     RotateIfDue();
     out.epoch = epoch_;
     crypto_generichash_init(&st, key_.data(), key_.size(), out.hash.size());

@@ -7,11 +7,12 @@
 #include <array>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/mutex.h"
 
 namespace tuidang::safety {
 
@@ -41,12 +42,11 @@ class KeyedHasher {
   int64_t CurrentEpoch();
 
  private:
-  // REQUIRES: mu_ is held.
-  void RotateIfDue();
+  void RotateIfDue() REQUIRES(mu_);
   Clock clock_;
-  std::mutex mu_;
-  std::array<uint8_t, 32> key_{};  // GUARDED_BY(mu_)
-  int64_t epoch_ = -1;             // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::array<uint8_t, 32> key_ GUARDED_BY(mu_) = {};
+  int64_t epoch_ GUARDED_BY(mu_) = -1;
 };
 
 // How the server tells clients apart (tuidang.toml `client_key`).

@@ -114,7 +114,7 @@ FloodVerdict FloodDetector::Assess(const Statement& s, const std::optional<Clien
       break;
     }
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (text_chars >= kMinText && Bump(text_key) >= options_.text_repeats) {
     hold("duplicate_text", GroupOf("duplicate_text", text));
   }

@@ -5,11 +5,11 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "core/statement.h"
 #include "safety/client_key.h"
 
@@ -65,15 +65,14 @@ class FloodDetector {
       return v;
     }
   };
-  // REQUIRES: mu_ is held.
-  int64_t Bump(const ClientKey& k);
+  int64_t Bump(const ClientKey& k) REQUIRES(mu_);
 
   FloodOptions options_;
   KeyedHasher* hasher_;
-  std::mutex mu_;
-  int64_t epoch_ = -1;                                       // GUARDED_BY(mu_)
-  std::unordered_map<Key, int64_t, KeyHash> counts_;         // GUARDED_BY(mu_)
-  std::unordered_map<Key, std::string, KeyHash> burst_ids_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  int64_t epoch_ GUARDED_BY(mu_) = -1;
+  std::unordered_map<Key, int64_t, KeyHash> counts_ GUARDED_BY(mu_);
+  std::unordered_map<Key, std::string, KeyHash> burst_ids_ GUARDED_BY(mu_);
 };
 
 }  // namespace tuidang::safety

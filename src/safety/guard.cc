@@ -16,7 +16,7 @@ Guard::Guard(GuardOptions options, Clock clock)
 
 Admission Guard::AdmitSubmit(const std::optional<ClientKey>& client) {
   {
-    std::lock_guard lock(load_mu_);
+    MutexLock lock(&load_mu_);
     int64_t minute = clock_() / 60;
     if (minute != load_minute_) {
       load_previous_ = minute == load_minute_ + 1 ? load_now_ : 0;
@@ -46,7 +46,7 @@ int64_t Guard::TakeFromPool(SubmitPool pool, bool take) {
   int64_t limit = std::max<int64_t>(1, global.count * kSubmitPoolPercent[i] / 100);
   int64_t now = clock_();
   int64_t window = now / global.window_seconds;
-  std::lock_guard lock(pool_mu_);
+  MutexLock lock(&pool_mu_);
   if (window != pool_window_) {
     pool_window_ = window;
     pool_used_.fill(0);
@@ -68,7 +68,7 @@ Admission Guard::AdmitOperator(std::string_view operator_name) {
 int Guard::CurrentBits() {
   int64_t rate;
   {
-    std::lock_guard lock(load_mu_);
+    MutexLock lock(&load_mu_);
     int64_t minute = clock_() / 60;
     rate = minute == load_minute_ ? std::max(load_now_, load_previous_)
            : minute == load_minute_ + 1 ? load_now_ : 0;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/statement.h"
 #include "safety/client_key.h"
 #include "safety/flood.h"
@@ -104,18 +105,18 @@ class Guard {
   RateLimiter submit_, operator_;
   ReceiptGuard receipts_;
   // The global budget's pools: counts in the current window (kSubmitPoolPercent).
-  std::mutex pool_mu_;
-  int64_t pool_window_ = -1;                 // GUARDED_BY(pool_mu_)
-  std::array<int64_t, 4> pool_used_{};       // GUARDED_BY(pool_mu_)
+  Mutex pool_mu_;
+  int64_t pool_window_ GUARDED_BY(pool_mu_) = -1;
+  std::array<int64_t, 4> pool_used_ GUARDED_BY(pool_mu_) = {};
   // Takes one statement from `pool` (take = false: only looks); returns 0 or Retry-After.
   int64_t TakeFromPool(SubmitPool pool, bool take);
   PowIssuer pow_;
   FloodDetector flood_;
   // Submissions per minute, for the difficulty: the current and the previous minute.
-  std::mutex load_mu_;
-  int64_t load_minute_ = 0;    // GUARDED_BY(load_mu_)
-  int64_t load_now_ = 0;       // GUARDED_BY(load_mu_)
-  int64_t load_previous_ = 0;  // GUARDED_BY(load_mu_)
+  Mutex load_mu_;
+  int64_t load_minute_ GUARDED_BY(load_mu_) = 0;
+  int64_t load_now_ GUARDED_BY(load_mu_) = 0;
+  int64_t load_previous_ GUARDED_BY(load_mu_) = 0;
 };
 
 }  // namespace tuidang::safety

@@ -111,7 +111,7 @@ PowCheck PowIssuer::Redeem(std::string_view challenge, std::string_view nonce, i
   if (now > expiry) return PowCheck::kExpired;
   if (nonce.empty()) return PowCheck::kMissing;
   if (!PowSolves(challenge, nonce, static_cast<int>(bits))) return PowCheck::kWrongNonce;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (now >= next_sweep_) {
     std::erase_if(spent_, [now](const auto& kv) { return kv.second < now; });
     next_sweep_ = now + 60;

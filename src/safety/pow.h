@@ -10,11 +10,11 @@
 
 #include <array>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "safety/client_key.h"
 
 namespace tuidang::safety {
@@ -47,9 +47,9 @@ class PowIssuer {
   std::string Mac(std::string_view body) const;
   Clock clock_;
   std::array<uint8_t, 32> key_{};
-  std::mutex mu_;
-  std::unordered_map<std::string, int64_t> spent_;  // random part -> expiry; GUARDED_BY(mu_)
-  int64_t next_sweep_ = 0;                          // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<std::string, int64_t> spent_ GUARDED_BY(mu_);  // random part -> expiry
+  int64_t next_sweep_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tuidang::safety

@@ -8,7 +8,7 @@ RateLimiter::RateLimiter(Limit limit, Clock clock, size_t max_keys)
 int64_t RateLimiter::Take(const ClientKey& key) {
   if (limit_.count <= 0) return 0;
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (key.epoch != epoch_) {
     // A new hourly key: the old hashes mean nothing any more; forget them.
     if (key.epoch < epoch_) return 0;  // a request that raced the rotation
@@ -37,7 +37,7 @@ int64_t RateLimiter::Take(const ClientKey& key) {
 
 int64_t RateLimiter::Count(const ClientKey& key) {
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (key.epoch != epoch_) return 0;
   auto it = windows_.find(key.hash);
   if (it == windows_.end() || now - it->second.start >= limit_.window_seconds) return 0;
@@ -47,7 +47,7 @@ int64_t RateLimiter::Count(const ClientKey& key) {
 int64_t RateLimiter::Blocked(const ClientKey& key) {
   if (limit_.count <= 0) return 0;
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (key.epoch != epoch_) return 0;
   auto it = windows_.find(key.hash);
   if (it == windows_.end()) return 0;
@@ -58,7 +58,7 @@ int64_t RateLimiter::Blocked(const ClientKey& key) {
 }
 
 size_t RateLimiter::TrackedKeys() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return windows_.size();
 }
 

@@ -5,9 +5,9 @@
 
 #include <array>
 #include <cstdint>
-#include <mutex>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "safety/client_key.h"
 
 namespace tuidang::safety {
@@ -51,9 +51,9 @@ class RateLimiter {
   Limit limit_;
   Clock clock_;
   size_t max_keys_;
-  std::mutex mu_;
-  int64_t epoch_ = -1;                                                 // GUARDED_BY(mu_)
-  std::unordered_map<std::array<uint8_t, 16>, Window, Hash> windows_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  int64_t epoch_ GUARDED_BY(mu_) = -1;
+  std::unordered_map<std::array<uint8_t, 16>, Window, Hash> windows_ GUARDED_BY(mu_);
 };
 
 }  // namespace tuidang::safety

@@ -14,7 +14,7 @@ void GlobalBudget::Roll(int64_t now) {
 int64_t GlobalBudget::Take(int64_t* window) {
   if (limit_.count <= 0) return 0;
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Roll(now);
   if (window) *window = start_;
   if (count_ >= limit_.count) {
@@ -28,21 +28,21 @@ int64_t GlobalBudget::Take(int64_t* window) {
 void GlobalBudget::Count() {
   if (limit_.count <= 0) return;
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Roll(now);
   ++count_;
 }
 
 void GlobalBudget::GiveBack(int64_t window) {
   if (limit_.count <= 0) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (window == start_ && count_ > 0) --count_;
 }
 
 int64_t GlobalBudget::Spent() {
   if (limit_.count <= 0) return 0;
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Roll(now);
   if (count_ < limit_.count) return 0;
   int64_t left = start_ + limit_.window_seconds - now;

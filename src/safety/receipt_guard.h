@@ -22,10 +22,10 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string_view>
 
+#include "core/mutex.h"
 #include "safety/client_key.h"
 #include "safety/rate_limiter.h"
 
@@ -56,12 +56,12 @@ class GlobalBudget {
   int64_t Spent();
 
  private:
-  void Roll(int64_t now);  // REQUIRES: mu_ is held
+  void Roll(int64_t now) REQUIRES(mu_);
   Limit limit_;
   Clock clock_;
-  std::mutex mu_;
-  int64_t start_ = 0;  // GUARDED_BY(mu_)
-  int64_t count_ = 0;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  int64_t start_ GUARDED_BY(mu_) = 0;
+  int64_t count_ GUARDED_BY(mu_) = 0;
 };
 
 class ReceiptGuard;

@@ -125,7 +125,7 @@ Status SessionKeyring::Unlock(const std::string& session, std::string_view secre
   if (sodium_memcmp(key->Public().bytes.data(), expected.bytes.data(), 32) != 0) {
     return Status::Fail("this is not the secret half of the configured office key");
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   // Keys of sessions that went idle are wiped now, not only when their session returns.
   auto now = Clock::now() + skew_;
   std::erase_if(sessions_, [&](const auto& kv) { return now - kv.second.last_use > idle_; });
@@ -134,19 +134,19 @@ Status SessionKeyring::Unlock(const std::string& session, std::string_view secre
 }
 
 Result<std::string> SessionKeyring::Open(const std::string& session, std::string_view box) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Entry* e = Find(session);
   if (!e) return Error{"locked"};
   return e->key->Open(box);
 }
 
 void SessionKeyring::Lock(const std::string& session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   sessions_.erase(session);
 }
 
 bool SessionKeyring::Unlocked(const std::string& session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return Find(session) != nullptr;
 }
 

@@ -12,12 +12,12 @@
 #include <chrono>
 #include <memory>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "core/result.h"
 
 namespace tuidang::safety {
@@ -73,12 +73,11 @@ class SessionKeyring {
     std::unique_ptr<OfficeSecretKey> key;
     Clock::time_point last_use;
   };
-  // REQUIRES: mu_ is held.
-  Entry* Find(const std::string& session);
+  Entry* Find(const std::string& session) REQUIRES(mu_);
   std::chrono::seconds idle_;
   std::chrono::seconds skew_{0};
-  std::mutex mu_;
-  std::unordered_map<std::string, Entry> sessions_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<std::string, Entry> sessions_ GUARDED_BY(mu_);
 };
 
 // Compares secrets (console tokens, TOTP codes) in constant time for equal lengths.

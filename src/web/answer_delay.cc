@@ -7,25 +7,25 @@ AnswerDelay::AnswerDelay() : thread_([this] { Run(); }) {}
 AnswerDelay::~AnswerDelay() {
   Flush();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  wake_.notify_one();
+  wake_.Signal();
   thread_.join();
 }
 
 void AnswerDelay::At(Clock::time_point when, std::function<void()> send) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     due_.emplace(when, std::move(send));
   }
-  wake_.notify_one();
+  wake_.Signal();
 }
 
 void AnswerDelay::Flush() {
   std::multimap<Clock::time_point, std::function<void()>> now;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     now.swap(due_);
   }
   for (auto& [when, send] : now) send();
@@ -38,23 +38,23 @@ AnswerDelay::Clock::time_point AnswerDelay::NextTick(Clock::time_point began,
 }
 
 void AnswerDelay::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (;;) {
     if (due_.empty()) {
       if (stop_) return;
-      wake_.wait(lock);
+      wake_.Wait(&mu_);
       continue;
     }
     auto first = due_.begin();
     if (!stop_ && first->first > Clock::now()) {
-      wake_.wait_until(lock, first->first);
+      wake_.WaitUntil(&mu_, first->first);
       continue;
     }
     std::function<void()> send = std::move(first->second);
     due_.erase(first);
-    lock.unlock();
+    lock.Unlock();
     send();
-    lock.lock();
+    lock.Lock();
   }
 }
 

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
+
+#include "core/mutex.h"
 
 namespace tuidang::web {
 
@@ -37,10 +37,10 @@ class AnswerDelay {
 
  private:
   void Run();
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::multimap<Clock::time_point, std::function<void()>> due_;  // GUARDED_BY(mu_)
-  bool stop_ = false;                                            // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar wake_;
+  std::multimap<Clock::time_point, std::function<void()>> due_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -7,7 +7,7 @@ namespace tuidang::web {
 ConnectionSlots::Opened ConnectionSlots::Open(const std::optional<safety::ClientKey>& client,
                                               std::weak_ptr<Evictable> conn) {
   Opened out;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (client && options_.per_client > 0) {
     auto it = per_client_.find(client->hash);
     // This client's own slow connections are its problem: refused, nobody else evicted.
@@ -33,7 +33,7 @@ ConnectionSlots::Opened ConnectionSlots::Open(const std::optional<safety::Client
 
 std::vector<std::shared_ptr<Evictable>> ConnectionSlots::Waiting(Id id) {
   std::vector<std::shared_ptr<Evictable>> out;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return out;
   Entry& e = it->second;
@@ -45,7 +45,7 @@ std::vector<std::shared_ptr<Evictable>> ConnectionSlots::Waiting(Id id) {
 }
 
 bool ConnectionSlots::Busy(Id id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return false;
   Entry& e = it->second;
@@ -55,18 +55,18 @@ bool ConnectionSlots::Busy(Id id) {
 }
 
 void ConnectionSlots::Close(Id id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = entries_.find(id);
   if (it != entries_.end()) Remove(it, nullptr);
 }
 
 size_t ConnectionSlots::open() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return entries_.size();
 }
 
 size_t ConnectionSlots::waiting() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return waiting_.size();
 }
 

@@ -11,11 +11,11 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
+#include "core/mutex.h"
 #include "safety/client_key.h"
 
 namespace tuidang::web {
@@ -70,13 +70,14 @@ class ConnectionSlots {
     bool waiting = false;
     std::list<Id>::iterator in_queue;  // valid while waiting
   };
-  // REQUIRES: mu_ is held. Ends waiting connections, oldest first, until the waiting ones
-  // are within max_connections - reserve (or `extra` more fit), into *out.
-  void EvictOverShare(size_t extra, std::vector<std::shared_ptr<Evictable>>* out);
-  // REQUIRES: mu_ is held. Frees the entry's slot; with `evicted`, adds its connection
-  // (when it still exists) to be evicted.
+  // Ends waiting connections, oldest first, until the waiting ones are within
+  // max_connections - reserve (or `extra` more fit), into *out.
+  void EvictOverShare(size_t extra, std::vector<std::shared_ptr<Evictable>>* out)
+      REQUIRES(mu_);
+  // Frees the entry's slot; with `evicted`, adds its connection (when it still exists) to be
+  // evicted.
   void Remove(std::unordered_map<Id, Entry>::iterator it,
-              std::vector<std::shared_ptr<Evictable>>* evicted);
+              std::vector<std::shared_ptr<Evictable>>* evicted) REQUIRES(mu_);
 
   struct Hash {
     size_t operator()(const std::array<uint8_t, 16>& a) const {
@@ -87,11 +88,11 @@ class ConnectionSlots {
   };
 
   const Options options_;
-  std::mutex mu_;
-  Id next_id_ = 1;                                                    // GUARDED_BY(mu_)
-  std::unordered_map<Id, Entry> entries_;                             // GUARDED_BY(mu_)
-  std::list<Id> waiting_;  // oldest first                            // GUARDED_BY(mu_)
-  std::unordered_map<std::array<uint8_t, 16>, size_t, Hash> per_client_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  Id next_id_ GUARDED_BY(mu_) = 1;
+  std::unordered_map<Id, Entry> entries_ GUARDED_BY(mu_);
+  std::list<Id> waiting_ GUARDED_BY(mu_);  // oldest first
+  std::unordered_map<std::array<uint8_t, 16>, size_t, Hash> per_client_ GUARDED_BY(mu_);
 };
 
 }  // namespace tuidang::web

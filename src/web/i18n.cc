@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <mutex>
 
 #include <boost/locale.hpp>
 
@@ -38,12 +37,12 @@ std::string Catalog::Tr(Language lang, std::string_view key) const {
   size_t i = static_cast<size_t>(lang);
   std::string k(key);
   {
-    std::shared_lock lock(memo_->mu);
+    ReaderMutexLock lock(&memo_->mu);
     auto it = memo_->entries[i].find(k);
     if (it != memo_->entries[i].end()) return it->second;
   }
   std::string value = boost::locale::translate(k).str(locales_[i]);
-  std::unique_lock lock(memo_->mu);
+  WriterMutexLock lock(&memo_->mu);
   memo_->entries[i].emplace(std::move(k), value);
   return value;
 }

@@ -7,13 +7,13 @@
 #include <array>
 #include <locale>
 #include <memory>
-#include <shared_mutex>
 #include <unordered_map>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "core/mutex.h"
 #include "core/result.h"
 #include "core/vocabulary.h"
 
@@ -42,8 +42,8 @@ class Catalog {
   // Translations already looked up: Boost.Locale's lookup builds strings and facets on
   // every call, and a day page asks for hundreds.
   struct Memo {
-    std::shared_mutex mu;
-    std::array<std::unordered_map<std::string, std::string>, 3> entries;  // GUARDED_BY(mu)
+    SharedMutex mu;
+    std::array<std::unordered_map<std::string, std::string>, 3> entries GUARDED_BY(mu);
   };
   std::shared_ptr<Memo> memo_ = std::make_shared<Memo>();
 };

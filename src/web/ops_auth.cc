@@ -22,10 +22,10 @@ HashPool::~HashPool() { Stop(); }
 
 void HashPool::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   for (auto& t : workers_) {
     if (t.joinable()) t.join();
   }
@@ -33,11 +33,11 @@ void HashPool::Stop() {
 
 bool HashPool::TryPost(std::function<void()> job) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ || jobs_.size() >= queue_limit_) return false;
     jobs_.push_back(std::move(job));
   }
-  wake_.notify_one();
+  wake_.Signal();
   return true;
 }
 
@@ -47,8 +47,8 @@ void HashPool::Work() {
   for (;;) {
     std::function<void()> job;
     {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && jobs_.empty()) wake_.Wait(&mu_);
       if (jobs_.empty()) return;  // stopping, and nothing left to run
       job = std::move(jobs_.front());
       jobs_.pop_front();
@@ -65,7 +65,7 @@ LoginRate::LoginRate(int64_t per_minute, int64_t burst, safety::Clock clock)
 
 int64_t LoginRate::Take() {
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (now > last_) {
     tokens_ = std::min(static_cast<double>(burst_),
                        tokens_ + static_cast<double>((now - last_) * per_minute_) / 60.0);
@@ -101,7 +101,7 @@ std::string FailedLogins::Key(std::string_view name) const {
 void FailedLogins::Record(std::string_view name) {
   std::string key = Key(name);
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = names_.find(key);
   if (it == names_.end()) {
     if (names_.size() >= max_names_) {
@@ -125,14 +125,14 @@ void FailedLogins::Record(std::string_view name) {
 
 void FailedLogins::Clear(std::string_view name) {
   std::string key = Key(name);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   names_.erase(key);
 }
 
 int64_t FailedLogins::Count(std::string_view name) {
   std::string key = Key(name);
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = names_.find(key);
   if (it == names_.end() || now - it->second.last >= kFailureMemorySeconds) return 0;
   return it->second.failures;
@@ -141,7 +141,7 @@ int64_t FailedLogins::Count(std::string_view name) {
 int64_t FailedLogins::LockedFor(std::string_view name) {
   std::string key = Key(name);
   int64_t now = clock_();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = names_.find(key);
   if (it == names_.end() || it->second.failures < kLockAfter) return 0;
   int64_t left = it->second.last + kFailureMemorySeconds - now;
@@ -149,20 +149,20 @@ int64_t FailedLogins::LockedFor(std::string_view name) {
 }
 
 size_t FailedLogins::TrackedNames() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return names_.size();
 }
 
 // ---- TotpSteps
 
 bool TotpSteps::Fresh(int64_t operator_id, int64_t step) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = last_.find(operator_id);
   return it == last_.end() || step > it->second;
 }
 
 bool TotpSteps::Claim(int64_t operator_id, int64_t step) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto [it, inserted] = last_.try_emplace(operator_id, step);
   if (inserted) return true;
   if (step <= it->second) return false;

@@ -5,11 +5,9 @@
 // a restart forgets the counters, the throttles and the last accepted TOTP steps.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/mutex.h"
 #include "safety/client_key.h"
 #include "safety/rate_limiter.h"
 #include "store/operator_store.h"
@@ -75,10 +74,10 @@ class HashPool {
  private:
   void Work();
   const size_t queue_limit_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;                   // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar wake_;
+  std::deque<std::function<void()>> jobs_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 
@@ -93,9 +92,9 @@ class LoginRate {
   const int64_t per_minute_;
   const int64_t burst_;
   safety::Clock clock_;
-  std::mutex mu_;
-  double tokens_;     // GUARDED_BY(mu_)
-  int64_t last_ = 0;  // GUARDED_BY(mu_): when tokens_ was last refilled
+  Mutex mu_;
+  double tokens_ GUARDED_BY(mu_);
+  int64_t last_ GUARDED_BY(mu_) = 0;  // when tokens_ was last refilled
 };
 
 // Failed logins per name, whether or not an operator has that name (so that a lock never
@@ -122,8 +121,8 @@ class FailedLogins {
   safety::Clock clock_;
   const size_t max_names_;
   std::string hash_key_;  // written once in the constructor
-  std::mutex mu_;
-  std::unordered_map<std::string, Entry> names_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<std::string, Entry> names_ GUARDED_BY(mu_);
 };
 
 // The last TOTP step accepted for each operator. Thread-safe.
@@ -136,8 +135,8 @@ class TotpSteps {
   bool Claim(int64_t operator_id, int64_t step);
 
  private:
-  std::mutex mu_;
-  std::unordered_map<int64_t, int64_t> last_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<int64_t, int64_t> last_ GUARDED_BY(mu_);
 };
 
 // The console's session cookie (Secure, HttpOnly, SameSite=Strict, only under /ops).

@@ -40,7 +40,7 @@ std::string AccountFingerprint(const Operator& op) {
 
 std::string SessionTable::Create(const Operator& op) {
   std::string id = RandomHex(32);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   // Sessions idle past the timeout are dropped whenever a new one starts.
   auto now = Clock::now();
   std::erase_if(sessions_, [&](const auto& kv) { return now - kv.second.last_used > idle_; });
@@ -50,7 +50,7 @@ std::string SessionTable::Create(const Operator& op) {
 }
 
 std::optional<OpsSession> SessionTable::Find(const std::string& id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return std::nullopt;
   auto now = Clock::now();
@@ -63,7 +63,7 @@ std::optional<OpsSession> SessionTable::Find(const std::string& id) {
 }
 
 void SessionTable::Remove(const std::string& id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   sessions_.erase(id);
 }
 

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "store/operator_store.h"
 
 namespace tuidang::web {
@@ -41,8 +41,8 @@ class SessionTable {
     Clock::time_point last_used;
   };
   const std::chrono::seconds idle_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Entry> sessions_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::unordered_map<std::string, Entry> sessions_ GUARDED_BY(mu_);
 };
 
 // A BLAKE2b hash of what an operator logs in with and may do: role, password hash, TOTP

@@ -1,12 +1,10 @@
 #include "web/page_cache.h"
 
-#include <mutex>
-
 namespace tuidang::web {
 
 std::shared_ptr<const std::string> PageCache::Get(const std::string& key, int64_t version,
                                                   Clock::duration max_age) const {
-  std::shared_lock lock(mu_);
+  ReaderMutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return nullptr;
   const Entry& e = it->second;
@@ -16,7 +14,7 @@ std::shared_ptr<const std::string> PageCache::Get(const std::string& key, int64_
 
 void PageCache::Put(const std::string& key, int64_t version,
                     std::shared_ptr<const std::string> body) {
-  std::unique_lock lock(mu_);
+  WriterMutexLock lock(&mu_);
   if (entries_.size() >= max_entries_) entries_.clear();
   entries_[key] = Entry{version, Clock::now(), std::move(body)};
 }

@@ -7,9 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
+
+#include "core/mutex.h"
 
 namespace tuidang::web {
 
@@ -33,8 +34,8 @@ class PageCache {
     std::shared_ptr<const std::string> body;
   };
   const size_t max_entries_;
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
+  mutable SharedMutex mu_;
+  std::unordered_map<std::string, Entry> entries_ GUARDED_BY(mu_);
 };
 
 }  // namespace tuidang::web

@@ -48,7 +48,9 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   constexpr std::string_view kDue =
       "(SELECT r.statement FROM rejections r JOIN statements s ON s.id = r.statement"
       " WHERE (s.status = 2 OR (s.status = 3 AND s.number IS NULL)) AND r.hour <= ?1)";
-  auto run = [&](std::string_view sql) { return RunOverIds(sql, kDue, cutoff); };
+  auto run = [&](std::string_view sql) {
+    return RunOverIds(sql, kDue, cutoff);
+  };
   // Children first (foreign keys), the statement rows last.
   if (!run("DELETE FROM persons WHERE statement IN {}")) return fail("purge persons");
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("purge sealed fields");

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "store/sqlite/sqlite_store.h"
+#include "testing/test_store.h"
 
 namespace tuidang {
 
@@ -15,19 +16,9 @@ namespace {
 class ModerationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tuidang-moderation-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = SqliteStore::Open((dir_ / "t.db").string());
+    auto s = test::OpenTestStore(dir_);
     ASSERT_TRUE(s) << s.error();
     store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   // Commits one statement; returns its id and the receipt code given.
   std::pair<int64_t, std::string> Commit(std::string name, bool publish, std::string group = {}) {
@@ -43,7 +34,7 @@ class ModerationTest : public ::testing::Test {
     EXPECT_TRUE(store_->CommitBatch(batch, &out));
     return {out.at(0).id, batch[0].receipt_code};
   }
-  std::filesystem::path dir_;
+  test::TempDir dir_;  // before store_: the store closes first
   std::unique_ptr<SqliteStore> store_;
 };
 
@@ -135,7 +126,7 @@ TEST_F(ModerationTest, WithdrawalForgetsNotesAndSealedFields) {
   EXPECT_TRUE(store_->ReadSealed(id)->empty());
   store_.reset();
   std::string bytes;
-  for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+  for (const auto& f : std::filesystem::directory_iterator(dir_.path())) {
     std::ifstream in(f.path(), std::ios::binary);
     bytes.append(std::istreambuf_iterator<char>(in), {});
   }

@@ -78,7 +78,9 @@ Result<int64_t> SqliteStore::RejectHeldGroup(const std::string& group) {
   constexpr std::string_view kHeldInGroup =
       "(SELECT h.statement FROM holds h JOIN statements s ON s.id = h.statement"
       " WHERE h.grp = ?1 AND s.status = 0)";
-  auto run = [&](std::string_view sql) { return RunOverIds(sql, kHeldInGroup, std::string_view(group)); };
+  auto run = [&](std::string_view sql) {
+    return RunOverIds(sql, kHeldInGroup, std::string_view(group));
+  };
   // Persons and sealed fields go first, while the statements are still "held".
   if (!run("DELETE FROM persons WHERE statement IN {}")) return fail("delete persons");
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("delete sealed fields");
