@@ -74,10 +74,12 @@ int main(int argc, char** argv) {
   int64_t serial = 0;
   for (int d = 0; d < days; ++d, ++day) {
     int64_t n = statements / days + (d < statements % days ? 1 : 0);
-    if (Status s = Publish(store->get(), n, &serial); !s) return fmt::print(stderr, "{}\n", s.message()), 1;
+    if (Status s = Publish(store->get(), n, &serial); !s)
+      return fmt::print(stderr, "{}\n", s.message()), 1;
   }
   day = Today();
-  auto integrator = Integrator::Open(store->get(), &*signer, IntegratorOptions{"bench.example/log"});
+  auto integrator =
+      Integrator::Open(store->get(), &*signer, IntegratorOptions{"bench.example/log"});
   if (!integrator || !(*integrator)->IntegrateAll()) return fmt::print(stderr, "integrate\n"), 1;
   fmt::print("setup: {} statements over {} days, log integrated, in {:.1f} s\n", statements, days,
              Seconds(start));
@@ -133,30 +135,35 @@ int main(int argc, char** argv) {
   // A closed day's files (the first day's) must stay as they are: same inode, same mtime.
   std::vector<std::pair<std::string, struct stat>> closed;
   const std::string first_day = FormatDay(Today() - days + 1);
-  for (const char* prefix : {"statements/", "en/statements/", "certificates/", "zh-hant/certificates/"}) {
+  for (const char* prefix :
+       {"statements/", "en/statements/", "certificates/", "zh-hant/certificates/"}) {
     std::string path = options.out + "/" + prefix + first_day + ".html";
     struct stat st {};
     if (days > 1 && ::stat(path.c_str(), &st) == 0) closed.emplace_back(path, st);
   }
-  if (days > 1 && closed.size() != 4) return fmt::print(stderr, "the first day's pages are missing\n"), 1;
+  if (days > 1 && closed.size() != 4)
+    return fmt::print(stderr, "the first day's pages are missing\n"), 1;
   if (Status s = Publish(store->get(), 1000, &serial); !s) return 1;
   if (!(*integrator)->IntegrateAll()) return 1;
   start = std::chrono::steady_clock::now();
   auto incremental = exporter::Export(source, *signer, options);
   if (!incremental) return fmt::print(stderr, "{}\n", incremental.error()), 1;
   double inc_s = Seconds(start);
-  fmt::print("incremental export after 1,000 statements: {} files, {} written, {} days rendered, "
-             "in {:.2f} s, {:.2f}x the baseline\n",
-             incremental->files, incremental->written, incremental->days_rendered, inc_s,
-             inc_s / baseline);
+  fmt::print(
+      "incremental export after 1,000 statements: {} files, {} written, {} days rendered, "
+      "in {:.2f} s, {:.2f}x the baseline\n",
+      incremental->files, incremental->written, incremental->days_rendered, inc_s,
+      inc_s / baseline);
   for (const auto& [path, before] : closed) {
     struct stat after {};
     if (::stat(path.c_str(), &after) != 0 || after.st_ino != before.st_ino ||
-        after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec) {
+        after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+        after.st_mtim.tv_nsec != before.st_mtim.tv_nsec) {
       return fmt::print(stderr, "{}: a closed day's page was rewritten\n", path), 1;
     }
   }
-  if (!closed.empty()) fmt::print("closed days: not rewritten (checked {} files of {})\n", closed.size(), first_day);
+  if (!closed.empty())
+    fmt::print("closed days: not rewritten (checked {} files of {})\n", closed.size(), first_day);
   if (!std::getenv("TUIDANG_KEEP")) fs::remove_all(root);
   return 0;
 }

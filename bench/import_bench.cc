@@ -7,8 +7,8 @@
 //
 // usage: build/bench/import_bench [rows]   (default 200000)
 #include <iconv.h>
-#include <sys/resource.h>
 #include <sodium.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -40,8 +40,8 @@ double Seconds(Clock::time_point since) {
 std::string Sheet(size_t rows) {
   const char* surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周",
                             "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗"};
-  const char* given[] = {"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军",
-                         "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞"};
+  const char* given[] = {"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊",   "军",
+                         "洋", "勇", "艳", "杰",   "娟", "涛", "明", "超", "秀兰", "霞"};
   const char* orgs[] = {"党", "团", "队", "党、团", "团、队", "党团队"};
   const char* regions[] = {"北京", "广东省", "四川", "上海市", "河南", "江苏", "海外"};
   const char* jobs[] = {"教师", "学生", "工人", "农民", "退休", "其他", ""};
@@ -78,8 +78,8 @@ std::string ToGb18030(const std::string& utf8) {
 }
 
 void Run(const std::string& label, const std::string& bytes, size_t rows) {
-  auto dir = std::filesystem::temp_directory_path() /
-             fmt::format("tuidang-import-bench-{}", ::getpid());
+  auto dir =
+      std::filesystem::temp_directory_path() / fmt::format("tuidang-import-bench-{}", ::getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto store = SqliteStore::Open((dir / "bench.db").string());
@@ -108,10 +108,11 @@ void Run(const std::string& label, const std::string& bytes, size_t rows) {
                  report ? report->rejected[0].Describe() : report.error());
       std::exit(1);
     }
-    fmt::print("{:8} {:28} {:>7} rows {:>6.2f} s {:>7.0f} rows/s | cpu {:>6.2f} s "
-               "({} statements, {} persons, {} new, {} already stored)\n",
-               label, what, rows, s, rows / s, cpu, report->statements, report->persons,
-               report->imported, report->duplicates);
+    fmt::print(
+        "{:8} {:28} {:>7} rows {:>6.2f} s {:>7.0f} rows/s | cpu {:>6.2f} s "
+        "({} statements, {} persons, {} new, {} already stored)\n",
+        label, what, rows, s, rows / s, cpu, report->statements, report->persons, report->imported,
+        report->duplicates);
   };
   run("dry run (parse, validate)", true);
   run("import (one transaction)", false);

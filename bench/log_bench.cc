@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
 
   // The integrator: read, build tiles, store tiles and a signed checkpoint per step.
   auto signer = tlog::NoteSigner::Generate("bench.example/log");
-  auto integrator = Integrator::Open(store->get(), &*signer, IntegratorOptions{"bench.example/log"});
+  auto integrator =
+      Integrator::Open(store->get(), &*signer, IntegratorOptions{"bench.example/log"});
   if (!integrator) {
     fmt::print(stderr, "{}\n", integrator.error());
     return 1;
@@ -103,15 +104,18 @@ int main(int argc, char** argv) {
   fmt::print("machine: {} cores\n", sysconf(_SC_NPROCESSORS_ONLN));
   fmt::print("publish {} statements (setup, batches of {}): {:.2f} s, {:.0f}/s\n", n, kBatch,
              publish_s, n / publish_s);
-  fmt::print("baseline: read + SHA-256 of {} entries: {:.3f} s, {:.0f} leaves/s (checksum {:02x})\n",
-             n, hash_s, n / hash_s, acc[0]);
-  fmt::print("integrate {} leaves (tiles + checkpoints stored): {:.3f} s, {:.0f} leaves/s, "
-             "ratio to baseline {:.2f}\n",
-             n, integrate_s, n / integrate_s, hash_s / integrate_s);
-  fmt::print("storage: entries (leaves table) {:.1f} B/leaf; beyond them: tiles {:.2f} B/leaf, "
-             "checkpoint sizes {:.3f} B/leaf\n",
-             static_cast<double>(leaves_bytes) / n, static_cast<double>(tiles_bytes) / n,
-             static_cast<double>(sizes_bytes) / n);
+  fmt::print(
+      "baseline: read + SHA-256 of {} entries: {:.3f} s, {:.0f} leaves/s (checksum {:02x})\n", n,
+      hash_s, n / hash_s, acc[0]);
+  fmt::print(
+      "integrate {} leaves (tiles + checkpoints stored): {:.3f} s, {:.0f} leaves/s, "
+      "ratio to baseline {:.2f}\n",
+      n, integrate_s, n / integrate_s, hash_s / integrate_s);
+  fmt::print(
+      "storage: entries (leaves table) {:.1f} B/leaf; beyond them: tiles {:.2f} B/leaf, "
+      "checkpoint sizes {:.3f} B/leaf\n",
+      static_cast<double>(leaves_bytes) / n, static_cast<double>(tiles_bytes) / n,
+      static_cast<double>(sizes_bytes) / n);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -65,12 +65,9 @@ size_t ArgsOf(intake::RejectReason r) {
     case intake::RejectReason::kUnknownValue:
     case intake::RejectReason::kTooManyPersons:
     case intake::RejectReason::kBadBytes:
-    case intake::RejectReason::kGroupRejected:
-      return 1;
-    case intake::RejectReason::kTooManyCells:
-      return 2;
-    default:
-      return 0;
+    case intake::RejectReason::kGroupRejected: return 1;
+    case intake::RejectReason::kTooManyCells: return 2;
+    default: return 0;
   }
 }
 
@@ -87,9 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Mostly dry runs (a volunteer's check before the real upload); one input in four stores.
   const bool dry_run = (flags & 0x0c) != 0x0c;
   const bool partial = flags & 0x10;
-  const Language lang = (flags & 0x20) ? Language::kEnglish
-                                       : (flags & 0x40) ? Language::kTraditional
-                                                        : Language::kSimplified;
+  const Language lang = (flags & 0x20)   ? Language::kEnglish
+                        : (flags & 0x40) ? Language::kTraditional
+                                         : Language::kSimplified;
   const std::string channel = kChannels[(flags >> 6) & 3];
 
   std::string query = "channel=" + channel + "&encoding=" + encoding;

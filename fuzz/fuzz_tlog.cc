@@ -20,7 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3: (void)ParseNote(in); break;
     case 4: (void)ParseCheckpoint(in); break;
     case 5: (void)ParseTlogProof(in); break;
-    case 6: (void)NoteVerifier::Parse(in); (void)NoteSigner::Parse(in); break;
+    case 6:
+      (void)NoteVerifier::Parse(in);
+      (void)NoteSigner::Parse(in);
+      break;
   }
   return 0;
 }

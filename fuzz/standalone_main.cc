@@ -45,14 +45,26 @@ int main(int argc, char** argv) {
     int edits = 1 + static_cast<int>(rng() % 4);
     for (int e = 0; e < edits; ++e) {
       switch (rng() % 5) {
-        case 0: if (!s.empty()) s[rng() % s.size()] ^= static_cast<char>(1 << (rng() % 8)); break;
-        case 1: if (!s.empty()) s.resize(rng() % s.size()); break;
-        case 2: s.insert(s.begin() + static_cast<long>(s.empty() ? 0 : rng() % s.size()),
-                         static_cast<char>(rng() % 256)); break;
-        case 3: { const std::string& o = inputs[rng() % inputs.size()];
-                  if (!o.empty()) s += o.substr(rng() % o.size()); } break;
-        case 4: if (s.size() > 1) { size_t a = rng() % s.size(), b = rng() % s.size();
-                  std::swap(s[a], s[b]); } break;
+        case 0:
+          if (!s.empty()) s[rng() % s.size()] ^= static_cast<char>(1 << (rng() % 8));
+          break;
+        case 1:
+          if (!s.empty()) s.resize(rng() % s.size());
+          break;
+        case 2:
+          s.insert(s.begin() + static_cast<long>(s.empty() ? 0 : rng() % s.size()),
+                   static_cast<char>(rng() % 256));
+          break;
+        case 3: {
+          const std::string& o = inputs[rng() % inputs.size()];
+          if (!o.empty()) s += o.substr(rng() % o.size());
+        } break;
+        case 4:
+          if (s.size() > 1) {
+            size_t a = rng() % s.size(), b = rng() % s.size();
+            std::swap(s[a], s[b]);
+          }
+          break;
       }
     }
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(s.data()), s.size());

@@ -307,8 +307,8 @@ Result<AuditReport> Audit(LogSource& source, const tlog::NoteVerifier& key, std:
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
       note = source.Fetch(kCheckpointPath);
       if (!note) return Error{note.error()};
-      checkpoint = OpenLogCheckpoint(*note, key, origin,
-                                     fmt::format("the checkpoint at {}", source.Locate(kCheckpointPath)));
+      checkpoint = OpenLogCheckpoint(
+          *note, key, origin, fmt::format("the checkpoint at {}", source.Locate(kCheckpointPath)));
       if (!checkpoint) return Error{checkpoint.error()};
     }
   }

@@ -73,8 +73,8 @@ Status SnapshotDatabase(const std::string& from, const std::string& to) {
   if (sqlite3_open_v2(from.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
       sqlite3_open_v2(to.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
           SQLITE_OK) {
-    std::string m = std::string("cannot open the database: ") +
-                    (src ? sqlite3_errmsg(src) : "out of memory");
+    std::string m =
+        std::string("cannot open the database: ") + (src ? sqlite3_errmsg(src) : "out of memory");
     close();
     return Status::Fail(m);
   }
@@ -157,8 +157,9 @@ int RunBackup(const std::string& data, const std::string& out) {
     return 78;
   }
   if (config->office_public_key.empty()) {
-    spdlog::error("tuidang.toml has no office_public_key: a backup is encrypted to it "
-                  "(make the pair with `tuidang keys office --out FILE`, docs/backup.md)");
+    spdlog::error(
+        "tuidang.toml has no office_public_key: a backup is encrypted to it "
+        "(make the pair with `tuidang keys office --out FILE`, docs/backup.md)");
     return 78;
   }
   auto key = safety::ParseOfficePublicKey(config->office_public_key);
@@ -425,8 +426,7 @@ Subcommand AddBackup(CLI::App& app) {
       "encrypted to the office public key, while the server runs: a consistent snapshot. "
       "Only the office secret key opens it (tuidang restore). See docs/backup.md.");
   cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
-  cmd->add_option("--out", flags->out, "The backup file to write (never overwritten)")
-      ->required();
+  cmd->add_option("--out", flags->out, "The backup file to write (never overwritten)")->required();
   return {cmd, [flags] { return RunBackup(flags->data, flags->out); }};
 }
 

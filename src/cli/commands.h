@@ -14,8 +14,8 @@ struct Subcommand {
 };
 
 Subcommand AddServe(CLI::App& app);
-Subcommand AddImport(CLI::App& app);       // import.cc
-Subcommand AddMailIntake(CLI::App& app);   // mail_intake.cc
+Subcommand AddImport(CLI::App& app);      // import.cc
+Subcommand AddMailIntake(CLI::App& app);  // mail_intake.cc
 Subcommand AddInit(CLI::App& app);
 Subcommand AddLog(CLI::App& app);
 Subcommand AddWithdraw(CLI::App& app);
@@ -27,7 +27,7 @@ Subcommand AddVerifyProof(CLI::App& app);
 Subcommand AddUser(CLI::App& app);
 Subcommand AddExport(CLI::App& app);
 Subcommand AddVerifyMirror(CLI::App& app);
-Subcommand AddPurge(CLI::App& app);  // purge.cc
+Subcommand AddPurge(CLI::App& app);    // purge.cc
 Subcommand AddBackup(CLI::App& app);   // backup.cc
 Subcommand AddRestore(CLI::App& app);  // backup.cc
 

@@ -115,16 +115,144 @@ std::string DefaultConfigText() {
       "# phone = \"publish\"\n",
       c.listen, c.threads, c.max_connections, c.max_connections_per_client, c.queue_limit,
       c.max_batch, c.publish_policy, c.request_timeout_seconds, c.header_timeout_seconds,
-      c.public_url, c.checkpoint_interval_ms, c.operator_policy,
-      c.ops_idle_timeout_seconds, c.rejected_retention_hours, c.publication_interval_seconds,
-      c.publication_min_batch, c.publication_max_wait_seconds, c.client_key, c.client_header,
+      c.public_url, c.checkpoint_interval_ms, c.operator_policy, c.ops_idle_timeout_seconds,
+      c.rejected_retention_hours, c.publication_interval_seconds, c.publication_min_batch,
+      c.publication_max_wait_seconds, c.client_key, c.client_header,
       c.submissions_per_client_per_hour, c.receipt_lookups_per_client_per_hour,
       c.failed_receipt_lookups_per_client_per_hour, c.lookups_per_receipt_per_hour,
       c.receipt_lookups_per_minute, c.failed_receipt_lookups_per_minute,
-      c.failed_old_receipt_lookups_per_hour, c.submissions_per_minute, c.operator_actions_per_minute,
-      c.pow_policy, c.pow_min_bits, c.pow_max_bits, c.pow_load_step, c.flood_policy,
-      c.flood_text_repeats, c.flood_name_repeats, c.flood_burst);
+      c.failed_old_receipt_lookups_per_hour, c.submissions_per_minute,
+      c.operator_actions_per_minute, c.pow_policy, c.pow_min_bits, c.pow_max_bits, c.pow_load_step,
+      c.flood_policy, c.flood_text_repeats, c.flood_name_repeats, c.flood_burst);
 }
+
+namespace {
+
+// Every setting tuidang.toml may hold; anything else is refused (a typo must not pass as a
+// default silently).
+const std::set<std::string> kKnown = {"listen",
+                                      "threads",
+                                      "max_connections",
+                                      "max_connections_per_client",
+                                      "header_timeout_seconds",
+                                      "queue_limit",
+                                      "max_batch",
+                                      "publish_policy",
+                                      "request_timeout_seconds",
+                                      "public_url",
+                                      "log_origin",
+                                      "checkpoint_interval_ms",
+                                      "operator_policy",
+                                      "ops_idle_timeout_seconds",
+                                      "rejected_retention_hours",
+                                      "policy",
+                                      "publication_interval_seconds",
+                                      "publication_min_batch",
+                                      "publication_max_wait_seconds",
+                                      "client_key",
+                                      "trusted_proxies",
+                                      "client_header",
+                                      "submissions_per_client_per_hour",
+                                      "receipt_lookups_per_client_per_hour",
+                                      "lookups_per_receipt_per_hour",
+                                      "failed_receipt_lookups_per_client_per_hour",
+                                      "receipt_lookups_per_minute",
+                                      "failed_receipt_lookups_per_minute",
+                                      "failed_old_receipt_lookups_per_hour",
+                                      "submissions_per_minute",
+                                      "operator_actions_per_minute",
+                                      "pow_policy",
+                                      "pow_min_bits",
+                                      "pow_max_bits",
+                                      "pow_load_step",
+                                      "flood_policy",
+                                      "flood_text_repeats",
+                                      "flood_name_repeats",
+                                      "flood_burst",
+                                      "office_public_key"};
+
+// [policy]: publish or hold, per channel. Returns an error message, or empty.
+std::string ReadPolicy(const toml::node& n, const std::string& path, Config* config) {
+  Config& c = *config;
+  std::string error;
+  static const std::set<std::string> kChannels = {"web",   "phone",  "letter", "fax",
+                                                  "email", "poster", "sheet",  "import"};
+  if (const toml::table* p = n.as_table()) {
+    for (const auto& [k, v] : *p) {
+      std::string key(k.str());
+      auto value = v.value<std::string>();
+      if (!kChannels.contains(key)) {
+        error = fmt::format(
+            "{}: unknown channel '{}' in [policy] (web, phone, letter, fax, "
+            "email, poster, sheet, import)",
+            path, key);
+      } else if (!value || (*value != "publish" && *value != "hold")) {
+        error = fmt::format("{}: [policy] {} must be \"publish\" or \"hold\"", path, key);
+      } else {
+        c.policy[key] = *value;
+      }
+    }
+  } else {
+    error = fmt::format("{}: 'policy' must be a table ([policy])", path);
+  }
+  return error;
+}
+
+// trusted_proxies: a list of addresses (or one comma-separated string). Returns an error
+// message, or empty.
+std::string ReadTrustedProxies(const toml::node& n, const std::string& path, Config* config) {
+  Config& c = *config;
+  std::string error;
+  const toml::array* a = n.as_array();
+  if (auto text = n.value<std::string>()) {
+    // Also accepted: one string, comma-separated ("10.0.0.1, 10.0.0.2").
+    std::string item;
+    for (char ch : *text + ",") {
+      if (ch == ',' || ch == ' ') {
+        if (!item.empty()) c.trusted_proxies.push_back(item);
+        item.clear();
+      } else if (ch != '[' && ch != ']' && ch != '\'' && ch != '"') {
+        item += ch;
+      }
+    }
+  } else if (!a) {
+    error = fmt::format("{}: 'trusted_proxies' must be a list of strings", path);
+  }
+  for (size_t i = 0; a && i < a->size(); ++i) {
+    auto v = (*a)[i].value<std::string>();
+    if (!v) error = fmt::format("{}: 'trusted_proxies' must be a list of strings", path);
+    else c.trusted_proxies.push_back(*v);
+  }
+  return error;
+}
+
+// The settings that take one of a few words, and the bounds that involve two settings.
+// Returns an error message, or empty.
+std::string CheckChoices(const Config& c, const std::string& path) {
+  if (c.client_key != "auto" && c.client_key != "off" && c.client_key != "address" &&
+      c.client_key != "proxy") {
+    return fmt::format("{}: 'client_key' must be \"auto\", \"off\", \"address\" or \"proxy\"",
+                       path);
+  }
+  for (const char* key : {"pow_policy", "flood_policy"}) {
+    const std::string& v = std::string(key) == "pow_policy" ? c.pow_policy : c.flood_policy;
+    if (v != "off" && v != "hold") {
+      return fmt::format("{}: '{}' must be \"off\" or \"hold\"", path, key);
+    }
+  }
+  if (c.pow_max_bits < c.pow_min_bits) {
+    return fmt::format("{}: 'pow_max_bits' must not be below 'pow_min_bits'", path);
+  }
+  if (c.publish_policy != "publish" && c.publish_policy != "hold") {
+    return fmt::format("{}: 'publish_policy' must be \"publish\" or \"hold\"", path);
+  }
+  if (c.operator_policy != "publish" && c.operator_policy != "hold") {
+    return fmt::format("{}: 'operator_policy' must be \"publish\" or \"hold\"", path);
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<Config> LoadConfig(const std::string& path) {
   toml::table t;
@@ -151,19 +279,6 @@ Result<Config> LoadConfig(const std::string& path) {
       }
     }
   };
-  static const std::set<std::string> kKnown = {
-      "listen", "threads", "max_connections", "max_connections_per_client",
-      "header_timeout_seconds", "queue_limit", "max_batch", "publish_policy",
-      "request_timeout_seconds", "public_url", "log_origin", "checkpoint_interval_ms", "operator_policy", "ops_idle_timeout_seconds",
-      "rejected_retention_hours", "policy", "publication_interval_seconds",
-      "publication_min_batch", "publication_max_wait_seconds",
-      "client_key", "trusted_proxies", "client_header", "submissions_per_client_per_hour",
-      "receipt_lookups_per_client_per_hour", "lookups_per_receipt_per_hour",
-      "failed_receipt_lookups_per_client_per_hour", "receipt_lookups_per_minute",
-      "failed_receipt_lookups_per_minute", "failed_old_receipt_lookups_per_hour",
-      "submissions_per_minute", "operator_actions_per_minute", "pow_policy", "pow_min_bits",
-      "pow_max_bits", "pow_load_step", "flood_policy", "flood_text_repeats",
-      "flood_name_repeats", "flood_burst", "office_public_key"};
   for (const auto& [k, v] : t) {
     if (!kKnown.contains(std::string(k.str()))) {
       return Error{fmt::format("{}: unknown setting '{}'", path, k.str())};
@@ -189,48 +304,12 @@ Result<Config> LoadConfig(const std::string& path) {
   num("publication_min_batch", &c.publication_min_batch, 1, 1000000);
   num("publication_max_wait_seconds", &c.publication_max_wait_seconds, 0, 7 * 24 * 3600);
   if (auto n = t.get("policy")) {
-    static const std::set<std::string> kChannels = {"web",    "phone", "letter", "fax",
-                                                    "email",  "poster", "sheet", "import"};
-    if (const toml::table* p = n->as_table()) {
-      for (const auto& [k, v] : *p) {
-        std::string key(k.str());
-        auto value = v.value<std::string>();
-        if (!kChannels.contains(key)) {
-          error = fmt::format("{}: unknown channel '{}' in [policy] (web, phone, letter, fax, "
-                              "email, poster, sheet, import)", path, key);
-        } else if (!value || (*value != "publish" && *value != "hold")) {
-          error = fmt::format("{}: [policy] {} must be \"publish\" or \"hold\"", path, key);
-        } else {
-          c.policy[key] = *value;
-        }
-      }
-    } else {
-      error = fmt::format("{}: 'policy' must be a table ([policy])", path);
-    }
+    if (std::string e = ReadPolicy(*n, path, &c); !e.empty()) error = e;
   }
   c.threads = static_cast<int>(threads);
   str("client_key", &c.client_key);
   if (auto n = t.get("trusted_proxies")) {
-    const toml::array* a = n->as_array();
-    if (auto text = n->value<std::string>()) {
-      // Also accepted: one string, comma-separated ("10.0.0.1, 10.0.0.2").
-      std::string item;
-      for (char ch : *text + ",") {
-        if (ch == ',' || ch == ' ') {
-          if (!item.empty()) c.trusted_proxies.push_back(item);
-          item.clear();
-        } else if (ch != '[' && ch != ']' && ch != '\'' && ch != '"') {
-          item += ch;
-        }
-      }
-    } else if (!a) {
-      error = fmt::format("{}: 'trusted_proxies' must be a list of strings", path);
-    }
-    for (size_t i = 0; a && i < a->size(); ++i) {
-      auto v = (*a)[i].value<std::string>();
-      if (!v) error = fmt::format("{}: 'trusted_proxies' must be a list of strings", path);
-      else c.trusted_proxies.push_back(*v);
-    }
+    if (std::string e = ReadTrustedProxies(*n, path, &c); !e.empty()) error = e;
   }
   str("client_header", &c.client_header);
   num("submissions_per_client_per_hour", &c.submissions_per_client_per_hour, 0, 1000000000);
@@ -240,8 +319,7 @@ Result<Config> LoadConfig(const std::string& path) {
       0, 1000000000);
   num("receipt_lookups_per_minute", &c.receipt_lookups_per_minute, 0, 1000000000);
   num("failed_receipt_lookups_per_minute", &c.failed_receipt_lookups_per_minute, 0, 1000000000);
-  num("failed_old_receipt_lookups_per_hour", &c.failed_old_receipt_lookups_per_hour, 0,
-      1000000000);
+  num("failed_old_receipt_lookups_per_hour", &c.failed_old_receipt_lookups_per_hour, 0, 1000000000);
   num("submissions_per_minute", &c.submissions_per_minute, 0, 1000000000);
   num("operator_actions_per_minute", &c.operator_actions_per_minute, 0, 1000000000);
   str("pow_policy", &c.pow_policy);
@@ -253,26 +331,7 @@ Result<Config> LoadConfig(const std::string& path) {
   num("flood_name_repeats", &c.flood_name_repeats, 1, 1000000);
   num("flood_burst", &c.flood_burst, 1, 1000000);
   str("office_public_key", &c.office_public_key);
-  if (error.empty() && c.client_key != "auto" && c.client_key != "off" &&
-      c.client_key != "address" && c.client_key != "proxy") {
-    error = fmt::format("{}: 'client_key' must be \"auto\", \"off\", \"address\" or \"proxy\"",
-                        path);
-  }
-  for (const char* key : {"pow_policy", "flood_policy"}) {
-    const std::string& v = std::string(key) == "pow_policy" ? c.pow_policy : c.flood_policy;
-    if (error.empty() && v != "off" && v != "hold") {
-      error = fmt::format("{}: '{}' must be \"off\" or \"hold\"", path, key);
-    }
-  }
-  if (error.empty() && c.pow_max_bits < c.pow_min_bits) {
-    error = fmt::format("{}: 'pow_max_bits' must not be below 'pow_min_bits'", path);
-  }
-  if (error.empty() && c.publish_policy != "publish" && c.publish_policy != "hold") {
-    error = fmt::format("{}: 'publish_policy' must be \"publish\" or \"hold\"", path);
-  }
-  if (error.empty() && c.operator_policy != "publish" && c.operator_policy != "hold") {
-    error = fmt::format("{}: 'operator_policy' must be \"publish\" or \"hold\"", path);
-  }
+  if (error.empty()) error = CheckChoices(c, path);
   if (!error.empty()) return Error{error};
   return c;
 }
@@ -286,7 +345,8 @@ std::string Config::LogOrigin() const {
 }
 
 bool Config::PublishAtOnce(std::string_view channel) const {
-  if (auto it = policy.find(std::string(channel)); it != policy.end()) return it->second == "publish";
+  if (auto it = policy.find(std::string(channel)); it != policy.end())
+    return it->second == "publish";
   return (channel == "web" ? publish_policy : operator_policy) == "publish";
 }
 

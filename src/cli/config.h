@@ -4,8 +4,8 @@
 
 #include <cstdint>
 #include <map>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -21,10 +21,10 @@ struct Config {
   // about ten declarants behind one shared exit at once, while one address holds no more
   // than about 3 % of the slots. 0: no cap.
   int64_t max_connections_per_client = 64;
-  int64_t queue_limit = 20000;            // statements waiting for the writer; then 503
-  int64_t max_batch = 4096;               // statements per transaction at most
+  int64_t queue_limit = 20000;             // statements waiting for the writer; then 503
+  int64_t max_batch = 4096;                // statements per transaction at most
   std::string publish_policy = "publish";  // "publish" at once, or "hold" for moderation
-  int64_t request_timeout_seconds = 10;   // a request must arrive within this
+  int64_t request_timeout_seconds = 10;    // a request must arrive within this
   // The request header (one packet) must arrive within this of the connection or of the
   // previous answer (so an idle keep-alive connection is closed after it too): over Tor it
   // comes within a round trip or two; a slowloris holds a slot half as long as before.
@@ -51,7 +51,7 @@ struct Config {
 
   // Safety (docs/deploy-safety.md). On by default: a fresh install holds floods, limits each
   // client and everyone, and asks browsers for proof of work. Limits of 0 are off.
-  std::string client_key = "auto";          // "auto", "off", "address" or "proxy"
+  std::string client_key = "auto";           // "auto", "off", "address" or "proxy"
   std::vector<std::string> trusted_proxies;  // addresses or CIDR networks, for "proxy"/"auto"
   std::string client_header = "X-Forwarded-For";
   // 429 beyond. Far above a declarant (a family declares in one statement) yet a hard stop
@@ -62,7 +62,7 @@ struct Config {
   int64_t receipt_lookups_per_client_per_hour = 120;  // guessing codes from one client
   // Unknown codes from one client: a declarant mistypes a few times, a guesser thousands.
   int64_t failed_receipt_lookups_per_client_per_hour = 20;
-  int64_t lookups_per_receipt_per_hour = 120;       // a code watched
+  int64_t lookups_per_receipt_per_hour = 120;  // a code watched
   // Every use over all clients, per server process: the bound for new codes. 100 a second
   // is far above the center's real look-ups (about one statement a second at its peak).
   int64_t receipt_lookups_per_minute = 6000;
@@ -77,11 +77,11 @@ struct Config {
   int64_t submissions_per_minute = 3000;
   // Per operator account (console); takes effect once the console calls Guard::AdmitOperator.
   int64_t operator_actions_per_minute = 120;
-  std::string pow_policy = "hold";                  // "off" or "hold" (never refuses)
+  std::string pow_policy = "hold";  // "off" or "hold" (never refuses)
   int64_t pow_min_bits = 16, pow_max_bits = 22, pow_load_step = 60;
-  std::string flood_policy = "hold";                // "off" or "hold"
+  std::string flood_policy = "hold";  // "off" or "hold"
   int64_t flood_text_repeats = 5, flood_name_repeats = 20, flood_burst = 5;
-  std::string office_public_key;                    // empty: no private fields accepted
+  std::string office_public_key;  // empty: no private fields accepted
 
   // log_origin, or its default derived from public_url.
   std::string LogOrigin() const;

@@ -36,7 +36,8 @@ TEST(Config, ProtectionsAreOnByDefaultInTheFileAndWithout) {
     EXPECT_GT(c->submissions_per_client_per_hour, 0);
     EXPECT_GT(c->receipt_lookups_per_client_per_hour, 0);
     EXPECT_GT(c->lookups_per_receipt_per_hour, 0);
-    EXPECT_EQ(c->failed_receipt_lookups_per_client_per_hour, d0.failed_receipt_lookups_per_client_per_hour);
+    EXPECT_EQ(c->failed_receipt_lookups_per_client_per_hour,
+              d0.failed_receipt_lookups_per_client_per_hour);
     EXPECT_EQ(c->receipt_lookups_per_minute, d0.receipt_lookups_per_minute);
     EXPECT_EQ(c->failed_receipt_lookups_per_minute, d0.failed_receipt_lookups_per_minute);
     EXPECT_EQ(c->failed_old_receipt_lookups_per_hour, d0.failed_old_receipt_lookups_per_hour);
@@ -81,7 +82,8 @@ TEST(Config, PolicyPerChannelDefaultsToTheOldKeys) {
   EXPECT_TRUE(c->PublishAtOnce("web"));
   EXPECT_TRUE(c->PublishAtOnce("letter"));
   EXPECT_EQ(c->rejected_retention_hours, 720);
-  c = LoadConfig(Write("publish_policy = \"hold\"\noperator_policy = \"hold\"\n"
+  c =
+      LoadConfig(Write("publish_policy = \"hold\"\noperator_policy = \"hold\"\n"
                        "[policy]\nphone = \"publish\"\n"));
   ASSERT_TRUE(c) << c.error();
   EXPECT_FALSE(c->PublishAtOnce("web"));

@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "cli/config.h"
 #include <memory>
 #include <optional>
+#include "cli/config.h"
 
 #include "core/result.h"
 #include "store/sqlite/sqlite_store.h"

@@ -99,10 +99,11 @@ int RunExport(const ExportFlags& flags) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print("exported {} files to {} ({} written, {} deleted, {} days rendered), tree size {}, "
-             "in {:.1f} s\n",
-             report->files, flags.out, report->written, report->deleted, report->days_rendered,
-             report->tree_size, seconds);
+  fmt::print(
+      "exported {} files to {} ({} written, {} deleted, {} days rendered), tree size {}, "
+      "in {:.1f} s\n",
+      report->files, flags.out, report->written, report->deleted, report->days_rendered,
+      report->tree_size, seconds);
   return 0;
 }
 

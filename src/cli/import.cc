@@ -31,8 +31,8 @@ struct ImportFlags {
 };
 
 // sysexits(3)
-constexpr int kExDataErr = 65, kExNoUser = 67, kExNoInput = 66, kExSoftware = 70,
-              kExTempFail = 75, kExConfig = 78, kExUsage = 64;
+constexpr int kExDataErr = 65, kExNoUser = 67, kExNoInput = 66, kExSoftware = 70, kExTempFail = 75,
+              kExConfig = 78, kExUsage = 64;
 
 // A bar on stderr, redrawn at most every percent; nothing when stderr is not a terminal.
 class ProgressBar {
@@ -137,19 +137,20 @@ int Import(const ImportFlags& flags) {
   }
   if (!r.stored) {
     if (!r.rejected.empty()) {
-      fmt::print("nothing imported: {} rows rejected (fix them, or --partial imports the "
-                 "valid rows only)\n", r.rejected.size());
+      fmt::print(
+          "nothing imported: {} rows rejected (fix them, or --partial imports the "
+          "valid rows only)\n",
+          r.rejected.size());
       return kExDataErr;
     }
     fmt::print("nothing to import\n");
     return 0;
   }
-  std::string numbers = r.first_number ? fmt::format(", numbers {} to {}", r.first_number,
-                                                     r.last_number)
-                                       : std::string();
-  fmt::print("imported {} statements ({} persons){}{}; {} already imported before\n",
-             r.imported, r.imported_persons, numbers, hold ? ", held for moderation" : "",
-             r.duplicates);
+  std::string numbers = r.first_number
+                            ? fmt::format(", numbers {} to {}", r.first_number, r.last_number)
+                            : std::string();
+  fmt::print("imported {} statements ({} persons){}{}; {} already imported before\n", r.imported,
+             r.imported_persons, numbers, hold ? ", held for moderation" : "", r.duplicates);
   if (!r.duplicate_lines.empty()) {
     std::string lines;
     for (size_t i = 0; i < r.duplicate_lines.size() && i < 20; ++i) {
@@ -181,8 +182,7 @@ Subcommand AddImport(CLI::App& app) {
   cmd->add_option("--encoding", flags->encoding,
                   "utf-8, gb18030 (gbk, gb2312), big5 or utf-16 (default: detected)");
   cmd->add_flag("--dry-run", flags->dry_run, "Check and report; store nothing");
-  cmd->add_flag("--partial", flags->partial,
-                "Import the valid rows even when others are rejected");
+  cmd->add_flag("--partial", flags->partial, "Import the valid rows even when others are rejected");
   cmd->add_flag("--hold", flags->hold, "Hold the statements for moderation instead of publishing");
   cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
   return {cmd, [flags] { return Import(*flags); }};

@@ -64,7 +64,8 @@ Result<SafetySetup> PrepareSafety(const Config& c, const DataDir& dir) {
   std::vector<safety::Network> proxies;
   for (const auto& p : c.trusted_proxies) {
     auto n = safety::ParseNetwork(p);
-    if (!n) return Error{"trusted_proxies in tuidang.toml: '" + p + "' is not an address or network"};
+    if (!n)
+      return Error{"trusted_proxies in tuidang.toml: '" + p + "' is not an address or network"};
     proxies.push_back(*n);
   }
   auto mode = safety::ParseClientKeyMode(c.client_key);
@@ -109,13 +110,14 @@ Subcommand AddKeys(CLI::App& app) {
                 return 1;
               }
             }
-            std::filesystem::permissions(*out, std::filesystem::perms::owner_read |
-                                                   std::filesystem::perms::owner_write);
+            std::filesystem::permissions(
+                *out, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
             std::ofstream pub(*out + ".pub", std::ios::trunc);
             pub << key->Public().Text() << "\n";
-            fmt::print("secret key written to {} (keep it offline)\n"
-                       "put this line in tuidang.toml:\noffice_public_key = \"{}\"\n",
-                       *out, key->Public().Text());
+            fmt::print(
+                "secret key written to {} (keep it offline)\n"
+                "put this line in tuidang.toml:\noffice_public_key = \"{}\"\n",
+                *out, key->Public().Text());
             return 0;
           }};
 }

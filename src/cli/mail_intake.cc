@@ -52,8 +52,8 @@ int MailIntake(const std::string& data_path) {
   bool too_big = false;
   std::string message = ReadStdin(intake::kMaxMailBytes, &too_big);
   if (too_big) {
-    return Fail(kExDataErr, fmt::format("message too big (the limit is {} MiB)",
-                                        intake::kMaxMailBytes >> 20));
+    return Fail(kExDataErr,
+                fmt::format("message too big (the limit is {} MiB)", intake::kMaxMailBytes >> 20));
   }
   if (sodium_init() < 0) return Fail(kExTempFail, "libsodium failed to initialise");
   // Configuration problems are temporary: the mail waits in the queue until they are fixed.

@@ -30,7 +30,8 @@ Subcommand AddPurge(CLI::App& app) {
             int code;
             auto opened = OpenDataDir(flags->data, &code);
             if (!opened) return code;
-            int64_t hours = flags->hours >= 0 ? flags->hours : opened->config.rejected_retention_hours;
+            int64_t hours =
+                flags->hours >= 0 ? flags->hours : opened->config.rejected_retention_hours;
             // Through a writer of this process's own, as every write (SQLite serialises it
             // with a running server's).
             SqliteStore* store = opened->store.get();

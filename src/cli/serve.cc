@@ -15,9 +15,9 @@
 #include "cli/safety_setup.h"
 #include "core/text.h"
 #include "intake/intake.h"
-#include "log/integrator.h"
 #include "intake/publisher.h"
 #include "intake/sequencer.h"
+#include "log/integrator.h"
 #include "store/sqlite/sqlite_store.h"
 #include "web/app.h"
 #include "web/server.h"
@@ -149,10 +149,9 @@ int Serve(const ServeFlags& flags) {
     Sequencer sequencer({store->get(), store->get(), store->get()},
                         static_cast<size_t>(config->queue_limit),
                         static_cast<size_t>(config->max_batch));
-    const safety::OfficePublicKey* office =
-        safety->guard && safety->guard->options().office_key
-            ? &*safety->guard->options().office_key
-            : nullptr;
+    const safety::OfficePublicKey* office = safety->guard && safety->guard->options().office_key
+                                                ? &*safety->guard->options().office_key
+                                                : nullptr;
     intake::Intake intake(&sequencer, safety->guard.get(), office);
     web::AppOptions app_options;
     app_options.publish_at_once = config->PublishAtOnce("web");
@@ -188,19 +187,20 @@ int Serve(const ServeFlags& flags) {
       spdlog::info("stopping (signal {})", sig);
       server.Stop();
     });
-    spdlog::info("tuidang listening on http://{}:{} (data folder {}, {} statements, {} persons)",
-                 options.host.find(':') != std::string::npos ? "[" + options.host + "]"
-                                                              : options.host,
-                 server.port(), dir.path, (*store)->GetTotals()->statements,
-                 (*store)->GetTotals()->persons);
+    spdlog::info(
+        "tuidang listening on http://{}:{} (data folder {}, {} statements, {} persons)",
+        options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host,
+        server.port(), dir.path, (*store)->GetTotals()->statements, (*store)->GetTotals()->persons);
     (*integrator)->StartBackground([s = store->get()] { s->Refresh(); });
     // Rejected statements are purged once their retention has passed (docs/console.md).
     PeriodicPurge purge(&sequencer, config->rejected_retention_hours);
     // Web statements go out in mixed batches (intake/publisher.h). Statements accepted
     // with batching on and left when it is turned off are published by the first window.
     PublisherOptions publication;
-    publication.interval = std::chrono::seconds(std::max<int64_t>(1, config->publication_interval_seconds));
-    publication.min_batch = config->publication_interval_seconds > 0 ? config->publication_min_batch : 1;
+    publication.interval =
+        std::chrono::seconds(std::max<int64_t>(1, config->publication_interval_seconds));
+    publication.min_batch =
+        config->publication_interval_seconds > 0 ? config->publication_min_batch : 1;
     publication.max_wait = std::chrono::seconds(config->publication_max_wait_seconds);
     Publisher publisher(store->get(), publication, {}, &sequencer);
     publisher.StartBackground();
@@ -291,8 +291,7 @@ Subcommand AddWithdraw(CLI::App& app) {
       "withdrawal leaf to the log (the count drops by its persons). Works while the server "
       "runs; the next checkpoint includes the withdrawal.");
   cmd->add_option("number", flags->number, "The statement's public number")->required();
-  cmd->add_option("--reason", flags->reason,
-                  "declarant-request, danger, fake or duplicate")
+  cmd->add_option("--reason", flags->reason, "declarant-request, danger, fake or duplicate")
       ->required();
   cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
   return {cmd, [flags] {

@@ -27,7 +27,8 @@ std::string NewCredentials(Operator* op) {
   std::string token = web::RandomHex(32);
   op->setup_hash.assign(crypto_generichash_BYTES, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(op->setup_hash.data()), op->setup_hash.size(),
-                     reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr, 0);
+                     reinterpret_cast<const unsigned char*>(token.data()), token.size(), nullptr,
+                     0);
   op->password_hash.clear();
   return token;
 }
@@ -43,7 +44,7 @@ int RunUser(const std::string& action, const UserFlags& f) {
     auto all = db.ListOperators();
     if (!all) return 1;
     for (const auto& op : *all) {
-      const char* state = op.disabled ? "disabled"
+      const char* state = op.disabled                ? "disabled"
                           : op.password_hash.empty() ? "waiting for set-up"
                                                      : "active";
       fmt::print("{}\t{}\t{}\n", op.name, RoleCode(op.role), state);
@@ -70,8 +71,10 @@ int RunUser(const std::string& action, const UserFlags& f) {
       spdlog::error("{}", id.error());
       return 1;
     }
-    fmt::print("operator {} ({}) added. One-time set-up link (give it privately):\n{}/ops/setup?token={}\n",
-               f.name, f.role, base, token);
+    fmt::print(
+        "operator {} ({}) added. One-time set-up link (give it "
+        "privately):\n{}/ops/setup?token={}\n",
+        f.name, f.role, base, token);
     return 0;
   }
   auto found = db.FindOperator(f.name);
@@ -96,7 +99,8 @@ int RunUser(const std::string& action, const UserFlags& f) {
     spdlog::error("{}", s.message());
     return 1;
   }
-  fmt::print("operator {} reset. One-time set-up link:\n{}/ops/setup?token={}\n", f.name, base, token);
+  fmt::print("operator {} reset. One-time set-up link:\n{}/ops/setup?token={}\n", f.name, base,
+             token);
   return 0;
 }
 

@@ -33,7 +33,8 @@ Subcommand AddVerifyMirror(CLI::App& app) {
               fmt::print(stderr, "verify-mirror failed: {}\n", files.error());
               return 1;
             }
-            fmt::print("mirror ok: {} files match the manifest signed by {}\n", *files, key->name());
+            fmt::print("mirror ok: {} files match the manifest signed by {}\n", *files,
+                       key->name());
             return 0;
           }};
 }

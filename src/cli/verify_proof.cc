@@ -54,10 +54,11 @@ int VerifyProof(const VerifyFlags& flags) {
   }
   if (leaf->statement) {
     const StatementLeaf& s = *leaf->statement;
-    fmt::print("verified: leaf {} of {} (tree size {}): a statement of {} for {} person(s) "
-               "(party {}, league {}, pioneers {})\n",
-               proof->index, origin, checkpoint->size, FormatDay(s.day), s.persons, s.party,
-               s.league, s.pioneers);
+    fmt::print(
+        "verified: leaf {} of {} (tree size {}): a statement of {} for {} person(s) "
+        "(party {}, league {}, pioneers {})\n",
+        proof->index, origin, checkpoint->size, FormatDay(s.day), s.persons, s.party, s.league,
+        s.pioneers);
   } else {
     fmt::print("verified: leaf {} of {} (tree size {}): the withdrawal of leaf {} on {}\n",
                proof->index, origin, checkpoint->size, leaf->withdrawal->cancelled,

@@ -41,7 +41,8 @@ std::optional<Day> ParseDay(std::string_view s) {
   };
   int y = digits(0, 4), m = digits(5, 2), d = digits(8, 2);
   if (y < 2000 || y > 2999 || m < 1 || d < 1) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
+  std::chrono::year_month_day ymd{std::chrono::year{y},
+                                  std::chrono::month{static_cast<unsigned>(m)},
                                   std::chrono::day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
   return static_cast<Day>(std::chrono::sys_days{ymd}.time_since_epoch().count());

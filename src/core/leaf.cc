@@ -15,10 +15,12 @@ void PutU16(std::string* out, uint16_t v) {
   out->push_back(static_cast<char>(v & 0xFF));
 }
 void PutU32(std::string* out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xFF));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out->push_back(static_cast<char>((v >> shift) & 0xFF));
 }
 void PutU64(std::string* out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xFF));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out->push_back(static_cast<char>((v >> shift) & 0xFF));
 }
 uint64_t Get(std::string_view s, size_t pos, size_t n) {
   uint64_t v = 0;

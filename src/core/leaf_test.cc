@@ -2,9 +2,9 @@
 
 #include <random>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <boost/json.hpp>
 
 namespace tuidang {
 

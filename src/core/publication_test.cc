@@ -88,8 +88,7 @@ TEST(PublicationTest, TotalsAddKeepsDaysSortedAndDropsEmptyCategories) {
   EXPECT_EQ(t.statements, 2);
   // A withdrawal's delta: the category falls back to zero and goes.
   Totals down;
-  CountCategories(&down, static_cast<int>(Channel::kWeb), static_cast<int>(Region{3}),
-                  0, 1, -1);
+  CountCategories(&down, static_cast<int>(Channel::kWeb), static_cast<int>(Region{3}), 0, 1, -1);
   t.Add(down, 20500);
   EXPECT_FALSE(t.by_region.contains(static_cast<int>(Region{3})));
   EXPECT_TRUE(t.by_region.contains(static_cast<int>(Region{1})));

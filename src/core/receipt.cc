@@ -12,7 +12,9 @@ constexpr std::string_view kReceiptDomain = "tuidang receipt v1";
 // Separators typed between groups: ASCII, and what Chinese (and other) input methods put
 // in for the space bar or the hyphen key in full-width mode. UTF-8 bytes.
 constexpr std::string_view kSeparators[] = {
-    " ", "-", "\t",
+    " ",
+    "-",
+    "\t",
     "\xC2\xA0",      // U+00A0 no-break space
     "\xE3\x80\x80",  // U+3000 ideographic space
     "\xEF\xBC\x8D",  // U+FF0D full-width hyphen-minus

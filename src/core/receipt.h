@@ -35,9 +35,7 @@ std::string FormatReceiptCode(std::string_view digits);
 // not, longer than kMaxReceiptCodeBytes).
 std::optional<std::string> ParseReceiptCode(std::string_view text);
 // True for a code of the old form (16 digits). REQUIRES: digits came from ParseReceiptCode.
-inline bool IsOldReceiptCode(std::string_view digits) {
-  return digits.size() == kOldReceiptDigits;
-}
+inline bool IsOldReceiptCode(std::string_view digits) { return digits.size() == kOldReceiptDigits; }
 // BLAKE2b-256 of the ASCII digits, domain-separated (the same for both lengths, so codes
 // stored before the upgrade are found as they were).
 ReceiptHash HashReceiptCode(std::string_view digits);

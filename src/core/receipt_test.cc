@@ -36,7 +36,8 @@ TEST(Receipt, DigitsAreUniform) {
   }
   for (size_t pos = 0; pos < kReceiptDigits; ++pos) {
     double chi2 = 0, expected = kCodes / 10.0;
-    for (int d = 0; d < 10; ++d) chi2 += (counts[pos][d] - expected) * (counts[pos][d] - expected) / expected;
+    for (int d = 0; d < 10; ++d)
+      chi2 += (counts[pos][d] - expected) * (counts[pos][d] - expected) / expected;
     EXPECT_LT(chi2, 40.0) << "position " << pos;
   }
 }
@@ -74,15 +75,29 @@ TEST(Receipt, OldCodesStillParseAndHashAsBefore) {
 TEST(Receipt, ParseNormalisesWhatInputMethodsType) {
   const std::string want = "123456789012345678901234";
   EXPECT_EQ(*ParseReceiptCode("\xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x93\xEF\xBC\x94"
-                              "5678-9012-3456-7890-1234"), want);  // １２３４
-  EXPECT_EQ(*ParseReceiptCode("1234\xE3\x80\x80" "5678\xE3\x80\x80" "9012\xE3\x80\x80"
-                              "3456 7890 1234"), want);            // U+3000
-  EXPECT_EQ(*ParseReceiptCode("1234\xEF\xBC\x8D" "5678\xE2\x80\x94\xE2\x80\x94"
-                              "9012\xE2\x80\x93" "3456\xE2\x88\x92" "7890-1234 "), want);
-  EXPECT_EQ(*ParseReceiptCode(" \xEF\xBC\x90\xEF\xBC\x99" "34567890123456"), "0934567890123456");
+                              "5678-9012-3456-7890-1234"),
+            want);  // １２３４
+  EXPECT_EQ(*ParseReceiptCode("1234\xE3\x80\x80"
+                              "5678\xE3\x80\x80"
+                              "9012\xE3\x80\x80"
+                              "3456 7890 1234"),
+            want);  // U+3000
+  EXPECT_EQ(*ParseReceiptCode("1234\xEF\xBC\x8D"
+                              "5678\xE2\x80\x94\xE2\x80\x94"
+                              "9012\xE2\x80\x93"
+                              "3456\xE2\x88\x92"
+                              "7890-1234 "),
+            want);
+  EXPECT_EQ(*ParseReceiptCode(" \xEF\xBC\x90\xEF\xBC\x99"
+                              "34567890123456"),
+            "0934567890123456");
   // Other full-width characters are not digits: ＡＢ, and U+FF1A (：).
-  EXPECT_FALSE(ParseReceiptCode("\xEF\xBC\xA1" "23456789012345678901234"));
-  EXPECT_FALSE(ParseReceiptCode("\xEF\xBC\x9A" "23456789012345678901234"));
+  EXPECT_FALSE(
+      ParseReceiptCode("\xEF\xBC\xA1"
+                       "23456789012345678901234"));
+  EXPECT_FALSE(
+      ParseReceiptCode("\xEF\xBC\x9A"
+                       "23456789012345678901234"));
   // A truncated UTF-8 sequence, or bytes that are not UTF-8 at all.
   EXPECT_FALSE(ParseReceiptCode("1234567890123456\xEF\xBC"));
   EXPECT_FALSE(ParseReceiptCode("1234567890123456\xFF"));

@@ -29,14 +29,14 @@ struct Person {
 };
 
 struct Statement {
-  int64_t id = 0;                     // internal, assigned by the store
-  std::optional<int64_t> number;      // public number, assigned at publication
+  int64_t id = 0;                 // internal, assigned by the store
+  std::optional<int64_t> number;  // public number, assigned at publication
   StatementStatus status = StatementStatus::kHeld;
-  Day day = 0;                        // day received (and published)
-  std::vector<Person> persons;        // persons[0] is the declarant; each counts once
+  Day day = 0;                  // day received (and published)
+  std::vector<Person> persons;  // persons[0] is the declarant; each counts once
   Region region = 0;
   Occupation occupation = 0;
-  std::string text;                   // NFC, LF line ends, at most kMaxTextChars
+  std::string text;  // NFC, LF line ends, at most kMaxTextChars
   Channel channel = Channel::kWeb;
   Language language = Language::kSimplified;
   // Entered by an operator (0: by the declarant on the web). Never published: volunteers

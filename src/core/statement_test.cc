@@ -62,7 +62,10 @@ TEST(Statement, NameLengthCountsCharactersAfterNfc) {
 TEST(Statement, RejectsBadEncodingAndControls) {
   StatementDraft d = Valid();
   d.declarant.name = "\xFF\xFE";
-  d.text = std::string("a\x00" "b", 3);
+  d.text = std::string(
+      "a\x00"
+      "b",
+      3);
   Statement s;
   auto errors = ValidateStatement(d, &s);
   ASSERT_EQ(errors.size(), 2u);

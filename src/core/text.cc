@@ -108,16 +108,16 @@ bool HasForbiddenCharacter(std::string_view s, TextKind kind) {
     char32_t c = Next(s, &i);
     if (kind == TextKind::kMultiLine && (c == '\n' || c == '\t')) continue;
     auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
-    if (cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CS ||
-        cat == UTF8PROC_CATEGORY_CO || cat == UTF8PROC_CATEGORY_CN) {
+    if (cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CS || cat == UTF8PROC_CATEGORY_CO ||
+        cat == UTF8PROC_CATEGORY_CN) {
       return true;
     }
     if (cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP) return true;
     if (cat == UTF8PROC_CATEGORY_CF) {
       // Zero-width joiners are part of some scripts; everything else invisible is refused
       // in names, and bidirectional controls are refused everywhere.
-      bool bidi = (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
-                  c == 0x200E || c == 0x200F || c == 0x061C;
+      bool bidi = (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x200E ||
+                  c == 0x200F || c == 0x061C;
       if (bidi) return true;
       if (kind == TextKind::kSingleLine && c != 0x200D && c != 0x200C) return true;
     }
@@ -236,10 +236,10 @@ std::string FoldName(std::string_view s) {
     simplified = t2s.Convert(s);
   }
   utf8proc_uint8_t* out = nullptr;
-  auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(simplified.data()),
-                        static_cast<utf8proc_ssize_t>(simplified.size()), &out,
-                        static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                                       UTF8PROC_CASEFOLD));
+  auto n = utf8proc_map(
+      reinterpret_cast<const utf8proc_uint8_t*>(simplified.data()),
+      static_cast<utf8proc_ssize_t>(simplified.size()), &out,
+      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD));
   if (n < 0) return simplified;
   std::string result(reinterpret_cast<char*>(out), static_cast<size_t>(n));
   std::free(out);

@@ -23,12 +23,21 @@ TEST(Text, TrimIncludesIdeographicSpace) {
 }
 
 TEST(Text, ForbiddenCharacters) {
-  EXPECT_TRUE(HasForbiddenCharacter("a\x01" "b", TextKind::kSingleLine));
+  EXPECT_TRUE(
+      HasForbiddenCharacter("a\x01"
+                            "b",
+                            TextKind::kSingleLine));
   EXPECT_TRUE(HasForbiddenCharacter("a\nb", TextKind::kSingleLine));
   EXPECT_FALSE(HasForbiddenCharacter("a\nb\tc", TextKind::kMultiLine));
   EXPECT_TRUE(HasForbiddenCharacter("a\x7F", TextKind::kMultiLine));
-  EXPECT_TRUE(HasForbiddenCharacter("\xE2\x80\xAE" "abc", TextKind::kMultiLine));  // RLO
-  EXPECT_TRUE(HasForbiddenCharacter("a\xE2\x80\x8B" "b", TextKind::kSingleLine));  // ZWSP
+  EXPECT_TRUE(
+      HasForbiddenCharacter("\xE2\x80\xAE"
+                            "abc",
+                            TextKind::kMultiLine));  // RLO
+  EXPECT_TRUE(
+      HasForbiddenCharacter("a\xE2\x80\x8B"
+                            "b",
+                            TextKind::kSingleLine));  // ZWSP
   EXPECT_FALSE(HasForbiddenCharacter("王小明", TextKind::kSingleLine));
 }
 

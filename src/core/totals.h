@@ -52,8 +52,7 @@ std::map<int, CategoryCount>* CategoryMap(Totals* t, int dim);
 const std::map<int, CategoryCount>& CategoryMap(const Totals& t, int dim);
 
 // Adds `sign` times one statement of `persons` persons to its three categories.
-void CountCategories(Totals* t, int channel, int region, int occupation, int64_t persons,
-                     int sign);
+void CountCategories(Totals* t, int channel, int region, int occupation, int64_t persons, int sign);
 // Adds one published statement to `delta`: one statement, its persons and their
 // organisations, and its categories.
 void CountStatement(const Statement& s, Totals* delta);

@@ -45,7 +45,8 @@ TEST(Totp, StepSaysWhichStepMatched) {
 TEST(Totp, Base32AndUri) {
   EXPECT_EQ(Base32("foobar"), "MZXW6YTBOI");
   EXPECT_EQ(OtpauthUri("tuidang", "alice", "foobar"),
-            "otpauth://totp/tuidang:alice?secret=MZXW6YTBOI&issuer=tuidang&algorithm=SHA1&digits=6&period=30");
+            "otpauth://totp/"
+            "tuidang:alice?secret=MZXW6YTBOI&issuer=tuidang&algorithm=SHA1&digits=6&period=30");
 }
 
 }  // namespace tuidang

@@ -7,16 +7,16 @@ namespace tuidang {
 namespace {
 
 constexpr std::array<std::string_view, 36> kRegions = {
-    "beijing",  "tianjin",        "shanghai", "chongqing", "hebei",     "shanxi",
-    "liaoning", "jilin",          "heilongjiang", "jiangsu", "zhejiang", "anhui",
-    "fujian",   "jiangxi",        "shandong", "henan",     "hubei",     "hunan",
-    "guangdong", "hainan",        "sichuan",  "guizhou",   "yunnan",    "shaanxi",
-    "gansu",    "qinghai",        "inner_mongolia", "guangxi", "tibet", "ningxia",
-    "xinjiang", "hong_kong",      "macau",    "taiwan",    "overseas",  "undisclosed"};
+    "beijing",   "tianjin",   "shanghai",       "chongqing", "hebei",    "shanxi",
+    "liaoning",  "jilin",     "heilongjiang",   "jiangsu",   "zhejiang", "anhui",
+    "fujian",    "jiangxi",   "shandong",       "henan",     "hubei",    "hunan",
+    "guangdong", "hainan",    "sichuan",        "guizhou",   "yunnan",   "shaanxi",
+    "gansu",     "qinghai",   "inner_mongolia", "guangxi",   "tibet",    "ningxia",
+    "xinjiang",  "hong_kong", "macau",          "taiwan",    "overseas", "undisclosed"};
 
 constexpr std::array<std::string_view, 11> kOccupations = {
-    "official", "military", "police",   "teacher", "student",    "worker",
-    "farmer",   "business", "retired",  "other",   "undisclosed"};
+    "official", "military", "police",  "teacher", "student",    "worker",
+    "farmer",   "business", "retired", "other",   "undisclosed"};
 
 template <size_t N>
 std::optional<uint8_t> Find(const std::array<std::string_view, N>& list, std::string_view code) {

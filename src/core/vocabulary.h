@@ -32,15 +32,15 @@ std::optional<Occupation> ParseOccupation(std::string_view code);
 // How a statement reached the center. Operators enter every channel but the web.
 enum class Channel : uint8_t {
   kWeb = 1,
-  kPhone = 2,   // a volunteer's call, with the declarant's consent
+  kPhone = 2,  // a volunteer's call, with the declarant's consent
   kLetter = 3,
   kFax = 4,
   kEmail = 5,
   kPoster = 6,  // a statement seen in public (a poster, a wall)
   kSheet = 7,   // a sign-up sheet
 };
-constexpr Channel kChannelList[] = {Channel::kWeb,   Channel::kPhone,  Channel::kLetter,
-                                    Channel::kFax,   Channel::kEmail,  Channel::kPoster,
+constexpr Channel kChannelList[] = {Channel::kWeb,  Channel::kPhone, Channel::kLetter,
+                                    Channel::kFax,  Channel::kEmail, Channel::kPoster,
                                     Channel::kSheet};
 std::string_view ChannelCode(Channel c);  // "web", "phone", ...
 std::optional<Channel> ParseChannel(std::string_view code);
@@ -48,8 +48,8 @@ std::optional<Channel> ParseChannel(std::string_view code);
 enum class Language : uint8_t { kSimplified = 0, kTraditional = 1, kEnglish = 2 };
 constexpr Language kLanguages[] = {Language::kSimplified, Language::kTraditional,
                                    Language::kEnglish};
-std::string_view LanguageCode(Language l);       // "zh-hans", "zh-hant", "en"
-std::string_view LanguageHtmlTag(Language l);    // "zh-Hans", "zh-Hant", "en"
+std::string_view LanguageCode(Language l);        // "zh-hans", "zh-hant", "en"
+std::string_view LanguageHtmlTag(Language l);     // "zh-Hans", "zh-Hant", "en"
 std::string_view LanguagePathPrefix(Language l);  // "", "/zh-hant", "/en"
 std::optional<Language> ParseLanguage(std::string_view code);
 

@@ -130,7 +130,8 @@ std::map<Day, DayState> ReadState(const std::string& path) {
 // the bytes differ from the previous export's. Thread-safe.
 class Writer {
  public:
-  Writer(std::string root, const Manifest* previous) : root_(std::move(root)), previous_(previous) {}
+  Writer(std::string root, const Manifest* previous)
+      : root_(std::move(root)), previous_(previous) {}
 
   Status Init() {
     std::error_code ec;
@@ -169,7 +170,9 @@ class Writer {
   void List(const std::string& path, std::string hash) { Add(path, std::move(hash)); }
 
   // Writes a file that is not part of the manifest (the manifest itself, the state).
-  Status PutUnlisted(const std::string& path, std::string_view data) { return WriteAside(path, data); }
+  Status PutUnlisted(const std::string& path, std::string_view data) {
+    return WriteAside(path, data);
+  }
 
   // The manifest's text, sorted by path.
   std::string ManifestText() {
@@ -248,7 +251,7 @@ class Writer {
   const Manifest* previous_;
   std::mutex mu_;
   std::vector<std::pair<std::string, std::string>> entries_;  // GUARDED_BY(mu_)
-  std::unordered_set<std::string> dirs_;                        // GUARDED_BY(mu_)
+  std::unordered_set<std::string> dirs_;                      // GUARDED_BY(mu_)
   std::atomic<uint64_t> counter_{0};
   std::atomic<size_t> written_{0};
 };
@@ -268,8 +271,8 @@ std::string SubmitHtml(const web::PageContext& ctx, const ExportOptions& options
     target += std::string(LanguagePathPrefix(ctx.lang)) + "/submit";
     b += "<li><a href=\"" + HtmlEscape(target) + "\">" + HtmlEscape(target) + "</a></li>";
   }
-  b += "</ul><p>" + ctx.TrHtml("export.submit.safety") + "</p><p><a href=\"" +
-       ctx.Href("/mirror") + "\">" + ctx.TrHtml("export.mirror.title") + "</a></p>";
+  b += "</ul><p>" + ctx.TrHtml("export.submit.safety") + "</p><p><a href=\"" + ctx.Href("/mirror") +
+       "\">" + ctx.TrHtml("export.mirror.title") + "</a></p>";
   return web::Layout(ctx, ctx.Tr("export.submit.title"), b);
 }
 
@@ -277,7 +280,8 @@ std::string MirrorHtml(const web::PageContext& ctx, const ExportOptions& options
   std::string where = options.base_url.empty() ? "DIR" : options.base_url;
   std::string b = "<h1>" + ctx.TrHtml("export.mirror.title") + "</h1><p>" +
                   ctx.TrHtml("export.mirror.intro") + "</p><p><code id=\"vkey\">" +
-                  HtmlEscape(options.verifier_key) + "</code></p><pre>tuidang verify-mirror DIR --vkey " +
+                  HtmlEscape(options.verifier_key) +
+                  "</code></p><pre>tuidang verify-mirror DIR --vkey " +
                   HtmlEscape(options.verifier_key) + "\ntuidang audit " + HtmlEscape(where) +
                   " --vkey " + HtmlEscape(options.verifier_key) + "</pre>";
   return web::Layout(ctx, ctx.Tr("export.mirror.title"), b);
@@ -339,7 +343,8 @@ Status Exporter::ExportSitePages() {
     if (Status s = PutPage(dir + "log.html", lang, "/log", map_, log); !s) return s;
     for (std::string_view range : {"30", "365", "all"}) {
       std::string url = range == "30" ? "/stats" : "/stats?range=" + std::string(range);
-      std::string file = dir + (range == "30" ? "stats.html" : "stats-" + std::string(range) + ".html");
+      std::string file =
+          dir + (range == "30" ? "stats.html" : "stats-" + std::string(range) + ".html");
       auto stats = [&](const web::PageContext& ctx) {
         return *web::StatsHtml(ctx, *totals_, range);
       };
@@ -386,18 +391,19 @@ Status Exporter::ExportDay(Day day) {
   // could not name a checkpoint that includes it.
   std::vector<std::optional<uint64_t>> leaf_of(all.size());
   const size_t kLeafChunk = 500;
-  if (Status s = ParallelFor((all.size() + kLeafChunk - 1) / kLeafChunk, options_.threads,
-                             [&](size_t chunk) -> Status {
-                               size_t to = std::min(all.size(), (chunk + 1) * kLeafChunk);
-                               for (size_t i = chunk * kLeafChunk; i < to; ++i) {
-                                 auto opening = source_.store->GetOpening(*all[i].number);
-                                 if (!opening) return Status::Fail(opening.error());
-                                 if (opening->has_value() && (*opening)->leaf_index < checkpoint_.first) {
-                                   leaf_of[i] = (*opening)->leaf_index;
-                                 }
-                               }
-                               return Status::Ok();
-                             });
+  if (Status s =
+          ParallelFor((all.size() + kLeafChunk - 1) / kLeafChunk, options_.threads,
+                      [&](size_t chunk) -> Status {
+                        size_t to = std::min(all.size(), (chunk + 1) * kLeafChunk);
+                        for (size_t i = chunk * kLeafChunk; i < to; ++i) {
+                          auto opening = source_.store->GetOpening(*all[i].number);
+                          if (!opening) return Status::Fail(opening.error());
+                          if (opening->has_value() && (*opening)->leaf_index < checkpoint_.first) {
+                            leaf_of[i] = (*opening)->leaf_index;
+                          }
+                        }
+                        return Status::Ok();
+                      });
       !s) {
     return s;
   }
@@ -435,7 +441,8 @@ Status Exporter::ExportDay(Day day) {
                                  list.begin() + static_cast<ptrdiff_t>(to));
     std::vector<uint64_t> slice_leaves(leaves.begin() + static_cast<ptrdiff_t>(from),
                                        leaves.begin() + static_cast<ptrdiff_t>(to));
-    std::string url = "/statements?date=" + date + (page > 1 ? "&page=" + std::to_string(page) : "");
+    std::string url =
+        "/statements?date=" + date + (page > 1 ? "&page=" + std::to_string(page) : "");
     auto list_html = [&](const web::PageContext& ctx) {
       return web::DayListHtml(ctx, day, count, totals_->tree_size, page, pages, slice, true);
     };
@@ -462,7 +469,8 @@ Status Exporter::ExportLog() {
   StoreTileReader tiles(source_.store);
   for (const tlog::TileId& tile : tlog::NewTiles(0, size)) {
     std::vector<tlog::TileId> ids{tile};
-    if (tile.level == 0) ids.push_back(tlog::TileId{tlog::kEntryBundleLevel, tile.index, tile.width});
+    if (tile.level == 0)
+      ids.push_back(tlog::TileId{tlog::kEntryBundleLevel, tile.index, tile.width});
     for (const tlog::TileId& id : ids) {
       std::string path = "log/" + tlog::TilePath(id);
       // A full tile never changes: the previous export's copy stays as it is.
@@ -500,8 +508,9 @@ Result<ExportReport> Exporter::Run() {
       previous_ = ParseManifest(*text);
     }
   }
-  std::map<Day, DayState> state =
-      options_.full ? std::map<Day, DayState>() : ReadState(options_.out + "/" + std::string(kStateFile));
+  std::map<Day, DayState> state = options_.full
+                                      ? std::map<Day, DayState>()
+                                      : ReadState(options_.out + "/" + std::string(kStateFile));
   writer_ = std::make_unique<Writer>(options_.out, &previous_);
   if (Status s = writer_->Init(); !s) return Error{s.message()};
 
@@ -564,11 +573,15 @@ Result<ExportReport> Exporter::Run() {
   report_.files = paths.size();
   auto note = tlog::SignNote(ManifestNoteText(manifest, checkpoint_.first, paths.size()), signer_);
   if (!note) return Error{note.error()};
-  if (Status s = writer_->PutUnlisted(std::string(kManifestFile), manifest); !s) return Error{s.message()};
-  if (Status s = writer_->PutUnlisted(std::string(kManifestNoteFile), *note); !s) return Error{s.message()};
+  if (Status s = writer_->PutUnlisted(std::string(kManifestFile), manifest); !s)
+    return Error{s.message()};
+  if (Status s = writer_->PutUnlisted(std::string(kManifestNoteFile), *note); !s)
+    return Error{s.message()};
   // The checkpoint last: a reader who sees it finds every tile it names.
-  if (auto it = previous_.find(checkpoint_path); it == previous_.end() || it->second != checkpoint_hash) {
-    if (Status s = writer_->PutUnlisted(checkpoint_path, checkpoint_.second); !s) return Error{s.message()};
+  if (auto it = previous_.find(checkpoint_path);
+      it == previous_.end() || it->second != checkpoint_hash) {
+    if (Status s = writer_->PutUnlisted(checkpoint_path, checkpoint_.second); !s)
+      return Error{s.message()};
   }
 
   // What the new export no longer holds: withdrawn statements, old partial tiles.
@@ -576,7 +589,8 @@ Result<ExportReport> Exporter::Run() {
   for (const auto& [path, hash] : previous_) {
     if (paths.contains(path)) continue;
     if (fs::remove(fs::path(options_.out) / path, ec)) report_.deleted++;
-    if (size_t slash = path.rfind('/'); slash != std::string::npos) emptied.insert(path.substr(0, slash));
+    if (size_t slash = path.rfind('/'); slash != std::string::npos)
+      emptied.insert(path.substr(0, slash));
   }
   // Folders left empty (the statement folders of layout 1): deepest first; rmdir fails on
   // the others, which is what we want.
@@ -585,9 +599,11 @@ Result<ExportReport> Exporter::Run() {
   }
   std::string state_text = fmt::format("layout {}\n", kLayout);
   for (const auto& [day, s] : new_state) {
-    state_text += fmt::format("day {} {} {} {}\n", FormatDay(day), s.statements, s.persons, s.open ? 1 : 0);
+    state_text +=
+        fmt::format("day {} {} {} {}\n", FormatDay(day), s.statements, s.persons, s.open ? 1 : 0);
   }
-  if (Status s = writer_->PutUnlisted(std::string(kStateFile), state_text); !s) return Error{s.message()};
+  if (Status s = writer_->PutUnlisted(std::string(kStateFile), state_text); !s)
+    return Error{s.message()};
   writer_->Finish();
   report_.written = writer_->written();
   return report_;
@@ -610,8 +626,9 @@ Result<size_t> VerifyMirror(const std::string& dir, const tlog::NoteVerifier& ve
   auto note_text = ReadFile(dir + "/" + std::string(kManifestNoteFile));
   if (!note_text) return Error{"no signed manifest: " + note_text.error()};
   auto note = tlog::OpenNote(*note_text, std::span(&verifier, 1));
-  if (!note) return Error{fmt::format("{}/{}: not signed by {}: {}", dir, kManifestNoteFile,
-                                      verifier.name(), note.error())};
+  if (!note)
+    return Error{fmt::format("{}/{}: not signed by {}: {}", dir, kManifestNoteFile, verifier.name(),
+                             note.error())};
   std::istringstream lines(note->text);
   std::string header, tree_word, files_word, sha_word, sha;
   uint64_t tree = 0;
@@ -652,8 +669,8 @@ Result<size_t> VerifyMirror(const std::string& dir, const tlog::NoteVerifier& ve
     else if (Sha256Hex(*data) != manifest[path]) problem("changed: " + path);
   }
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     std::string rel = fs::relative(it->path(), dir).generic_string();
     if (rel == kManifestFile || rel == kManifestNoteFile || rel == kStateFile ||

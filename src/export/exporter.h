@@ -43,9 +43,9 @@ struct ExportOptions {
 
 struct ExportReport {
   uint64_t tree_size = 0;
-  size_t files = 0;     // in the manifest
-  size_t written = 0;   // files (re)written by this export
-  size_t deleted = 0;   // files of the previous export no longer part of the site
+  size_t files = 0;    // in the manifest
+  size_t written = 0;  // files (re)written by this export
+  size_t deleted = 0;  // files of the previous export no longer part of the site
   size_t days_rendered = 0;
 };
 

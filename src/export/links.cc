@@ -60,7 +60,8 @@ std::optional<std::string> ExportPath(std::string_view url, const SiteMap& map) 
   if (path == "/stats") {
     auto range = QueryValue(query, "range");
     if (!range || *range == "30") return prefix + "stats.html";
-    if (*range == "365" || *range == "all") return prefix + "stats-" + std::string(*range) + ".html";
+    if (*range == "365" || *range == "all")
+      return prefix + "stats-" + std::string(*range) + ".html";
     return std::nullopt;
   }
   if (path == "/statements") {
@@ -92,7 +93,8 @@ std::optional<std::string> ExportPath(std::string_view url, const SiteMap& map) 
     if (!place) return std::nullopt;
     std::string n = std::to_string(*number);
     if (certificate) {
-      return CertificatesFile(prefix == "zh-hant/" ? prefix : "", place->day, place->page) + "#c-" + n;
+      return CertificatesFile(prefix == "zh-hant/" ? prefix : "", place->day, place->page) + "#c-" +
+             n;
     }
     return DayListFile(prefix, place->day, place->page) + "#s-" + n;
   }

@@ -29,7 +29,8 @@ TEST(ExportPath, MapsEveryExportedPage) {
   EXPECT_EQ(ExportPath("/zh-hant/stats?range=365#days", m), "zh-hant/stats-365.html");
   EXPECT_EQ(ExportPath("/en/stats", m), "en/stats.html");
   EXPECT_EQ(ExportPath("/statements", m), "statements/2026-11-23.html");
-  EXPECT_EQ(ExportPath("/en/statements?date=2026-11-21&page=3", m), "en/statements/2026-11-21-3.html");
+  EXPECT_EQ(ExportPath("/en/statements?date=2026-11-21&page=3", m),
+            "en/statements/2026-11-21-3.html");
   EXPECT_EQ(ExportPath("/statements/12", m), "statements/2026-11-21-2.html#s-12");
   EXPECT_EQ(ExportPath("/zh-hant/statements/17", m), "zh-hant/statements/2026-11-21.html#s-17");
   EXPECT_EQ(ExportPath("/statements/12/certificate", m), "certificates/2026-11-21-2.html#c-12");
@@ -116,10 +117,10 @@ TEST(ExportLinks, PagesRenderTheirLinksRelative) {
       links_of(web::DayListHtml(ctx, day, DayCount{day, 52, 52}, 60, 2, 2, list, true));
   for (const char* link :
        {"../../static/site.css", "../index.html", "../submit.html",
-        "https://live.example/en/search", "../stats.html", "../log.html", "../../statements/2026-11-21-2.html",
-        "../../zh-hant/statements/2026-11-21-2.html", "2026-11-20.html", "2026-11-22.html",
-        "2026-11-21.html", "2026-11-21-2.html#s-14", "../../certificates/2026-11-21-2.html#c-14",
-        "../../certificates/2026-11-21-2.html#c-13"}) {
+        "https://live.example/en/search", "../stats.html", "../log.html",
+        "../../statements/2026-11-21-2.html", "../../zh-hant/statements/2026-11-21-2.html",
+        "2026-11-20.html", "2026-11-22.html", "2026-11-21.html", "2026-11-21-2.html#s-14",
+        "../../certificates/2026-11-21-2.html#c-14", "../../certificates/2026-11-21-2.html#c-13"}) {
     EXPECT_TRUE(day_links.contains(link)) << link;
   }
   for (const std::string& link : day_links) EXPECT_FALSE(link.starts_with("/")) << link;
@@ -130,7 +131,7 @@ TEST(ExportLinks, PagesRenderTheirLinksRelative) {
   std::set<std::string> certificate_page = links_of(web::DayCertificatesHtml(
       zh, day, 2, list, {5, 4}, "example.org/log", {60, "example.org/log\n60\nhash\n"}));
   EXPECT_EQ(certificate_page, (std::set<std::string>{"../../static/certificates.css",
-                                                    "../statements/2026-11-21-2.html"}));
+                                                     "../statements/2026-11-21-2.html"}));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <iconv.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -57,6 +58,35 @@ Result<std::string> ToUtf8(std::string_view bytes, const std::string& encoding,
   out.resize(o - out.data());
   if (out.starts_with("\xEF\xBB\xBF")) out.erase(0, 3);  // UTF-16's BOM, converted
   return out;
+}
+
+// How much more like real text `bytes` reads in GB18030 than in Big5: +1 for each
+// double-byte character that falls among the frequent characters of one (GB2312 level 1:
+// B0A1-D7FE; Big5 level 1: A440-C67E), -1 for one that falls among rare ones.
+int64_t GbOverBig5(std::string_view bytes) {
+  int64_t gb = 0, big5 = 0;
+  for (size_t i = 0; i + 1 < bytes.size(); ++i) {
+    auto lead = static_cast<uint8_t>(bytes[i]);
+    if (lead < 0x81) continue;
+    auto trail = static_cast<uint8_t>(bytes[i + 1]);
+    unsigned code = lead << 8 | trail;
+    if (lead >= 0xB0 && lead <= 0xD7 && trail >= 0xA1) ++gb;
+    else if (!(lead >= 0xA1 && lead <= 0xA9)) --gb;
+    if (code >= 0xA440 && code <= 0xC67E) ++big5;
+    else if (!(lead >= 0xA1 && lead <= 0xA3)) --big5;
+    ++i;
+  }
+  return gb - big5;
+}
+
+std::string CanonicalEncoding(std::string_view name) {
+  std::string n;
+  for (char c : name) n += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (n == "UTF8" || n == "UTF-8") return "UTF-8";
+  if (n == "GB18030" || n == "GBK" || n == "GB2312" || n == "CP936") return "GB18030";
+  if (n == "BIG5" || n == "BIG-5" || n == "CP950" || n == "BIG5-HKSCS") return "BIG5-HKSCS";
+  if (n == "UTF-16" || n == "UTF16" || n == "UTF-16LE" || n == "UTF-16BE") return "UTF-16";
+  return "";
 }
 
 }  // namespace tuidang::intake

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
-#include <optional>
-#include <tuple>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <optional>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -26,8 +26,17 @@ namespace tuidang::intake {
 namespace {
 
 // Fields a column can feed.
-enum class Field { kName, kRealName, kOrganisations, kRegion, kOccupation, kText, kGroup,
-                   kConsent, kPlace };
+enum class Field {
+  kName,
+  kRealName,
+  kOrganisations,
+  kRegion,
+  kOccupation,
+  kText,
+  kGroup,
+  kConsent,
+  kPlace
+};
 constexpr int kFieldCount = 9;
 
 // Lets the caches below be searched with a string_view.
@@ -57,41 +66,87 @@ std::string LookupKey(std::string_view raw) {
 // (姓名, 組織, 地區, 職業, 內容) fold onto these.
 const std::unordered_map<std::string, Field>& HeaderNames() {
   static const auto* names = new std::unordered_map<std::string, Field>{
-      {"姓名", Field::kName}, {"名字", Field::kName}, {"化名", Field::kName},
-      {"姓名或化名", Field::kName}, {"姓名/化名", Field::kName}, {"署名", Field::kName},
-      {"name", Field::kName}, {"pseudonym", Field::kName},
-      {"化名或真名", Field::kRealName}, {"真名或化名", Field::kRealName},
-      {"真名", Field::kRealName}, {"实名", Field::kRealName}, {"是否真名", Field::kRealName},
-      {"是否实名", Field::kRealName}, {"realname", Field::kRealName},
-      {"组织", Field::kOrganisations}, {"退出组织", Field::kOrganisations},
-      {"退出", Field::kOrganisations}, {"三退", Field::kOrganisations},
-      {"organisations", Field::kOrganisations}, {"organizations", Field::kOrganisations},
-      {"organisation", Field::kOrganisations}, {"organization", Field::kOrganisations},
+      {"姓名", Field::kName},
+      {"名字", Field::kName},
+      {"化名", Field::kName},
+      {"姓名或化名", Field::kName},
+      {"姓名/化名", Field::kName},
+      {"署名", Field::kName},
+      {"name", Field::kName},
+      {"pseudonym", Field::kName},
+      {"化名或真名", Field::kRealName},
+      {"真名或化名", Field::kRealName},
+      {"真名", Field::kRealName},
+      {"实名", Field::kRealName},
+      {"是否真名", Field::kRealName},
+      {"是否实名", Field::kRealName},
+      {"realname", Field::kRealName},
+      {"组织", Field::kOrganisations},
+      {"退出组织", Field::kOrganisations},
+      {"退出", Field::kOrganisations},
+      {"三退", Field::kOrganisations},
+      {"organisations", Field::kOrganisations},
+      {"organizations", Field::kOrganisations},
+      {"organisation", Field::kOrganisations},
+      {"organization", Field::kOrganisations},
       {"orgs", Field::kOrganisations},
-      {"地区", Field::kRegion}, {"省份", Field::kRegion}, {"地域", Field::kRegion},
-      {"region", Field::kRegion}, {"province", Field::kRegion},
-      {"职业", Field::kOccupation}, {"occupation", Field::kOccupation},
-      {"内容", Field::kText}, {"声明", Field::kText}, {"声明内容", Field::kText},
-      {"留言", Field::kText}, {"text", Field::kText}, {"statement", Field::kText},
-      {"组", Field::kGroup}, {"分组", Field::kGroup}, {"群组", Field::kGroup},
-      {"家庭", Field::kGroup}, {"团体", Field::kGroup}, {"group", Field::kGroup},
+      {"地区", Field::kRegion},
+      {"省份", Field::kRegion},
+      {"地域", Field::kRegion},
+      {"region", Field::kRegion},
+      {"province", Field::kRegion},
+      {"职业", Field::kOccupation},
+      {"occupation", Field::kOccupation},
+      {"内容", Field::kText},
+      {"声明", Field::kText},
+      {"声明内容", Field::kText},
+      {"留言", Field::kText},
+      {"text", Field::kText},
+      {"statement", Field::kText},
+      {"组", Field::kGroup},
+      {"分组", Field::kGroup},
+      {"群组", Field::kGroup},
+      {"家庭", Field::kGroup},
+      {"团体", Field::kGroup},
+      {"group", Field::kGroup},
       {"family", Field::kGroup},
-      {"同意", Field::kConsent}, {"同意声明", Field::kConsent}, {"consent", Field::kConsent},
-      {"地点", Field::kPlace}, {"张贴地点", Field::kPlace}, {"place", Field::kPlace},
+      {"同意", Field::kConsent},
+      {"同意声明", Field::kConsent},
+      {"consent", Field::kConsent},
+      {"地点", Field::kPlace},
+      {"张贴地点", Field::kPlace},
+      {"place", Field::kPlace},
   };
   return *names;
 }
 
 const std::unordered_map<std::string, uint8_t>& OrganisationNames() {
   static const auto* names = new std::unordered_map<std::string, uint8_t>{
-      {"党", kParty}, {"中共", kParty}, {"共产党", kParty}, {"中国共产党", kParty},
-      {"党员", kParty}, {"party", kParty}, {"ccp", kParty}, {"cpc", kParty},
-      {"团", kLeague}, {"共青团", kLeague}, {"青年团", kLeague}, {"团员", kLeague},
-      {"league", kLeague}, {"youthleague", kLeague}, {"cyl", kLeague},
-      {"队", kPioneers}, {"少先队", kPioneers}, {"少年先锋队", kPioneers},
-      {"队员", kPioneers}, {"少先队员", kPioneers}, {"pioneers", kPioneers},
-      {"pioneer", kPioneers}, {"youngpioneers", kPioneers},
-      {"三退", kAllOrganisations}, {"all", kAllOrganisations},
+      {"党", kParty},
+      {"中共", kParty},
+      {"共产党", kParty},
+      {"中国共产党", kParty},
+      {"党员", kParty},
+      {"party", kParty},
+      {"ccp", kParty},
+      {"cpc", kParty},
+      {"团", kLeague},
+      {"共青团", kLeague},
+      {"青年团", kLeague},
+      {"团员", kLeague},
+      {"league", kLeague},
+      {"youthleague", kLeague},
+      {"cyl", kLeague},
+      {"队", kPioneers},
+      {"少先队", kPioneers},
+      {"少年先锋队", kPioneers},
+      {"队员", kPioneers},
+      {"少先队员", kPioneers},
+      {"pioneers", kPioneers},
+      {"pioneer", kPioneers},
+      {"youngpioneers", kPioneers},
+      {"三退", kAllOrganisations},
+      {"all", kAllOrganisations},
   };
   return *names;
 }
@@ -99,44 +154,45 @@ const std::unordered_map<std::string, uint8_t>& OrganisationNames() {
 // Chinese region names (Simplified); a value that starts with one of them matches, so
 // 广东省, 北京市 and 内蒙古自治区 are understood.
 constexpr std::pair<std::string_view, std::string_view> kRegionNames[] = {
-    {"北京", "beijing"},   {"天津", "tianjin"},     {"上海", "shanghai"},
-    {"重庆", "chongqing"}, {"河北", "hebei"},       {"山西", "shanxi"},
-    {"辽宁", "liaoning"},  {"吉林", "jilin"},       {"黑龙江", "heilongjiang"},
-    {"江苏", "jiangsu"},   {"浙江", "zhejiang"},    {"安徽", "anhui"},
-    {"福建", "fujian"},    {"江西", "jiangxi"},     {"山东", "shandong"},
-    {"河南", "henan"},     {"湖北", "hubei"},       {"湖南", "hunan"},
-    {"广东", "guangdong"}, {"海南", "hainan"},      {"四川", "sichuan"},
-    {"贵州", "guizhou"},   {"云南", "yunnan"},      {"陕西", "shaanxi"},
-    {"甘肃", "gansu"},     {"青海", "qinghai"},     {"内蒙古", "inner_mongolia"},
-    {"广西", "guangxi"},   {"西藏", "tibet"},       {"宁夏", "ningxia"},
-    {"新疆", "xinjiang"},  {"香港", "hong_kong"},   {"澳门", "macau"},
-    {"台湾", "taiwan"},    {"海外", "overseas"},    {"国外", "overseas"},
+    {"北京", "beijing"},         {"天津", "tianjin"},     {"上海", "shanghai"},
+    {"重庆", "chongqing"},       {"河北", "hebei"},       {"山西", "shanxi"},
+    {"辽宁", "liaoning"},        {"吉林", "jilin"},       {"黑龙江", "heilongjiang"},
+    {"江苏", "jiangsu"},         {"浙江", "zhejiang"},    {"安徽", "anhui"},
+    {"福建", "fujian"},          {"江西", "jiangxi"},     {"山东", "shandong"},
+    {"河南", "henan"},           {"湖北", "hubei"},       {"湖南", "hunan"},
+    {"广东", "guangdong"},       {"海南", "hainan"},      {"四川", "sichuan"},
+    {"贵州", "guizhou"},         {"云南", "yunnan"},      {"陕西", "shaanxi"},
+    {"甘肃", "gansu"},           {"青海", "qinghai"},     {"内蒙古", "inner_mongolia"},
+    {"广西", "guangxi"},         {"西藏", "tibet"},       {"宁夏", "ningxia"},
+    {"新疆", "xinjiang"},        {"香港", "hong_kong"},   {"澳门", "macau"},
+    {"台湾", "taiwan"},          {"海外", "overseas"},    {"国外", "overseas"},
     {"不便透露", "undisclosed"}, {"保密", "undisclosed"}, {"不详", "undisclosed"},
 };
 
 constexpr std::pair<std::string_view, std::string_view> kOccupationNames[] = {
-    {"官员", "official"}, {"干部", "official"},  {"公务员", "official"},
-    {"军人", "military"}, {"军队", "military"},  {"警察", "police"},
-    {"公安", "police"},   {"教师", "teacher"},   {"老师", "teacher"},
-    {"学生", "student"},  {"工人", "worker"},    {"农民", "farmer"},
-    {"商人", "business"}, {"经商", "business"},  {"企业主", "business"},
-    {"个体户", "business"}, {"退休", "retired"}, {"其他", "other"},
-    {"其它", "other"},    {"不便透露", "undisclosed"}, {"保密", "undisclosed"},
+    {"官员", "official"},   {"干部", "official"},        {"公务员", "official"},
+    {"军人", "military"},   {"军队", "military"},        {"警察", "police"},
+    {"公安", "police"},     {"教师", "teacher"},         {"老师", "teacher"},
+    {"学生", "student"},    {"工人", "worker"},          {"农民", "farmer"},
+    {"商人", "business"},   {"经商", "business"},        {"企业主", "business"},
+    {"个体户", "business"}, {"退休", "retired"},         {"其他", "other"},
+    {"其它", "other"},      {"不便透露", "undisclosed"}, {"保密", "undisclosed"},
 };
 
 // Separators between organisations in one cell.
-constexpr std::string_view kOrgSeparators[] = {",", "，", "、", ";", "；", "/", "|", "+",
-                                               "&", " ", "　", "和", "及"};
+constexpr std::string_view kOrgSeparators[] = {",", "，", "、", ";",  "；", "/", "|",
+                                               "+", "&",  " ",  "　", "和", "及"};
 
 // True, false, or nullopt for a value that says neither.
 std::optional<bool> ParseRealName(std::string_view cell) {
   std::string key = LookupKey(cell);
   static const auto* yes = new std::unordered_map<std::string, bool>{
-      {"", false}, {"化名", false}, {"假名", false}, {"笔名", false}, {"否", false},
-      {"pseudonym", false}, {"no", false}, {"n", false}, {"false", false}, {"0", false},
-      {"真名", true}, {"实名", true}, {"真实姓名", true}, {"是", true}, {"真", true},
-      {"real", true}, {"realname", true}, {"yes", true}, {"y", true}, {"true", true},
-      {"1", true}, {"x", true}, {"✓", true}, {"√", true}};
+      {"", false},        {"化名", false},      {"假名", false}, {"笔名", false},
+      {"否", false},      {"pseudonym", false}, {"no", false},   {"n", false},
+      {"false", false},   {"0", false},         {"真名", true},  {"实名", true},
+      {"真实姓名", true}, {"是", true},         {"真", true},    {"real", true},
+      {"realname", true}, {"yes", true},        {"y", true},     {"true", true},
+      {"1", true},        {"x", true},          {"✓", true},     {"√", true}};
   auto it = yes->find(key);
   if (it == yes->end()) return std::nullopt;
   return it->second;
@@ -229,11 +285,17 @@ class ValueMapper {
       code = ascii == "macao" ? "macau" : ascii == "hongkong" ? "hong_kong" : "inner_mongolia";
     } else if (region) {
       for (const auto& [name, c] : kRegionNames) {
-        if (key.starts_with(name)) { code = c; break; }
+        if (key.starts_with(name)) {
+          code = c;
+          break;
+        }
       }
     } else {
       for (const auto& [name, c] : kOccupationNames) {
-        if (key == name) { code = c; break; }
+        if (key == name) {
+          code = c;
+          break;
+        }
       }
     }
     cache.emplace(std::string(cell), code);
@@ -286,11 +348,13 @@ RejectedRow FromFieldError(int64_t line, const FieldError& e) {
   switch (e.code) {
     case ErrorCode::kRequired: return {line, e.field, RejectReason::kRequired, {}};
     case ErrorCode::kTooLong: return {line, e.field, RejectReason::kTooLong, {}};
-    case ErrorCode::kInvalidCharacters: return {line, e.field, RejectReason::kInvalidCharacters, {}};
+    case ErrorCode::kInvalidCharacters:
+      return {line, e.field, RejectReason::kInvalidCharacters, {}};
     // The draft's values are codes the import already mapped: nothing to quote.
     case ErrorCode::kUnknownValue: return {line, e.field, RejectReason::kUnknownValue, {""}};
     case ErrorCode::kTooMany:
-      return {line, e.field, RejectReason::kTooManyPersons, {std::to_string(kMaxFurtherPersons + 1)}};
+      return {
+          line, e.field, RejectReason::kTooManyPersons, {std::to_string(kMaxFurtherPersons + 1)}};
   }
   return {line, e.field, RejectReason::kInvalidCharacters, {}};
 }
@@ -401,8 +465,8 @@ class Importer {
       r.rejected.push_back(FromFieldError(line, e));
     }
     // Consent and place are single lines like names, at most a text's length.
-    for (auto [field, value, out] : {std::tuple{"consent", &consent, &st.consent},
-                                     std::tuple{"place", &place, &st.place}}) {
+    for (auto [field, value, out] :
+         {std::tuple{"consent", &consent, &st.consent}, std::tuple{"place", &place, &st.place}}) {
       if (value->empty()) continue;
       std::string v = Nfc(TrimSpace(*value));
       if (HasForbiddenCharacter(v, TextKind::kSingleLine)) {
@@ -471,74 +535,7 @@ int KnownColumns(std::string_view first_line) {
   return known;
 }
 
-// How much more like real text `bytes` reads in GB18030 than in Big5: +1 for each
-// double-byte character that falls among the frequent characters of one (GB2312 level 1:
-// B0A1-D7FE; Big5 level 1: A440-C67E), -1 for one that falls among rare ones.
-int64_t GbOverBig5(std::string_view bytes) {
-  int64_t gb = 0, big5 = 0;
-  for (size_t i = 0; i + 1 < bytes.size(); ++i) {
-    auto lead = static_cast<uint8_t>(bytes[i]);
-    if (lead < 0x81) continue;
-    auto trail = static_cast<uint8_t>(bytes[i + 1]);
-    unsigned code = lead << 8 | trail;
-    if (lead >= 0xB0 && lead <= 0xD7 && trail >= 0xA1) ++gb;
-    else if (!(lead >= 0xA1 && lead <= 0xA9)) --gb;
-    if (code >= 0xA440 && code <= 0xC67E) ++big5;
-    else if (!(lead >= 0xA1 && lead <= 0xA3)) --big5;
-    ++i;
-  }
-  return gb - big5;
-}
-
-std::string CanonicalEncoding(std::string_view name) {
-  std::string n;
-  for (char c : name) n += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (n == "UTF8" || n == "UTF-8") return "UTF-8";
-  if (n == "GB18030" || n == "GBK" || n == "GB2312" || n == "CP936") return "GB18030";
-  if (n == "BIG5" || n == "BIG-5" || n == "CP950" || n == "BIG5-HKSCS") return "BIG5-HKSCS";
-  if (n == "UTF-16" || n == "UTF16" || n == "UTF-16LE" || n == "UTF-16BE") return "UTF-16";
-  return "";
-}
-
 }  // namespace
-
-std::string_view RejectReasonName(RejectReason r) {
-  switch (r) {
-    case RejectReason::kRequired: return "required";
-    case RejectReason::kTooLong: return "too_long";
-    case RejectReason::kInvalidCharacters: return "invalid_characters";
-    case RejectReason::kUnknownValue: return "unknown_value";
-    case RejectReason::kTooManyPersons: return "too_many";
-    case RejectReason::kBadBytes: return "bad_bytes";
-    case RejectReason::kTooManyCells: return "cells";
-    case RejectReason::kGroupRejected: return "group";
-    case RejectReason::kUnterminatedQuote: return "unterminated_quote";
-  }
-  return "invalid_characters";
-}
-
-std::string RejectedRow::Reason() const {
-  auto arg = [&](size_t i) { return i < args.size() ? std::string_view(args[i]) : std::string_view(); };
-  switch (reason) {
-    case RejectReason::kRequired: return "required";
-    case RejectReason::kTooLong: return "too long";
-    case RejectReason::kInvalidCharacters: return "invalid characters";
-    case RejectReason::kUnknownValue:
-      return arg(0).empty() ? "unknown value" : fmt::format("unknown value \"{}\"", arg(0));
-    case RejectReason::kTooManyPersons: return fmt::format("more than {} persons", arg(0));
-    case RejectReason::kBadBytes: return fmt::format("bytes that are not valid {}", arg(0));
-    case RejectReason::kTooManyCells:
-      return fmt::format("{} cells, the header has {}", arg(0), arg(1));
-    case RejectReason::kGroupRejected: return fmt::format("its group was rejected (line {})", arg(0));
-    case RejectReason::kUnterminatedQuote: return "unterminated quote";
-  }
-  return "invalid";
-}
-
-std::string RejectedRow::Describe() const {
-  if (field.empty()) return fmt::format("line {}: {}", line, Reason());
-  return fmt::format("line {}: {}: {}", line, field, Reason());
-}
 
 std::string DetectEncoding(std::string_view bytes) {
   if (bytes.starts_with("\xEF\xBB\xBF")) return "UTF-8";
@@ -555,14 +552,107 @@ std::string DetectEncoding(std::string_view bytes) {
   return GbOverBig5(bytes) >= 0 ? "GB18030" : "BIG5-HKSCS";
 }
 
+// Reads the header row (the first line that is not blank) into *header: the column of
+// each known field (-1: absent), the unknown columns noted in *report. An error without a
+// name or an organisations column.
+static Result<std::array<int, kFieldCount>> ReadHeader(CsvReader& reader,
+                                                       const std::string& encoding,
+                                                       std::vector<std::string>* header,
+                                                       ImportReport* report) {
+  int64_t header_line = 0;
+  // The header is the first line that is not blank.
+  while (true) {
+    CsvRecord rec;
+    if (!reader.Next(&rec)) return Error{"the file is empty: no header row"};
+    bool blank = std::all_of(rec.cells.begin(), rec.cells.end(),
+                             [](const std::string& c) { return c.empty(); });
+    if (blank) continue;
+    *header = std::move(rec.cells);
+    header_line = rec.line;
+    break;
+  }
+  std::array<int, kFieldCount> columns;
+  columns.fill(-1);
+  for (size_t i = 0; i < header->size(); ++i) {
+    auto it = HeaderNames().find(LookupKey((*header)[i]));
+    if (it == HeaderNames().end() || columns[static_cast<int>(it->second)] >= 0) {
+      if (!TrimSpace(IsValidUtf8((*header)[i]) ? (*header)[i] : "").empty()) {
+        report->ignored_columns.push_back(Echo((*header)[i]));
+      }
+      continue;
+    }
+    columns[static_cast<int>(it->second)] = static_cast<int>(i);
+  }
+  if (columns[static_cast<int>(Field::kName)] < 0) {
+    return Error{fmt::format("line {}: no name column in the header (姓名 or name; read as {})",
+                             header_line, encoding)};
+  }
+  if (columns[static_cast<int>(Field::kOrganisations)] < 0) {
+    return Error{
+        fmt::format("line {}: no organisations column in the header (组织 or "
+                    "organisations)",
+                    header_line)};
+  }
+  return columns;
+}
+
+// Stores a sheet's statements `batch` (their first lines `batch_lines`, index by index) as
+// one group through the intake and counts what was stored into *report.
+static Status StoreSheet(std::vector<Submission> batch, const std::vector<int64_t>& batch_lines,
+                         const ImportOptions& options, Intake* intake, ImportReport* report) {
+  // One group, one transaction, through the one writer; the operator's audit entry is
+  // written in that transaction, so a sheet is stored only with its entry.
+  auto count = [report, &batch_lines](std::span<const Submission> group,
+                                      std::span<const Committed> committed) {
+    for (size_t i = 0; i < committed.size(); ++i) {
+      const Committed& c = committed[i];
+      if (c.duplicate) {
+        ++report->duplicates;
+        report->duplicate_lines.push_back(batch_lines[i]);
+        continue;
+      }
+      ++report->imported;
+      report->imported_persons += PersonsCount(group[i].statement);
+      if (c.number) {
+        if (report->first_number == 0) report->first_number = *c.number;
+        report->last_number = *c.number;
+      }
+    }
+  };
+  std::string name = options.file_name.empty() ? "upload" : options.file_name;
+  AuditFor<BatchOutcome> audit = [operator_id = options.operator_id, name](const BatchOutcome& o) {
+    int64_t imported = 0, duplicates = 0;
+    for (const Committed& c : o.committed) ++(c.duplicate ? duplicates : imported);
+    AuditEntry e;
+    e.operator_id = operator_id;
+    e.action = "imported";
+    e.object = fmt::format("{}: {} statements", name, imported);
+    if (duplicates > 0) e.object += fmt::format(" ({} already imported)", duplicates);
+    return std::vector<AuditEntry>{e};
+  };
+  Status stored = AwaitWrite<Status>(
+      [&](Sequencer::Then<Status> then) {
+        return intake->SubmitGroup(
+            std::move(batch),
+            [then, &count](const Status& s, std::span<const Submission> group,
+                           std::span<const Committed> committed) {
+              if (s) count(group, committed);
+              then(s);
+            },
+            std::move(audit));
+      },
+      Status::Fail("the intake queue is full or stopping"));
+  return stored;
+}
+
 Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& options,
                                Intake* intake) {
   ImportReport report;
   if (bytes.size() > kMaxImportBytes) {
     return Error{fmt::format("the file is larger than {} MiB", kMaxImportBytes >> 20)};
   }
-  std::string encoding = options.encoding.empty() ? DetectEncoding(bytes)
-                                                  : CanonicalEncoding(options.encoding);
+  std::string encoding =
+      options.encoding.empty() ? DetectEncoding(bytes) : CanonicalEncoding(options.encoding);
   if (encoding.empty()) {
     return Error{"unknown encoding '" + options.encoding +
                  "': use utf-8, gb18030 (gbk), big5 or utf-16"};
@@ -575,39 +665,9 @@ Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& opti
   CsvReader reader(*text);
   report.delimiter = reader.delimiter();
   std::vector<std::string> header;
-  int64_t header_line = 0;
-  // The header is the first line that is not blank.
-  while (true) {
-    CsvRecord rec;
-    if (!reader.Next(&rec)) return Error{"the file is empty: no header row"};
-    bool blank = std::all_of(rec.cells.begin(), rec.cells.end(),
-                             [](const std::string& c) { return c.empty(); });
-    if (blank) continue;
-    header = std::move(rec.cells);
-    header_line = rec.line;
-    break;
-  }
-  std::array<int, kFieldCount> columns;
-  columns.fill(-1);
-  for (size_t i = 0; i < header.size(); ++i) {
-    auto it = HeaderNames().find(LookupKey(header[i]));
-    if (it == HeaderNames().end() || columns[static_cast<int>(it->second)] >= 0) {
-      if (!TrimSpace(IsValidUtf8(header[i]) ? header[i] : "").empty()) {
-        report.ignored_columns.push_back(Echo(header[i]));
-      }
-      continue;
-    }
-    columns[static_cast<int>(it->second)] = static_cast<int>(i);
-  }
-  if (columns[static_cast<int>(Field::kName)] < 0) {
-    return Error{fmt::format(
-        "line {}: no name column in the header (姓名 or name; read as {})", header_line,
-        encoding)};
-  }
-  if (columns[static_cast<int>(Field::kOrganisations)] < 0) {
-    return Error{fmt::format("line {}: no organisations column in the header (组织 or "
-                             "organisations)", header_line)};
-  }
+  auto read = ReadHeader(reader, encoding, &header, &report);
+  if (!read) return Error{read.error()};
+  const std::array<int, kFieldCount> columns = *read;
 
   // Rows, with the reader's problems attached.
   std::vector<Row> rows;
@@ -615,8 +675,9 @@ Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& opti
     CsvRecord rec;
     size_t bad = 0;
     while (reader.Next(&rec)) {
-      bool blank = std::all_of(rec.cells.begin(), rec.cells.end(),
-                               [](const std::string& c) { return TrimSpace(IsValidUtf8(c) ? c : "x").empty(); });
+      bool blank = std::all_of(rec.cells.begin(), rec.cells.end(), [](const std::string& c) {
+        return TrimSpace(IsValidUtf8(c) ? c : "x").empty();
+      });
       if (blank && !rec.unterminated) continue;
       Row row{rec.line, std::move(rec.cells), std::nullopt, {}};
       if (rec.unterminated) row.problem = RejectReason::kUnterminatedQuote;
@@ -664,9 +725,8 @@ Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& opti
   std::vector<UnitResult> results(units.size());
   {
     // Validation, folding and hashing spread over a few threads; the store writes alone.
-    size_t threads = units.size() < 4096
-                         ? 1
-                         : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+    size_t threads =
+        units.size() < 4096 ? 1 : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
     std::atomic<size_t> next{0}, done{0};
     constexpr size_t kChunk = 512;
     auto work = [&] {
@@ -711,9 +771,8 @@ Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& opti
     std::string key = r.content_hash;
     key.append(reinterpret_cast<const char*>(&n), sizeof n);
     r.sub.source_key.assign(crypto_generichash_BYTES, '\0');
-    crypto_generichash(reinterpret_cast<uint8_t*>(r.sub.source_key.data()),
-                       r.sub.source_key.size(), reinterpret_cast<const uint8_t*>(key.data()),
-                       key.size(), nullptr, 0);
+    crypto_generichash(reinterpret_cast<uint8_t*>(r.sub.source_key.data()), r.sub.source_key.size(),
+                       reinterpret_cast<const uint8_t*>(key.data()), key.size(), nullptr, 0);
     batch_lines.push_back(rows[units[i].rows[0]].line);
     batch.push_back(std::move(r.sub));
   }
@@ -724,49 +783,10 @@ Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& opti
     return report;
   }
   if (!intake) return Error{"no intake to store the sheet with"};
-  // One group, one transaction, through the one writer; the operator's audit entry is
-  // written in that transaction, so a sheet is stored only with its entry.
-  auto count = [&report, &batch_lines](std::span<const Submission> group,
-                                       std::span<const Committed> committed) {
-    for (size_t i = 0; i < committed.size(); ++i) {
-      const Committed& c = committed[i];
-      if (c.duplicate) {
-        ++report.duplicates;
-        report.duplicate_lines.push_back(batch_lines[i]);
-        continue;
-      }
-      ++report.imported;
-      report.imported_persons += PersonsCount(group[i].statement);
-      if (c.number) {
-        if (report.first_number == 0) report.first_number = *c.number;
-        report.last_number = *c.number;
-      }
-    }
-  };
-  std::string name = options.file_name.empty() ? "upload" : options.file_name;
-  AuditFor<BatchOutcome> audit = [operator_id = options.operator_id, name](const BatchOutcome& o) {
-    int64_t imported = 0, duplicates = 0;
-    for (const Committed& c : o.committed) ++(c.duplicate ? duplicates : imported);
-    AuditEntry e;
-    e.operator_id = operator_id;
-    e.action = "imported";
-    e.object = fmt::format("{}: {} statements", name, imported);
-    if (duplicates > 0) e.object += fmt::format(" ({} already imported)", duplicates);
-    return std::vector<AuditEntry>{e};
-  };
-  Status stored = AwaitWrite<Status>(
-      [&](Sequencer::Then<Status> then) {
-        return intake->SubmitGroup(
-            std::move(batch),
-            [then, &count](const Status& s, std::span<const Submission> group,
-                           std::span<const Committed> committed) {
-              if (s) count(group, committed);
-              then(s);
-            },
-            std::move(audit));
-      },
-      Status::Fail("the intake queue is full or stopping"));
-  if (!stored) return Error{stored.message()};
+  if (Status stored = StoreSheet(std::move(batch), batch_lines, options, intake, &report);
+      !stored) {
+    return Error{stored.message()};
+  }
   report.stored = true;
   return report;
 }

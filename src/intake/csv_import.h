@@ -73,17 +73,18 @@ struct RejectedRow {
 };
 
 struct ImportReport {
-  std::string encoding;           // as detected or given: "UTF-8", "GB18030", "BIG5-HKSCS"...
+  std::string encoding;  // as detected or given: "UTF-8", "GB18030", "BIG5-HKSCS"...
   char delimiter = ',';
-  std::vector<std::string> ignored_columns;  // header cells mapping to no field, cut like a quoted value
-  int64_t rows = 0;               // data rows read (blank rows are not counted)
-  int64_t statements = 0;         // valid statements found (a group of rows is one)
-  int64_t persons = 0;            // persons they count
+  std::vector<std::string>
+      ignored_columns;                // header cells mapping to no field, cut like a quoted value
+  int64_t rows = 0;                   // data rows read (blank rows are not counted)
+  int64_t statements = 0;             // valid statements found (a group of rows is one)
+  int64_t persons = 0;                // persons they count
   std::vector<RejectedRow> rejected;  // in line order
-  bool stored = false;            // false: dry run, or refused because rows were rejected
-  int64_t imported = 0;           // statements written by this import
+  bool stored = false;                // false: dry run, or refused because rows were rejected
+  int64_t imported = 0;               // statements written by this import
   int64_t imported_persons = 0;
-  int64_t duplicates = 0;         // statements skipped because an import already stored them
+  int64_t duplicates = 0;                // statements skipped because an import already stored them
   std::vector<int64_t> duplicate_lines;  // first line of each of them
   int64_t first_number = 0, last_number = 0;  // public numbers given (0: none)
 };
@@ -107,6 +108,11 @@ Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& opti
 // BOM, UTF-8 validity, the header's column names and then which reading gives more common
 // characters.
 std::string DetectEncoding(std::string_view bytes);
+// Internal to the import (csv_encoding.cc): the canonical name of an encoding the user
+// named ("gbk" gives "GB18030"), or empty; and how much more like real text `bytes` reads
+// in GB18030 than in Big5.
+std::string CanonicalEncoding(std::string_view name);
+int64_t GbOverBig5(std::string_view bytes);
 // `bytes` converted from `encoding` to UTF-8 (a leading BOM dropped). Bytes that are not
 // valid in `encoding` become U+FFFD and their line numbers (1-based) go to *bad_lines.
 Result<std::string> ToUtf8(std::string_view bytes, const std::string& encoding,

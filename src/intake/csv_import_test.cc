@@ -1,6 +1,5 @@
 #include "intake/csv_import.h"
 
-
 #include <gtest/gtest.h>
 #include <iconv.h>
 #include <sodium.h>
@@ -142,8 +141,8 @@ TEST_F(ImportTest, AllOrNothingUnlessPartial) {
   std::string file =
       "name,organisations\n"
       "甲,party\n"
-      ",party\n"          // line 3: no name
-      "乙,工会\n"         // line 4: unknown organisation
+      ",party\n"   // line 3: no name
+      "乙,工会\n"  // line 4: unknown organisation
       "丙,league\n";
   auto report = Import(file);
   EXPECT_FALSE(report.stored);

@@ -39,14 +39,14 @@ Queueing Intake::Submit(Draft draft, Channel channel, Language language,
                         const std::optional<SafetyInput>& safety,
                         const std::optional<safety::ClientKey>& client, Sequencer::Done done) {
   if (safety && office_) {
-    std::string_view contact = IsValidUtf8(safety->contact) ? TrimSpace(safety->contact)
-                                                            : std::string_view();
+    std::string_view contact =
+        IsValidUtf8(safety->contact) ? TrimSpace(safety->contact) : std::string_view();
     if (!contact.empty()) draft.private_fields.emplace_back("contact", Nfc(contact));
   }
   Submission sub = Prepare(std::move(draft), channel, language, office_);
   if (safety && guard_) {
-    safety::Verdict v = guard_->Assess(sub.statement, safety->pow_challenge, safety->pow_nonce,
-                                       client);
+    safety::Verdict v =
+        guard_->Assess(sub.statement, safety->pow_challenge, safety->pow_nonce, client);
     if (!v.admission.allowed) return {Queueing::Kind::kRefused, v.admission};
     if (!v.publish) {
       sub.publish = false;

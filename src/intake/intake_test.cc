@@ -26,7 +26,7 @@ class FakeStore final : public BatchWriter {
     for (const Submission& sub : batch) {
       Committed c;
       c.id = next_id_ + static_cast<int64_t>(out->size());
-      c.status = !sub.publish ? StatementStatus::kHeld
+      c.status = !sub.publish  ? StatementStatus::kHeld
                  : sub.batched ? StatementStatus::kAccepted
                                : StatementStatus::kPublished;
       if (c.status == StatementStatus::kPublished) c.number = number++;
@@ -101,8 +101,8 @@ TEST_F(IntakeTest, PreparesAWebStatementAndQueuesIt) {
     Intake in(&seq, /*guard=*/nullptr, &office);
     Draft d = Valid("萬順");
     d.batched = true;
-    Answer a = SubmitAndWait(in, std::move(d), Channel::kWeb,
-                             SafetyInput{"", "", "  wechat: wan  "});
+    Answer a =
+        SubmitAndWait(in, std::move(d), Channel::kWeb, SafetyInput{"", "", "  wechat: wan  "});
     ASSERT_TRUE(a.status) << a.status.message();
     EXPECT_EQ(a.sub.statement.channel, Channel::kWeb);
     EXPECT_EQ(a.sub.statement.language, Language::kTraditional);
@@ -190,9 +190,9 @@ TEST_F(IntakeTest, AFullQueueIsOverloadedAndCallsNothing) {
   Sequencer seq(&store_, /*queue_limit=*/0, 8);
   Intake in(&seq, nullptr, nullptr);
   bool called = false;
-  Queueing q = in.Submit(Valid("王伟"), Channel::kWeb, Language::kSimplified, SafetyInput{},
-                         std::nullopt,
-                         [&](const Status&, const Submission&, const Committed&) { called = true; });
+  Queueing q =
+      in.Submit(Valid("王伟"), Channel::kWeb, Language::kSimplified, SafetyInput{}, std::nullopt,
+                [&](const Status&, const Submission&, const Committed&) { called = true; });
   EXPECT_EQ(q.kind, Queueing::Kind::kOverloaded);
   EXPECT_FALSE(called);
 }

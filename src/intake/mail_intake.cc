@@ -173,13 +173,13 @@ bool IsAddressChar(char c) {
 
 std::string HtmlToText(std::string_view html) {
   static const std::pair<std::string_view, uint32_t> kEntities[] = {
-      {"nbsp", 0xA0}, {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
-      {"ldquo", 0x201C}, {"rdquo", 0x201D}, {"lsquo", 0x2018}, {"rsquo", 0x2019},
-      {"mdash", 0x2014}, {"ndash", 0x2013}, {"hellip", 0x2026}, {"middot", 0xB7},
-      {"copy", 0xA9}};
-  static const std::string_view kBlocks[] = {"br", "p", "div", "li", "tr", "h1", "h2", "h3",
-                                             "h4", "h5", "h6", "table", "blockquote", "pre",
-                                             "hr", "ul", "ol", "section", "article"};
+      {"nbsp", 0xA0},     {"amp", '&'},      {"lt", '<'},       {"gt", '>'},
+      {"quot", '"'},      {"apos", '\''},    {"ldquo", 0x201C}, {"rdquo", 0x201D},
+      {"lsquo", 0x2018},  {"rsquo", 0x2019}, {"mdash", 0x2014}, {"ndash", 0x2013},
+      {"hellip", 0x2026}, {"middot", 0xB7},  {"copy", 0xA9}};
+  static const std::string_view kBlocks[] = {
+      "br", "p",     "div",        "li",  "tr", "h1", "h2", "h3",      "h4",     "h5",
+      "h6", "table", "blockquote", "pre", "hr", "ul", "ol", "section", "article"};
   std::string out;
   size_t i = 0;
   while (i < html.size()) {
@@ -287,11 +287,10 @@ Result<ParsedMail> ParseMail(std::string_view message) {
   // A message starts with a header field ("Name: value"); mbox's "From " line is allowed.
   std::string_view first = message.substr(0, message.find('\n'));
   size_t colon = first.find(':');
-  bool header = first.starts_with("From ") ||
-                (colon != std::string_view::npos && colon > 0 &&
-                 std::all_of(first.begin(), first.begin() + colon, [](char c) {
-                   return c > 32 && c < 127;
-                 }));
+  bool header =
+      first.starts_with("From ") ||
+      (colon != std::string_view::npos && colon > 0 &&
+       std::all_of(first.begin(), first.begin() + colon, [](char c) { return c > 32 && c < 127; }));
   if (!header) return Error{"not a message: it does not start with a header field"};
 
   Ref<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(message.data(), message.size()));
@@ -406,8 +405,8 @@ Draft MailDraft(const ParsedMail& mail, std::string_view raw_message) {
   // name made the insert fail, and the mail server retry for ever).
   for (size_t i = 0; i < mail.attachments.size(); ++i) {
     const MailAttachment& a = mail.attachments[i];
-    std::string plain = fmt::format("filename: {}\ncontent-type: {}\n\n", a.filename,
-                                    a.content_type);
+    std::string plain =
+        fmt::format("filename: {}\ncontent-type: {}\n\n", a.filename, a.content_type);
     plain += a.data;
     sub.private_fields.emplace_back(fmt::format("email.attachment.{}", i + 1), std::move(plain));
   }

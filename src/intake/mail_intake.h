@@ -29,10 +29,10 @@ struct MailAttachment {
 };
 
 struct ParsedMail {
-  std::string from;     // the From header as written (display names and addresses)
+  std::string from;                    // the From header as written (display names and addresses)
   std::vector<std::string> addresses;  // the sender's addr-specs, lower-cased
-  std::string subject;  // UTF-8
-  std::string body;     // UTF-8, LF line ends: the text/plain parts, else the HTML as text
+  std::string subject;                 // UTF-8
+  std::string body;  // UTF-8, LF line ends: the text/plain parts, else the HTML as text
   std::vector<MailAttachment> attachments;
 };
 

@@ -13,8 +13,7 @@ TEST(HtmlToTextTest, DropsTagsScriptsAndDecodesEntities) {
 }
 
 TEST(RedactTest, ReplacesAddresses) {
-  EXPECT_EQ(RedactAddresses("写信给 wang.wei+x@example.cn 或 a@b"),
-            "写信给 [e-mail] 或 a@b");
+  EXPECT_EQ(RedactAddresses("写信给 wang.wei+x@example.cn 或 a@b"), "写信给 [e-mail] 或 a@b");
 }
 
 TEST(ParseMailTest, GbkQuotedPrintableBody) {

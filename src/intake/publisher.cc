@@ -34,13 +34,12 @@ Result<int64_t> Publisher::PublishBatch() {
     size_t j = uniform_(static_cast<uint32_t>(i + 1));
     std::swap((*ids)[i], (*ids)[j]);
   }
-  auto numbers =
-      writer_ ? AwaitWrite<Result<std::vector<int64_t>>>(
-                    [&](Sequencer::Then<Result<std::vector<int64_t>>> then) {
-                      return writer_->PublishAccepted(std::move(*ids), std::move(then));
-                    },
-                    Error{"the writer is stopping"})
-              : store_->PublishAccepted(*ids);
+  auto numbers = writer_ ? AwaitWrite<Result<std::vector<int64_t>>>(
+                               [&](Sequencer::Then<Result<std::vector<int64_t>>> then) {
+                                 return writer_->PublishAccepted(std::move(*ids), std::move(then));
+                               },
+                               Error{"the writer is stopping"})
+                         : store_->PublishAccepted(*ids);
   if (!numbers) return Error{numbers.error()};
   return static_cast<int64_t>(numbers->size());
 }

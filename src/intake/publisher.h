@@ -27,7 +27,7 @@
 namespace tuidang {
 
 struct PublisherOptions {
-  std::chrono::milliseconds interval{600'000};  // the mean time between two batches
+  std::chrono::milliseconds interval{600'000};    // the mean time between two batches
   int64_t min_batch = 20;                         // fewer accepted ones wait ...
   std::chrono::milliseconds max_wait{3'600'000};  // ... at most this long
   // The most statements one batch publishes (one transaction); the rest go with the next.

@@ -114,7 +114,8 @@ TEST_F(PublisherTest, ThroughTheWriterTheBatchIsOrderedWithTheIntake) {
                               EXPECT_TRUE(s);
                               stored.set_value();
                             }));
-  Publisher publisher(store_.get(), PublisherOptions{}, [](uint32_t) { return 0u; }, &writer);
+  Publisher publisher(
+      store_.get(), PublisherOptions{}, [](uint32_t) { return 0u; }, &writer);
   auto n = publisher.PublishBatch();
   ASSERT_TRUE(n) << n.error();
   stored.get_future().wait();

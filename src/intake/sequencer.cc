@@ -101,8 +101,7 @@ bool Sequencer::WithdrawByReceipt(ReceiptHash receipt, Then<Result<bool>> done) 
 bool Sequencer::ForgetSealed(ReceiptHash receipt, Then<Result<int64_t>> done) {
   if (!stores_.moderation) return false;  // no store for it: refused
   ModerationStore* m = stores_.moderation;
-  return Task<Result<int64_t>>([m, receipt] { return m->ForgetSealed(receipt); },
-                               std::move(done));
+  return Task<Result<int64_t>>([m, receipt] { return m->ForgetSealed(receipt); }, std::move(done));
 }
 
 bool Sequencer::CorrectHeld(int64_t id, Statement corrected, Then<Result<bool>> done) {
@@ -120,8 +119,7 @@ bool Sequencer::PurgeRejected(int64_t retention_hours, Then<Result<int64_t>> don
                                std::move(done));
 }
 
-bool Sequencer::PublishAccepted(std::vector<int64_t> ids,
-                                Then<Result<std::vector<int64_t>>> done) {
+bool Sequencer::PublishAccepted(std::vector<int64_t> ids, Then<Result<std::vector<int64_t>>> done) {
   if (!stores_.publication) return false;  // no store for it: refused
   PublicationStore* p = stores_.publication;
   return Task<Result<std::vector<int64_t>>>(
@@ -189,8 +187,8 @@ void Sequencer::Commit(Answers* d) {
       for (const Item& item : d->items) {
         size_t size = item.group.size();
         if (item.audit) {
-          auto more = item.audit(BatchOutcome{all.batch.subspan(offset, size),
-                                              all.committed.subspan(offset, size)});
+          auto more = item.audit(
+              BatchOutcome{all.batch.subspan(offset, size), all.committed.subspan(offset, size)});
           entries.insert(entries.end(), more.begin(), more.end());
         }
         offset += size;

@@ -35,8 +35,8 @@ class Sequencer {
   // Called once per accepted submission, on the sequencer's answering thread, after its
   // transaction is durable (status OK) or failed (nothing of it stored). `sub` holds the
   // final receipt code.
-  using Done = std::function<void(const Status& status, const Submission& sub,
-                                  const Committed& committed)>;
+  using Done =
+      std::function<void(const Status& status, const Submission& sub, const Committed& committed)>;
   // The same for a group (SubmitGroup): its submissions and, when status is OK, what each
   // was given (index by index; empty on failure).
   using GroupDone = std::function<void(const Status& status, std::span<const Submission> group,

@@ -125,8 +125,9 @@ class WriterTest : public ::testing::Test {
   void BreakAuditTrail() {
     sqlite::Db db;
     ASSERT_TRUE(db.Open(path(), false));
-    ASSERT_TRUE(db.Exec("CREATE TRIGGER audit_broken BEFORE INSERT ON audit_trail "
-                        "BEGIN SELECT RAISE(ABORT, 'audit trail unavailable'); END"));
+    ASSERT_TRUE(
+        db.Exec("CREATE TRIGGER audit_broken BEFORE INSERT ON audit_trail "
+                "BEGIN SELECT RAISE(ABORT, 'audit trail unavailable'); END"));
   }
   Sequencer::Stores Stores() { return {store_.get(), store_.get(), store_.get()}; }
 
@@ -164,18 +165,24 @@ TEST_F(WriterTest, ModerationRunsOnTheWriterWithItsAuditEntries) {
   Sequencer seq(Stores(), 8, 8);
   auto numbers = AwaitWrite<Result<std::vector<int64_t>>>(
       [&](auto then) {
-        return seq.Approve({held}, [](const std::vector<int64_t>& n) {
-          return Entry("approved", "statement " + std::to_string(n.at(0)));
-        }, std::move(then));
+        return seq.Approve(
+            {held},
+            [](const std::vector<int64_t>& n) {
+              return Entry("approved", "statement " + std::to_string(n.at(0)));
+            },
+            std::move(then));
       },
       Error{"refused"});
   ASSERT_TRUE(numbers) << numbers.error();
   ASSERT_EQ(numbers->size(), 1u);
   auto rejected = AwaitWrite<Result<int64_t>>(
       [&, other = other](auto then) {
-        return seq.Reject({other}, [other](int64_t) {
-          return Entry("rejected", "held statement " + std::to_string(other));
-        }, std::move(then));
+        return seq.Reject(
+            {other},
+            [other](int64_t) {
+              return Entry("rejected", "held statement " + std::to_string(other));
+            },
+            std::move(then));
       },
       Error{"refused"});
   ASSERT_TRUE(rejected);
@@ -207,30 +214,31 @@ TEST_F(WriterTest, AnActionWhoseAuditEntryCannotBeWrittenDoesNotHappen) {
     Sequencer seq(Stores(), 8, 8);
     auto approved = AwaitWrite<Result<std::vector<int64_t>>>(
         [&, held = held](auto then) {
-          return seq.Approve({held}, [](const std::vector<int64_t>&) {
-            return Entry("approved", "statement");
-          }, std::move(then));
+          return seq.Approve(
+              {held}, [](const std::vector<int64_t>&) { return Entry("approved", "statement"); },
+              std::move(then));
         },
         Error{"refused"});
     EXPECT_FALSE(approved);
     auto rejected = AwaitWrite<Result<int64_t>>(
         [&, held = held](auto then) {
-          return seq.Reject({held}, [](int64_t) { return Entry("rejected", "held"); },
-                            std::move(then));
+          return seq.Reject(
+              {held}, [](int64_t) { return Entry("rejected", "held"); }, std::move(then));
         },
         Error{"refused"});
     EXPECT_FALSE(rejected);
     Status withdrawn = AwaitWrite<Status>(
         [&](Sequencer::Then<Status> then) {
-          return seq.Withdraw(1, WithdrawalReason::kFake,
-                              [](int64_t n) { return Entry("withdrew", std::to_string(n)); },
-                              std::move(then));
+          return seq.Withdraw(
+              1, WithdrawalReason::kFake,
+              [](int64_t n) { return Entry("withdrew", std::to_string(n)); }, std::move(then));
         },
         Status::Fail("refused"));
     EXPECT_FALSE(withdrawn);
     std::promise<Status> entered;
     ASSERT_TRUE(seq.Submit(
-        Make(2), [&](const Status& s, const Submission&, const Committed&) { entered.set_value(s); },
+        Make(2),
+        [&](const Status& s, const Submission&, const Committed&) { entered.set_value(s); },
         [](const BatchOutcome&) { return Entry("entered", "statement"); }));
     EXPECT_FALSE(entered.get_future().get());
   }

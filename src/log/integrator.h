@@ -19,9 +19,9 @@
 namespace tuidang {
 
 struct IntegratorOptions {
-  std::string origin;                             // the checkpoint's first line
-  std::chrono::milliseconds interval{1000};       // how soon a new leaf is checkpointed
-  uint64_t max_leaves_per_checkpoint = 1 << 16;   // bounds the memory of one step
+  std::string origin;                            // the checkpoint's first line
+  std::chrono::milliseconds interval{1000};      // how soon a new leaf is checkpointed
+  uint64_t max_leaves_per_checkpoint = 1 << 16;  // bounds the memory of one step
 };
 
 class Integrator {
@@ -29,8 +29,7 @@ class Integrator {
   // Picks up the log at the store's latest checkpoint (checking that the stored tiles hash
   // to its root), or starts it with a signed checkpoint of the empty tree. `store` and
   // `signer` must outlive the integrator. Does not start the background thread.
-  static Result<std::unique_ptr<Integrator>> Open(LogStore* store,
-                                                  const tlog::NoteSigner* signer,
+  static Result<std::unique_ptr<Integrator>> Open(LogStore* store, const tlog::NoteSigner* signer,
                                                   IntegratorOptions options);
   ~Integrator();
 
@@ -47,7 +46,10 @@ class Integrator {
  private:
   Integrator(LogStore* store, const tlog::NoteSigner* signer, IntegratorOptions options,
              tlog::TreeBuilder builder)
-      : store_(store), signer_(signer), options_(std::move(options)), builder_(std::move(builder)) {}
+      : store_(store),
+        signer_(signer),
+        options_(std::move(options)),
+        builder_(std::move(builder)) {}
   Status Publish(const tlog::AppendResult& result);
 
   LogStore* const store_;

@@ -19,7 +19,8 @@ class IntegratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_GE(sodium_init(), 0);
-    dir_ = std::filesystem::temp_directory_path() / ("tuidang-integrator-" + std::to_string(getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("tuidang-integrator-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     auto s = SqliteStore::Open((dir_ / "t.db").string());
@@ -47,8 +48,8 @@ class IntegratorTest : public ::testing::Test {
   tlog::Checkpoint Latest() {
     auto latest = store_->LatestCheckpoint();
     EXPECT_TRUE(latest && latest->has_value());
-    auto cp = tlog::OpenCheckpoint((*latest)->second, "example.org/log",
-                                   std::array{signer_->Verifier()});
+    auto cp =
+        tlog::OpenCheckpoint((*latest)->second, "example.org/log", std::array{signer_->Verifier()});
     EXPECT_TRUE(cp) << cp.error();
     return *cp;
   }

@@ -111,7 +111,9 @@ bool Network::Contains(const std::array<uint8_t, 16>& addr) const {
 
 ClientIdentifier::ClientIdentifier(ClientKeyMode mode, std::vector<Network> trusted_proxies,
                                    std::string header, KeyedHasher* hasher)
-    : mode_(mode), trusted_(std::move(trusted_proxies)), header_(std::move(header)),
+    : mode_(mode),
+      trusted_(std::move(trusted_proxies)),
+      header_(std::move(header)),
       hasher_(hasher) {}
 
 bool ClientIdentifier::Trusted(const std::array<uint8_t, 16>& a) const {
@@ -138,7 +140,8 @@ std::optional<ClientKey> ClientIdentifier::Identify(const std::array<uint8_t, 16
     return std::nullopt;
   }
   std::array<uint8_t, 16> client = peer;
-  ClientKey key = hasher_->Hash("client", std::string_view(reinterpret_cast<const char*>(client.data()), client.size()));
+  ClientKey key = hasher_->Hash(
+      "client", std::string_view(reinterpret_cast<const char*>(client.data()), client.size()));
   sodium_memzero(client.data(), client.size());
   return key;
 }
@@ -164,7 +167,8 @@ std::optional<ClientKey> ClientIdentifier::IdentifyForwarded(std::string_view fo
       if (!Trusted(client)) break;
     }
   }
-  ClientKey key = hasher_->Hash("client", std::string_view(reinterpret_cast<const char*>(client.data()), client.size()));
+  ClientKey key = hasher_->Hash(
+      "client", std::string_view(reinterpret_cast<const char*>(client.data()), client.size()));
   sodium_memzero(client.data(), client.size());
   return key;
 }

@@ -91,8 +91,8 @@ class ClientIdentifier {
   // header when the peer is a trusted proxy; else the peer.
   std::optional<ClientKey> ForRequest(const PeerInfo& peer, std::string_view forwarded) const;
 
-  ClientIdentifier(ClientKeyMode mode, std::vector<Network> trusted_proxies,
-                   std::string header, KeyedHasher* hasher);
+  ClientIdentifier(ClientKeyMode mode, std::vector<Network> trusted_proxies, std::string header,
+                   KeyedHasher* hasher);
   // nullopt in mode kOff, and in kAuto for a loopback peer that is not a trusted proxy.
   // `peer` is the TCP peer address (16 bytes); `forwarded` the value of the configured
   // header (empty if absent). In kProxy and kAuto modes the header is believed only when the

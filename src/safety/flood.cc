@@ -13,8 +13,8 @@ namespace {
 // hash, so one flood keeps one group across hours and restarts.
 std::string GroupOf(std::string_view reason, std::string_view content) {
   uint8_t h[8];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const uint8_t*>(content.data()),
-                     content.size(), nullptr, 0);
+  crypto_generichash(h, sizeof h, reinterpret_cast<const uint8_t*>(content.data()), content.size(),
+                     nullptr, 0);
   char hex[17];
   sodium_bin2hex(hex, sizeof hex, h, sizeof h);
   return std::string(reason) + ":" + hex;

@@ -70,8 +70,9 @@ int Guard::CurrentBits() {
   {
     MutexLock lock(&load_mu_);
     int64_t minute = clock_() / 60;
-    rate = minute == load_minute_ ? std::max(load_now_, load_previous_)
-           : minute == load_minute_ + 1 ? load_now_ : 0;
+    rate = minute == load_minute_       ? std::max(load_now_, load_previous_)
+           : minute == load_minute_ + 1 ? load_now_
+                                        : 0;
   }
   int bits = options_.pow_min_bits;
   if (options_.pow_load_step > 0) {

@@ -24,10 +24,10 @@ namespace tuidang::safety {
 
 struct GuardOptions {
   // Per client key (only when clients are told apart, client_key != "off").
-  Limit submit_per_client{0, 600};   // statements
+  Limit submit_per_client{0, 600};  // statements
   // Everything done with a receipt code: per client, per code, over all clients.
   ReceiptLimits receipts;
-  Limit operator_actions{0, 60};     // per operator account (console, issue 4)
+  Limit operator_actions{0, 60};  // per operator account (console, issue 4)
   // Statements per window over all clients, split into the SubmitPools below: then 503.
   Limit global_submit{0, 60};
   // Proof of work: "off", or "hold" (a statement without a valid solution is held).
@@ -63,14 +63,14 @@ inline constexpr std::array<int64_t, 4> kSubmitPoolPercent = {40, 10, 35, 15};
 
 struct Admission {
   bool allowed = true;
-  int status = 200;          // 429 (this client or code) or 503 (everyone) when refused
-  int64_t retry_after = 0;   // seconds
+  int status = 200;         // 429 (this client or code) or 503 (everyone) when refused
+  int64_t retry_after = 0;  // seconds
 };
 
 struct Verdict {
-  bool publish = true;        // false: hold for moderation
-  std::string reason;         // why held: "no_pow", "generated_name", ...
-  std::string group;          // the moderation queue's group
+  bool publish = true;  // false: hold for moderation
+  std::string reason;   // why held: "no_pow", "generated_name", ...
+  std::string group;    // the moderation queue's group
   PowCheck pow = PowCheck::kMissing;
   // Refused (503) when the statement's pool of the global budget is spent.
   Admission admission;

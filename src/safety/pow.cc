@@ -51,7 +51,8 @@ bool PowSolves(std::string_view challenge, std::string_view nonce, int bits) {
   if (bits < 0 || bits > 64) return false;
   crypto_hash_sha256_state st;
   crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, reinterpret_cast<const uint8_t*>(challenge.data()), challenge.size());
+  crypto_hash_sha256_update(&st, reinterpret_cast<const uint8_t*>(challenge.data()),
+                            challenge.size());
   crypto_hash_sha256_update(&st, reinterpret_cast<const uint8_t*>(":"), 1);
   crypto_hash_sha256_update(&st, reinterpret_cast<const uint8_t*>(nonce.data()), nonce.size());
   uint8_t h[32];

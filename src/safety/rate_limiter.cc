@@ -18,9 +18,8 @@ int64_t RateLimiter::Take(const ClientKey& key) {
   auto it = windows_.find(key.hash);
   if (it == windows_.end()) {
     if (windows_.size() >= max_keys_) {
-      std::erase_if(windows_, [&](const auto& kv) {
-        return now - kv.second.start >= limit_.window_seconds;
-      });
+      std::erase_if(windows_,
+                    [&](const auto& kv) { return now - kv.second.start >= limit_.window_seconds; });
       if (windows_.size() >= max_keys_) windows_.clear();
     }
     it = windows_.emplace(key.hash, Window{now, 0}).first;

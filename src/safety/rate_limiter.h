@@ -13,7 +13,7 @@
 namespace tuidang::safety {
 
 struct Limit {
-  int64_t count = 0;           // events allowed per window; 0 = no limit
+  int64_t count = 0;  // events allowed per window; 0 = no limit
   int64_t window_seconds = 60;
 };
 

@@ -209,7 +209,8 @@ TEST_F(SafetyTest, FloodDetection) {
   EXPECT_EQ(g1.group, g2.group) << "one generator, one group";
   std::string text = "我宣布退出中国共产党及其一切附属组织，永不回头。";
   EXPECT_FALSE(f.Assess(Named("甲", text), std::nullopt).hold);
-  EXPECT_FALSE(f.Assess(Named("乙", " 我宣布退出中國共產黨及其一切附屬組織 永不回頭 "), std::nullopt).hold);
+  EXPECT_FALSE(
+      f.Assess(Named("乙", " 我宣布退出中國共產黨及其一切附屬組織 永不回頭 "), std::nullopt).hold);
   auto d = f.Assess(Named("丙", "我宣布退出中国共产党及其一切附属组织!!永不回头"), std::nullopt);
   EXPECT_TRUE(d.hold) << "the same text, traditional or simplified, spaced or punctuated";
   EXPECT_EQ(d.reason, "duplicate_text");

@@ -126,8 +126,8 @@ TEST_F(SealedStreamTest, RefusesChangedAppendedAndReorderedChunks) {
   EXPECT_FALSE(Open(s + s.substr(s.size() - 30), *key_).ok());
   // The two full chunks swapped.
   size_t head = kSealedStreamMagic.size() + 80 + 24, chunk = 4 + kSealedChunkBytes + 17;
-  std::string swapped = s.substr(0, head) + s.substr(head + chunk, chunk) +
-                        s.substr(head, chunk) + s.substr(head + 2 * chunk);
+  std::string swapped = s.substr(0, head) + s.substr(head + chunk, chunk) + s.substr(head, chunk) +
+                        s.substr(head + 2 * chunk);
   ASSERT_EQ(swapped.size(), s.size());
   EXPECT_FALSE(Open(swapped, *key_).ok());
 }

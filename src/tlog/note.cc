@@ -67,10 +67,8 @@ bool IsSpace(int32_t r) {
     case 0x2029:
     case 0x202F:
     case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return r >= 0x2000 && r <= 0x200A;
+    case 0x3000: return true;
+    default: return r >= 0x2000 && r <= 0x200A;
   }
 }
 
@@ -86,12 +84,9 @@ bool ParseKeyId(std::string_view hex, uint32_t* id) {
   uint32_t value = 0;
   for (char c : hex) {
     int digit;
-    if (c >= '0' && c <= '9')
-      digit = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      digit = c - 'a' + 10;
-    else
-      return false;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    else return false;
     value = value << 4 | static_cast<uint32_t>(digit);
   }
   *id = value;

@@ -106,9 +106,8 @@ void ReadPerson(const json::object& o, const std::string& prefix, PersonDraft* o
         }
       }
       if (!ok) errors->push_back({prefix + "organisations", "invalid_type", "error.type"});
-    } else if (!declarant || (k != "region" && k != "occupation" && k != "text" &&
-                              k != "persons" && k != "language" && k != "contact" &&
-                              k != "pow")) {
+    } else if (!declarant || (k != "region" && k != "occupation" && k != "text" && k != "persons" &&
+                              k != "language" && k != "contact" && k != "pow")) {
       errors->push_back({prefix + std::string(k), "unknown_field", "error.unknown_field"});
     }
   }
@@ -124,8 +123,8 @@ void ReadOptionalString(const json::object& o, std::string_view key, std::string
 
 }  // namespace
 
-Response ApiError(const Catalog& catalog, Language lang, http::status status,
-                  std::string_view code, std::string_view message_key) {
+Response ApiError(const Catalog& catalog, Language lang, http::status status, std::string_view code,
+                  std::string_view message_key) {
   return ApiErrors(catalog, lang, status, {{"", std::string(code), std::string(message_key)}});
 }
 
@@ -150,8 +149,8 @@ void ApiPostStatement(const RequestContext& rq, Responder respond) {
   boost::system::error_code ec;
   json::value v = json::parse(req.body(), ec, {}, options);
   if (ec || !v.is_object()) {
-    return respond(ApiError(cat, lang, http::status::bad_request, "invalid_json",
-                            "error.invalid_json"));
+    return respond(
+        ApiError(cat, lang, http::status::bad_request, "invalid_json", "error.invalid_json"));
   }
   // Boost.JSON keeps the last of two equal keys; the API, like the form, refuses the body.
   if (auto dup = FirstDuplicateKey(req.body(), kMaxJsonDepth)) {
@@ -207,8 +206,8 @@ void ApiPostStatement(const RequestContext& rq, Responder respond) {
 
   Submission sub;
   for (const auto& e : ValidateStatement(draft, &sub.statement)) {
-    std::string field = e.person == 0 ? e.field
-                                      : "persons[" + std::to_string(e.person - 1) + "]." + e.field;
+    std::string field =
+        e.person == 0 ? e.field : "persons[" + std::to_string(e.person - 1) + "]." + e.field;
     std::string code(ErrorCodeName(e.code));
     errors.push_back({field, code, "error." + e.field + "." + code});
   }
@@ -232,8 +231,7 @@ void ApiPostStatement(const RequestContext& rq, Responder respond) {
   intake::Queueing q = env.intake->Submit(
       std::move(validated), Channel::kWeb, statement_language,
       intake::SafetyInput{pow_challenge, pow_nonce, contact}, client,
-      [shared_respond, overloaded](const Status& status, const Submission& s,
-                                   const Committed& c) {
+      [shared_respond, overloaded](const Status& status, const Submission& s, const Committed& c) {
         if (!status) return (*shared_respond)(overloaded());
         json::object body;
         body["receipt"] = s.receipt_code;
@@ -360,9 +358,8 @@ std::string StatsJson(const Totals& t, Day day) {
   body["total_statements"] = t.statements;
   body["tree_size"] = t.tree_size;
   DayCount today = t.Of(day);
-  body["today"] = json::object{{"date", FormatDay(today.day)},
-                               {"persons", today.persons},
-                               {"statements", today.statements}};
+  body["today"] = json::object{
+      {"date", FormatDay(today.day)}, {"persons", today.persons}, {"statements", today.statements}};
   body["persons_by_organisation"] =
       json::object{{"party", t.party}, {"league", t.league}, {"pioneers", t.pioneers}};
   json::array days;

@@ -35,8 +35,7 @@ Response PlainText(std::string text, std::string_view content_type, Caching cach
 // The routes answered before the query is parsed (RouteMatch::before_query), method fitting.
 Response BeforeQuery(const AppEnv& env, const Request& req, const RouteMatch& m) {
   switch (m.route->id) {
-    case RouteId::kLogCheckpoint:
-      return LogCheckpoint(env);
+    case RouteId::kLogCheckpoint: return LogCheckpoint(env);
     case RouteId::kLogTile:
       return LogTile(env, m.capture, AcceptsGzip(req[http::field::accept_encoding]));
     case RouteId::kSiteCss:
@@ -68,12 +67,9 @@ void Api(const RequestContext& rq, Responder respond) {
     case RouteId::kApiStatements:
       if (rq.post()) return ApiPostStatement(rq, std::move(respond));
       return respond(ApiListStatements(rq));
-    case RouteId::kApiStatement:
-      return respond(ApiGetStatement(rq));
-    case RouteId::kApiReceipt:
-      return respond(ApiGetReceipt(rq));
-    case RouteId::kApiStats:
-      return respond(ApiStats(rq.env));
+    case RouteId::kApiStatement: return respond(ApiGetStatement(rq));
+    case RouteId::kApiReceipt: return respond(ApiGetReceipt(rq));
+    case RouteId::kApiStats: return respond(ApiStats(rq.env));
     default:  // kApiUnknown, and the challenge without an abuse gate
       return respond(ApiError(*rq.env.catalog, rq.page.lang, http::status::not_found, "not_found",
                               "error.not_found"));
@@ -84,38 +80,25 @@ void Api(const RequestContext& rq, Responder respond) {
 void Page(const RequestContext& rq, bool explicit_lang, Responder respond) {
   const PageContext& ctx = rq.page;
   switch (rq.route.id) {
-    case RouteId::kHome:
-      return respond(Home(rq, explicit_lang));
+    case RouteId::kHome: return respond(Home(rq, explicit_lang));
     case RouteId::kSubmit:
       if (rq.post()) return SubmitPost(rq, std::move(respond));
       return respond(SubmitFormPage(ctx, rq.env));
-    case RouteId::kReceiptCorrect:
-      return ReceiptCorrect(rq, std::move(respond));
-    case RouteId::kReceiptWithdraw:
-      return ReceiptWithdraw(rq, std::move(respond));
-    case RouteId::kReceiptLookup:
-      return respond(ReceiptLookup(ctx, rq.query));
-    case RouteId::kReceiptProof:
-      return respond(ReceiptProof(rq));
-    case RouteId::kReceipt:
-      return respond(ReceiptPage(rq));
-    case RouteId::kLogPage:
-      return respond(LogPage(ctx, rq.env));
-    case RouteId::kDayList:
-      return respond(DayListPage(rq));
-    case RouteId::kCertificate:
-      return respond(CertificatePage(rq));
+    case RouteId::kReceiptCorrect: return ReceiptCorrect(rq, std::move(respond));
+    case RouteId::kReceiptWithdraw: return ReceiptWithdraw(rq, std::move(respond));
+    case RouteId::kReceiptLookup: return respond(ReceiptLookup(ctx, rq.query));
+    case RouteId::kReceiptProof: return respond(ReceiptProof(rq));
+    case RouteId::kReceipt: return respond(ReceiptPage(rq));
+    case RouteId::kLogPage: return respond(LogPage(ctx, rq.env));
+    case RouteId::kDayList: return respond(DayListPage(rq));
+    case RouteId::kCertificate: return respond(CertificatePage(rq));
     case RouteId::kCertificateCss:
-      return respond(PlainText(std::string(CertificateCss()), "text/css; charset=utf-8",
-                               Caching::kShort));
-    case RouteId::kStatement:
-      return respond(StatementPage(rq));
-    case RouteId::kSearch:
-      return respond(SearchPage(rq));
-    case RouteId::kStats:
-      return respond(StatsPage(rq));
-    case RouteId::kStatsCsv:
-      return respond(StatsCsv(rq.env));
+      return respond(
+          PlainText(std::string(CertificateCss()), "text/css; charset=utf-8", Caching::kShort));
+    case RouteId::kStatement: return respond(StatementPage(rq));
+    case RouteId::kSearch: return respond(SearchPage(rq));
+    case RouteId::kStats: return respond(StatsPage(rq));
+    case RouteId::kStatsCsv: return respond(StatsCsv(rq.env));
     default:  // kPageUnknown
       return respond(ErrorPage(ctx, http::status::not_found, "error.not_found"));
   }

@@ -9,16 +9,16 @@
 
 #include "intake/intake.h"
 #include "intake/sequencer.h"
-#include "web/answer_delay.h"
 #include "safety/guard.h"
+#include "store/moderation_store.h"
+#include "store/operator_store.h"
 #include "store/store.h"
+#include "web/answer_delay.h"
 #include "web/http.h"
 #include "web/i18n.h"
 #include "web/ops_auth.h"
 #include "web/ops_session.h"
 #include "web/page_cache.h"
-#include "store/moderation_store.h"
-#include "store/operator_store.h"
 
 namespace tuidang::web {
 

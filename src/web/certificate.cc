@@ -21,8 +21,8 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
                             std::optional<uint64_t> leaf_index,
                             const std::optional<std::pair<uint64_t, std::string>>& checkpoint) {
   // The Chinese half follows the page's script (Simplified unless /zh-hant/).
-  Language zh_lang = ctx.lang == Language::kTraditional ? Language::kTraditional
-                                                        : Language::kSimplified;
+  Language zh_lang =
+      ctx.lang == Language::kTraditional ? Language::kTraditional : Language::kSimplified;
   PageContext zh{ctx.catalog, zh_lang, ctx.path, ctx.links};
   PageContext en{ctx.catalog, Language::kEnglish, ctx.path, ctx.links};
   std::string number = std::to_string(*s.number);
@@ -33,7 +33,8 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
                   "\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                   "<meta name=\"referrer\" content=\"no-referrer\"><title>";
-  AppendHtmlEscaped(&b, ctx.Tr("certificate.title") + " · " + ctx.Format("statement.number", number));
+  AppendHtmlEscaped(&b,
+                    ctx.Tr("certificate.title") + " · " + ctx.Format("statement.number", number));
   b += "</title><link rel=\"stylesheet\" href=\"" + ctx.FileHref("/static/certificate.css") +
        "\"></head><body>";
   b += "<p class=\"screen-only\"><a href=\"" + ctx.Href("/statements/" + number) + "\">" +
@@ -49,13 +50,13 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
   b += "<p class=\"declared en\" lang=\"en\">" +
        HtmlEscape(en.Format("certificate.declared", day, number)) + "</p>";
 
-  b += "<table class=\"persons\"><thead><tr><th>" + Both(zh, en, "certificate.name") +
-       "</th><th>" + Both(zh, en, "certificate.organisations") + "</th></tr></thead><tbody>";
+  b += "<table class=\"persons\"><thead><tr><th>" + Both(zh, en, "certificate.name") + "</th><th>" +
+       Both(zh, en, "certificate.organisations") + "</th></tr></thead><tbody>";
   for (const Person& p : s.persons) {
     b += "<tr><td class=\"name\">";
     AppendHtmlEscaped(&b, p.name);
-    b += " <span class=\"kind\">" +
-         Both(zh, en, p.real_name ? "person.real" : "person.pseudonym") + "</span></td><td>";
+    b += " <span class=\"kind\">" + Both(zh, en, p.real_name ? "person.real" : "person.pseudonym") +
+         "</span></td><td>";
     b += "<span lang=\"" + zh_tag + "\">" + HtmlEscape(OrganisationsText(zh, p.organisations)) +
          "</span> <span class=\"en\" lang=\"en\">" +
          HtmlEscape(OrganisationsText(en, p.organisations)) + "</span></td></tr>";
@@ -116,8 +117,8 @@ std::string DayCertificatesHtml(const PageContext& ctx, Day day, int64_t page,
                                 const std::vector<uint64_t>& leaves, std::string_view log_origin,
                                 const std::pair<uint64_t, std::string>& checkpoint) {
   // Bilingual like the live certificate; labels stay short, since a page holds fifty.
-  Language zh_lang = ctx.lang == Language::kTraditional ? Language::kTraditional
-                                                        : Language::kSimplified;
+  Language zh_lang =
+      ctx.lang == Language::kTraditional ? Language::kTraditional : Language::kSimplified;
   PageContext zh{ctx.catalog, zh_lang, ctx.path, ctx.links};
   PageContext en{ctx.catalog, Language::kEnglish, ctx.path, ctx.links};
   std::string zh_tag(LanguageHtmlTag(zh_lang));
@@ -133,8 +134,9 @@ std::string DayCertificatesHtml(const PageContext& ctx, Day day, int64_t page,
   b += "</title><link rel=\"stylesheet\" href=\"" + ctx.FileHref("/static/certificates.css") +
        "\"></head><body>";
   b += "<p class=\"screen-only\"><a href=\"" + zh.Href(list_url) + "\">" +
-       HtmlEscape(zh.Format("list.title", date)) + "</a> · " + zh.TrHtml("export.certificates.hint") +
-       " <span lang=\"en\">" + en.TrHtml("export.certificates.hint") + "</span></p>";
+       HtmlEscape(zh.Format("list.title", date)) + "</a> · " +
+       zh.TrHtml("export.certificates.hint") + " <span lang=\"en\">" +
+       en.TrHtml("export.certificates.hint") + "</span></p>";
   b += "<header><p class=\"center\">" + Both(zh, en, "site.name") + "</p>";
   b += "<h1><span lang=\"" + zh_tag + "\">" + zh.TrHtml("certificate.title") +
        "</span><span class=\"en\" lang=\"en\">" + en.TrHtml("certificate.title") +
@@ -150,10 +152,11 @@ std::string DayCertificatesHtml(const PageContext& ctx, Day day, int64_t page,
       b += "<li><span class=\"name\">";
       AppendHtmlEscaped(&b, p.name);
       b += "</span> <span class=\"kind\">" +
-           Both(zh, en, p.real_name ? "person.real" : "person.pseudonym") + "</span> <span lang=\"" +
-           zh_tag + "\">" + HtmlEscape(OrganisationsText(zh, p.organisations)) +
-           "</span> <span class=\"en\" lang=\"en\">" + HtmlEscape(OrganisationsText(en, p.organisations)) +
-           "</span></li>";
+           Both(zh, en, p.real_name ? "person.real" : "person.pseudonym") +
+           "</span> <span lang=\"" + zh_tag + "\">" +
+           HtmlEscape(OrganisationsText(zh, p.organisations)) +
+           "</span> <span class=\"en\" lang=\"en\">" +
+           HtmlEscape(OrganisationsText(en, p.organisations)) + "</span></li>";
     }
     b += "</ul><dl class=\"facts\"><dt>" + Both(zh, en, "certificate.number") +
          "</dt><dd class=\"number\">" + number + "</dd><dt>" + Both(zh, en, "certificate.day") +

@@ -71,9 +71,8 @@ size_t ConnectionSlots::waiting() {
 }
 
 void ConnectionSlots::EvictOverShare(size_t extra, std::vector<std::shared_ptr<Evictable>>* out) {
-  size_t share = options_.max_connections > options_.reserve
-                     ? options_.max_connections - options_.reserve
-                     : 1;
+  size_t share =
+      options_.max_connections > options_.reserve ? options_.max_connections - options_.reserve : 1;
   while (!waiting_.empty() && waiting_.size() + extra > share) {
     Remove(entries_.find(waiting_.front()), out);
   }

@@ -72,8 +72,7 @@ class ConnectionSlots {
   };
   // Ends waiting connections, oldest first, until the waiting ones are within
   // max_connections - reserve (or `extra` more fit), into *out.
-  void EvictOverShare(size_t extra, std::vector<std::shared_ptr<Evictable>>* out)
-      REQUIRES(mu_);
+  void EvictOverShare(size_t extra, std::vector<std::shared_ptr<Evictable>>* out) REQUIRES(mu_);
   // Frees the entry's slot; with `evicted`, adds its connection (when it still exists) to be
   // evicted.
   void Remove(std::unordered_map<Id, Entry>::iterator it,

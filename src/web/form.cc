@@ -90,8 +90,8 @@ std::vector<std::string_view> Form::All(std::string_view name) const {
 }
 
 size_t Form::Count(std::string_view name) const {
-  return static_cast<size_t>(
-      std::count_if(fields_.begin(), fields_.end(), [&](const auto& kv) { return kv.first == name; }));
+  return static_cast<size_t>(std::count_if(fields_.begin(), fields_.end(),
+                                           [&](const auto& kv) { return kv.first == name; }));
 }
 
 std::optional<std::string> Form::FirstDuplicate(bool (*repeatable)(std::string_view)) const {

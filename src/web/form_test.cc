@@ -33,8 +33,6 @@ TEST(Form, LimitsFieldCount) {
   EXPECT_FALSE(Form::Parse(many));
 }
 
-TEST(Form, UrlEncodeRoundTrip) {
-  EXPECT_EQ(*UrlDecode(UrlEncode("万顺 &=?")), "万顺 &=?");
-}
+TEST(Form, UrlEncodeRoundTrip) { EXPECT_EQ(*UrlDecode(UrlEncode("万顺 &=?")), "万顺 &=?"); }
 
 }  // namespace tuidang::web

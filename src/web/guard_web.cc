@@ -81,8 +81,8 @@ bool GateRequest(const AppEnv& env, const Request& req, const RouteMatch& match,
   return false;
 }
 
-std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env,
-                               std::string_view contact, std::string_view contact_error) {
+std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env, std::string_view contact,
+                               std::string_view contact_error) {
   std::string b;
   if (env.guard && env.guard->options().office_key) {
     b += "<div class=\"field\"><label for=\"contact\">" + ctx.TrHtml("form.contact") + "</label>";

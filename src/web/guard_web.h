@@ -41,8 +41,8 @@ Response ReceiptRefused(const AppEnv& env, Language lang, bool api, int64_t retr
 
 // The form's extra fields: the optional contact (only when an office key is configured),
 // the no-JavaScript note and the proof-of-work script. `contact_error` is a message or empty.
-std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env,
-                               std::string_view contact, std::string_view contact_error);
+std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env, std::string_view contact,
+                               std::string_view contact_error);
 
 // Checks the contact field; returns the message key of its error, or empty.
 std::string CheckContact(const AppEnv& env, std::string_view contact);

@@ -21,14 +21,14 @@ std::string HomeHtml(const PageContext& ctx, const Totals& totals, Day day) {
   b += "<p><a class=\"primary\" href=\"" + ctx.Href("/submit") + "\">" +
        ctx.TrHtml("home.declare") + "</a></p>";
   b += "<h2>" + ctx.TrHtml("home.safety.title") + "</h2><ul>";
-  for (const char* key : {"home.safety.pseudonym", "home.safety.circumvention",
-                          "home.safety.tor", "home.safety.receipt"}) {
+  for (const char* key : {"home.safety.pseudonym", "home.safety.circumvention", "home.safety.tor",
+                          "home.safety.receipt"}) {
     b += "<li>" + ctx.TrHtml(key) + "</li>";
   }
   b += "</ul>";
   b += "<h2>" + ctx.TrHtml("home.check.title") + "</h2>";
-  b += "<form method=\"get\" action=\"" + ctx.LiveHref("/receipt") +
-       "\"><label for=\"code\">" + ctx.TrHtml("receipt.code") +
+  b += "<form method=\"get\" action=\"" + ctx.LiveHref("/receipt") + "\"><label for=\"code\">" +
+       ctx.TrHtml("receipt.code") +
        "</label><input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" "
        "autocomplete=\"off\" maxlength=\"24\"><button type=\"submit\">" +
        ctx.TrHtml("home.check.button") + "</button></form>";

@@ -78,7 +78,8 @@ Language PreferredLanguage(std::string_view header) {
       q = std::atof(std::string(item.substr(qp + 2)).c_str());
     }
     std::string t(tag);
-    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::transform(t.begin(), t.end(), t.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
     std::optional<Language> lang;
     if (t == "zh-tw" || t == "zh-hk" || t == "zh-mo" || t.starts_with("zh-hant")) {
       lang = Language::kTraditional;

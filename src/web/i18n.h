@@ -7,9 +7,9 @@
 #include <array>
 #include <locale>
 #include <memory>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <fmt/format.h>
 

@@ -63,8 +63,8 @@ class DuplicateFinder {
   struct Frame {
     bool object;
     std::set<std::string> keys;  // an object's keys so far (ordered: no hash to flood)
-    std::string key;                       // an object's current key
-    size_t index;                          // an array's current value
+    std::string key;             // an object's current key
+    size_t index;                // an array's current value
   };
 
   // A value ended: the array holding it moves on to its next index.

@@ -10,7 +10,8 @@ TEST(JsonKeys, FindsTheFirstDuplicateAtAnyDepth) {
   // Escapes are decoded before keys are compared: "na\u006de" is "name".
   EXPECT_EQ(FirstDuplicateKey(R"({"name":"a","na\u006de":"b"})", 8), "name");
   EXPECT_EQ(FirstDuplicateKey(R"({"persons":[{"name":"a"},{"name":"b","real_name":true,)"
-                              R"("name":"c"}]})", 8),
+                              R"("name":"c"}]})",
+                              8),
             "persons[1].name");
   EXPECT_EQ(FirstDuplicateKey(R"({"pow":{"nonce":"1","challenge":"x","nonce":"2"}})", 8),
             "pow.nonce");

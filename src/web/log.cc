@@ -1,11 +1,11 @@
 // The transparency log as served: checkpoint, tiles, entry bundles (docs/log-format.md),
 // the /log page and the receipts' proofs.
 #include "core/receipt.h"
-#include "web/guard_web.h"
 #include "core/text.h"
 #include "log/tile_reader.h"
 #include "tlog/checkpoint.h"
 #include "tlog/proof.h"
+#include "web/guard_web.h"
 #include "web/gzip.h"
 #include "web/pages.h"
 
@@ -48,8 +48,8 @@ Response LogCheckpoint(const AppEnv& env) {
 }
 
 Response TileResponse(const std::string& data, bool gzipped) {
-  Response res = TextResponse(http::status::ok, data, "application/octet-stream",
-                              Caching::kImmutable);
+  Response res =
+      TextResponse(http::status::ok, data, "application/octet-stream", Caching::kImmutable);
   if (gzipped) res.set(http::field::content_encoding, "gzip");
   res.set(http::field::vary, "Accept-Encoding");
   return res;
@@ -74,7 +74,8 @@ Response LogTile(const AppEnv& env, std::string_view path, bool gzip) {
   int level = id->is_entry_bundle() ? 0 : id->level;
   if (id->index > (UINT64_MAX >> 8) - 1) return NotFound();
   uint64_t lo, hi;
-  if (!SizeRange(id->index * tlog::kTileWidth + static_cast<uint64_t>(id->width), level, &lo, &hi)) {
+  if (!SizeRange(id->index * tlog::kTileWidth + static_cast<uint64_t>(id->width), level, &lo,
+                 &hi)) {
     return NotFound();
   }
   if (lo > tree_size) return NotFound();
@@ -107,16 +108,15 @@ Response LogPage(const PageContext& ctx, const AppEnv& env) {
   auto latest = env.store->LatestCheckpoint();
   std::optional<std::string> checkpoint;
   if (latest && latest->has_value()) checkpoint = (*latest)->second;
-  std::string html =
-      LogHtml(ctx, env.options.log_origin, env.options.log_verifier_key, checkpoint);
+  std::string html = LogHtml(ctx, env.options.log_origin, env.options.log_verifier_key, checkpoint);
   return HtmlResponse(http::status::ok, std::move(html), Caching::kShort);
 }
 
 std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
                     std::string_view verifier_key, const std::optional<std::string>& checkpoint) {
   std::string b = "<h1>" + ctx.TrHtml("log.title") + "</h1><p>" + ctx.TrHtml("log.intro") + "</p>";
-  b += "<h2>" + ctx.TrHtml("log.key") + "</h2><p><code id=\"vkey\">" +
-       HtmlEscape(verifier_key) + "</code></p>";
+  b += "<h2>" + ctx.TrHtml("log.key") + "</h2><p><code id=\"vkey\">" + HtmlEscape(verifier_key) +
+       "</code></p>";
   if (checkpoint) {
     b += "<h2>" + ctx.TrHtml("log.checkpoint") + "</h2><pre id=\"checkpoint\">" +
          HtmlEscape(*checkpoint) + "</pre>";

@@ -12,8 +12,8 @@ constexpr size_t kMaxHeadersPerPart = 16;
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return Lower(x) == Lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return Lower(x) == Lower(y); });
 }
 
 std::string_view Trim(std::string_view s) {
@@ -89,7 +89,8 @@ std::optional<std::string> MultipartBoundary(std::string_view content_type) {
   return std::nullopt;
 }
 
-Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::string_view boundary) {
+Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body,
+                                                  std::string_view boundary) {
   if (boundary.empty()) return Error{"no boundary"};
   const std::string delimiter = "--" + std::string(boundary);
   const std::string next_delimiter = "\r\n" + delimiter;
@@ -119,7 +120,8 @@ Result<std::vector<MultipartPart>> ParseMultipart(std::string_view body, std::st
         return Error{"part headers too long"};
       }
       size_t colon = line.find(':');
-      if (colon == std::string_view::npos || colon == 0) return Error{"a header line without a name"};
+      if (colon == std::string_view::npos || colon == 0)
+        return Error{"a header line without a name"};
       std::string_view name = line.substr(0, colon);
       std::string_view value = Trim(line.substr(colon + 1));
       if (IEquals(name, "content-disposition")) {

@@ -48,10 +48,13 @@ TEST(Multipart, RefusesTruncatedAndMalformedBodies) {
   EXPECT_FALSE(ParseMultipart(kBody + "junk", "XyZ"));
   EXPECT_FALSE(ParseMultipart(kBody, "Other"));
   EXPECT_FALSE(ParseMultipart("--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--", "XyZ"));
-  EXPECT_FALSE(ParseMultipart("--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--", "XyZ"));
-  EXPECT_FALSE(ParseMultipart("--XyZ\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--XyZ--", "XyZ"));
+  EXPECT_FALSE(
+      ParseMultipart("--XyZ\r\nContent-Disposition: form-data\r\n\r\nx\r\n--XyZ--", "XyZ"));
+  EXPECT_FALSE(ParseMultipart(
+      "--XyZ\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--XyZ--", "XyZ"));
   EXPECT_FALSE(ParseMultipart("--XyZ\r\nno colon\r\n\r\nx\r\n--XyZ--", "XyZ"));
-  EXPECT_TRUE(ParseMultipart("--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--XyZ--", "XyZ"));
+  EXPECT_TRUE(
+      ParseMultipart("--XyZ\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--XyZ--", "XyZ"));
 }
 
 }  // namespace tuidang::web

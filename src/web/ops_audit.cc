@@ -13,7 +13,8 @@ constexpr int kAuditEntriesShown = 500;
 
 Response OpsAudit(const OpsRequest& r) {
   const PageContext& ctx = r.ctx;
-  if (!OpsAllows(r.session, Role::kAdmin)) return ErrorPage(ctx, http::status::forbidden, "ops.forbidden");
+  if (!OpsAllows(r.session, Role::kAdmin))
+    return ErrorPage(ctx, http::status::forbidden, "ops.forbidden");
   auto trail = r.env.operators->AuditTrail(kAuditEntriesShown);
   if (!trail) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
   std::string b = "<h1>" + ctx.TrHtml("ops.audit.title") + "</h1><table id=\"audit\"><tbody>";

@@ -60,8 +60,11 @@ void HashPool::Work() {
 // ---- LoginRate
 
 LoginRate::LoginRate(int64_t per_minute, int64_t burst, safety::Clock clock)
-    : per_minute_(per_minute), burst_(burst), clock_(std::move(clock)),
-      tokens_(static_cast<double>(burst)), last_(clock_()) {}
+    : per_minute_(per_minute),
+      burst_(burst),
+      clock_(std::move(clock)),
+      tokens_(static_cast<double>(burst)),
+      last_(clock_()) {}
 
 int64_t LoginRate::Take() {
   int64_t now = clock_();
@@ -105,9 +108,8 @@ void FailedLogins::Record(std::string_view name) {
   auto it = names_.find(key);
   if (it == names_.end()) {
     if (names_.size() >= max_names_) {
-      std::erase_if(names_, [&](const auto& kv) {
-        return now - kv.second.last >= kFailureMemorySeconds;
-      });
+      std::erase_if(names_,
+                    [&](const auto& kv) { return now - kv.second.last >= kFailureMemorySeconds; });
       // Still full (more names than the global login rate lets through): the names that
       // are not locked go first; a new name is not tracked rather than a lock forgotten.
       if (names_.size() >= max_names_) {
@@ -244,8 +246,8 @@ void OpsAuth::Login(LoginAttempt attempt, std::function<void(LoginOutcome)> done
     return done(Outcome(Kind::kLocked, LockRetryAfter(locked)));
   }
   auto shared_done = std::make_shared<std::function<void(LoginOutcome)>>(std::move(done));
-  bool queued = pool_.TryPost([this, attempt = std::move(attempt), op = std::move(op), usable,
-                               step, shared_done]() mutable {
+  bool queued = pool_.TryPost([this, attempt = std::move(attempt), op = std::move(op), usable, step,
+                               shared_done]() mutable {
     bool password_ok = VerifyPassword(usable ? op->password_hash : DummyHash(), attempt.password);
     sodium_memzero(attempt.password.data(), attempt.password.size());
     // The code is claimed only with the right password, so a guesser cannot spend it.

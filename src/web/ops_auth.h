@@ -191,8 +191,7 @@ class OpsAuth {
   // Hashes `password` (crypto_pwhash_str, Argon2id) on the pool and calls `done` with the
   // hash, or nullopt when hashing failed; returns false, without calling `done`, when the
   // pool is full.
-  bool HashPassword(std::string password,
-                    std::function<void(std::optional<std::string>)> done);
+  bool HashPassword(std::string password, std::function<void(std::optional<std::string>)> done);
   // The session of identifier `id` if it is live (SessionTable::Find) and its operator is
   // still the account it logged in as: not disabled, same role, same password and second
   // factor (tuidang user reset changes both). Otherwise the session ends and nullopt.

@@ -69,10 +69,10 @@ class MemoryOperators final : public OperatorStore {
 
 std::string Hash(std::string_view password) {
   char h[crypto_pwhash_STRBYTES];
-  EXPECT_EQ(crypto_pwhash_str(h, password.data(), password.size(),
-                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE),
-            0);
+  EXPECT_EQ(
+      crypto_pwhash_str(h, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE),
+      0);
   return h;
 }
 
@@ -187,8 +187,8 @@ class OpsAuthTest : public ::testing::Test {
     alice_ = *store_.AddOperator(op);
   }
 
-  LoginOutcome Login(const std::string& name, const std::string& password,
-                     const std::string& code, std::optional<safety::ClientKey> client = {}) {
+  LoginOutcome Login(const std::string& name, const std::string& password, const std::string& code,
+                     std::optional<safety::ClientKey> client = {}) {
     std::promise<LoginOutcome> p;
     auth_.Login(LoginAttempt{name, password, code, client},
                 [&p](LoginOutcome out) { p.set_value(std::move(out)); });

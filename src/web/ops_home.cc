@@ -13,7 +13,8 @@ Response OpsHome(const OpsRequest& r) {
                   "</p><h2>" + ctx.TrHtml("ops.enter.title") + "</h2><ul>";
   for (Channel c : kOpsChannels) {
     std::string code(ChannelCode(c));
-    b += "<li><a href=\"/ops/enter?channel=" + code + "\">" + ctx.TrHtml("channel." + code) + "</a></li>";
+    b += "<li><a href=\"/ops/enter?channel=" + code + "\">" + ctx.TrHtml("channel." + code) +
+         "</a></li>";
   }
   b += "</ul><ul><li><a href=\"/ops/import\">" + ctx.TrHtml("ops.import.title") + "</a></li>";
   if (OpsAllows(s, Role::kModerator)) {

@@ -15,12 +15,15 @@ std::string LoginForm(const PageContext& ctx, const std::string& error) {
   if (!error.empty()) b += "<p class=\"error\" id=\"error-login\">" + HtmlEscape(error) + "</p>";
   b += "<form method=\"post\" action=\"/ops/login\"><label for=\"name\">" + ctx.TrHtml("ops.name") +
        "</label><input type=\"text\" id=\"name\" name=\"name\" autocomplete=\"username\" required>"
-       "<label for=\"password\">" + ctx.TrHtml("ops.password") +
+       "<label for=\"password\">" +
+       ctx.TrHtml("ops.password") +
        "</label><input type=\"password\" id=\"password\" name=\"password\" "
-       "autocomplete=\"current-password\" required><label for=\"code\">" + ctx.TrHtml("ops.code") +
+       "autocomplete=\"current-password\" required><label for=\"code\">" +
+       ctx.TrHtml("ops.code") +
        "</label><input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" "
        "autocomplete=\"one-time-code\" maxlength=\"6\" required><button class=\"primary\" "
-       "type=\"submit\">" + ctx.TrHtml("ops.login.button") + "</button></form>";
+       "type=\"submit\">" +
+       ctx.TrHtml("ops.login.button") + "</button></form>";
   return b;
 }
 
@@ -57,7 +60,8 @@ Response LoginAnswer(const PageContext& ctx, const LoginOutcome& out) {
 
 Response OpsLoginPage(const PageContext& ctx, bool home) {
   return OpsPage(ctx, home ? http::status::ok : http::status::unauthorized,
-                 ctx.Tr("ops.login.title"), LoginForm(ctx, home ? "" : ctx.Tr("ops.login.expired")));
+                 ctx.Tr("ops.login.title"),
+                 LoginForm(ctx, home ? "" : ctx.Tr("ops.login.expired")));
 }
 
 void OpsLogin(const RequestContext& rq, const Form& form, Responder respond) {
@@ -68,11 +72,11 @@ void OpsLogin(const RequestContext& rq, const Form& form, Responder respond) {
   const Catalog* catalog = &ctx.catalog;
   Language lang = ctx.lang;
   std::string page_path = ctx.path;
-  rq.env.auth->Login(std::move(attempt), [catalog, lang, page_path,
-                                          respond = std::move(respond)](LoginOutcome out) {
-    PageContext pc{*catalog, lang, page_path};
-    respond(LoginAnswer(pc, out));
-  });
+  rq.env.auth->Login(std::move(attempt),
+                     [catalog, lang, page_path, respond = std::move(respond)](LoginOutcome out) {
+                       PageContext pc{*catalog, lang, page_path};
+                       respond(LoginAnswer(pc, out));
+                     });
 }
 
 Response OpsLogout(const OpsRequest& r) {

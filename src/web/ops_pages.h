@@ -30,7 +30,7 @@ struct OpsRequest {
   const OpsSession& session;
   const std::string& session_id;  // the cookie's value: the keyring's key
   bool post = false;
-  const Form& form;   // the POST body's fields (empty for GET)
+  const Form& form;  // the POST body's fields (empty for GET)
   const Form& query;
   std::vector<MultipartPart>& files;  // uploaded files of a multipart POST
 };

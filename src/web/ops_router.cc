@@ -48,24 +48,15 @@ void SessionPage(const OpsRequest& r, RouteId id, Responder respond) {
     case RouteId::kConsoleLogout:
       if (r.post) return respond(OpsLogout(r));
       break;
-    case RouteId::kConsoleHome:
-      return respond(OpsHome(r));
-    case RouteId::kConsoleEnter:
-      return OpsEnter(r, std::move(respond));
-    case RouteId::kConsoleWithdraw:
-      return respond(OpsWithdraw(r));
-    case RouteId::kConsoleQueue:
-      return respond(OpsQueue(r));
-    case RouteId::kConsoleImport:
-      return respond(OpsImport(r));
-    case RouteId::kConsoleUnlock:
-      return respond(OpsUnlock(r));
-    case RouteId::kConsolePrivate:
-      return respond(OpsPrivate(r, false));
-    case RouteId::kConsolePrivateFile:
-      return respond(OpsPrivate(r, true));
-    case RouteId::kConsoleAudit:
-      return respond(OpsAudit(r));
+    case RouteId::kConsoleHome: return respond(OpsHome(r));
+    case RouteId::kConsoleEnter: return OpsEnter(r, std::move(respond));
+    case RouteId::kConsoleWithdraw: return respond(OpsWithdraw(r));
+    case RouteId::kConsoleQueue: return respond(OpsQueue(r));
+    case RouteId::kConsoleImport: return respond(OpsImport(r));
+    case RouteId::kConsoleUnlock: return respond(OpsUnlock(r));
+    case RouteId::kConsolePrivate: return respond(OpsPrivate(r, false));
+    case RouteId::kConsolePrivateFile: return respond(OpsPrivate(r, true));
+    case RouteId::kConsoleAudit: return respond(OpsAudit(r));
     default:  // a GET of /ops/login, an unknown console page
       break;
   }

@@ -31,7 +31,8 @@ std::string QrSvg(const std::string& text) {
   std::string path;
   for (int y = 0; y < w; ++y) {
     for (int x = 0; x < w; ++x) {
-      if (qr->data[y * w + x] & 1) path += "M" + std::to_string(x + 4) + " " + std::to_string(y + 4) + "h1v1h-1z";
+      if (qr->data[y * w + x] & 1)
+        path += "M" + std::to_string(x + 4) + " " + std::to_string(y + 4) + "h1v1h-1z";
     }
   }
   QRcode_free(qr);
@@ -90,15 +91,18 @@ std::string SetupForm(const PageContext& ctx, const Operator& op, const std::str
   if (!error.empty()) b += "<p class=\"error\" id=\"error-setup\">" + HtmlEscape(error) + "</p>";
   b += "<div class=\"qr\">" + QrSvg(uri) + "</div><p><code id=\"otpauth\">" + HtmlEscape(uri) +
        "</code></p>";
-  b += "<form method=\"post\" action=\"/ops/setup\"><input type=\"hidden\" name=\"token\" value=\"" +
-       HtmlEscape(token) + "\"><label for=\"password\">" + ctx.TrHtml("ops.setup.password") +
-       "</label><input type=\"password\" id=\"password\" name=\"password\" minlength=\"12\" "
-       "autocomplete=\"new-password\" required><label for=\"password2\">" +
-       ctx.TrHtml("ops.setup.password2") + "</label><input type=\"password\" id=\"password2\" "
-       "name=\"password2\" autocomplete=\"new-password\" required><label for=\"code\">" +
-       ctx.TrHtml("ops.code") + "</label><input type=\"text\" id=\"code\" name=\"code\" "
-       "inputmode=\"numeric\" maxlength=\"6\" required><button class=\"primary\" type=\"submit\">" +
-       ctx.TrHtml("ops.setup.button") + "</button></form>";
+  b +=
+      "<form method=\"post\" action=\"/ops/setup\"><input type=\"hidden\" name=\"token\" value=\"" +
+      HtmlEscape(token) + "\"><label for=\"password\">" + ctx.TrHtml("ops.setup.password") +
+      "</label><input type=\"password\" id=\"password\" name=\"password\" minlength=\"12\" "
+      "autocomplete=\"new-password\" required><label for=\"password2\">" +
+      ctx.TrHtml("ops.setup.password2") +
+      "</label><input type=\"password\" id=\"password2\" "
+      "name=\"password2\" autocomplete=\"new-password\" required><label for=\"code\">" +
+      ctx.TrHtml("ops.code") +
+      "</label><input type=\"text\" id=\"code\" name=\"code\" "
+      "inputmode=\"numeric\" maxlength=\"6\" required><button class=\"primary\" type=\"submit\">" +
+      ctx.TrHtml("ops.setup.button") + "</button></form>";
   return b;
 }
 

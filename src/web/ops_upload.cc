@@ -18,7 +18,6 @@ constexpr size_t kMaxAttachments = 5;
 // What a sealed attachment starts with, as mail-intake writes it, before the file's bytes.
 constexpr std::string_view kAttachmentPrefix = "attachment.";
 
-
 // A rejected row's reason in the operator's language: the import gives a code and its
 // arguments (intake::RejectReason), the catalog the words ("import.reason.<name>").
 std::string ReasonText(const PageContext& ctx, const intake::RejectedRow& row) {
@@ -31,23 +30,20 @@ std::string ReasonText(const PageContext& ctx, const intake::RejectedRow& row) {
     case intake::RejectReason::kUnknownValue:
     case intake::RejectReason::kTooManyPersons:
     case intake::RejectReason::kBadBytes:
-    case intake::RejectReason::kGroupRejected:
-      return ctx.Format(key, arg(0));
-    case intake::RejectReason::kTooManyCells:
-      return ctx.Format(key, arg(0), arg(1));
+    case intake::RejectReason::kGroupRejected: return ctx.Format(key, arg(0));
+    case intake::RejectReason::kTooManyCells: return ctx.Format(key, arg(0), arg(1));
     case intake::RejectReason::kRequired:
     case intake::RejectReason::kTooLong:
     case intake::RejectReason::kInvalidCharacters:
-    case intake::RejectReason::kUnterminatedQuote:
-      break;
+    case intake::RejectReason::kUnterminatedQuote: break;
   }
   return ctx.Tr(key);
 }
 
 std::string FieldName(const PageContext& ctx, const std::string& field) {
-  static const std::set<std::string> kKnown = {"name", "real_name", "organisations", "region",
-                                              "occupation", "text", "consent", "place", "group",
-                                              "persons"};
+  static const std::set<std::string> kKnown = {"name",       "real_name", "organisations", "region",
+                                               "occupation", "text",      "consent",       "place",
+                                               "group",      "persons"};
   return kKnown.contains(field) ? ctx.Tr("import.field." + field) : field;
 }
 
@@ -95,15 +91,18 @@ Response OpsImport(const OpsRequest& r) {
     } else if (!channel || (*channel != Channel::kPhone && *channel != Channel::kLetter &&
                             *channel != Channel::kSheet)) {
       error = ctx.Tr("ops.enter.channel");
-    } else if (encoding != "" && encoding != "utf-8" && encoding != "gb18030" && encoding != "big5") {
+    } else if (encoding != "" && encoding != "utf-8" && encoding != "gb18030" &&
+               encoding != "big5") {
       error = ctx.Tr("ops.import.encoding_unknown");
     } else {
       intake::ImportOptions options;
       options.channel = *channel;
       options.operator_id = r.session.operator_id;
       std::string name = file->filename ? *file->filename : "upload.csv";
-      if (auto slash = name.find_last_of("/\\"); slash != std::string::npos) name.erase(0, slash + 1);
-      if (!IsValidUtf8(name) || HasForbiddenCharacter(name, TextKind::kSingleLine) || name.size() > 200) {
+      if (auto slash = name.find_last_of("/\\"); slash != std::string::npos)
+        name.erase(0, slash + 1);
+      if (!IsValidUtf8(name) || HasForbiddenCharacter(name, TextKind::kSingleLine) ||
+          name.size() > 200) {
         name = "upload.csv";
       }
       options.file_name = name;
@@ -128,7 +127,8 @@ Response OpsImport(const OpsRequest& r) {
         if (options.dry_run) {
           outcome = ctx.Tr("ops.import.dry_run");
         } else if (rep.stored && rep.imported > 0) {
-          outcome = ctx.Format("ops.import.imported", rep.imported, rep.imported_persons, rep.duplicates);
+          outcome =
+              ctx.Format("ops.import.imported", rep.imported, rep.imported_persons, rep.duplicates);
           if (!options.publish) outcome += " " + ctx.Tr("ops.import.held");
         } else if (!rep.stored && !rep.rejected.empty()) {
           outcome = ctx.Format("ops.import.refused", rep.rejected.size());
@@ -137,7 +137,8 @@ Response OpsImport(const OpsRequest& r) {
         }
         report += "<p id=\"import-outcome\">" + HtmlEscape(outcome) + "</p>";
         for (const auto& column : rep.ignored_columns) {
-          report += "<p class=\"hint\">" + HtmlEscape(ctx.Format("ops.import.ignored_column", column)) + "</p>";
+          report += "<p class=\"hint\">" +
+                    HtmlEscape(ctx.Format("ops.import.ignored_column", column)) + "</p>";
         }
         if (!rep.rejected.empty()) {
           report += "<table id=\"rejected-rows\"><thead><tr><th>" + ctx.TrHtml("ops.import.line") +
@@ -158,25 +159,33 @@ Response OpsImport(const OpsRequest& r) {
   std::string b = "<h1>" + ctx.TrHtml("ops.import.title") + "</h1>";
   if (!error.empty()) b += "<p class=\"error\" id=\"error-import\">" + HtmlEscape(error) + "</p>";
   b += report;
-  b += "<p class=\"hint\">" + HtmlEscape(ctx.Format("ops.import.intro", kMaxUploadBytes >> 20)) + "</p>";
-  b += "<form method=\"post\" action=\"/ops/import\" enctype=\"multipart/form-data\">" + OpsCsrf(r.session) +
-       "<div class=\"field\"><label for=\"file\">" + ctx.TrHtml("ops.import.file") +
-       "</label><input type=\"file\" id=\"file\" name=\"file\" accept=\".csv,.txt,text/csv\" required></div>"
-       "<div class=\"field\"><label for=\"channel\">" + ctx.TrHtml("ops.queue.channel") +
-       "</label><select id=\"channel\" name=\"channel\">";
+  b += "<p class=\"hint\">" + HtmlEscape(ctx.Format("ops.import.intro", kMaxUploadBytes >> 20)) +
+       "</p>";
+  b += "<form method=\"post\" action=\"/ops/import\" enctype=\"multipart/form-data\">" +
+       OpsCsrf(r.session) + "<div class=\"field\"><label for=\"file\">" +
+       ctx.TrHtml("ops.import.file") +
+       "</label><input type=\"file\" id=\"file\" name=\"file\" accept=\".csv,.txt,text/csv\" "
+       "required></div>"
+       "<div class=\"field\"><label for=\"channel\">" +
+       ctx.TrHtml("ops.queue.channel") + "</label><select id=\"channel\" name=\"channel\">";
   for (Channel c : {Channel::kSheet, Channel::kPhone, Channel::kLetter}) {
     std::string code(ChannelCode(c));
     b += "<option value=\"" + code + "\">" + ctx.TrHtml("channel." + code) + "</option>";
   }
-  b += "</select></div><div class=\"field\"><label for=\"encoding\">" + ctx.TrHtml("ops.import.encoding") +
+  b += "</select></div><div class=\"field\"><label for=\"encoding\">" +
+       ctx.TrHtml("ops.import.encoding") +
        "</label><select id=\"encoding\" name=\"encoding\"><option value=\"\">" +
-       ctx.TrHtml("ops.import.encoding_auto") + "</option><option value=\"utf-8\">UTF-8</option>"
-       "<option value=\"gb18030\">GB18030 / GBK</option><option value=\"big5\">Big5</option></select></div>"
+       ctx.TrHtml("ops.import.encoding_auto") +
+       "</option><option value=\"utf-8\">UTF-8</option>"
+       "<option value=\"gb18030\">GB18030 / GBK</option><option "
+       "value=\"big5\">Big5</option></select></div>"
        "<p><label class=\"choice\"><input type=\"checkbox\" name=\"partial\" value=\"1\"> " +
-       ctx.TrHtml("ops.import.partial") + "</label></p><p><label class=\"choice\"><input "
-       "type=\"checkbox\" name=\"dry_run\" value=\"1\"> " + ctx.TrHtml("ops.import.dry_run_box") +
-       "</label></p><p><button class=\"primary\" type=\"submit\">" + ctx.TrHtml("ops.import.button") +
-       "</button></p></form>";
+       ctx.TrHtml("ops.import.partial") +
+       "</label></p><p><label class=\"choice\"><input "
+       "type=\"checkbox\" name=\"dry_run\" value=\"1\"> " +
+       ctx.TrHtml("ops.import.dry_run_box") +
+       "</label></p><p><button class=\"primary\" type=\"submit\">" +
+       ctx.TrHtml("ops.import.button") + "</button></p></form>";
   return OpsPage(ctx, status, ctx.Tr("ops.import.title"), b);
 }
 
@@ -191,13 +200,16 @@ std::string AttachmentField(const PageContext& ctx, const AppEnv& env, const std
   std::string b = "<div class=\"field\">";
   if (!env.guard || !env.guard->options().office_key) {
     b += "<p class=\"hint\" id=\"no-attachments\">" + ctx.TrHtml("ops.attach.unavailable") + "</p>";
-    if (!error.empty()) b += "<p class=\"error\" id=\"error-attachment\">" + HtmlEscape(error) + "</p>";
+    if (!error.empty())
+      b += "<p class=\"error\" id=\"error-attachment\">" + HtmlEscape(error) + "</p>";
     return b + "</div>";
   }
   b += "<label for=\"attachment\">" + ctx.TrHtml("ops.attach.label") + "</label>";
-  if (!error.empty()) b += "<p class=\"error\" id=\"error-attachment\">" + HtmlEscape(error) + "</p>";
+  if (!error.empty())
+    b += "<p class=\"error\" id=\"error-attachment\">" + HtmlEscape(error) + "</p>";
   b += "<input type=\"file\" id=\"attachment\" name=\"attachment\" multiple><p class=\"hint\">" +
-       HtmlEscape(ctx.Format("ops.attach.hint", kMaxAttachments, kMaxUploadBytes >> 20)) + "</p></div>";
+       HtmlEscape(ctx.Format("ops.attach.hint", kMaxAttachments, kMaxUploadBytes >> 20)) +
+       "</p></div>";
   return b;
 }
 
@@ -235,7 +247,8 @@ std::string SealAttachments(const AppEnv& env, const std::vector<MultipartPart>&
 
 Response OpsUnlock(const OpsRequest& r) {
   const PageContext& ctx = r.ctx;
-  if (!OpsAllows(r.session, Role::kAdmin)) return ErrorPage(ctx, http::status::forbidden, "ops.forbidden");
+  if (!OpsAllows(r.session, Role::kAdmin))
+    return ErrorPage(ctx, http::status::forbidden, "ops.forbidden");
   if (!r.env.keyring || !r.env.guard || !r.env.guard->options().office_key) {
     return OpsPage(ctx, http::status::not_found, ctx.Tr("ops.unlock.title"),
                    "<h1>" + ctx.TrHtml("ops.unlock.title") + "</h1><p id=\"notice\">" +
@@ -255,7 +268,8 @@ Response OpsUnlock(const OpsRequest& r) {
     notice = ctx.Tr("ops.unlock.locked");
   } else if (r.post) {
     std::string secret(r.form.GetOr("key"));
-    Status s = r.env.keyring->Unlock(r.session_id, TrimSpace(secret), *r.env.guard->options().office_key);
+    Status s =
+        r.env.keyring->Unlock(r.session_id, TrimSpace(secret), *r.env.guard->options().office_key);
     sodium_memzero(secret.data(), secret.size());
     if (!s) {
       if (!audit("failed to unlock office key")) {
@@ -274,15 +288,19 @@ Response OpsUnlock(const OpsRequest& r) {
   bool unlocked = r.env.keyring->Unlocked(r.session_id);
   std::string b = "<h1>" + ctx.TrHtml("ops.unlock.title") + "</h1>";
   if (!notice.empty()) b += "<p id=\"notice\">" + HtmlEscape(notice) + "</p>";
-  b += "<p id=\"unlock-state\">" + ctx.TrHtml(unlocked ? "ops.unlock.state_open" : "ops.unlock.state_closed") + "</p>";
+  b += "<p id=\"unlock-state\">" +
+       ctx.TrHtml(unlocked ? "ops.unlock.state_open" : "ops.unlock.state_closed") + "</p>";
   if (unlocked) {
     b += "<form method=\"post\" action=\"/ops/unlock\">" + OpsCsrf(r.session) +
          "<button type=\"submit\" name=\"action\" value=\"lock\">" + ctx.TrHtml("ops.unlock.lock") +
-         "</button></form><p><a href=\"/ops/private\">" + ctx.TrHtml("ops.private.title") + "</a></p>";
+         "</button></form><p><a href=\"/ops/private\">" + ctx.TrHtml("ops.private.title") +
+         "</a></p>";
   } else {
-    b += "<p class=\"hint\">" + ctx.TrHtml("ops.unlock.intro") + "</p><form method=\"post\" "
-         "action=\"/ops/unlock\" autocomplete=\"off\">" + OpsCsrf(r.session) + "<label for=\"key\">" +
-         ctx.TrHtml("ops.unlock.key") + "</label><textarea id=\"key\" name=\"key\" rows=\"3\" "
+    b += "<p class=\"hint\">" + ctx.TrHtml("ops.unlock.intro") +
+         "</p><form method=\"post\" "
+         "action=\"/ops/unlock\" autocomplete=\"off\">" +
+         OpsCsrf(r.session) + "<label for=\"key\">" + ctx.TrHtml("ops.unlock.key") +
+         "</label><textarea id=\"key\" name=\"key\" rows=\"3\" "
          "spellcheck=\"false\" required></textarea><button class=\"primary\" type=\"submit\">" +
          ctx.TrHtml("ops.unlock.button") + "</button></form>";
   }
@@ -291,7 +309,8 @@ Response OpsUnlock(const OpsRequest& r) {
 
 Response OpsPrivate(const OpsRequest& r, bool file) {
   const PageContext& ctx = r.ctx;
-  if (!OpsAllows(r.session, Role::kAdmin)) return ErrorPage(ctx, http::status::forbidden, "ops.forbidden");
+  if (!OpsAllows(r.session, Role::kAdmin))
+    return ErrorPage(ctx, http::status::forbidden, "ops.forbidden");
   if (!r.env.keyring || !r.env.keyring->Unlocked(r.session_id)) {
     return OpsPage(ctx, http::status::forbidden, ctx.Tr("ops.private.title"),
                    "<h1>" + ctx.TrHtml("ops.private.title") + "</h1><p id=\"notice\">" +
@@ -305,8 +324,9 @@ Response OpsPrivate(const OpsRequest& r, bool file) {
     std::string b = "<h1>" + ctx.TrHtml("ops.private.title") + "</h1><ul id=\"sealed-list\">";
     for (const auto& [sid, status] : *list) {
       std::string n = std::to_string(sid);
-      b += "<li><a href=\"/ops/private?id=" + n + "\">" + HtmlEscape(ctx.Format("ops.private.statement", n)) +
-           "</a> (" + ctx.TrHtml("status." + std::string(StatusCode(status))) + ")</li>";
+      b += "<li><a href=\"/ops/private?id=" + n + "\">" +
+           HtmlEscape(ctx.Format("ops.private.statement", n)) + "</a> (" +
+           ctx.TrHtml("status." + std::string(StatusCode(status))) + ")</li>";
     }
     b += "</ul>";
     return OpsPage(ctx, http::status::ok, ctx.Tr("ops.private.title"), b);
@@ -351,7 +371,8 @@ Response OpsPrivate(const OpsRequest& r, bool file) {
   if (!r.env.operators->Audit(r.session.operator_id, "read sealed", what)) {
     return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
   }
-  std::string b = "<h1>" + HtmlEscape(ctx.Format("ops.private.statement", *id)) + "</h1><dl id=\"sealed\">";
+  std::string b =
+      "<h1>" + HtmlEscape(ctx.Format("ops.private.statement", *id)) + "</h1><dl id=\"sealed\">";
   for (const auto& [field, box] : *fields) {
     auto plain = r.env.keyring->Open(r.session_id, box);
     b += "<dt>" + HtmlEscape(field) + "</dt><dd>";
@@ -362,8 +383,10 @@ Response OpsPrivate(const OpsRequest& r, bool file) {
       std::string_view head = *plain;
       head = head.substr(0, std::min(head.find("\n\n"), size_t{300}));
       if (field == "email.message") head = {};
-      b += "<pre>" + (IsValidUtf8(head) ? HtmlEscape(head) : std::string()) + "</pre><a class=\"download\" "
-           "href=\"/ops/private/file?id=" + std::to_string(*id) + "&amp;field=" + UrlEncode(field) + "\">" +
+      b += "<pre>" + (IsValidUtf8(head) ? HtmlEscape(head) : std::string()) +
+           "</pre><a class=\"download\" "
+           "href=\"/ops/private/file?id=" +
+           std::to_string(*id) + "&amp;field=" + UrlEncode(field) + "\">" +
            ctx.TrHtml("ops.private.download") + "</a> (" + std::to_string(plain->size()) + " B)";
     } else {
       b += IsValidUtf8(*plain) ? HtmlEscape(*plain) : ctx.TrHtml("ops.private.binary");

@@ -41,15 +41,18 @@ Response OpsWithdraw(const OpsRequest& r) {
   }
   std::string b = "<h1>" + ctx.TrHtml("ops.withdraw.title") + "</h1>";
   if (!notice.empty()) b += "<p id=\"notice\">" + HtmlEscape(notice) + "</p>";
-  b += "<form method=\"post\">" + OpsCsrf(s) + "<label for=\"number\">" + ctx.TrHtml("ops.withdraw.number") +
-       "</label><input type=\"text\" id=\"number\" name=\"number\" inputmode=\"numeric\" required><label for=\"reason\">" +
+  b += "<form method=\"post\">" + OpsCsrf(s) + "<label for=\"number\">" +
+       ctx.TrHtml("ops.withdraw.number") +
+       "</label><input type=\"text\" id=\"number\" name=\"number\" inputmode=\"numeric\" "
+       "required><label for=\"reason\">" +
        ctx.TrHtml("ops.withdraw.reason") + "</label><select id=\"reason\" name=\"reason\">";
-  for (auto reason : {WithdrawalReason::kDanger, WithdrawalReason::kFake, WithdrawalReason::kDuplicate,
-                      WithdrawalReason::kDeclarantRequest}) {
+  for (auto reason : {WithdrawalReason::kDanger, WithdrawalReason::kFake,
+                      WithdrawalReason::kDuplicate, WithdrawalReason::kDeclarantRequest}) {
     std::string rc(WithdrawalReasonCode(reason));
     b += "<option value=\"" + rc + "\">" + ctx.TrHtml("ops.reason." + rc) + "</option>";
   }
-  b += "</select><button class=\"primary\" type=\"submit\">" + ctx.TrHtml("ops.withdraw.button") + "</button></form>";
+  b += "</select><button class=\"primary\" type=\"submit\">" + ctx.TrHtml("ops.withdraw.button") +
+       "</button></form>";
   return OpsPage(ctx, http::status::ok, ctx.Tr("ops.withdraw.title"), b);
 }
 

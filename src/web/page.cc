@@ -43,9 +43,10 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
   out.reserve(body.size() + 2048);
   out += "<!doctype html>\n<html lang=\"";
   out += LanguageHtmlTag(ctx.lang);
-  out += "\"><head><meta charset=\"utf-8\">"
-         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-         "<meta name=\"referrer\" content=\"no-referrer\"><title>";
+  out +=
+      "\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+      "<meta name=\"referrer\" content=\"no-referrer\"><title>";
   AppendHtmlEscaped(&out, title);
   out += " · ";
   AppendHtmlEscaped(&out, ctx.Tr("site.name"));
@@ -139,8 +140,9 @@ void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string
           ctx.Href("/statements/" + number) + "\">" + ctx.Format("statement.number", number) +
           "</a> <span class=\"day\">" + FormatDay(s.day) + "</span>";
   if (certificate_link) {
-    *out += " <a class=\"certificate\" href=\"" + ctx.Href("/statements/" + number + "/certificate") +
-            "\">" + ctx.TrHtml("certificate.link") + "</a>";
+    *out += " <a class=\"certificate\" href=\"" +
+            ctx.Href("/statements/" + number + "/certificate") + "\">" +
+            ctx.TrHtml("certificate.link") + "</a>";
   }
   *out += "<ul class=\"persons\">";
   for (const Person& p : s.persons) {
@@ -160,8 +162,8 @@ void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string
     }
     if (s.region && s.occupation) *out += " · ";
     if (s.occupation) {
-      AppendHtmlEscaped(out, ctx.Tr(std::string("occupation.") +
-                                    std::string(OccupationCode(s.occupation))));
+      AppendHtmlEscaped(
+          out, ctx.Tr(std::string("occupation.") + std::string(OccupationCode(s.occupation))));
     }
     *out += "</p>";
   }

@@ -61,9 +61,9 @@ Response StatementPage(const RequestContext& rq);
 // The HTML of page `page` of `pages` of a day list holding `list` (newest first), and of a
 // statement's page: what the two pages above serve, and what `tuidang export` writes.
 // `certificate_links`: each entry links to its certificate (the static export).
-std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
-                        uint64_t tree_size, int64_t page, int64_t pages,
-                        const std::vector<Statement>& list, bool certificate_links = false);
+std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count, uint64_t tree_size,
+                        int64_t page, int64_t pages, const std::vector<Statement>& list,
+                        bool certificate_links = false);
 std::string StatementHtml(const PageContext& ctx, const Statement& s);
 // How many pages the day list of a day with `count` has (50 statements a page).
 int64_t DayListPages(const DayCount& count);
@@ -121,8 +121,8 @@ Response ApiGetReceipt(const RequestContext& rq);
 Response ApiStats(const AppEnv& env);
 // GET /api/v1/stats's body for `totals`, with `today`'s counts (docs/api.md).
 std::string StatsJson(const Totals& totals, Day today);
-Response ApiError(const Catalog& catalog, Language lang, http::status status,
-                  std::string_view code, std::string_view message_key);
+Response ApiError(const Catalog& catalog, Language lang, http::status status, std::string_view code,
+                  std::string_view message_key);
 
 // certificate.cc: GET /statements/<number>/certificate, a printable bilingual certificate.
 Response CertificatePage(const RequestContext& rq);

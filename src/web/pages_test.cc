@@ -99,12 +99,12 @@ std::vector<std::pair<std::string, std::string>> RenderAll(const PageContext& ct
   for (std::string_view range : {"30", "365", "all"}) {
     out.emplace_back("stats " + std::string(range), *StatsHtml(ctx, totals, range));
   }
-  out.emplace_back("log", LogHtml(ctx, "example.org/log", "example.org/log+abcd+KEY",
-                                  checkpoint.second));
+  out.emplace_back("log",
+                   LogHtml(ctx, "example.org/log", "example.org/log+abcd+KEY", checkpoint.second));
   out.emplace_back("certificate",
                    CertificateHtml(ctx, list[0], "example.org/log", 3, std::optional(checkpoint)));
-  out.emplace_back("certificates", DayCertificatesHtml(ctx, kDay, 2, list, leaves,
-                                                       "example.org/log", checkpoint));
+  out.emplace_back("certificates",
+                   DayCertificatesHtml(ctx, kDay, 2, list, leaves, "example.org/log", checkpoint));
   out.emplace_back("error", ErrorPage(ctx, http::status::not_found, "error.not_found").body());
   return out;
 }
@@ -173,10 +173,9 @@ TEST_F(Pages, ServerLinksAreAbsolute) {
   std::vector<std::string> links = Links(html);
   for (const char* link :
        {"/static/site.css", "/en/", "/en/submit", "/en/search", "/en/stats", "/en/log",
-        "/statements?date=2026-11-21&amp;page=2",
-        "/zh-hant/statements?date=2026-11-21&amp;page=2", "/en/statements?date=2026-11-20",
-        "/en/statements?date=2026-11-21&amp;page=1", "/en/statements?date=2026-11-21&amp;page=3",
-        "/en/statements/17"}) {
+        "/statements?date=2026-11-21&amp;page=2", "/zh-hant/statements?date=2026-11-21&amp;page=2",
+        "/en/statements?date=2026-11-20", "/en/statements?date=2026-11-21&amp;page=1",
+        "/en/statements?date=2026-11-21&amp;page=3", "/en/statements/17"}) {
     EXPECT_TRUE(Has(links, link)) << link << " missing in\n" << html;
   }
   // The live server has a page per certificate: the day list does not link to them.

@@ -73,8 +73,8 @@ Response ReceiptPage(const RequestContext& rq) {
   std::string status(StatusCode(r.status));
   std::string b;
   b += "<h1>" + ctx.TrHtml("receipt.title") + "</h1>";
-  b += "<p>" + ctx.TrHtml("receipt.code") + " <code class=\"receipt\">" +
-       FormatReceiptCode(*code) + "</code></p>";
+  b += "<p>" + ctx.TrHtml("receipt.code") + " <code class=\"receipt\">" + FormatReceiptCode(*code) +
+       "</code></p>";
   b += "<p class=\"hint\">" + ctx.TrHtml("receipt.keep") + "</p>";
   b += "<p>" + ctx.TrHtml("receipt.status") + " <span class=\"status status-" + status + "\">" +
        ctx.TrHtml("status." + status) + "</span></p>";
@@ -88,8 +88,9 @@ Response ReceiptPage(const RequestContext& rq) {
     std::string n = std::to_string(*r.number);
     b += "<p>" + ctx.TrHtml("receipt.published_as") + " <a id=\"statement-link\" href=\"" +
          ctx.Href("/statements/" + n) + "\">" + HtmlEscape(ctx.Format("statement.number", n)) +
-         "</a> · <a id=\"certificate-link\" href=\"" + ctx.Href("/statements/" + n + "/certificate") +
-         "\">" + ctx.TrHtml("certificate.link") + "</a></p>";
+         "</a> · <a id=\"certificate-link\" href=\"" +
+         ctx.Href("/statements/" + n + "/certificate") + "\">" + ctx.TrHtml("certificate.link") +
+         "</a></p>";
   }
   if (r.leaf_index && r.status == StatementStatus::kPublished) {
     b += "<h2>" + ctx.TrHtml("receipt.log_title") + "</h2>";
@@ -97,9 +98,9 @@ Response ReceiptPage(const RequestContext& rq) {
     if (proof) {
       b += "<p>" + HtmlEscape(ctx.Format("receipt.leaf", *r.leaf_index)) + "</p>";
       b += "<pre id=\"proof\">" + HtmlEscape(*proof) + "</pre>";
-      b += "<p><a id=\"proof-link\" href=\"" + ctx.LiveHref("/receipt/" + *code + "/proof") + "\">" +
-           ctx.TrHtml("receipt.proof_download") + "</a> · <a href=\"" + ctx.Href("/log") + "\">" +
-           ctx.TrHtml("receipt.how_to_verify") + "</a></p>";
+      b += "<p><a id=\"proof-link\" href=\"" + ctx.LiveHref("/receipt/" + *code + "/proof") +
+           "\">" + ctx.TrHtml("receipt.proof_download") + "</a> · <a href=\"" + ctx.Href("/log") +
+           "\">" + ctx.TrHtml("receipt.how_to_verify") + "</a></p>";
     } else {
       b += "<p id=\"log-pending\">" + ctx.TrHtml("receipt.not_yet_logged") + "</p>";
     }
@@ -107,20 +108,21 @@ Response ReceiptPage(const RequestContext& rq) {
   if (env.moderation && r.status == StatementStatus::kHeld) {
     // Until it is published, the declarant may still correct it (no operator needed).
     b += "<h2>" + ctx.TrHtml("correct.title") + "</h2><p>" + ctx.TrHtml("correct.offer") +
-         " <a id=\"correct-link\" href=\"" + ctx.LiveHref("/receipt/" + *code + "/correct") + "\">" +
-         ctx.TrHtml("correct.link") + "</a></p>";
+         " <a id=\"correct-link\" href=\"" + ctx.LiveHref("/receipt/" + *code + "/correct") +
+         "\">" + ctx.TrHtml("correct.link") + "</a></p>";
   }
-  if (env.moderation && (r.status == StatementStatus::kPublished || r.status == StatementStatus::kHeld ||
-                         r.status == StatementStatus::kAccepted)) {
+  if (env.moderation &&
+      (r.status == StatementStatus::kPublished || r.status == StatementStatus::kHeld ||
+       r.status == StatementStatus::kAccepted)) {
     // Safety first: the declarant can take the statement down at once, no operator needed.
     b += "<h2>" + ctx.TrHtml("receipt.withdraw.title") + "</h2><form method=\"post\" action=\"" +
-         ctx.LiveHref("/receipt/" + *code + "/withdraw") + "\"><p><label class=\"choice\"><input "
+         ctx.LiveHref("/receipt/" + *code + "/withdraw") +
+         "\"><p><label class=\"choice\"><input "
          "type=\"checkbox\" name=\"confirm\" value=\"1\" required> " +
          ctx.TrHtml("receipt.withdraw.confirm") + "</label></p><button type=\"submit\">" +
          ctx.TrHtml("receipt.withdraw.button") + "</button></form>";
   }
-  return HtmlResponse(http::status::ok, Layout(ctx, ctx.Tr("receipt.title"), b),
-                      Caching::kNoStore);
+  return HtmlResponse(http::status::ok, Layout(ctx, ctx.Tr("receipt.title"), b), Caching::kNoStore);
 }
 
 Response ReceiptLookup(const PageContext& ctx, const Form& query) {
@@ -222,9 +224,9 @@ void ReceiptCorrect(const RequestContext& rq, Responder respond) {
     } else if (auto known = env.store->FindReceipt(hash); known && known->has_value()) {
       use.Found();
     }
-    return AnswerOnTick(env, began,
-                        SameForEveryCode(ctx, "corrected", "correct.done", "correct.done_detail", *code),
-                        respond);
+    return AnswerOnTick(
+        env, began,
+        SameForEveryCode(ctx, "corrected", "correct.done", "correct.done_detail", *code), respond);
   }
   // GET: a look-up like the receipt page; the form shows the held statement.
   auto held = env.moderation->FindHeldByReceipt(hash);
@@ -241,9 +243,10 @@ void ReceiptCorrect(const RequestContext& rq, Responder respond) {
     use.Found();
     // Published (or withdrawn, rejected): the receipt page says what can still be done.
     std::string b = "<h1 id=\"not-held\">" + ctx.TrHtml("correct.not_held") + "</h1><p><a href=\"" +
-                    ctx.LiveHref("/receipt/" + *code) + "\">" + ctx.TrHtml("receipt.title") + "</a></p>";
-    return respond(HtmlResponse(http::status::conflict, Layout(plain, ctx.Tr("correct.not_held"), b),
-                                Caching::kNoStore));
+                    ctx.LiveHref("/receipt/" + *code) + "\">" + ctx.TrHtml("receipt.title") +
+                    "</a></p>";
+    return respond(HtmlResponse(http::status::conflict,
+                                Layout(plain, ctx.Tr("correct.not_held"), b), Caching::kNoStore));
   }
   respond(ErrorPage(plain, http::status::not_found, "error.not_found"));
 }

@@ -31,11 +31,14 @@ Response SearchPage(const RequestContext& rq) {
     if (!day) error = ctx.Tr("error.date");
   }
   b += "<form method=\"get\" action=\"" + ctx.LiveHref("/search") + "\"><label for=\"name\">" +
-       ctx.TrHtml("search.name") + "</label><input type=\"text\" id=\"name\" name=\"name\" value=\"" +
+       ctx.TrHtml("search.name") +
+       "</label><input type=\"text\" id=\"name\" name=\"name\" value=\"" +
        (error.empty() ? HtmlEscape(name) : std::string()) + "\"><label for=\"date\">" +
-       ctx.TrHtml("search.date") + "</label><input type=\"text\" id=\"date\" name=\"date\" "
-       "placeholder=\"YYYY-MM-DD\" value=\"" + (day ? FormatDay(*day) : std::string()) +
-       "\"><button type=\"submit\">" + ctx.TrHtml("search.button") + "</button></form>";
+       ctx.TrHtml("search.date") +
+       "</label><input type=\"text\" id=\"date\" name=\"date\" "
+       "placeholder=\"YYYY-MM-DD\" value=\"" +
+       (day ? FormatDay(*day) : std::string()) + "\"><button type=\"submit\">" +
+       ctx.TrHtml("search.button") + "</button></form>";
   http::status status = http::status::ok;
   if (!error.empty()) {
     b += "<p class=\"error\" id=\"error-name\">" + HtmlEscape(error) + "</p>";

@@ -4,10 +4,10 @@
 #include <iterator>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
-#include <spdlog/spdlog.h>
 
 namespace tuidang::web {
 
@@ -252,8 +252,8 @@ Status Server::Listen() {
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status::Fail("cannot listen on " + options_.host + ":" +
-                        std::to_string(options_.port) + ": " + ec.message());
+    return Status::Fail("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                        ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
   DoAccept();

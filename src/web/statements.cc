@@ -22,7 +22,8 @@ Response DayListPage(const RequestContext& rq) {
   int64_t page = 1;
   if (auto p = query.Get("page")) {
     auto parsed = ParseNumber(*p);
-    if (!parsed || *parsed > 1000000) return ErrorPage(ctx, http::status::bad_request, "error.page");
+    if (!parsed || *parsed > 1000000)
+      return ErrorPage(ctx, http::status::bad_request, "error.page");
     page = *parsed;
   }
   auto totals_snapshot = env.store->GetTotals();
@@ -47,14 +48,16 @@ int64_t DayListPages(const DayCount& count) {
   return std::max<int64_t>(1, (count.statements + kPageSize - 1) / kPageSize);
 }
 
-std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
-                        uint64_t tree_size, int64_t page, int64_t pages,
-                        const std::vector<Statement>& list_in, bool certificate_links) {
+std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count, uint64_t tree_size,
+                        int64_t page, int64_t pages, const std::vector<Statement>& list_in,
+                        bool certificate_links) {
   const std::vector<Statement>* list = &list_in;
   std::string date = FormatDay(day);
   std::string b = "<h1>" + HtmlEscape(ctx.Format("list.title", date)) + "</h1>";
-  b += "<p>" + HtmlEscape(ctx.Format("list.summary", FormatCount(count.statements),
-                                     FormatCount(count.persons))) + "</p>";
+  b += "<p>" +
+       HtmlEscape(
+           ctx.Format("list.summary", FormatCount(count.statements), FormatCount(count.persons))) +
+       "</p>";
   b += AsOfHtml(ctx, tree_size);
   b += "<p class=\"pager\"><a rel=\"prev\" href=\"" +
        ctx.Href("/statements?date=" + FormatDay(day - 1)) + "\">" + ctx.TrHtml("list.prev_day") +
@@ -74,12 +77,14 @@ std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count,
   if (pages > 1) {
     b += "<p class=\"pager\">" + HtmlEscape(ctx.Format("list.page", page, pages)) + " ";
     if (page > 1) {
-      b += "<a href=\"" + ctx.Href("/statements?date=" + date + "&page=" + std::to_string(page - 1)) +
-           "\">" + ctx.TrHtml("list.prev_page") + "</a>";
+      b += "<a href=\"" +
+           ctx.Href("/statements?date=" + date + "&page=" + std::to_string(page - 1)) + "\">" +
+           ctx.TrHtml("list.prev_page") + "</a>";
     }
     if (page < pages) {
-      b += "<a href=\"" + ctx.Href("/statements?date=" + date + "&page=" + std::to_string(page + 1)) +
-           "\">" + ctx.TrHtml("list.next_page") + "</a>";
+      b += "<a href=\"" +
+           ctx.Href("/statements?date=" + date + "&page=" + std::to_string(page + 1)) + "\">" +
+           ctx.TrHtml("list.next_page") + "</a>";
     }
     b += "</p>";
   }

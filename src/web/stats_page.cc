@@ -75,8 +75,8 @@ void CloseChart(std::string* out, std::string_view caption) {
 void AppendBarChart(const PageContext& ctx, const std::vector<Span>& spans, std::string* out) {
   int64_t top = 1;
   for (const Span& s : spans) top = std::max(top, s.persons);
-  std::string title = ctx.Format("stats.chart.daily", FormatDay(spans.front().first),
-                                 FormatDay(spans.back().last));
+  std::string title =
+      ctx.Format("stats.chart.daily", FormatDay(spans.front().first), FormatDay(spans.back().last));
   OpenChart(out, "daily", title, top, spans);
   double width = static_cast<double>(kChartWidth - kChartLeft) / static_cast<double>(spans.size());
   for (size_t i = 0; i < spans.size(); ++i) {
@@ -84,8 +84,10 @@ void AppendBarChart(const PageContext& ctx, const std::vector<Span>& spans, std:
     if (s.persons == 0) continue;
     double h = static_cast<double>(s.persons) * kChartHeight / static_cast<double>(top);
     *out += fmt::format(
-        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#8b0000\"><title>",
-        kChartLeft + width * static_cast<double>(i), kChartHeight - h, std::max(width * 0.8, 0.5), h);
+        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" "
+        "fill=\"#8b0000\"><title>",
+        kChartLeft + width * static_cast<double>(i), kChartHeight - h, std::max(width * 0.8, 0.5),
+        h);
     AppendHtmlEscaped(out, Title(ctx, s) + ": " + FormatCount(s.persons));
     *out += "</title></rect>";
   }
@@ -102,8 +104,8 @@ void AppendLineChart(const PageContext& ctx, const std::vector<Span>& spans, std
                                  : 0;
   *out += "<polyline fill=\"none\" stroke=\"#8b0000\" stroke-width=\"2\" points=\"";
   for (size_t i = 0; i < spans.size(); ++i) {
-    double y = kChartHeight - static_cast<double>(spans[i].cumulative) * kChartHeight /
-                                  static_cast<double>(top);
+    double y = kChartHeight -
+               static_cast<double>(spans[i].cumulative) * kChartHeight / static_cast<double>(top);
     *out += fmt::format("{:.1f},{:.1f} ", kChartLeft + step * static_cast<double>(i), y);
   }
   *out += "\"/>";
@@ -114,8 +116,8 @@ void AppendLineChart(const PageContext& ctx, const std::vector<Span>& spans, std
 // first day with a publication), grouped so that there are at most kMaxBars of them.
 std::vector<Span> Spans(const Totals& t, int range_days) {
   Day today = std::max(Today(), t.by_day.empty() ? Today() : t.by_day.back().day);
-  Day first = range_days > 0 ? today - range_days + 1
-                             : (t.by_day.empty() ? today : t.by_day.front().day);
+  Day first =
+      range_days > 0 ? today - range_days + 1 : (t.by_day.empty() ? today : t.by_day.front().day);
   int64_t days = today - first + 1;
   int64_t group = (days + kMaxBars - 1) / kMaxBars;
   std::vector<Span> spans;
@@ -157,10 +159,10 @@ void AppendCategoryTable(const PageContext& ctx, std::string_view id, std::strin
   std::stable_partition(rows.begin(), rows.end(), [](const auto& r) { return r.first != 0; });
   for (const auto& [value, c] : rows) {
     std::string code = CategoryCode(category, value);
-    std::string name = value == 0 ? ctx.Tr("stats.not_given")
-                                  : ctx.Tr(std::string(CategoryKey(category)) + code);
-    *out += "<tr><th scope=\"row\">" + HtmlEscape(name) + "</th><td>" +
-            FormatCount(c.persons) + "</td><td>" + FormatCount(c.statements) + "</td></tr>";
+    std::string name =
+        value == 0 ? ctx.Tr("stats.not_given") : ctx.Tr(std::string(CategoryKey(category)) + code);
+    *out += "<tr><th scope=\"row\">" + HtmlEscape(name) + "</th><td>" + FormatCount(c.persons) +
+            "</td><td>" + FormatCount(c.statements) + "</td></tr>";
   }
   if (rows.empty()) *out += "<tr><td colspan=\"3\">" + ctx.TrHtml("stats.no_data") + "</td></tr>";
   *out += "</tbody></table>";
@@ -183,15 +185,14 @@ std::string CategoryCode(Category category, int value) {
   switch (category) {
     case Category::kChannel: return std::string(ChannelCode(static_cast<Channel>(value)));
     case Category::kRegion: return std::string(RegionCode(static_cast<Region>(value)));
-    case Category::kOccupation:
-      return std::string(OccupationCode(static_cast<Occupation>(value)));
+    case Category::kOccupation: return std::string(OccupationCode(static_cast<Occupation>(value)));
   }
   return std::to_string(value);
 }
 
 std::string AsOfHtml(const PageContext& ctx, uint64_t tree_size) {
-  return "<p class=\"as-of\">" + HtmlEscape(ctx.Format("stats.as_of", FormatCount(
-                                                                          static_cast<int64_t>(tree_size)))) +
+  return "<p class=\"as-of\">" +
+         HtmlEscape(ctx.Format("stats.as_of", FormatCount(static_cast<int64_t>(tree_size)))) +
          " <a href=\"" + ctx.Href("/log") + "\">" + ctx.TrHtml("stats.log_link") + "</a></p>";
 }
 
@@ -205,13 +206,15 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
 
   std::string b = "<h1>" + ctx.TrHtml("stats.title") + "</h1>";
   b += AsOfHtml(ctx, t.tree_size);
-  b += "<p>" + ctx.TrHtml("stats.total_persons") + " <strong class=\"count\" id=\"total-persons\">" +
-       FormatCount(t.persons) + "</strong></p><p>" + ctx.TrHtml("stats.total_statements") +
+  b += "<p>" + ctx.TrHtml("stats.total_persons") +
+       " <strong class=\"count\" id=\"total-persons\">" + FormatCount(t.persons) +
+       "</strong></p><p>" + ctx.TrHtml("stats.total_statements") +
        " <strong id=\"total-statements\">" + FormatCount(t.statements) + "</strong></p>";
 
   b += "<h2 id=\"organisations\">" + ctx.TrHtml("stats.by_organisation") + "</h2>";
-  b += "<table class=\"figures\"><thead><tr><th scope=\"col\">" + ctx.TrHtml("stats.col.organisation") +
-       "</th><th scope=\"col\">" + ctx.TrHtml("stats.col.persons") + "</th></tr></thead><tbody>";
+  b += "<table class=\"figures\"><thead><tr><th scope=\"col\">" +
+       ctx.TrHtml("stats.col.organisation") + "</th><th scope=\"col\">" +
+       ctx.TrHtml("stats.col.persons") + "</th></tr></thead><tbody>";
   for (auto [code, n] : {std::pair{"party", t.party}, std::pair{"league", t.league},
                          std::pair{"pioneers", t.pioneers}}) {
     b += "<tr><th scope=\"row\">" + ctx.TrHtml(std::string("org.long.") + code) + "</th><td>" +
@@ -227,9 +230,10 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
     if (&r == range) {
       b += "<strong>" + label + "</strong> ";
     } else {
-      b += "<a href=\"" + ctx.Href(r.code == "30" ? std::string("/stats")
-                                                 : "/stats?range=" + std::string(r.code)) +
-           "#days\">" + label + "</a> ";
+      b +=
+          "<a href=\"" +
+          ctx.Href(r.code == "30" ? std::string("/stats") : "/stats?range=" + std::string(r.code)) +
+          "#days\">" + label + "</a> ";
     }
   }
   b += "</p>";
@@ -271,8 +275,8 @@ Response StatsPage(const RequestContext& rq) {
   auto totals = env.store->GetTotals();
   // Rendered at most once a second per language and range, however many readers.
   std::string key = fmt::format("stats|{}|{}", LanguageCode(ctx.lang), range);
-  if (auto cached = env.cache->Get(key, static_cast<int64_t>(totals->tree_size),
-                                   std::chrono::seconds(1))) {
+  if (auto cached =
+          env.cache->Get(key, static_cast<int64_t>(totals->tree_size), std::chrono::seconds(1))) {
     return HtmlResponse(http::status::ok, *cached, Caching::kShort);
   }
   auto html = StatsHtml(ctx, *totals, range);
@@ -286,9 +290,10 @@ std::string StatsCsvText(const Totals& t) {
   std::string out = "kind,key,persons,statements\r\n";
   out += fmt::format("tree_size,{},,\r\n", t.tree_size);
   out += fmt::format("total,,{},{}\r\n", t.persons, t.statements);
-  out += fmt::format("organisation,party,{},\r\norganisation,league,{},\r\n"
-                     "organisation,pioneers,{},\r\n",
-                     t.party, t.league, t.pioneers);
+  out += fmt::format(
+      "organisation,party,{},\r\norganisation,league,{},\r\n"
+      "organisation,pioneers,{},\r\n",
+      t.party, t.league, t.pioneers);
   for (auto [kind, category, counts] :
        {std::tuple{"channel", Category::kChannel, &t.by_channel},
         std::tuple{"region", Category::kRegion, &t.by_region},

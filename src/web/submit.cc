@@ -75,8 +75,8 @@ void AppendError(const FormState& st, const std::string& field, std::string* out
   *out += "</p>";
 }
 
-void AppendPersonFields(const PageContext& ctx, const FormState& st, size_t row,
-                        const RowState& r, std::string* out) {
+void AppendPersonFields(const PageContext& ctx, const FormState& st, size_t row, const RowState& r,
+                        std::string* out) {
   std::string p = RowPrefix(row);
   std::string name_id = p + "name";
   std::string kind_field = row == 0 ? "name_kind" : p + "kind";
@@ -90,8 +90,9 @@ void AppendPersonFields(const PageContext& ctx, const FormState& st, size_t row,
           (row == 0 ? " required" : "") + ">";
   *out += "<div><label class=\"choice\"><input type=\"radio\" name=\"" + kind_field +
           "\" value=\"pseudonym\"" + (r.real_name ? "" : " checked") + "> " +
-          ctx.TrHtml("form.pseudonym") + "</label><label class=\"choice\"><input type=\"radio\" name=\"" +
-          kind_field + "\" value=\"real\"" + (r.real_name ? " checked" : "") + "> " +
+          ctx.TrHtml("form.pseudonym") +
+          "</label><label class=\"choice\"><input type=\"radio\" name=\"" + kind_field +
+          "\" value=\"real\"" + (r.real_name ? " checked" : "") + "> " +
           ctx.TrHtml("form.real_name") + "</label></div></div>";
   *out += "<fieldset><legend>" + ctx.TrHtml("form.organisations") + "</legend>";
   AppendError(st, org_field, out);
@@ -131,7 +132,8 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
   b += "<form method=\"post\" action=\"" +
        ctx.LiveHref(correcting ? "/receipt/" + st.correct_code + "/correct" : "/submit") +
        "\" accept-charset=\"UTF-8\"";
-  if (st.env && st.env->guard && !correcting) b += " data-pow=\"" + ctx.TrHtml("form.pow_wait") + "\"";
+  if (st.env && st.env->guard && !correcting)
+    b += " data-pow=\"" + ctx.TrHtml("form.pow_wait") + "\"";
   b += ">";
   AppendPersonFields(ctx, st, 0, st.declarant, &b);
   b += "<p class=\"hint\">" + ctx.TrHtml("form.pseudonym_why") + "</p>";
@@ -189,8 +191,8 @@ namespace {
 
 // Reads and validates a posted statement form into *sub. Returns the form to show again
 // (with the errors beside their fields, or with one more row) when there is one.
-std::optional<Response> ReadStatementForm(const PageContext& ctx, const AppEnv& env,
-                                          const Form& f, FormState& st, Submission* sub) {
+std::optional<Response> ReadStatementForm(const PageContext& ctx, const AppEnv& env, const Form& f,
+                                          FormState& st, Submission* sub) {
   auto respond = [](Response r) { return std::optional<Response>(std::move(r)); };
   st.declarant = ReadRow(f, "");
   st.region = std::string(f.GetOr("region"));
@@ -211,7 +213,8 @@ std::optional<Response> ReadStatementForm(const PageContext& ctx, const AppEnv& 
   // forged or damaged form, reported beside the choice.
   for (size_t i = 0; i <= st.rows.size(); ++i) {
     const RowState& r = i == 0 ? st.declarant : st.rows[i - 1];
-    if (r.unknown_kind) st.errors[i == 0 ? "name_kind" : RowPrefix(i) + "kind"] = ctx.Tr("error.kind.unknown_value");
+    if (r.unknown_kind)
+      st.errors[i == 0 ? "name_kind" : RowPrefix(i) + "kind"] = ctx.Tr("error.kind.unknown_value");
   }
 
   if (st.correct_code.empty()) {

@@ -70,7 +70,7 @@ CachedStmt Db::Cached(std::string_view sql) {
 }
 
 Status Db::Open(const std::string& path, bool create) {
-  InstallPageCache();  // before the process's first connection (sqlite_pcache.h says why)
+  InstallPageCache();          // before the process's first connection (sqlite_pcache.h says why)
   InstallWalWriteCombining();  // sqlite_wal_vfs.h says why
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {

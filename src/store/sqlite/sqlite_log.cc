@@ -33,7 +33,8 @@ Result<std::vector<std::string>> SqliteStore::ReadLeaves(uint64_t begin, uint64_
   }
   r.leaves.Reset();
   if (rc != SQLITE_DONE) return Error{r.db.LastError()};
-  if (out.size() != end - begin) return Error{fmt::format("leaves {}..{} are missing", begin + out.size(), end)};
+  if (out.size() != end - begin)
+    return Error{fmt::format("leaves {}..{} are missing", begin + out.size(), end)};
   return out;
 }
 

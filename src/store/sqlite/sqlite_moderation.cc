@@ -48,9 +48,7 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   constexpr std::string_view kDue =
       "(SELECT r.statement FROM rejections r JOIN statements s ON s.id = r.statement"
       " WHERE (s.status = 2 OR (s.status = 3 AND s.number IS NULL)) AND r.hour <= ?1)";
-  auto run = [&](std::string_view sql) {
-    return RunOverIds(sql, kDue, cutoff);
-  };
+  auto run = [&](std::string_view sql) { return RunOverIds(sql, kDue, cutoff); };
   // Children first (foreign keys), the statement rows last.
   if (!run("DELETE FROM persons WHERE statement IN {}")) return fail("purge persons");
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("purge sealed fields");
@@ -152,13 +150,13 @@ Result<bool> SqliteStore::CorrectHeld(int64_t id, const Statement& corrected) {
   return true;
 }
 
-
 namespace {
 
 // The held statements `filter` selects by channel and day (its bounds apart).
 std::string HeldWhere(const HeldFilter& filter) {
   std::string where = "status = 0";
-  if (filter.channel) where += " AND channel = " + std::to_string(static_cast<int>(*filter.channel));
+  if (filter.channel)
+    where += " AND channel = " + std::to_string(static_cast<int>(*filter.channel));
   if (filter.day) where += " AND day = " + std::to_string(*filter.day);
   return where;
 }
@@ -169,8 +167,9 @@ Result<int64_t> SqliteStore::CountHeld(const HeldFilter& filter, int64_t cap) {
   auto lease = Lease();
   if (!lease.get()) return Error{lease.error()};
   Reader& r = *lease.get();
-  auto q = r.db.Prepare("SELECT COUNT(*) FROM (SELECT 1 FROM statements INDEXED BY statements_held WHERE " +
-                        HeldWhere(filter) + " LIMIT " + std::to_string(cap) + ")");
+  auto q = r.db.Prepare(
+      "SELECT COUNT(*) FROM (SELECT 1 FROM statements INDEXED BY statements_held WHERE " +
+      HeldWhere(filter) + " LIMIT " + std::to_string(cap) + ")");
   if (q.Step() != SQLITE_ROW) return Error{r.db.LastError()};
   return q.Int(0);
 }
@@ -275,9 +274,7 @@ Result<bool> SqliteStore::WithdrawUnpublished(int64_t id, StatementStatus from) 
   // names, text, notes and sealed fields (a contact) go in this one transaction. The row
   // (no number) is purged like a rejected one (PurgeRejected, docs/console.md).
   std::lock_guard lock(write_mu_);
-  auto fail = [&]() -> Result<bool> {
-    return Error{writer_.LastError()};
-  };
+  auto fail = [&]() -> Result<bool> { return Error{writer_.LastError()}; };
   sqlite::Transaction tx(writer_);
   if (Status s = tx.Begin(); !s) return Error{s.message()};
   auto withdraw = writer_.Prepare(
@@ -288,8 +285,8 @@ Result<bool> SqliteStore::WithdrawUnpublished(int64_t id, StatementStatus from) 
   if (sqlite3_changes(writer_.raw()) == 0) {
     return false;  // approved, published by a batch or rejected meanwhile (tx rolls back)
   }
-  for (std::string_view sql : {"DELETE FROM persons WHERE statement = ?",
-                               "DELETE FROM sealed WHERE statement = ?"}) {
+  for (std::string_view sql :
+       {"DELETE FROM persons WHERE statement = ?", "DELETE FROM sealed WHERE statement = ?"}) {
     auto forget = writer_.Prepare(sql);
     forget.Bind(1, id);
     if (forget.Step() != SQLITE_DONE) return fail();

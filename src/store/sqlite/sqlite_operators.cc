@@ -106,11 +106,14 @@ Status SqliteStore::UpdateOperator(const Operator& op) {
 
 Status SqliteStore::Audit(int64_t operator_id, std::string_view action, std::string_view object) {
   std::lock_guard lock(write_mu_);
-  auto q = writer_.Prepare(
-      "INSERT INTO audit_trail(day, operator, action, object) VALUES(?,?,?,?)");
+  auto q =
+      writer_.Prepare("INSERT INTO audit_trail(day, operator, action, object) VALUES(?,?,?,?)");
   // The day only: with a finer time, the trail's entries ("entered statement 18") would
   // bracket when the web statements stored between them arrived.
-  q.Bind(1, static_cast<int64_t>(today_ ? today_() : Today())).Bind(2, operator_id).Bind(3, action).Bind(4, object);
+  q.Bind(1, static_cast<int64_t>(today_ ? today_() : Today()))
+      .Bind(2, operator_id)
+      .Bind(3, action)
+      .Bind(4, object);
   if (q.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
   return Status::Ok();
 }
@@ -125,8 +128,8 @@ Result<std::vector<AuditEntry>> SqliteStore::AuditTrail(int limit) {
   std::vector<AuditEntry> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
-    out.push_back(AuditEntry{static_cast<Day>(q.Int(0)), q.Int(1), std::string(q.Text(2)), std::string(q.Text(3)),
-                             std::string(q.Text(4))});
+    out.push_back(AuditEntry{static_cast<Day>(q.Int(0)), q.Int(1), std::string(q.Text(2)),
+                             std::string(q.Text(3)), std::string(q.Text(4))});
   }
   if (rc != SQLITE_DONE) return Error{lease.get()->db.LastError()};
   return out;

@@ -19,9 +19,9 @@ constexpr uint64_t kPendingByte = 0x40000000;
 
 struct Cache {
   sqlite3_pcache* inner;
-  unsigned parking;        // the lock-byte page's number, where a split parks a page
-  unsigned max_key = 0;    // at least the largest page number held, the parking place aside
-  int parked = 0;          // pages moved to the parking place and not moved away (0 or 1)
+  unsigned parking;      // the lock-byte page's number, where a split parks a page
+  unsigned max_key = 0;  // at least the largest page number held, the parking place aside
+  int parked = 0;        // pages moved to the parking place and not moved away (0 or 1)
 };
 
 Cache* Of(sqlite3_pcache* p) { return reinterpret_cast<Cache*>(p); }
@@ -117,8 +117,6 @@ bool InstallPageCache() {
   return installed;
 }
 
-PageCacheCounts PageCacheCountsForTesting() {
-  return {truncations.load(), skipped.load()};
-}
+PageCacheCounts PageCacheCountsForTesting() { return {truncations.load(), skipped.load()}; }
 
 }  // namespace tuidang::sqlite

@@ -76,9 +76,12 @@ Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>
     Publication pub = run.Assign(&st);
     PublicationRun::Seal(st, &pub);
     publish.Reset();
-    publish.Bind(1, pub.number).Bind(2, static_cast<int64_t>(day))
+    publish.Bind(1, pub.number)
+        .Bind(2, static_cast<int64_t>(day))
         .Bind(3, static_cast<int64_t>(pub.leaf_index))
-        .BindBlob(4, pub.salt.data(), pub.salt.size()).Bind(5, pub.record).Bind(6, st.id)
+        .BindBlob(4, pub.salt.data(), pub.salt.size())
+        .Bind(5, pub.record)
+        .Bind(6, st.id)
         .Bind(7, from_code);
     if (publish.Step() != SQLITE_DONE || sqlite3_changes(writer_.raw()) != 1) {
       return fail("publish statement");

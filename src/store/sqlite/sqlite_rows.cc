@@ -70,8 +70,12 @@ bool AddPublished(Db& db, Day day, const Totals& delta) {
       "VALUES(?1,?2,?3,?4,?5,?6) ON CONFLICT(day) DO UPDATE SET "
       "statements = statements + ?2, persons = persons + ?3, party = party + ?4, "
       "league = league + ?5, pioneers = pioneers + ?6");
-  up->Bind(1, static_cast<int64_t>(day)).Bind(2, delta.statements).Bind(3, delta.persons)
-      .Bind(4, delta.party).Bind(5, delta.league).Bind(6, delta.pioneers);
+  up->Bind(1, static_cast<int64_t>(day))
+      .Bind(2, delta.statements)
+      .Bind(3, delta.persons)
+      .Bind(4, delta.party)
+      .Bind(5, delta.league)
+      .Bind(6, delta.pioneers);
   return up->Step() == SQLITE_DONE && StoreCategories(db, delta);
 }
 

@@ -19,8 +19,9 @@ Status SqliteStore::WriteSafetyRows(const Submission& sub, int64_t id) {
   }
   if (!sub.publish && !sub.hold_reason.empty()) {
     auto hold = writer_.Prepare("INSERT INTO holds(statement, reason, grp) VALUES(?,?,?)");
-    hold.Bind(1, id).Bind(2, sub.hold_reason).Bind(3, sub.hold_group.empty() ? sub.hold_reason
-                                                                            : sub.hold_group);
+    hold.Bind(1, id)
+        .Bind(2, sub.hold_reason)
+        .Bind(3, sub.hold_group.empty() ? sub.hold_reason : sub.hold_group);
     if (hold.Step() != SQLITE_DONE) return Status::Fail("insert hold");
   }
   return Status::Ok();

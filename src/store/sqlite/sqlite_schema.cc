@@ -174,16 +174,16 @@ Status SqliteStore::Init() {
   version.Reset();
   if (version.Step() == SQLITE_ROW) {
     if (version.Text(0) != std::to_string(kSchemaVersion)) {
-      return Status::Fail(fmt::format("{}: schema version {} is not {}", path_, version.Text(0),
-                                      kSchemaVersion));
+      return Status::Fail(
+          fmt::format("{}: schema version {} is not {}", path_, version.Text(0), kSchemaVersion));
     }
   } else {
     auto set = writer_.Prepare("INSERT INTO meta(key, value) VALUES('schema_version', ?)");
     set.Bind(1, std::to_string(kSchemaVersion));
     if (set.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
   }
-  auto has_categories = writer_.Prepare(
-      "SELECT EXISTS(SELECT 1 FROM categories), EXISTS(SELECT 1 FROM daily)");
+  auto has_categories =
+      writer_.Prepare("SELECT EXISTS(SELECT 1 FROM categories), EXISTS(SELECT 1 FROM daily)");
   if (has_categories.Step() == SQLITE_ROW && has_categories.Int(0) == 0 &&
       has_categories.Int(1) != 0) {
     has_categories.Reset();
@@ -204,7 +204,8 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   // A reader never writes: a bug that tried would fail here instead of racing the writer.
   if (Status s = r->db.Exec("PRAGMA query_only=ON"); !s) return Error{"query_only: " + s.message()};
   std::string cols(sqlite::kStatementColumns);
-  r->by_number = r->db.Prepare("SELECT " + cols + " FROM statements WHERE number = ? AND status = 1");
+  r->by_number =
+      r->db.Prepare("SELECT " + cols + " FROM statements WHERE number = ? AND status = 1");
   r->day_page = r->db.Prepare("SELECT " + cols +
                               " FROM statements WHERE day = ? AND number IS NOT NULL AND status = 1"
                               " ORDER BY number DESC LIMIT ? OFFSET ?");
@@ -214,10 +215,10 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
       " ORDER BY number DESC LIMIT ? OFFSET ?");
   r->persons = r->db.Prepare(sqlite::kPersonsOfStatement);
   std::string search_cols(sqlite::kStatementColumnsOfS);
-  r->search = r->db.Prepare(
-      "SELECT DISTINCT " + search_cols +
-      " FROM persons p JOIN statements s ON s.id = p.statement"
-      " WHERE p.name_fold = ? AND s.status = 1 ORDER BY s.number DESC LIMIT ?");
+  r->search =
+      r->db.Prepare("SELECT DISTINCT " + search_cols +
+                    " FROM persons p JOIN statements s ON s.id = p.statement"
+                    " WHERE p.name_fold = ? AND s.status = 1 ORDER BY s.number DESC LIMIT ?");
   r->search_day = r->db.Prepare(
       "SELECT DISTINCT " + search_cols +
       " FROM persons p JOIN statements s ON s.id = p.statement"
@@ -227,15 +228,16 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   r->opening = r->db.Prepare(
       "SELECT leaf_index, salt, record FROM statements WHERE number = ? AND status = 1"
       " AND leaf_index IS NOT NULL");
-  r->leaves = r->db.Prepare("SELECT idx, entry FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx");
+  r->leaves =
+      r->db.Prepare("SELECT idx, entry FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx");
   r->tile = r->db.Prepare("SELECT width, data FROM tiles WHERE level = ? AND idx = ?");
   r->published_in =
       r->db.Prepare("SELECT 1 FROM checkpoint_sizes WHERE size >= ? AND size < ? LIMIT 1");
   r->checkpoint = r->db.Prepare(
       "SELECT (SELECT MAX(size) FROM checkpoint_sizes), value FROM meta WHERE key = 'checkpoint'");
-  for (auto* s : {&r->by_number, &r->day_page, &r->day_page_before, &r->persons, &r->search,
-                  &r->search_day, &r->receipt, &r->opening, &r->leaves, &r->tile,
-                  &r->published_in, &r->checkpoint}) {
+  for (auto* s :
+       {&r->by_number, &r->day_page, &r->day_page_before, &r->persons, &r->search, &r->search_day,
+        &r->receipt, &r->opening, &r->leaves, &r->tile, &r->published_in, &r->checkpoint}) {
     if (!s->ok()) return Error{"prepare: " + r->db.LastError()};
   }
   return r;

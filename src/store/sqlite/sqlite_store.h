@@ -190,8 +190,8 @@ class SqliteStore final : public Store {
   Result<std::optional<Operator>> OneOperator(std::string_view column, const Key& key);
 
   std::mutex write_mu_;
-  sqlite::Db writer_;           // GUARDED_BY(write_mu_)
-  int64_t data_version_ = -1;   // GUARDED_BY(write_mu_)
+  sqlite::Db writer_;          // GUARDED_BY(write_mu_)
+  int64_t data_version_ = -1;  // GUARDED_BY(write_mu_)
 
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> idle_readers_;  // GUARDED_BY(readers_mu_)

@@ -294,7 +294,7 @@ TEST_F(SqliteStoreTest, AuditTrailUpgradedFromMinutesToDays) {
         "DROP TRIGGER audit_trail_no_update;"
         "ALTER TABLE audit_trail RENAME COLUMN day TO minute;"
         "INSERT INTO audit_trail(minute, operator, action, object) VALUES"
-        " (29439120, 1, 'entered', 'statement 1'),"  // 2025-12-21 20:00 UTC = 12-22 04:00 CST
+        " (29439120, 1, 'entered', 'statement 1'),"   // 2025-12-21 20:00 UTC = 12-22 04:00 CST
         " (29438520, 1, 'approved', 'statement 1');"  // 2025-12-21 10:00 UTC = 12-21 18:00 CST
         "UPDATE meta SET value = '2' WHERE key = 'schema_version'"));
   }

@@ -33,8 +33,9 @@ Status SqliteStore::LoadTotals() {
       "SELECT dim, code, statements, persons FROM categories"
       " WHERE statements != 0 OR persons != 0");
   while (categories.Step() == SQLITE_ROW) {
-    (*CategoryMap(totals.get(), static_cast<int>(categories.Int(0))))[static_cast<int>(
-        categories.Int(1))] = CategoryCount{categories.Int(2), categories.Int(3)};
+    (*CategoryMap(totals.get(),
+                  static_cast<int>(categories.Int(0))))[static_cast<int>(categories.Int(1))] =
+        CategoryCount{categories.Int(2), categories.Int(3)};
   }
   categories.Reset();
   leaves.Reset();

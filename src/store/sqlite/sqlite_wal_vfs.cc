@@ -133,10 +133,25 @@ int Unfetch(sqlite3_file* f, sqlite3_int64 offset, void* p) {
   return Real(Of(f))->xUnfetch(Of(f)->real, offset, p);
 }
 
-const sqlite3_io_methods kWalMethods = {
-    3,          Close,   Read,       Write,      Truncate,  Sync,   FileSize,
-    Lock,       Unlock,  CheckReservedLock,      FileControl, SectorSize,
-    DeviceCharacteristics, ShmMap, ShmLock, ShmBarrier, ShmUnmap, Fetch, Unfetch};
+const sqlite3_io_methods kWalMethods = {3,
+                                        Close,
+                                        Read,
+                                        Write,
+                                        Truncate,
+                                        Sync,
+                                        FileSize,
+                                        Lock,
+                                        Unlock,
+                                        CheckReservedLock,
+                                        FileControl,
+                                        SectorSize,
+                                        DeviceCharacteristics,
+                                        ShmMap,
+                                        ShmLock,
+                                        ShmBarrier,
+                                        ShmUnmap,
+                                        Fetch,
+                                        Unfetch};
 
 // The real file object lives after ours, aligned as SQLite's own allocations are.
 constexpr size_t kRealOffset = (sizeof(WalFile) + 15) & ~size_t{15};

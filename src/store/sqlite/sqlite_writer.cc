@@ -184,7 +184,7 @@ Status SqliteStore::InsertSubmission(const BatchStatements& q, Submission& sub,
                                      const Publication* pub, ReceiptHash* receipt, Day day,
                                      Committed* c) {
   Statement& st = sub.statement;
-  c->status = !sub.publish ? StatementStatus::kHeld
+  c->status = !sub.publish  ? StatementStatus::kHeld
               : sub.batched ? StatementStatus::kAccepted
                             : StatementStatus::kPublished;
   if (c->status == StatementStatus::kPublished) c->number = st.number;
@@ -292,8 +292,8 @@ Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason,
       " record = NULL WHERE id = ?");
   erase.Bind(1, id);
   if (erase.Step() != SQLITE_DONE) return fail(writer_.LastError());
-  for (std::string_view sql : {"DELETE FROM persons WHERE statement = ?",
-                               "DELETE FROM sealed WHERE statement = ?"}) {
+  for (std::string_view sql :
+       {"DELETE FROM persons WHERE statement = ?", "DELETE FROM sealed WHERE statement = ?"}) {
     auto forget = writer_.Prepare(sql);
     forget.Bind(1, id);
     if (forget.Step() != SQLITE_DONE) return fail(writer_.LastError());
@@ -301,7 +301,10 @@ Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason,
   auto down = writer_.Prepare(
       "UPDATE daily SET statements = statements - 1, persons = persons - ?, party = party - ?,"
       " league = league - ?, pioneers = pioneers - ? WHERE day = ?");
-  down.Bind(1, delta.persons).Bind(2, delta.party).Bind(3, delta.league).Bind(4, delta.pioneers)
+  down.Bind(1, delta.persons)
+      .Bind(2, delta.party)
+      .Bind(3, delta.league)
+      .Bind(4, delta.pioneers)
       .Bind(5, static_cast<int64_t>(day));
   if (down.Step() != SQLITE_DONE) return fail(writer_.LastError());
   Totals categories;
