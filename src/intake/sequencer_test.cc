@@ -160,8 +160,12 @@ TEST_F(WriterTest, AWithdrawalQueuedAfterASubmissionIsWrittenAfterIt) {
 }
 
 TEST_F(WriterTest, ModerationRunsOnTheWriterWithItsAuditEntries) {
-  auto [held, held_code] = Commit(false);
-  auto [other, other_code] = Commit(false);
+  const auto held_commit = Commit(false);
+  const int64_t held = held_commit.first;
+  const std::string held_code = held_commit.second;
+  const auto other_commit = Commit(false);
+  const int64_t other = other_commit.first;
+  const std::string other_code = other_commit.second;
   Sequencer seq(Stores(), 8, 8);
   auto numbers = AwaitWrite<Result<std::vector<int64_t>>>(
       [&](auto then) {
@@ -201,8 +205,10 @@ TEST_F(WriterTest, ModerationRunsOnTheWriterWithItsAuditEntries) {
 }
 
 TEST_F(WriterTest, AnActionWhoseAuditEntryCannotBeWrittenDoesNotHappen) {
-  auto [held, held_code] = Commit(false);
-  auto [published, published_code] = Commit(true);
+  const auto held_commit = Commit(false);
+  const int64_t held = held_commit.first;
+  const std::string held_code = held_commit.second;
+  const std::string published_code = Commit(true).second;
   Operator alice;
   alice.name = "alice";
   auto alice_id = store_->AddOperator(alice);
