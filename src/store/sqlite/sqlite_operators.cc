@@ -1,6 +1,7 @@
 // SqliteStore's operators and their audit trail (OperatorStore). Writes go through the
 // writer connection, reads through a leased reader.
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_transaction.h"
 
 namespace tuidang {
 
@@ -34,11 +35,10 @@ Operator ReadOperator(const sqlite::Stmt& q) {
   op.disabled = q.Int(6) != 0;
   return op;
 }
-}  // namespace
-
-Result<int64_t> SqliteStore::AddOperator(const Operator& op) {
-  std::lock_guard lock(write_mu_);
-  auto q = writer_.Prepare(
+// The operator's row, written on the writer connection `db` (whose lock the caller holds):
+// the id given, or an error (a name taken is said so).
+Result<int64_t> InsertOperatorRow(sqlite::Db& db, const Operator& op) {
+  auto q = db.Prepare(
       "INSERT INTO operators(name, role, password_hash, totp_secret, setup_hash) "
       "VALUES(?,?,?,?,?)");
   q.Bind(1, op.name)
@@ -48,8 +48,31 @@ Result<int64_t> SqliteStore::AddOperator(const Operator& op) {
       .BindBlob(5, op.setup_hash.data(), op.setup_hash.size());
   int rc = q.Step();
   if (rc == SQLITE_CONSTRAINT) return Error{"an operator named '" + op.name + "' exists already"};
-  if (rc != SQLITE_DONE) return Error{writer_.LastError()};
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(writer_.raw()));
+  if (rc != SQLITE_DONE) return Error{db.LastError()};
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));
+}
+
+// Every field of `op` (found by id). failed_logins and locked_until are no longer used
+// (web/ops_auth.h counts failures in memory); writing 0 clears what an older version kept
+// there, a time to the second.
+Status UpdateOperatorRow(sqlite::Db& db, const Operator& op) {
+  auto q = db.Prepare(
+      "UPDATE operators SET role = ?, password_hash = ?, totp_secret = ?, setup_hash = ?, "
+      "disabled = ?, failed_logins = 0, locked_until = 0 WHERE id = ?");
+  q.Bind(1, static_cast<int64_t>(op.role))
+      .Bind(2, op.password_hash)
+      .BindBlob(3, op.totp_secret.data(), op.totp_secret.size())
+      .BindBlob(4, op.setup_hash.data(), op.setup_hash.size())
+      .Bind(5, static_cast<int64_t>(op.disabled))
+      .Bind(6, op.id);
+  if (q.Step() != SQLITE_DONE) return Status::Fail(db.LastError());
+  return Status::Ok();
+}
+}  // namespace
+
+Result<int64_t> SqliteStore::AddOperator(const Operator& op) {
+  std::lock_guard lock(write_mu_);
+  return InsertOperatorRow(writer_, op);
 }
 
 // The operator matching `column` = `key` (a name or an id), if any.
@@ -89,33 +112,33 @@ Result<std::vector<Operator>> SqliteStore::ListOperators() {
 
 Status SqliteStore::UpdateOperator(const Operator& op) {
   std::lock_guard lock(write_mu_);
-  auto q = writer_.Prepare(
-      "UPDATE operators SET role = ?, password_hash = ?, totp_secret = ?, setup_hash = ?, "
-      "disabled = ?, failed_logins = 0, locked_until = 0 WHERE id = ?");
-  // failed_logins and locked_until are no longer used (web/ops_auth.h counts failures in
-  // memory); writing 0 clears what an older version kept there, a time to the second.
-  q.Bind(1, static_cast<int64_t>(op.role))
-      .Bind(2, op.password_hash)
-      .BindBlob(3, op.totp_secret.data(), op.totp_secret.size())
-      .BindBlob(4, op.setup_hash.data(), op.setup_hash.size())
-      .Bind(5, static_cast<int64_t>(op.disabled))
-      .Bind(6, op.id);
-  if (q.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
-  return Status::Ok();
+  return UpdateOperatorRow(writer_, op);
+}
+
+// The audited forms: the row and its audit entry in one transaction (operator_store.h).
+Result<int64_t> SqliteStore::AddOperatorAudited(const Operator& op, const AuditEntry& audit) {
+  std::lock_guard lock(write_mu_);
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return Error{s.message()};
+  auto id = InsertOperatorRow(writer_, op);
+  if (!id) return id;
+  if (Status s = WriteAudit({audit}); !s) return Error{s.message()};
+  if (Status s = tx.Commit(); !s) return Error{s.message()};
+  return id;
+}
+
+Status SqliteStore::UpdateOperatorAudited(const Operator& op, const AuditEntry& audit) {
+  std::lock_guard lock(write_mu_);
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return s;
+  if (Status s = UpdateOperatorRow(writer_, op); !s) return s;
+  if (Status s = WriteAudit({audit}); !s) return s;
+  return tx.Commit();
 }
 
 Status SqliteStore::Audit(int64_t operator_id, std::string_view action, std::string_view object) {
   std::lock_guard lock(write_mu_);
-  auto q =
-      writer_.Prepare("INSERT INTO audit_trail(day, operator, action, object) VALUES(?,?,?,?)");
-  // The day only: with a finer time, the trail's entries ("entered statement 18") would
-  // bracket when the web statements stored between them arrived.
-  q.Bind(1, static_cast<int64_t>(today_ ? today_() : Today()))
-      .Bind(2, operator_id)
-      .Bind(3, action)
-      .Bind(4, object);
-  if (q.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
-  return Status::Ok();
+  return WriteAudit({{0, operator_id, "", std::string(action), std::string(object)}});
 }
 
 Result<std::vector<AuditEntry>> SqliteStore::AuditTrail(int limit) {
