@@ -55,21 +55,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 today=$(TZ=Asia/Shanghai date +%F)
 if [ "$mode" = day ]; then
   for p in "$porta" "$portb"; do
-    python3 - "$p" "$seed" <<'PY'
-import http.client, json, sys, threading
-port, n = int(sys.argv[1]), int(sys.argv[2])
-def work(share):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for i in range(share):
-        body = json.dumps({"name": f"种子{i}", "organisations": ["party"],
-                           "text": "用于基准测试的声明。"}, ensure_ascii=False).encode()
-        c.request("POST", "/api/v1/statements", body, {"Content-Type": "application/json"})
-        r = c.getresponse(); r.read()
-        if r.status != 201:
-            sys.exit(f"seeding failed: {r.status}")
-threads = [threading.Thread(target=work, args=(n // 8 + (1 if k < n % 8 else 0),)) for k in range(8)]
-[t.start() for t in threads]; [t.join() for t in threads]
-PY
+    python3 "$here/seed.py" "$p" "$seed"
     sa=$(curl -s "http://127.0.0.1:$p/statements?date=$today" | wc -c)
     echo "seeded $seed statements on port $p; the day page is $sa bytes" >&2
   done

@@ -89,21 +89,7 @@ field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$work/$1"; }
 run healthz "$get_conns" get.lua "$base/healthz"
 
 # Seed the day page with SEED statements (8 keep-alive connections).
-python3 - "$port" "$seed" <<'PY'
-import http.client, json, sys, threading
-port, n = int(sys.argv[1]), int(sys.argv[2])
-def work(share):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for i in range(share):
-        body = json.dumps({"name": f"种子{i}", "organisations": ["party"],
-                           "text": "用于基准测试的声明。"}, ensure_ascii=False).encode()
-        c.request("POST", "/api/v1/statements", body, {"Content-Type": "application/json"})
-        r = c.getresponse(); r.read()
-        if r.status != 201:
-            sys.exit(f"seeding failed: {r.status}")
-threads = [threading.Thread(target=work, args=(n // 8 + (1 if k < n % 8 else 0),)) for k in range(8)]
-[t.start() for t in threads]; [t.join() for t in threads]
-PY
+python3 "$here/seed.py" "$port" "$seed"
 seeded=$(curl -fs "$base/api/v1/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_statements"])')
 echo "== seeded $seeded statements" >&2
 page_bytes=$(curl -s "$base/statements?date=$today" | wc -c || true)
