@@ -26,7 +26,8 @@ void PutBigEndian64(uint64_t value, char* out) {
 
 uint64_t GetBigEndian64(std::string_view bytes) {
   uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = value << 8 | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
+  for (int i = 0; i < 8; ++i)
+    value = value << 8 | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
   return value;
 }
 
