@@ -32,8 +32,8 @@ Result<WitnessedLog> ReadLog(const toml::table& t, const std::string& where) {
   if (auto origin = t["origin"].value<std::string>()) log.origin = *origin;
   if (log.origin.empty() || log.origin.find('\n') != std::string::npos ||
       !tlog::IsNoteText(log.origin)) {
-    return Error{fmt::format("{}: 'origin' must be the log's origin line, a non-empty string",
-                             where)};
+    return Error{
+        fmt::format("{}: 'origin' must be the log's origin line, a non-empty string", where)};
   }
   std::vector<std::string> texts;
   if (const toml::node* key = t.get("key")) {

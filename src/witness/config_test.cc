@@ -23,11 +23,14 @@ std::string Write(const test::TempDir& dir, const std::string& text) {
 
 TEST(WitnessConfigTest, ReadsNameListenAndLogs) {
   test::TempDir dir;
-  auto config = LoadWitnessConfig(Write(dir, "name = \"w.example/w1\"\nlisten = \"127.0.0.1:9\"\n"
-                                             "threads = 3\n[[log]]\norigin = \"example.com/foo\"\n"
-                                             "key = \"" + std::string(kLogKey) + "\"\n"
-                                             "[[log]]\norigin = \"other\"\nkeys = [\"" +
-                                             std::string(kLogKey) + "\"]\n"));
+  auto config = LoadWitnessConfig(Write(dir,
+                                        "name = \"w.example/w1\"\nlisten = \"127.0.0.1:9\"\n"
+                                        "threads = 3\n[[log]]\norigin = \"example.com/foo\"\n"
+                                        "key = \"" +
+                                            std::string(kLogKey) +
+                                            "\"\n"
+                                            "[[log]]\norigin = \"other\"\nkeys = [\"" +
+                                            std::string(kLogKey) + "\"]\n"));
   ASSERT_TRUE(config.ok()) << config.error();
   EXPECT_EQ(config->name, "w.example/w1");
   EXPECT_EQ(config->listen, "127.0.0.1:9");

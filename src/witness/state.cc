@@ -28,16 +28,16 @@ Result<std::unique_ptr<WitnessState>> WitnessState::Open(const std::string& path
   const int64_t found = version.Int(0);
   version = sqlite::Stmt();
   if (found == 0) {
-    if (Status s = state->db_.Exec(fmt::format(
-            "BEGIN IMMEDIATE;"
-            "CREATE TABLE IF NOT EXISTS witnessed_log ("
-            "  origin TEXT PRIMARY KEY,"
-            "  size INTEGER NOT NULL,"
-            "  root TEXT NOT NULL,"  // base64, as in the checkpoint
-            "  checkpoint TEXT NOT NULL);"
-            "PRAGMA user_version = {};"
-            "COMMIT;",
-            kSchemaVersion));
+    if (Status s =
+            state->db_.Exec(fmt::format("BEGIN IMMEDIATE;"
+                                        "CREATE TABLE IF NOT EXISTS witnessed_log ("
+                                        "  origin TEXT PRIMARY KEY,"
+                                        "  size INTEGER NOT NULL,"
+                                        "  root TEXT NOT NULL,"  // base64, as in the checkpoint
+                                        "  checkpoint TEXT NOT NULL);"
+                                        "PRAGMA user_version = {};"
+                                        "COMMIT;",
+                                        kSchemaVersion));
         !s) {
       IgnoreError(state->db_.Exec("ROLLBACK"), "the schema error is returned");
       return Error{fmt::format("{}: cannot create the schema: {}", path, s.message())};

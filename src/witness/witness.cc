@@ -63,8 +63,8 @@ std::optional<std::string> Inconsistency(const AddCheckpointRequest& request,
     if (!request.proof.empty()) return "the consistency proof between equal sizes must be empty";
     return std::nullopt;
   }
-  if (Status s = tlog::VerifyConsistency(request.old_size, checkpoint.size, request.proof,
-                                         old_root, checkpoint.root);
+  if (Status s = tlog::VerifyConsistency(request.old_size, checkpoint.size, request.proof, old_root,
+                                         checkpoint.root);
       !s) {
     return "the consistency proof does not verify: " + s.message();
   }
@@ -166,8 +166,8 @@ Answer Witness::AddCheckpoint(std::string_view body) {
         if (std::optional<std::string> why = Inconsistency(*request, *checkpoint, current)) {
           // Signed by the log and not consistent with what it signed before: evidence of
           // a fork or a rollback, worth an operator's look (the spec allows keeping it).
-          spdlog::warn("witness: refused {:?} at size {} from old size {}: {}",
-                       checkpoint->origin, checkpoint->size, request->old_size, *why);
+          spdlog::warn("witness: refused {:?} at size {} from old size {}: {}", checkpoint->origin,
+                       checkpoint->size, request->old_size, *why);
           answer = Plain(422, *why);
           return std::nullopt;
         }

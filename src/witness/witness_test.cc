@@ -57,7 +57,8 @@ class WitnessTest : public ::testing::Test {
     auto state = WitnessState::Open(dir_.File("witness.db"));
     ASSERT_TRUE(state.ok()) << state.error();
     state_ = std::move(*state);
-    auto witness = Witness::Create({log_.Witnessed()}, std::move(*tlog::Cosigner::FromSeed("w.example/w1", {})),
+    auto witness = Witness::Create({log_.Witnessed()},
+                                   std::move(*tlog::Cosigner::FromSeed("w.example/w1", {})),
                                    state_.get(), [] { return kNow; });
     ASSERT_TRUE(witness.ok()) << witness.error();
     witness_ = std::move(*witness);
@@ -178,11 +179,11 @@ TEST_F(WitnessTest, RefusesARollbackAndTheZeroRules) {
   // A fresh log: the empty tree must have the empty root; a proof from 0 must be empty.
   FakeLog fresh("example.org/fresh");
   auto state = WitnessState::Open(dir_.File("fresh.db"));
-  auto witness = std::move(*Witness::Create({fresh.Witnessed()}, std::move(*tlog::Cosigner::Generate("w")),
-                                  state->get(), [] { return kNow; }));
+  auto witness =
+      std::move(*Witness::Create({fresh.Witnessed()}, std::move(*tlog::Cosigner::Generate("w")),
+                                 state->get(), [] { return kNow; }));
   tlog::Hash not_empty{};
-  std::string zero_bad =
-      *tlog::SignCheckpoint({fresh.origin, 0, not_empty, {}}, fresh.signer);
+  std::string zero_bad = *tlog::SignCheckpoint({fresh.origin, 0, not_empty, {}}, fresh.signer);
   EXPECT_EQ(witness->AddCheckpoint(FormatAddCheckpoint({0, {}, zero_bad})).status, 422);
   fresh.Append(3);
   EXPECT_EQ(witness->AddCheckpoint(FormatAddCheckpoint({0, {not_empty}, fresh.Signed()})).status,
@@ -209,9 +210,9 @@ TEST_F(WitnessTest, UnknownOriginIs404AndAnotherKeyIs403) {
   EXPECT_EQ(StoredSize(), 0u);
   // Malformed notes: no signature, text that is no checkpoint, a control character.
   EXPECT_EQ(witness_->AddCheckpoint("old 0\n\nexample.org/log\n2\n").status, 400);
-  EXPECT_EQ(witness_->AddCheckpoint("old 0\n\nexample.org/log\nx\n\n\xE2\x80\x94 a AAAAAAA=\n")
-                .status,
-            400);
+  EXPECT_EQ(
+      witness_->AddCheckpoint("old 0\n\nexample.org/log\nx\n\n\xE2\x80\x94 a AAAAAAA=\n").status,
+      400);
   EXPECT_EQ(witness_->AddCheckpoint("old 0\n\nexample.org/log\t\n2\n").status, 400);
 }
 
