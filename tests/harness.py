@@ -390,8 +390,7 @@ class Server:
         out = open(self.stdout_path, "ab")
         err.write(f"\n===== start {self.starts} =====\n".encode())
         err.flush()
-        args = [binary(), "serve", "--data", self.data, "--listen", f"{self.host}:{port}"]
-        self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(self.command(port), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         err.close()
         out.close()
         deadline = time.monotonic() + timeout
@@ -413,6 +412,10 @@ class Server:
         self.kill()
         raise RuntimeError(f"tuidang did not answer /healthz within {timeout}s:\n"
                            + self.output_bytes().decode("utf-8", "replace")[-3000:])
+
+    def command(self, port):
+        """The process to start; a subclass runs another subcommand (tests/test_witness.py)."""
+        return [binary(), "serve", "--data", self.data, "--listen", f"{self.host}:{port}"]
 
     def stop(self, timeout=20, expect_code=0):
         """SIGTERM, then wait; returns the exit code (SIGKILL after `timeout`).
