@@ -15,6 +15,7 @@ keep their inode and mtime), removes the withdrawn statement and its certificate
 reader polling the folder meanwhile never sees a checkpoint whose tiles are missing. A
 certificate prints alone when its anchor is targeted (Chromium's print-to-PDF)."""
 import base64
+import gzip
 import html.parser
 import os
 import re
@@ -408,6 +409,7 @@ http {{
     listen 127.0.0.1:{port};
     root {self.out};
     index index.html;
+    gzip_static on;
     location /log/ {{ types {{ }} default_type application/octet-stream; }}
     location = /log/checkpoint {{ types {{ }} default_type "text/plain; charset=utf-8"; }}
   }}
@@ -431,6 +433,10 @@ http {{
                     time.sleep(0.1)
             self.assertEqual(r.status, 200)
             self.assertIn(b"<svg", r.body)
+            # gzip_static (docs/deploy.md) sends the export's .gz copy as it is.
+            packed = client.get("/en/stats.html", headers={"Accept-Encoding": "gzip"})
+            self.assertEqual(packed.header("Content-Encoding"), "gzip")
+            self.assertEqual(gzip.decompress(packed.body), r.body)
             r = client.get("/")
             self.assertEqual(r.status, 200)
             self.assertIn('lang="zh-Hans"', r.text)

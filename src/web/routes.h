@@ -27,7 +27,8 @@ enum class RouteId {
   kApiReceipt,
   kApiStats,
   kApiUnknown,  // any other path under /api/
-  kSiteCss,
+  kStatic,      // /static/<file>: style sheets, scripts, the icon (static_files.h)
+  kFavicon,     // /favicon.ico, where browsers look for an icon
   kConsoleHome,
   kConsoleSetup,
   kConsoleLogin,
@@ -51,7 +52,6 @@ enum class RouteId {
   kLogPage,
   kDayList,
   kCertificate,
-  kCertificateCss,
   kStatement,
   kSearch,
   kStats,
