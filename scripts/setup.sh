@@ -19,6 +19,7 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(lintian man-db)  # tests/test_package.py: the .deb as Debian checks and reads it
   packages+=(clang libclang-rt-dev)  # scripts/test-sanitizers.sh: ASan, UBSan and libFuzzer runtimes
   packages+=(clang-format)  # scripts/check-format.sh, run by scripts/test.sh
+  packages+=(python3-cryptography)  # tests/test_witness.py checks cosignatures (Ed25519) itself
 fi
 
 missing=()

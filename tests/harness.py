@@ -390,8 +390,7 @@ class Server:
         out = open(self.stdout_path, "ab")
         err.write(f"\n===== start {self.starts} =====\n".encode())
         err.flush()
-        args = [binary(), "serve", "--data", self.data, "--listen", f"{self.host}:{port}"]
-        self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(self.command(port), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         err.close()
         out.close()
         deadline = time.monotonic() + timeout
@@ -413,6 +412,10 @@ class Server:
         self.kill()
         raise RuntimeError(f"tuidang did not answer /healthz within {timeout}s:\n"
                            + self.output_bytes().decode("utf-8", "replace")[-3000:])
+
+    def command(self, port):
+        """The process to start; a subclass runs another subcommand (tests/test_witness.py)."""
+        return [binary(), "serve", "--data", self.data, "--listen", f"{self.host}:{port}"]
 
     def stop(self, timeout=20, expect_code=0):
         """SIGTERM, then wait; returns the exit code (SIGKILL after `timeout`).
@@ -781,6 +784,34 @@ def location_path(resp, base):
 
 def receipt_digits(code):
     return code.replace("-", "").replace(" ", "")
+
+
+# The receipt's actions (src/web/receipt_form.h): each a POST with the code in the form's
+# body, never in the path. "" is the status look-up.
+RECEIPT_ACTIONS = ("", "/proof", "/certificate", "/correct", "/withdraw")
+
+
+def post_receipt(c, code, action="", prefix="", fields=()):
+    """POSTs receipt action `action` ("" the status, "/proof", "/certificate", "/correct",
+    "/withdraw") with `code` in the form; `c` is a Server or a Client; `fields` more form
+    fields (a dict or (name, value) pairs)."""
+    if isinstance(fields, dict):
+        fields = list(fields.items())
+    return c.post_form(f"{prefix}/receipt{action}", [("code", code)] + list(fields))
+
+
+def reply_receipt(resp):
+    """The receipt code (ASCII digits) that the answer to POST /submit shows once; asserts
+    the answer is that page (200, never a redirect that would put the code in an address)."""
+    if resp.status != 200 or resp.header("Location") is not None:
+        raise AssertionError("POST /submit did not answer its receipt:\n" + resp.describe())
+    shown = resp.doc.by_id("receipt-code")
+    if shown is None:
+        raise AssertionError("no receipt code in the answer:\n" + resp.describe())
+    digits = receipt_digits(shown.text().strip())
+    if not RECEIPT_DIGITS_RE.match(digits):
+        raise AssertionError(f"not a receipt code: {shown.text()!r}")
+    return digits
 
 
 def statement_items(doc):

@@ -453,7 +453,7 @@ class HoldPolicyTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(rr.json()["status"], "held")
         self.assertIsNone(rr.json()["number"])
         self.assertEqual(self.server.stats(), before, "held statements are not counted")
-        page = self.server.get(f"/receipt/{j['receipt']}")
+        page = harness.post_receipt(self.server, j["receipt"])
         self.assertEqual(page.status, 200, page.describe())
         self.assertIsNotNone(page.doc.find("span", cls="status-held"), page.describe())
         self.assertEqual([a for a in page.doc.find_all("a")

@@ -8,6 +8,7 @@ import base64
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -95,13 +96,19 @@ class BrowserTest(ServerTestCase, unittest.TestCase):
                    and b.get_attribute("name") != "more"]
         self.assertTrue(buttons, "no submit button")
         buttons[0].click()
-        WebDriverWait(d, 20).until(lambda drv: "/receipt/" in drv.current_url)
+        # The receipt is the answer to the form itself: the address holds no code.
+        WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "receipt-code"))
         path = urllib.parse.urlsplit(d.current_url).path
-        self.assertRegex(path, r"^/receipt/[0-9-]+$")
+        self.assertEqual(path, "/submit")
         code = d.find_element(By.CSS_SELECTOR, "code.receipt").text.strip()
         self.assertRegex(code, harness.RECEIPT_RE)
         self.assertTrue(d.find_elements(By.CSS_SELECTOR, "span.status.status-published"),
                         d.page_source[:2000])
+        # On to the receipt page, once the box says the code is written down.
+        d.find_element(By.CSS_SELECTOR, "#continue-form input[type='checkbox']").click()
+        d.find_element(By.CSS_SELECTOR, "#continue-form button").click()
+        WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "withdraw-form"))
+        self.assertEqual(urllib.parse.urlsplit(d.current_url).path, "/receipt")
         self.assertEqual(self.server.stats()["total_persons"], before + 1)
         # The receipt page links to the statement.
         number = self.server.get(f"/api/v1/receipts/{harness.receipt_digits(code)}").json()["number"]
@@ -129,7 +136,7 @@ class BrowserTest(ServerTestCase, unittest.TestCase):
         d.find_element(By.CSS_SELECTOR, "input[name='org'][value='league']").click()
         d.find_element(By.NAME, "name").send_keys("回车提交" + Keys.ENTER)
         try:
-            WebDriverWait(d, 10).until(lambda drv: "/receipt/" in drv.current_url)
+            WebDriverWait(d, 10).until(lambda drv: drv.find_elements(By.ID, "receipt-code"))
         except TimeoutException:
             self.fail("Enter in the name field did not submit the statement; the page is "
                       f"{d.current_url} with fields "
@@ -149,6 +156,64 @@ class BrowserTest(ServerTestCase, unittest.TestCase):
         self.assertEqual(d.find_element(By.NAME, "name").get_attribute("value"),
                          "Forgot Organisation")
         self.assertFalse(re.search(harness.CJK_RE, d.find_element(By.ID, "error-org").text))
+
+
+class ReceiptHistoryTest(ServerTestCase, unittest.TestCase):
+    """The secret receipt in a real browser without JavaScript: a declaration through to
+    the receipt and a status look-up, then the browser's own history (its session through
+    the DevTools protocol, and the profile's History file once Chromium has closed) holds
+    the code in no URL."""
+
+    def test_receipt_code_is_in_no_url_of_the_history(self):
+        profile = tempfile.mkdtemp(prefix="tuidang-chromium-history-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        d = start_chromium(profile, javascript=False)
+        try:
+            d.get(self.server.base + "/submit")
+            d.find_element(By.NAME, "name").send_keys("历史记录测")
+            d.find_element(By.CSS_SELECTOR, "input[name='org'][value='party']").click()
+            d.find_element(By.CSS_SELECTOR, "form button.primary").click()
+            WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "receipt-code"))
+            code = harness.receipt_digits(d.find_element(By.ID, "receipt-code").text.strip())
+            self.assertRegex(code, harness.RECEIPT_DIGITS_RE)
+            # Written down: on to the receipt.
+            d.find_element(By.CSS_SELECTOR, "#continue-form input[type='checkbox']").click()
+            d.find_element(By.CSS_SELECTOR, "#continue-form button").click()
+            WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "withdraw-form"))
+            self.assertTrue(d.find_elements(By.CSS_SELECTOR, "span.status-published"))
+            # Later, a status look-up from the home page, the code typed with spaces.
+            d.get(self.server.base + "/")
+            box = d.find_element(By.CSS_SELECTOR, "form[action$='/receipt'] input[name='code']")
+            box.send_keys(" ".join(code[i:i + 4] for i in range(0, 24, 4)))
+            box.submit()
+            WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "withdraw-form"))
+            self.assertEqual(harness.receipt_digits(d.find_element(By.ID, "receipt-code").text),
+                             code)
+            # The session's history, as the browser holds it.
+            entries = d.execute_cdp_cmd("Page.getNavigationHistory", {})["entries"]
+            session_urls = [e["url"] for e in entries]
+        finally:
+            d.quit()
+        self.assertGreaterEqual(len(session_urls), 4, session_urls)
+        # The profile's History file, written when Chromium closed.
+        history = os.path.join(profile, "Default", "History")
+        self.assertTrue(os.path.exists(history), os.listdir(profile))
+        db = sqlite3.connect(f"file:{history}?mode=ro", uri=True)
+        try:
+            stored = [u for (u,) in db.execute("SELECT url FROM urls")]
+            visits = db.execute("SELECT COUNT(*) FROM visits").fetchone()[0]
+        finally:
+            db.close()
+        self.assertTrue(any(urllib.parse.urlsplit(u).path == "/submit" for u in stored), stored)
+        self.assertTrue(any(urllib.parse.urlsplit(u).path == "/receipt" for u in stored), stored)
+        self.assertGreaterEqual(visits, 3)
+        groups = [code[i:i + 4] for i in range(0, 24, 4)]
+        for url in session_urls + stored:
+            for spelling in (code, "-".join(groups), "+".join(groups), "%20".join(groups)):
+                self.assertNotIn(spelling, url)
+            # Nor any group of it next to another: no piece of the code either.
+            self.assertIsNone(re.search(r"\d{8}", urllib.parse.unquote(url)), url)
+
 
 class BrowserWithJavaScriptTest(BrowserTest):
     """The same with JavaScript on, as most browsers run: the page's optional scripts must

@@ -92,13 +92,18 @@ class CertificateTest(harness.ServerTestCase, unittest.TestCase):
         self.assertEqual(harness.html_lang(en.doc), "en")
         self.assertIn("退党证明书", en.doc.text())
         code = harness.receipt_digits(sub["receipt"])
-        receipt = self.server.get(f"/receipt/{code}")
-        link = receipt.doc.by_id("certificate-link")
-        self.assertIsNotNone(link, receipt.describe())
-        self.assertEqual(link.get("href"), f"/statements/{number}/certificate")
-        en_receipt = self.server.get(f"/en/receipt/{code}")
-        self.assertEqual(en_receipt.doc.by_id("certificate-link").get("href"),
-                         f"/en/statements/{number}/certificate")
+        # The receipt leads to the certificate through a form that posts the code (an
+        # address of the certificate would tell a phone's history which statement it is).
+        for prefix in ("", "/en"):
+            receipt = harness.post_receipt(self.server, code, "", prefix)
+            form = receipt.doc.by_id("certificate-form")
+            self.assertIsNotNone(form, receipt.describe())
+            self.assertEqual(form.get("action"), f"{prefix}/receipt/certificate")
+            fields = [(i.get("name"), i.get("value")) for i in form.find_all("input")]
+            cert = self.server.post_form(form.get("action"), fields)
+            self.assertEqual(cert.status, 200, cert.describe())
+            self.assertEqual(cert.doc.by_id("number").text(), str(number))
+            self.assertEqual(harness.html_lang(cert.doc), "en" if prefix else "zh-Hans")
 
     def test_unknown_and_withdrawn_statements_have_none(self):
         self.assertEqual(self.server.get("/statements/999999/certificate").status, 404)

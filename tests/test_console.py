@@ -371,7 +371,7 @@ class ConsoleTest(unittest.TestCase):
         listed = lambda: cli(self.server, "private", "list").stdout
         held_ids = listed()
         before = self.server.stats()
-        r = self.server.post_form(f"/en/receipt/{j['receipt']}/withdraw", {"confirm": "1"})
+        r = harness.post_receipt(self.server, j["receipt"], "/withdraw", "/en", {"confirm": "1"})
         self.assertEqual(r.status, 200, r.describe())
         self.assertEqual(len(listed().splitlines()), len(held_ids.splitlines()) - 1)
         self.assertEqual(grep_data(self.server, "自撤联系人".encode()), [])
@@ -380,7 +380,7 @@ class ConsoleTest(unittest.TestCase):
         receipt = self.server.get(f"/api/v1/receipts/{j['receipt']}").json()
         self.assertEqual(receipt["status"], "withdrawn", receipt)
         self.assertIsNone(receipt["number"])
-        page = self.server.get(f"/en/receipt/{j['receipt']}")
+        page = harness.post_receipt(self.server, j["receipt"], "", "/en")
         self.assertIn("status-withdrawn", page.text)
         self.assertNotIn("status-rejected", page.text)
         self.assertEqual(self.server.stats(), before)
@@ -391,18 +391,20 @@ class ConsoleTest(unittest.TestCase):
     def test_declarant_corrects_before_publication_only(self):
         j = self.server.submit_api("更正前名", text="原来的文字")
         code = j["receipt"]
-        page = self.server.get(f"/en/receipt/{code}")
-        self.assertIn('id="correct-link"', page.text)
-        form = self.server.get(f"/en/receipt/{code}/correct")
+        page = harness.post_receipt(self.server, code, "", "/en")
+        self.assertIn('id="correct-form"', page.text)
+        form = harness.post_receipt(self.server, code, "/correct", "/en")
         self.assertEqual(form.status, 200, form.describe())
         self.assertIn('value="更正前名"', form.text)
         self.assertIn("原来的文字", form.text)
         self.assertNotIn("<script", form.text)
-        bad = self.server.post_form(f"/en/receipt/{code}/correct", {"name": "", "org": "party"})
+        bad = harness.post_receipt(self.server, code, "/correct", "/en",
+                                   {"save": "1", "name": "", "org": "party"})
         self.assertEqual(bad.status, 400)
         self.assertIn('id="error-name"', bad.text)
-        ok = self.server.post_form(f"/en/receipt/{code}/correct",
-                                   {"name": "更正后名", "org": "league", "text": "改过的文字", "rows": "0"})
+        ok = harness.post_receipt(self.server, code, "/correct", "/en",
+                                  {"save": "1", "name": "更正后名", "org": "league",
+                                   "text": "改过的文字", "rows": "0"})
         self.assertEqual(ok.status, 200, ok.describe())
         self.assertIn('id="corrected"', ok.text)
         q = self.queue()
@@ -415,17 +417,19 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(st["status"], "published")
         published = self.server.get(f"/api/v1/statements/{st['number']}").json()
         self.assertIn("更正后名", published["record"])
-        page = self.server.get(f"/en/receipt/{code}")
-        self.assertNotIn('id="correct-link"', page.text)
+        page = harness.post_receipt(self.server, code, "", "/en")
+        self.assertNotIn('id="correct-form"', page.text)
         self.assertIn("/withdraw", page.text)
         # A correction posted too late answers as for any code (it must not tell a guesser
         # that the code exists, docs/threat-model.md §7) and changes nothing.
-        late = self.server.post_form(f"/en/receipt/{code}/correct", {"name": "太晚", "org": "party"})
+        late = harness.post_receipt(self.server, code, "/correct", "/en",
+                                    {"save": "1", "name": "太晚", "org": "party"})
         self.assertEqual(late.status, 200)
         self.assertIn('id="corrected"', late.text)
         self.assertNotIn("太晚", self.server.get(f"/api/v1/statements/{st['number']}").json()["record"])
-        self.assertEqual(self.server.get(f"/en/receipt/{code}/correct").status, 409)
-        self.assertEqual(self.server.get("/en/receipt/12345678901234567890/correct").status, 404)
+        self.assertEqual(harness.post_receipt(self.server, code, "/correct", "/en").status, 409)
+        self.assertEqual(harness.post_receipt(self.server, "12345678901234567890", "/correct",
+                                              "/en").status, 404)
 
 
 class PurgeTest(unittest.TestCase):
@@ -508,7 +512,7 @@ class WithdrawnHeldPurgeTest(unittest.TestCase):
             pid = re.search(r'<tr id="held-(\d+)"(?:(?!</tr>).)*已发表者', q.text).group(1)
             self.assertEqual(mo.post("/ops/queue", [("id", pid), ("action", "approve")]).status, 200)
             for code in (j["receipt"], published["receipt"]):
-                r = server.post_form(f"/en/receipt/{code}/withdraw", {"confirm": "1"})
+                r = harness.post_receipt(server, code, "/withdraw", "/en", {"confirm": "1"})
                 self.assertEqual(r.status, 200, r.describe())
                 self.assertEqual(server.get(f"/api/v1/receipts/{code}").json()["status"], "withdrawn")
             self.assertIn("0 rejected statements purged", cli(server, "purge").stdout)

@@ -51,7 +51,8 @@ class JournalTest(unittest.TestCase):
                                {"Content-Type": "application/json"})
                 client.get("/en/statements")
                 client.get(f"/no/such/page/{tag}{i}")
-                client.get("/receipt/1234-5678-9012-3456-7890-1234")
+                harness.post_receipt(client, "1234-5678-9012-3456-7890-1234")
+                client.get("/receipt/1234-5678-9012-3456-7890-1234")  # an address of before
                 client.get("/api/v1/receipts/123456789012345678901234")
                 client.get("/log/checkpoint")
                 client.get("/search?q=" + urllib.parse.quote(name))

@@ -181,9 +181,9 @@ class LogTest(unittest.TestCase):
                                          base64.b64decode(cp_lines[2])))
         self.assertFalse(verify_inclusion(hashes[index + 1], index, int(cp_lines[1]), proof,
                                           base64.b64decode(cp_lines[2])))
-        page = self.server.get(f"/en/receipt/{receipts[41]['receipt']}")
+        page = harness.post_receipt(self.server, receipts[41]["receipt"], "", "/en")
         self.assertIn('id="proof"', page.text)
-        download = self.server.get(f"/receipt/{receipts[41]['receipt']}/proof")
+        download = harness.post_receipt(self.server, receipts[41]["receipt"], "/proof")
         self.assertEqual(download.text, text)
         self.assertIn("attachment", download.header("Content-Disposition"))
         vkey = self.server.get("/en/log")

@@ -71,17 +71,27 @@ class PagesTest(ServerTestCase, unittest.TestCase):
         return r
 
     def submit(self, prefix, fields):
-        """POSTs the form; on success returns (receipt path, code with hyphens, number)."""
+        """POSTs the form; on success returns (the answer, which shows the receipt once, its
+        code's digits, number)."""
         r = self.server.post_form(f"{prefix}/submit", fields)
-        self.assertEqual(r.status, 303, r.describe())
-        path = location_path(r, self.server.base)
-        m = re.fullmatch(re.escape(prefix) + r"/receipt/([0-9-]+)", path)
-        self.assertIsNotNone(m, f"303 to {path}, expected {prefix}/receipt/<code>")
-        digits_only = receipt_digits(m.group(1))
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertIsNone(r.header("Location"), r.describe())
+        digits_only = harness.reply_receipt(r)
         self.assertRegex(digits_only, RECEIPT_DIGITS_RE)
         api = self.server.get(f"/api/v1/receipts/{digits_only}")
         self.assertEqual(api.status, 200, api.describe())
-        return path, digits_only, api.json()["number"]
+        return r, digits_only, api.json()["number"]
+
+    def receipt_page(self, prefix, code, status=200):
+        """The receipt page of `code` (POST /receipt, the code in the form), checked as
+        page() checks a page."""
+        r = harness.post_receipt(self.server, code, "", prefix)
+        self.assertEqual(r.status, status, r.describe())
+        if status == 200:
+            self.assertTrue(r.header("Content-Type", "").lower().startswith("text/html"),
+                            r.describe())
+            self.assertIn("utf-8", r.header("Content-Type", "").lower())
+        return r
 
     def links(self, r):
         base = self.server.base + r.url
@@ -206,10 +216,11 @@ class PagesTest(ServerTestCase, unittest.TestCase):
 
     def test_valid_post_redirects_to_receipt(self):
         for code, (prefix, lang) in LANGUAGES.items():
-            path, receipt, number = self.submit(prefix, fields_of(
+            reply, receipt, number = self.submit(prefix, fields_of(
                 f"收据页{code}", ("party", "league"), name_kind="real", region="beijing",
                 occupation="student", text="退出。", rows="0"))
-            r = self.page(path)
+            self.assertEqual(html_lang(reply.doc), lang)
+            r = self.receipt_page(prefix, receipt)
             self.assertEqual(html_lang(r.doc), lang)
             shown = r.doc.find("code", cls="receipt")
             self.assertIsNotNone(shown, r.describe())
@@ -221,8 +232,8 @@ class PagesTest(ServerTestCase, unittest.TestCase):
                                ([f"/zh-hans/statements/{number}"] if not prefix else []))
             # The code is accepted with or without hyphens.
             dashed = "-".join(receipt[i:i + 4] for i in range(0, 24, 4))
-            self.page(f"{prefix}/receipt/{receipt}")
-            self.page(f"{prefix}/receipt/{dashed}")
+            self.receipt_page(prefix, receipt)
+            self.receipt_page(prefix, dashed)
             st = self.server.get(f"/api/v1/statements/{number}").json()
             self.assertEqual(st["language"], code)
             self.assertIs(st["real_name"], True)
@@ -231,12 +242,11 @@ class PagesTest(ServerTestCase, unittest.TestCase):
             self.assertEqual(sorted(st["organisations"]), ["league", "party"])
 
     def test_unknown_receipt_is_plain_404(self):
-        path, receipt, _ = self.submit("", fields_of("未知收据"))
+        _, receipt, _ = self.submit("", fields_of("未知收据"))
         wrong = ("1" if receipt[0] == "0" else "0") + receipt[1:]
         bodies = set()
         for bad in (wrong, "1234", "abcd-efgh-ijkl-mnop", receipt + "1"):
-            r = self.server.get(f"/receipt/{bad}")
-            self.assertEqual(r.status, 404, r.describe())
+            r = self.receipt_page("", bad, status=404)
             self.assertNotIn(bad, r.text)
             bodies.add(r.body)
         self.assertEqual(len(bodies), 1, "every wrong code gets the same answer")
@@ -458,17 +468,20 @@ class PagesTest(ServerTestCase, unittest.TestCase):
                                                   p1_name="同源二", p1_org="league"))
         paths = []
         for prefix, _ in LANGUAGES.values():
-            paths += [f"{prefix}/", f"{prefix}/submit", f"{prefix}/receipt/{receipt}",
+            paths += [f"{prefix}/", f"{prefix}/submit", f"{prefix}/receipt",
                       f"{prefix}/statements", f"{prefix}/statements/{n}",
                       f"{prefix}/search?name=%E5%90%8C%E6%BA%90%E6%A3%80%E6%9F%A5",
                       f"{prefix}/search"]
         pages = [self.page(p) for p in paths]
+        pages += [self.receipt_page(prefix, receipt) for prefix, _ in LANGUAGES.values()]
         bad = self.server.post_form("/submit", [("name", "")])
         self.assertEqual(bad.status, 400)
         more = self.server.post_form("/submit", fields_of("x", more="1"))
         self.assertEqual(more.status, 200)
-        nf = self.server.get("/receipt/0000000000000000")
-        return pages + [bad, more, nf]
+        nf = self.receipt_page("", "0000000000000000", status=404)
+        first = self.server.post_form("/submit", fields_of("同源回执"))
+        self.assertEqual(first.status, 200, first.describe())
+        return pages + [bad, more, nf, first]
 
     def test_no_resource_from_another_origin(self):
         for r in self._all_pages():
@@ -495,7 +508,14 @@ class PagesTest(ServerTestCase, unittest.TestCase):
     def test_every_page_links_to_its_other_languages(self):
         _, receipt, n = self.submit("", fields_of("语言链接"))
         today = today_cst()
-        for path in ("/", "/submit", f"/receipt/{receipt}", f"/statements?date={today}",
+        # The receipt (POST /receipt) links to the look-up form in the other languages.
+        for code, (prefix, _) in LANGUAGES.items():
+            got = {urllib.parse.urlsplit(l).path for l in self.links(self.receipt_page(prefix, receipt))}
+            for other, (op, _) in LANGUAGES.items():
+                if other != code:
+                    want = {op + "/receipt"} | ({"/zh-hans/receipt"} if other == "zh-hans" else set())
+                    self.assertTrue(want & got, f"{prefix}/receipt has no link to {want}")
+        for path in ("/", "/submit", "/receipt", f"/statements?date={today}",
                      f"/statements/{n}", "/search?name=%E8%AF%AD%E8%A8%80%E9%93%BE%E6%8E%A5",
                      "/search"):
             for code, (prefix, _) in LANGUAGES.items():

@@ -12,7 +12,6 @@
 #include <fstream>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -21,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/config.h"
 #include "cli/data_dir.h"
+#include "cli/office_key.h"
 #include "core/random.h"
 #include "safety/seal.h"
 #include "safety/sealed_stream.h"
@@ -361,20 +361,11 @@ int RunRestore(const std::string& file, const std::string& key_path, const std::
     spdlog::error("{} exists and is not an empty folder: restore into a new one", data);
     return 73;
   }
-  std::ifstream key_in(key_path);
-  std::stringstream key_text;
-  key_text << key_in.rdbuf();
-  if (!key_in) {
-    spdlog::error("cannot read the office secret key {}", key_path);
-    return 66;
-  }
-  std::string text = key_text.str();
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  auto key = safety::OfficeSecretKey::Parse(text);
-  sodium_memzero(text.data(), text.size());
+  bool unreadable = false;
+  auto key = ReadOfficeSecretKey(key_path, &unreadable);
   if (!key) {
-    spdlog::error("{}: {}", key_path, key.error());
-    return 65;
+    spdlog::error("{}", key.error());
+    return unreadable ? 66 : 65;
   }
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

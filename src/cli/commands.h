@@ -30,5 +30,6 @@ Subcommand AddVerifyMirror(CLI::App& app);
 Subcommand AddPurge(CLI::App& app);    // purge.cc
 Subcommand AddBackup(CLI::App& app);   // backup.cc
 Subcommand AddRestore(CLI::App& app);  // backup.cc
+Subcommand AddWitness(CLI::App& app);  // witness.cc
 
 }  // namespace tuidang::cli

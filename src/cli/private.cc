@@ -3,14 +3,13 @@
 // moderation console of issue 4 will offer the same over the web).
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
-
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "cli/office_key.h"
+#include "intake/sequencer.h"
 #include "safety/seal.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -63,14 +62,9 @@ Subcommand AddPrivate(CLI::App& app) {
               for (const auto& [id, status] : *ids) fmt::print("{}\t{}\n", id, StatusCode(status));
               return 0;
             }
-            std::ifstream in(flags->key);
-            std::stringstream text;
-            text << in.rdbuf();
-            auto key = safety::OfficeSecretKey::Parse(text.str());
-            std::string secret = text.str();
-            sodium_memzero(secret.data(), secret.size());
+            auto key = ReadOfficeSecretKey(flags->key);
             if (!key) {
-              spdlog::error("{}: {}", flags->key, key.error());
+              spdlog::error("{}", key.error());
               return 1;
             }
             auto fields = (*store)->ReadSealed(flags->id);
@@ -129,7 +123,13 @@ Subcommand AddHeld(CLI::App& app) {
               }
               return 0;
             }
-            auto n = (*store)->RejectHeldGroup(flags->group);
+            // Through a writer of this process's own, as every write (SQLite serialises it
+            // with a running server's).
+            SqliteStore* s = store->get();
+            Sequencer writer({s, s, s}, /*queue_limit=*/1, /*max_batch=*/1);
+            auto n = AwaitWrite<Result<int64_t>>(
+                [&](auto then) { return writer.RejectHeldGroup(flags->group, std::move(then)); },
+                Error{"the writer is stopping"});
             if (!n) {
               spdlog::error("{}", n.error());
               return 1;

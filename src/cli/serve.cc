@@ -3,8 +3,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include <sodium.h>
@@ -13,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "cli/safety_setup.h"
+#include "core/mutex.h"
 #include "core/text.h"
 #include "intake/intake.h"
 #include "intake/publisher.h"
@@ -46,32 +45,37 @@ class PeriodicPurge {
  public:
   static constexpr auto kPurgeInterval = std::chrono::minutes(5);
   PeriodicPurge(Sequencer* writer, int64_t retention_hours)
-      : thread_([this, writer, retention_hours] {
-          std::unique_lock lock(mu_);
-          do {
-            lock.unlock();
-            auto n = AwaitWrite<Result<int64_t>>(
-                [&](auto then) { return writer->PurgeRejected(retention_hours, std::move(then)); },
-                Error{"the writer is stopping"});
-            if (!n) spdlog::warn("purge of rejected statements: {}", n.error());
-            else if (*n > 0) spdlog::info("{} rejected statements purged", *n);
-            lock.lock();
-          } while (!cv_.wait_for(lock, kPurgeInterval, [this] { return stop_; }));
-        }) {}
+      : thread_([this, writer, retention_hours] { Run(writer, retention_hours); }) {}
   ~PeriodicPurge() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
     thread_.join();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // GUARDED_BY(mu_)
-  std::thread thread_;
+  void Run(Sequencer* writer, int64_t retention_hours) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
+    while (!stop_) {
+      lock.Unlock();
+      auto n = AwaitWrite<Result<int64_t>>(
+          [&](auto then) { return writer->PurgeRejected(retention_hours, std::move(then)); },
+          Error{"the writer is stopping"});
+      if (!n) spdlog::warn("purge of rejected statements: {}", n.error());
+      else if (*n > 0) spdlog::info("{} rejected statements purged", *n);
+      lock.Lock();
+      const auto deadline = std::chrono::steady_clock::now() + kPurgeInterval;
+      while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
+      }
+    }
+  }
+
+  Mutex mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: started once the members it uses exist
 };
 
 struct ServeFlags {

@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -21,6 +20,7 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 
+#include "core/mutex.h"
 #include "core/text.h"
 #include "export/links.h"
 #include "log/tile_reader.h"
@@ -202,7 +202,7 @@ class Writer {
 
   // The manifest's text, sorted by path.
   std::string ManifestText() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     std::sort(entries_.begin(), entries_.end());
     std::string out;
     out.reserve(entries_.size() * 100);
@@ -215,14 +215,14 @@ class Writer {
     return out;
   }
   std::unordered_set<std::string> Paths() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     std::unordered_set<std::string> out;
     out.reserve(entries_.size());
     for (const auto& e : entries_) out.insert(e.first);
     return out;
   }
   size_t files() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return entries_.size();
   }
   size_t written() const { return written_; }
@@ -233,7 +233,7 @@ class Writer {
 
  private:
   void Add(const std::string& path, std::string hash) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     entries_.emplace_back(path, std::move(hash));
   }
 
@@ -243,14 +243,14 @@ class Writer {
       std::string dir = path.substr(0, slash);
       bool known;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(&mu_);
         known = dirs_.contains(dir);
       }
       if (!known) {
         std::error_code ec;
         fs::create_directories(root_ + "/" + dir, ec);
         if (ec) return Status::Fail(fmt::format("{}/{}: {}", root_, dir, ec.message()));
-        std::lock_guard lock(mu_);
+        MutexLock lock(&mu_);
         dirs_.insert(dir);
       }
     }
@@ -275,9 +275,9 @@ class Writer {
 
   const std::string root_;
   const Manifest* previous_;
-  std::mutex mu_;
-  std::vector<std::pair<std::string, std::string>> entries_;  // GUARDED_BY(mu_)
-  std::unordered_set<std::string> dirs_;                      // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::vector<std::pair<std::string, std::string>> entries_ GUARDED_BY(mu_);
+  std::unordered_set<std::string> dirs_ GUARDED_BY(mu_);
   std::atomic<uint64_t> counter_{0};
   std::atomic<size_t> written_{0};
 };
@@ -388,12 +388,12 @@ Status Exporter::ExportSitePages() {
 Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn) {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
-  std::mutex error_mu;
-  Status error = Status::Ok();
+  Mutex error_mu;
+  Status error = Status::Ok();  // written under error_mu
   auto work = [&] {
     for (size_t i; !failed.load() && (i = next.fetch_add(1)) < n;) {
       if (Status st = fn(i); !st) {
-        std::lock_guard lock(error_mu);
+        MutexLock lock(&error_mu);
         if (!failed.exchange(true)) error = st;
         return;
       }

@@ -17,10 +17,10 @@ Publisher::Publisher(PublicationStore* store, PublisherOptions options, Uniform 
 
 Publisher::~Publisher() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -74,8 +74,11 @@ void Publisher::Run() {
   for (;;) {
     auto interval = NextInterval();
     {
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, interval, [this] { return stopping_; })) return;
+      MutexLock lock(&mu_);
+      const auto deadline = std::chrono::steady_clock::now() + interval;
+      while (!stopping_ && cv_.WaitUntil(&mu_, deadline)) {
+      }
+      if (stopping_) return;
     }
     auto published = Tick(interval);
     // No detail of the batch in the log line: its size and time together would be the

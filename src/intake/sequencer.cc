@@ -112,6 +112,13 @@ bool Sequencer::CorrectHeld(int64_t id, Statement corrected, Then<Result<bool>> 
       std::move(done));
 }
 
+bool Sequencer::RejectHeldGroup(std::string group, Then<Result<int64_t>> done) {
+  if (!stores_.moderation) return false;  // no store for it: refused
+  ModerationStore* m = stores_.moderation;
+  return Task<Result<int64_t>>([m, group = std::move(group)] { return m->RejectHeldGroup(group); },
+                               std::move(done));
+}
+
 bool Sequencer::PurgeRejected(int64_t retention_hours, Then<Result<int64_t>> done) {
   if (!stores_.moderation) return false;  // no store for it: refused
   ModerationStore* m = stores_.moderation;

@@ -88,6 +88,7 @@ class Sequencer {
   bool WithdrawByReceipt(ReceiptHash receipt, Then<Result<bool>> done);
   bool ForgetSealed(ReceiptHash receipt, Then<Result<int64_t>> done);
   bool CorrectHeld(int64_t id, Statement corrected, Then<Result<bool>> done);
+  bool RejectHeldGroup(std::string group, Then<Result<int64_t>> done);
   bool PurgeRejected(int64_t retention_hours, Then<Result<int64_t>> done);
   bool PublishAccepted(std::vector<int64_t> ids, Then<Result<std::vector<int64_t>>> done);
 

@@ -265,6 +265,28 @@ TEST_F(WriterTest, AnActionWhoseAuditEntryCannotBeWrittenDoesNotHappen) {
   EXPECT_FALSE((*store_->FindOperator("alice"))->disabled);
 }
 
+TEST_F(WriterTest, AGroupRejectedAfterItsSubmissionsIsRejectedWhole) {
+  Sequencer seq(Stores(), 8, 8);
+  std::vector<std::string> codes;
+  for (int i = 0; i < 3; ++i) {
+    Submission sub = Make(1);
+    sub.publish = false;
+    sub.hold_reason = "flood";
+    sub.hold_group = "g1";
+    codes.push_back(sub.receipt_code);
+    // Not waited for: the rejection queued after them must still find all three held.
+    ASSERT_TRUE(seq.Submit(std::move(sub), [](const Status& s, const Submission&,
+                                              const Committed&) { EXPECT_TRUE(s); }));
+  }
+  auto rejected = AwaitWrite<Result<int64_t>>(
+      [&](auto then) { return seq.RejectHeldGroup("g1", std::move(then)); }, Error{"refused"});
+  ASSERT_TRUE(rejected) << rejected.error();
+  EXPECT_EQ(*rejected, 3);
+  for (const auto& code : codes) EXPECT_EQ(StatusOf(code), StatementStatus::kRejected);
+  Sequencer batches_only(store_.get(), 8, 8);
+  EXPECT_FALSE(batches_only.RejectHeldGroup("g1", [](Result<int64_t>) { FAIL(); }));
+}
+
 TEST_F(WriterTest, WritesNeedingAStoreItWasNotGivenAreRefused) {
   Sequencer seq(store_.get(), 8, 8);
   EXPECT_FALSE(seq.Approve({1}, {}, [](Result<std::vector<int64_t>>) { FAIL(); }));

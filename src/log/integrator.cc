@@ -37,10 +37,10 @@ Result<std::unique_ptr<Integrator>> Integrator::Open(LogStore* store,
 
 Integrator::~Integrator() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -78,14 +78,16 @@ Result<uint64_t> Integrator::IntegrateAll() {
 
 void Integrator::StartBackground(std::function<void()> tick) {
   thread_ = std::thread([this, tick = std::move(tick)] {
-    std::unique_lock lock(mu_);
+    MutexLock lock(&mu_);
     while (!stopping_) {
-      cv_.wait_for(lock, options_.interval, [this] { return stopping_; });
+      const auto deadline = std::chrono::steady_clock::now() + options_.interval;
+      while (!stopping_ && cv_.WaitUntil(&mu_, deadline)) {
+      }
       if (stopping_) break;
-      lock.unlock();
+      lock.Unlock();
       if (tick) tick();
       if (auto r = IntegrateAll(); !r) spdlog::error("integrator: {}", r.error());
-      lock.lock();
+      lock.Lock();
     }
   });
 }

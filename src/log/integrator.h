@@ -5,13 +5,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "core/mutex.h"
 #include "store/log_store.h"
 #include "tlog/builder.h"
 #include "tlog/note.h"
@@ -57,9 +56,9 @@ class Integrator {
   const IntegratorOptions options_;
   tlog::TreeBuilder builder_;  // used by one thread at a time (see IntegrateAll)
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -62,13 +62,8 @@ class OperatorStore {
   virtual Status UpdateOperator(const Operator& op) = 0;
   // Like AddOperator and UpdateOperator, with `audit` appended to the audit trail in the
   // same transaction: when it cannot be written, nothing is changed and an error returned.
-  // The defaults fail, for stores that cannot write both at once (they must do neither).
-  virtual Result<int64_t> AddOperatorAudited(const Operator& op, const AuditEntry& audit) {
-    return Error{"this store cannot audit an operator's change in its transaction"};
-  }
-  virtual Status UpdateOperatorAudited(const Operator& op, const AuditEntry& audit) {
-    return Status::Fail("this store cannot audit an operator's change in its transaction");
-  }
+  virtual Result<int64_t> AddOperatorAudited(const Operator& op, const AuditEntry& audit) = 0;
+  virtual Status UpdateOperatorAudited(const Operator& op, const AuditEntry& audit) = 0;
   // Appends to the audit trail (there is no way to change or delete an entry). For actions
   // that write nothing else (a login, a look at sealed fields): the caller writes the entry
   // first and acts only when it was written.

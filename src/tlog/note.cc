@@ -13,9 +13,6 @@ namespace tuidang::tlog {
 
 namespace {
 
-constexpr std::string_view kSignaturePrefix = "\xE2\x80\x94 ";  // U+2014 em dash, space
-constexpr std::string_view kSignerKeyPrefix = "PRIVATE+KEY+";
-
 // sodium_init() picks implementations and seeds the random source; it is idempotent and
 // thread-safe, so every entry point that reaches libsodium calls this first.
 void EnsureSodium() { [[maybe_unused]] static const int kInit = sodium_init(); }
@@ -93,31 +90,23 @@ bool ParseKeyId(std::string_view hex, uint32_t* id) {
   return true;
 }
 
-// Splits "<name>+<key ID>+<base64 typed key>" and checks the parts' forms; the key's type
-// and size are the caller's to check.
-struct KeyParts {
-  std::string_view name;
-  uint32_t key_id = 0;
-  std::string typed_key;
-};
+}  // namespace
 
-Result<KeyParts> SplitKey(std::string_view text) {
+Result<KeyParts> SplitKey(std::string_view text, uint8_t type, size_t key_size) {
   const size_t plus1 = text.find('+');
   if (plus1 == std::string_view::npos) return Error{"key: malformed"};
   const size_t plus2 = text.find('+', plus1 + 1);
   if (plus2 == std::string_view::npos) return Error{"key: malformed"};
   KeyParts parts;
-  parts.name = text.substr(0, plus1);
+  parts.name = std::string(text.substr(0, plus1));
   if (!IsValidKeyName(parts.name)) return Error{"key: bad name"};
   if (!ParseKeyId(text.substr(plus1 + 1, plus2 - plus1 - 1), &parts.key_id)) {
     return Error{"key: bad key ID"};
   }
   Result<std::string> typed = Base64Decode(text.substr(plus2 + 1));
   if (!typed || typed->empty()) return Error{"key: bad key encoding"};
-  if (static_cast<uint8_t>((*typed)[0]) != kSignatureTypeEd25519) {
-    return Error{"key: unknown signature type"};
-  }
-  if (typed->size() != 1 + kEd25519PublicKeySize) return Error{"key: bad key size"};
+  if (static_cast<uint8_t>((*typed)[0]) != type) return Error{"key: unknown signature type"};
+  if (typed->size() != 1 + key_size) return Error{"key: bad key size"};
   parts.typed_key = std::move(*typed);
   return parts;
 }
@@ -129,8 +118,6 @@ std::string SignatureLine(std::string_view name, uint32_t key_id, std::string_vi
   raw.append(signature);
   return fmt::format("{}{} {}\n", kSignaturePrefix, name, Base64Encode(raw));
 }
-
-}  // namespace
 
 bool IsValidKeyName(std::string_view name) {
   if (name.empty()) return false;
@@ -158,7 +145,7 @@ uint32_t KeyId(std::string_view name, std::string_view typed_key) {
 }
 
 Result<NoteVerifier> NoteVerifier::Parse(std::string_view verifier_key) {
-  Result<KeyParts> parts = SplitKey(verifier_key);
+  Result<KeyParts> parts = SplitKey(verifier_key, kSignatureTypeEd25519, kEd25519PublicKeySize);
   if (!parts) return Error{"verifier " + parts.error()};
   if (KeyId(parts->name, parts->typed_key) != parts->key_id) {
     return Error{"verifier key: key ID does not match"};
@@ -194,7 +181,8 @@ bool NoteVerifier::Verify(std::string_view message, std::string_view signature) 
 
 Result<NoteSigner> NoteSigner::Parse(std::string_view signer_key) {
   if (!signer_key.starts_with(kSignerKeyPrefix)) return Error{"signer key: malformed"};
-  Result<KeyParts> parts = SplitKey(signer_key.substr(kSignerKeyPrefix.size()));
+  Result<KeyParts> parts =
+      SplitKey(signer_key.substr(kSignerKeyPrefix.size()), kSignatureTypeEd25519, kEd25519SeedSize);
   if (!parts) return Error{"signer " + parts.error()};
   Ed25519Seed seed;
   std::memcpy(seed.data(), parts->typed_key.data() + 1, seed.size());

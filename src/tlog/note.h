@@ -48,6 +48,23 @@ bool IsNoteText(std::string_view text);
 // The key ID of a key of `name` whose typed public key (type byte, then key) is `typed_key`.
 uint32_t KeyId(std::string_view name, std::string_view typed_key);
 
+inline constexpr std::string_view kSignaturePrefix = "\xE2\x80\x94 ";  // U+2014 em dash, space
+inline constexpr std::string_view kSignerKeyPrefix = "PRIVATE+KEY+";
+
+// A key's text form "<name>+<8 hex digits of key ID>+base64(type || key material)", split
+// and checked for form only (the key ID against the key is the caller's to check), so that
+// other signature types (tlog/cosignature.h) read their keys as these do.
+struct KeyParts {
+  std::string name;
+  uint32_t key_id = 0;
+  std::string typed_key;  // the type byte, then `key_size` bytes; secret for a signer key
+};
+// Fails on any other form, a type byte other than `type` or material not `key_size` long.
+Result<KeyParts> SplitKey(std::string_view text, uint8_t type, size_t key_size);
+
+// The signature line "— <name> base64(key ID || signature)", with its newline.
+std::string SignatureLine(std::string_view name, uint32_t key_id, std::string_view signature);
+
 class NoteVerifier {
  public:
   // Parses a verifier key. Fails on any other form, on a signature type other than Ed25519,

@@ -99,11 +99,13 @@ void Page(const RequestContext& rq, bool explicit_lang, Responder respond) {
     case RouteId::kSubmit:
       if (rq.post()) return SubmitPost(rq, std::move(respond));
       return respond(SubmitFormPage(ctx, rq.env));
+    case RouteId::kReceipt: return respond(ReceiptPage(rq));
+    case RouteId::kReceiptLookup: return respond(ReceiptLookup(rq));
+    case RouteId::kReceiptProof: return respond(ReceiptProof(rq));
+    case RouteId::kReceiptCertificate: return respond(ReceiptCertificate(rq));
     case RouteId::kReceiptCorrect: return ReceiptCorrect(rq, std::move(respond));
     case RouteId::kReceiptWithdraw: return ReceiptWithdraw(rq, std::move(respond));
-    case RouteId::kReceiptLookup: return respond(ReceiptLookup(ctx, rq.query));
-    case RouteId::kReceiptProof: return respond(ReceiptProof(rq));
-    case RouteId::kReceipt: return respond(ReceiptPage(rq));
+    case RouteId::kReceiptOldLink: return respond(ReceiptOldLink(rq));
     case RouteId::kLogPage: return respond(LogPage(ctx, rq.env));
     case RouteId::kDayList: return respond(DayListPage(rq));
     case RouteId::kCertificate: return respond(CertificatePage(rq));

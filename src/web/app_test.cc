@@ -72,9 +72,17 @@ TEST_F(AppRouting, PagesMethodsBodiesAndQueries) {
   Response r = Ask(http::verb::put, "/submit");
   EXPECT_EQ(Status(r), 405);
   EXPECT_EQ(Header(r, http::field::allow), "GET, HEAD, POST");
+  // An address of before (the code in the path) is answered by the way to the form.
   r = Ask(http::verb::put, "/receipt/1/withdraw");
   EXPECT_EQ(Status(r), 405);
-  EXPECT_EQ(Header(r, http::field::allow), "GET, HEAD");
+  EXPECT_EQ(Header(r, http::field::allow), "GET, HEAD, POST");
+  r = Ask(http::verb::get, "/receipt/123456789012345678901234");
+  EXPECT_EQ(Status(r), 303);
+  EXPECT_EQ(Header(r, http::field::location), "/receipt?old=1");
+  EXPECT_EQ(Header(r, http::field::cache_control), "no-store");
+  r = Ask(http::verb::put, "/receipt/withdraw");
+  EXPECT_EQ(Status(r), 405);
+  EXPECT_EQ(Header(r, http::field::allow), "GET, HEAD, POST");
   r = Ask(http::verb::post, "/nope");
   EXPECT_EQ(Status(r), 405);
   EXPECT_EQ(Header(r, http::field::allow), "GET, HEAD");

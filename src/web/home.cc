@@ -27,10 +27,11 @@ std::string HomeHtml(const PageContext& ctx, const Totals& totals, Day day) {
   }
   b += "</ul>";
   b += "<h2>" + ctx.TrHtml("home.check.title") + "</h2>";
-  b += "<form method=\"get\" action=\"" + ctx.LiveHref("/receipt") + "\"><label for=\"code\">" +
+  // POST: the code in the body, never in an address (receipt_form.h).
+  b += "<form method=\"post\" action=\"" + ctx.LiveHref("/receipt") + "\"><label for=\"code\">" +
        ctx.TrHtml("receipt.code") +
        "</label><input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" "
-       "autocomplete=\"off\" maxlength=\"24\"><button type=\"submit\">" +
+       "autocomplete=\"off\" maxlength=\"60\"><button type=\"submit\">" +
        ctx.TrHtml("home.check.button") + "</button></form>";
   return Layout(ctx, ctx.Tr("home.title"), b, ctx.Tr("meta.home"));
 }

@@ -148,29 +148,4 @@ Result<std::string> ProofText(const AppEnv& env, uint64_t index) {
   return tlog::FormatTlogProof(*proof);
 }
 
-Response ReceiptProof(const RequestContext& rq) {
-  const PageContext& ctx = rq.page;
-  const AppEnv& env = rq.env;
-  std::string_view code_text = rq.capture;
-  const std::optional<safety::ClientKey>& client = rq.client;
-  auto code = ReadReceiptCode(code_text);
-  safety::ReceiptUse use = AdmitReceiptUse(env, client, code ? *code : code_text);
-  if (!use.allowed()) return ReceiptRefused(env, ctx.lang, false, use.retry_after());
-  auto found = env.store->FindReceipt(HashReceiptCode(code ? *code : code_text));
-  if (!found) use.NotLookedUp();
-  if (code && found && found->has_value()) use.Found();
-  if (!code || !found || !found->has_value() || !(*found)->leaf_index ||
-      (*found)->status != StatementStatus::kPublished) {
-    PageContext plain{ctx.catalog, ctx.lang, "/", ctx.links};
-    return ErrorPage(plain, http::status::not_found, "error.not_found");
-  }
-  auto proof = ProofText(env, *(*found)->leaf_index);
-  if (!proof) return ErrorPage(ctx, http::status::not_found, "receipt.not_yet_logged");
-  Response res = TextResponse(http::status::ok, std::move(*proof), "text/plain; charset=utf-8",
-                              Caching::kNoStore);
-  res.set(http::field::content_disposition,
-          "attachment; filename=\"tuidang-" + std::to_string(*(*found)->number) + ".tlog-proof\"");
-  return res;
-}
-
 }  // namespace tuidang::web

@@ -59,12 +59,40 @@ class MemoryOperators final : public OperatorStore {
     ops_[op.id] = op;
     return Status::Ok();
   }
-  Status Audit(int64_t, std::string_view, std::string_view) override { return Status::Ok(); }
-  Result<std::vector<AuditEntry>> AuditTrail(int) override { return std::vector<AuditEntry>(); }
+  // The audited forms: the change and its entry together, as a real store's transaction.
+  Result<int64_t> AddOperatorAudited(const Operator& op, const AuditEntry& audit) override {
+    auto id = AddOperator(op);
+    if (id) Remember(audit);
+    return id;
+  }
+  Status UpdateOperatorAudited(const Operator& op, const AuditEntry& audit) override {
+    Status s = UpdateOperator(op);
+    if (s) Remember(audit);
+    return s;
+  }
+  Status Audit(int64_t operator_id, std::string_view action, std::string_view object) override {
+    AuditEntry entry;
+    entry.operator_id = operator_id;
+    entry.action = std::string(action);
+    entry.object = std::string(object);
+    Remember(entry);
+    return Status::Ok();
+  }
+  Result<std::vector<AuditEntry>> AuditTrail(int limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<AuditEntry> out(trail_.rbegin(), trail_.rend());
+    if (out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
+    return out;
+  }
 
  private:
+  void Remember(const AuditEntry& entry) {
+    std::lock_guard lock(mu_);
+    trail_.push_back(entry);
+  }
   std::mutex mu_;
   std::map<int64_t, Operator> ops_;
+  std::vector<AuditEntry> trail_;
 };
 
 std::string Hash(std::string_view password) {

@@ -28,31 +28,46 @@ Response SubmitFormPage(const PageContext& ctx, const AppEnv& env);
 void SubmitPost(const RequestContext& rq, Responder respond);
 
 // The declarant's correction of a held statement (the /submit form, prefilled, posting to
-// /receipt/<code>/correct): the form for `held`; and the corrected statement read from a
-// posted `body` into *corrected, or the form to show again with its errors.
+// /receipt/correct, the code in its body): the form for `held`; and the corrected statement read
+// from a posted `body` into *corrected, or the form to show again with its errors.
 Response CorrectFormPage(const PageContext& ctx, const AppEnv& env, const std::string& code,
                          const Statement& held);
 std::optional<Response> ReadCorrection(const PageContext& ctx, const AppEnv& env,
                                        const std::string& code, std::string_view body,
                                        Statement* corrected);
 
-// receipt.cc
-// GET and POST /receipt/<code>/correct: while the statement is held, its declarant
-// corrects it; afterwards only withdrawal is offered. The POST answers the same whether or
-// not the code exists. The code is the route's capture; the client key feeds the receipt
-// limits.
-void ReceiptCorrect(const RequestContext& rq, Responder respond);
-// GET /receipt/<code>: the statement's status. The client key feeds the receipt limits, as
-// in every handler of a route with a code (Admission::kReceiptCode).
+// receipt.cc, receipt_actions.cc: every use of a receipt code is a POSTed form with the
+// code in its body (receipt_form.h), never in the path; each passes the receipt limits
+// (Admission::kReceiptCode) with the client key, and every answer is no-store and
+// no-referrer.
+// POST /receipt: the statement's status, with the forms of the actions below.
 Response ReceiptPage(const RequestContext& rq);
-// POST /receipt/<code>/withdraw: the declarant withdraws their own statement, at once. The
-// answer is the same whether or not the code exists.
+// GET /receipt: the look-up form (it says why, after an address of before).
+Response ReceiptLookup(const RequestContext& rq);
+// /receipt/<anything> (the addresses of before, and a GET of an action): 303 to the look-up
+// form; the code the address may carry is neither read nor repeated.
+Response ReceiptOldLink(const RequestContext& rq);
+// POST /receipt/proof: the proof as a download, under a name that says nothing.
+Response ReceiptProof(const RequestContext& rq);
+// POST /receipt/certificate: the certificate of the published statement.
+Response ReceiptCertificate(const RequestContext& rq);
+// POST /receipt/correct: with the code only, the correction form of a held statement;
+// with save=1 and the statement, the correction, answered the same whether or not the code
+// exists. Afterwards only withdrawal is offered.
+void ReceiptCorrect(const RequestContext& rq, Responder respond);
+// POST /receipt/withdraw: without confirm=1, the page that asks to confirm (nothing looked
+// up); with it, the declarant withdraws their own statement at once, answered the same
+// whether or not the code exists.
 void ReceiptWithdraw(const RequestContext& rq, Responder respond);
-// A receipt code as sent in a path or a form field (percent-escapes decoded, full-width
-// digits and input-method separators accepted): the ASCII digits, or nullopt.
+// The answer to a web declaration (POST /submit): the receipt `code` (ASCII digits) shown
+// this once, with the step to write it down, and the status it was stored with.
+Response SubmitReply(const PageContext& ctx, std::string_view code, const ReceiptStatus& r,
+                     int64_t batch_minutes);
+// Minutes between two publication batches, as a receipt tells them (at least 1).
+int64_t BatchMinutes(const AppEnv& env);
+// A receipt code as sent in a path (percent-escapes decoded, full-width digits and
+// input-method separators accepted): the ASCII digits, or nullopt. The API's.
 std::optional<std::string> ReadReceiptCode(std::string_view text);
-// GET /receipt?code=...: redirects to /receipt/<code>.
-Response ReceiptLookup(const PageContext& ctx, const Form& query);
 
 // statements.cc
 // GET /statements?date=&page=; GET /statements/<number> (the route's capture).
@@ -99,8 +114,6 @@ std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
 // The C2SP tlog-proof of leaf `index` against the latest checkpoint; an error when the
 // leaf is not yet in a checkpoint.
 Result<std::string> ProofText(const AppEnv& env, uint64_t index);
-// GET /receipt/<code>/proof: the proof as a download.
-Response ReceiptProof(const RequestContext& rq);
 
 // ops_router.cc: the operators' console, every route of Area::kConsole. The client key
 // feeds the login's per-client throttle (ops_auth.h).

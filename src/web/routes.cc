@@ -27,9 +27,9 @@ constexpr Area kConsole = Area::kConsole;
 constexpr Admission kAction = Admission::kOperatorAction;
 constexpr Admission kCode = Admission::kReceiptCode;
 
-// In matching order. The order is behaviour: the POST-only withdrawal falls through to the
-// receipt page (GET /receipt/<code>/withdraw reads the code "<code>/withdraw"), the
-// captures are greedy, and each area ends in its catch-all.
+// In matching order. The order is behaviour: the POST-only receipt actions fall through to
+// the old-link route (GET /receipt/withdraw is an old link), the captures are greedy, and
+// each area ends in its catch-all.
 constexpr Route kRoutes[] = {
     // Answered by the abuse gate before anything else (GateRequest).
     Row(RouteId::kPowScript, "/static/pow.js", kGet, Area::kPlain).BeforeQuery().FallsThrough(),
@@ -80,16 +80,33 @@ constexpr Route kRoutes[] = {
     Row(RouteId::kSubmit, "/submit", kGetPost, Area::kPage)
         .Admit(Admission::kSubmit)
         .Takes(Body::kForm),
-    Row(RouteId::kReceiptCorrect, "/receipt/{code}/correct", kGetPost, Area::kPage)
-        .Admit(kCode)
-        .Takes(Body::kForm),
-    Row(RouteId::kReceiptWithdraw, "/receipt/{code}/withdraw", kPost, Area::kPage)
+    // Every use of a receipt code is a POST with the code in the form body (field "code"),
+    // never in the path: a path lands in the browser's history (docs/threat-model.md §8).
+    // Each POST falls through to the old-link route when it is a GET.
+    Row(RouteId::kReceipt, "/receipt", kPost, Area::kPage)
         .Admit(kCode)
         .Takes(Body::kForm)
         .FallsThrough(),
     Row(RouteId::kReceiptLookup, "/receipt", kGet, Area::kPage),
-    Row(RouteId::kReceiptProof, "/receipt/{code}/proof", kGet, Area::kPage).Admit(kCode),
-    Row(RouteId::kReceipt, "/receipt/{code}", kGet, Area::kPage).Admit(kCode),
+    Row(RouteId::kReceiptProof, "/receipt/proof", kPost, Area::kPage)
+        .Admit(kCode)
+        .Takes(Body::kForm)
+        .FallsThrough(),
+    Row(RouteId::kReceiptCertificate, "/receipt/certificate", kPost, Area::kPage)
+        .Admit(kCode)
+        .Takes(Body::kForm)
+        .FallsThrough(),
+    Row(RouteId::kReceiptCorrect, "/receipt/correct", kPost, Area::kPage)
+        .Admit(kCode)
+        .Takes(Body::kForm)
+        .FallsThrough(),
+    Row(RouteId::kReceiptWithdraw, "/receipt/withdraw", kPost, Area::kPage)
+        .Admit(kCode)
+        .Takes(Body::kForm)
+        .FallsThrough(),
+    // The addresses of before (/receipt/<code>, .../proof, .../correct, .../withdraw), and a
+    // GET of the action paths: sent to the look-up form; the capture is never read.
+    Row(RouteId::kReceiptOldLink, "/receipt/{old}", kGetPost, Area::kPage).Takes(Body::kForm),
     Row(RouteId::kLogPage, "/log", kGet, Area::kPage),
     Row(RouteId::kDayList, "/statements", kGet, Area::kPage),
     Row(RouteId::kCertificate, "/statements/{number}/certificate", kGet, Area::kPage),

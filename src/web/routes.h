@@ -44,11 +44,13 @@ enum class RouteId {
   kConsoleUnknown,  // any other path under /ops/: answered after the session check
   kHome,
   kSubmit,
+  kReceipt,        // POST /receipt: the status of the posted code
+  kReceiptLookup,  // GET /receipt: the look-up form
+  kReceiptProof,
+  kReceiptCertificate,
   kReceiptCorrect,
   kReceiptWithdraw,
-  kReceiptLookup,
-  kReceiptProof,
-  kReceipt,
+  kReceiptOldLink,  // /receipt/<anything>: the code-in-the-path addresses of before
   kLogPage,
   kDayList,
   kCertificate,
@@ -76,8 +78,9 @@ enum class Admission {
   kNone,
   kSubmit,          // a statement: Guard::AdmitSubmit before routing (GateRequest)
   kOperatorAction,  // Guard::AdmitOperator once the console session is known
-  kReceiptCode,     // the capture is a receipt code: the receipt limits (AdmitReceiptUse),
-                    // applied by the page once it knows whether the code exists
+  kReceiptCode,     // the form field "code" of the POST is a receipt code (the API: the
+                    // capture): the receipt limits (AdmitReceiptUse), applied by the page
+                    // once it knows whether the code exists
 };
 
 // What a POST may carry.

@@ -64,8 +64,8 @@ TEST(MatchPattern, CapturesAreGreedyAndMayBeEmpty) {
 
 TEST(MatchRoute, CapturesKeepPercentEscapes) {
   Found f = Find("/receipt/%EF%BC%91234/withdraw", verb::post);
-  EXPECT_EQ(f.id, RouteId::kReceiptWithdraw);
-  EXPECT_EQ(f.capture, "%EF%BC%91234");
+  EXPECT_EQ(f.id, RouteId::kReceiptOldLink);
+  EXPECT_EQ(f.capture, "%EF%BC%91234/withdraw");
   f = Find("/en/statements/42/certificate");
   EXPECT_EQ(f.id, RouteId::kCertificate);
   EXPECT_EQ(f.capture, "42");
@@ -82,27 +82,30 @@ TEST(MatchRoute, CapturesKeepPercentEscapes) {
 }
 
 TEST(MatchRoute, ReceiptRoutesInTheirOrder) {
-  EXPECT_EQ(Find("/receipt/1/correct").id, RouteId::kReceiptCorrect);
-  EXPECT_EQ(Find("/receipt/1/correct", verb::post).id, RouteId::kReceiptCorrect);
-  EXPECT_EQ(Find("/receipt/1/withdraw/correct", verb::post).capture, "1/withdraw");
-  EXPECT_EQ(Find("/receipt/1/correct/withdraw", verb::post).capture, "1/correct");
-  // The withdrawal is POST only; a GET of its path is the receipt page of that "code".
-  Found f = Find("/receipt/1/withdraw");
-  EXPECT_EQ(f.id, RouteId::kReceipt);
-  EXPECT_EQ(f.capture, "1/withdraw");
-  f = Find("/receipt/1/withdraw", verb::put);
-  EXPECT_EQ(f.id, RouteId::kReceipt);
-  EXPECT_FALSE(f.allowed);
+  // Every use of a code is a POST to a path without it; a GET of an action's path, and
+  // every address with a code in it (as they were before), is an old link.
+  EXPECT_EQ(Find("/receipt", verb::post).id, RouteId::kReceipt);
   EXPECT_EQ(Find("/receipt").id, RouteId::kReceiptLookup);
-  EXPECT_EQ(Find("/receipt/1/proof").id, RouteId::kReceiptProof);
-  f = Find("/receipt/");
-  EXPECT_EQ(f.id, RouteId::kReceipt);
-  EXPECT_EQ(f.capture, "");
-  f = Find("/receipt/proof");
-  EXPECT_EQ(f.id, RouteId::kReceiptProof);
-  EXPECT_EQ(f.capture, "proof");
-  f = Find("/receipt/1/proof", verb::post);
-  EXPECT_EQ(f.id, RouteId::kReceiptProof);
+  EXPECT_EQ(Find("/en/receipt", verb::head).id, RouteId::kReceiptLookup);
+  EXPECT_EQ(Find("/receipt/proof", verb::post).id, RouteId::kReceiptProof);
+  EXPECT_EQ(Find("/receipt/certificate", verb::post).id, RouteId::kReceiptCertificate);
+  EXPECT_EQ(Find("/receipt/correct", verb::post).id, RouteId::kReceiptCorrect);
+  EXPECT_EQ(Find("/receipt/withdraw", verb::post).id, RouteId::kReceiptWithdraw);
+  for (std::string_view old :
+       {"/receipt/1", "/receipt/1/proof", "/receipt/1/correct", "/receipt/1/withdraw", "/receipt/",
+        "/receipt/proof", "/receipt/withdraw", "/receipt/correct", "/receipt/certificate"}) {
+    Found f = Find(old);
+    EXPECT_EQ(f.id, RouteId::kReceiptOldLink) << old;
+    EXPECT_TRUE(f.allowed) << old;
+  }
+  Found f = Find("/receipt/1/withdraw", verb::post);
+  EXPECT_EQ(f.id, RouteId::kReceiptOldLink);
+  EXPECT_TRUE(f.allowed);
+  f = Find("/receipt/1/withdraw", verb::put);
+  EXPECT_EQ(f.id, RouteId::kReceiptOldLink);
+  EXPECT_FALSE(f.allowed);
+  f = Find("/receipt", verb::put);
+  EXPECT_EQ(f.id, RouteId::kReceiptLookup);
   EXPECT_FALSE(f.allowed);
 }
 
@@ -184,9 +187,18 @@ TEST(Routes, AdmissionPolicies) {
   }
   EXPECT_EQ(uploads, (std::set<RouteId>{RouteId::kConsoleImport, RouteId::kConsoleEnter}));
   for (const Route& r : AllRoutes()) {
-    // Every route that takes a receipt code in its path passes the receipt limits.
+    // Every route that takes a receipt code passes the receipt limits: the API's in its path,
+    // the pages' in a POSTed form only (the path lands in the browser's history).
     bool code = r.pattern.find("{code}") != std::string_view::npos;
-    EXPECT_EQ(code, r.admission == Admission::kReceiptCode) << r.pattern;
+    if (r.area == Area::kApi) {
+      EXPECT_EQ(code, r.admission == Admission::kReceiptCode) << r.pattern;
+    }
+    if (r.area == Area::kPage) {
+      EXPECT_FALSE(code) << r.pattern;
+      bool action = r.pattern == "/receipt" || (r.pattern.starts_with("/receipt/") &&
+                                                r.pattern.find('{') == std::string_view::npos);
+      EXPECT_EQ(action && r.methods == kPost, r.admission == Admission::kReceiptCode) << r.pattern;
+    }
     // Operators' actions are limited everywhere in the console but at set-up, login and
     // logout (which have their own limits or none to spend).
     if (r.area == Area::kConsole) {

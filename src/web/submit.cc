@@ -7,6 +7,7 @@
 #include "core/text.h"
 #include "web/guard_web.h"
 #include "web/pages.h"
+#include "web/receipt_form.h"
 
 namespace tuidang::web {
 
@@ -34,8 +35,8 @@ struct FormState {
   std::string general_error;                  // a message above the form
   std::string contact;                        // sealed contact for follow-up (guard_web.h)
   const AppEnv* env = nullptr;                // for the abuse gate's fields; null: none
-  // A declarant's correction of a held statement (receipt.cc) posts to its own address,
-  // without the contact and proof-of-work fields; empty: the /submit form.
+  // A declarant's correction of a held statement (receipt_actions.cc) posts this code in the
+  // form to /receipt/correct, without the contact and proof-of-work fields; empty: /submit.
   std::string correct_code;
 };
 
@@ -200,11 +201,16 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
   b += "<p class=\"hint\">" + ctx.TrHtml(correcting ? "correct.intro" : "form.intro") + "</p>";
   AppendErrorSummary(ctx, st, &b);
   b += "<form method=\"post\" action=\"" +
-       ctx.LiveHref(correcting ? "/receipt/" + st.correct_code + "/correct" : "/submit") +
-       "\" accept-charset=\"UTF-8\"";
+       ctx.LiveHref(correcting ? "/receipt/correct" : "/submit") + "\" accept-charset=\"UTF-8\"";
   if (st.env && st.env->guard && !correcting)
     b += " data-pow=\"" + ctx.TrHtml("form.pow_wait") + "\"";
   b += ">";
+  if (correcting) {
+    // The code rides in the form's body, never in its address (receipt_form.h).
+    b += "<input type=\"hidden\" name=\"" + std::string(kReceiptCodeField) + "\" value=\"";
+    AppendHtmlEscaped(&b, st.correct_code);
+    b += "\"><input type=\"hidden\" name=\"save\" value=\"1\">";
+  }
   AppendPersonFields(ctx, st, 0, st.declarant, &b);
   b += "<p class=\"hint\">" + ctx.TrHtml("form.pseudonym_why") + "</p>";
   AppendSelect(ctx, st, "region", RegionCodes(), st.region, &b);
@@ -396,7 +402,9 @@ void SubmitPost(const RequestContext& rq, Responder respond) {
 
   Language lang = ctx.lang;
   const Catalog* catalog = &ctx.catalog;
+  const LinkBuilder* links = ctx.links;
   int retry = env.options.retry_after_seconds;
+  int64_t batch_minutes = BatchMinutes(env);
   auto overloaded = [catalog, lang, retry]() {
     PageContext c{*catalog, lang, "/submit"};
     Response res = ErrorPage(c, http::status::service_unavailable, "error.overloaded");
@@ -407,10 +415,14 @@ void SubmitPost(const RequestContext& rq, Responder respond) {
   intake::Queueing q = env.intake->Submit(
       std::move(draft), Channel::kWeb, lang,
       intake::SafetyInput{f.GetOr("pow_challenge"), f.GetOr("pow_nonce"), st.contact}, client,
-      [shared_respond, lang, overloaded](const Status& status, const Submission& s,
-                                         const Committed&) {
+      [shared_respond, catalog, lang, links, batch_minutes, overloaded](
+          const Status& status, const Submission& s, const Committed& c) {
         if (!status) return (*shared_respond)(overloaded());
-        (*shared_respond)(Redirect(LocalUrl(lang, "/receipt/" + s.receipt_code)));
+        // The receipt in the answer itself, shown this once: a redirect would put the code in
+        // an address, and so in the browser's history.
+        PageContext reply{*catalog, lang, "/receipt", links};
+        (*shared_respond)(SubmitReply(reply, s.receipt_code,
+                                      ReceiptStatus{c.status, c.number, c.day, {}}, batch_minutes));
       });
   if (q.kind == intake::Queueing::Kind::kRefused) {
     return (*shared_respond)(Refused(env, lang, false, "/submit", q.refusal));

@@ -40,8 +40,11 @@ Result<std::vector<std::string>> SqliteStore::ReadLeaves(uint64_t begin, uint64_
 
 Status SqliteStore::SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
                                    const std::string& signed_checkpoint) {
-  std::lock_guard lock(write_mu_);
-  auto fail = [&](std::string what) { return Status::Fail(what + ": " + writer_.LastError()); };
+  MutexLock lock(&write_mu_);
+  auto fail = [&](std::string what) {
+    write_mu_.AssertHeld();  // run under the caller's lock
+    return Status::Fail(what + ": " + writer_.LastError());
+  };
   sqlite::Transaction tx(writer_);
   if (Status s = tx.Begin(); !s) return s;
   auto put = writer_.Prepare(

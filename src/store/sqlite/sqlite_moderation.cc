@@ -26,8 +26,9 @@ int64_t HourNow() {
 }  // namespace
 
 Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) -> Result<int64_t> {
+    write_mu_.AssertHeld();  // run under the caller's lock
     return Error{what + ": " + writer_.LastError()};
   };
   sqlite::Transaction tx(writer_);
@@ -48,7 +49,10 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
   constexpr std::string_view kDue =
       "(SELECT r.statement FROM rejections r JOIN statements s ON s.id = r.statement"
       " WHERE (s.status = 2 OR (s.status = 3 AND s.number IS NULL)) AND r.hour <= ?1)";
-  auto run = [&](std::string_view sql) { return RunOverIds(sql, kDue, cutoff); };
+  auto run = [&](std::string_view sql) {
+    write_mu_.AssertHeld();  // run under the caller's lock
+    return RunOverIds(sql, kDue, cutoff);
+  };
   // Children first (foreign keys), the statement rows last.
   if (!run("DELETE FROM persons WHERE statement IN {}")) return fail("purge persons");
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("purge sealed fields");
@@ -71,7 +75,7 @@ Result<int64_t> SqliteStore::PurgeRejected(int64_t retention_hours) {
 }
 
 Result<int64_t> SqliteStore::ForgetSealed(const ReceiptHash& receipt) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "DELETE FROM sealed WHERE statement IN (SELECT id FROM statements WHERE receipt = ?"
       " AND status IN (2, 3))");
@@ -83,7 +87,7 @@ Result<int64_t> SqliteStore::ForgetSealed(const ReceiptHash& receipt) {
 }
 
 Result<std::vector<HeldEntry>> SqliteStore::HeldInGroup(const std::string& group) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "SELECT h.statement, s.operator FROM holds h JOIN statements s ON s.id = h.statement"
       " WHERE h.grp = ? AND s.status = 0 ORDER BY h.statement");
@@ -96,7 +100,7 @@ Result<std::vector<HeldEntry>> SqliteStore::HeldInGroup(const std::string& group
 }
 
 Result<std::optional<Statement>> SqliteStore::FindHeldByReceipt(const ReceiptHash& receipt) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare("SELECT " + std::string(sqlite::kStatementColumns) +
                            " FROM statements WHERE receipt = ? AND status = 0");
   q.BindBlob(1, receipt.data(), receipt.size());
@@ -109,8 +113,9 @@ Result<std::optional<Statement>> SqliteStore::FindHeldByReceipt(const ReceiptHas
 }
 
 Result<bool> SqliteStore::CorrectHeld(int64_t id, const Statement& corrected) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) -> Result<bool> {
+    write_mu_.AssertHeld();  // run under the caller's lock
     return Error{what + ": " + writer_.LastError()};
   };
   sqlite::Transaction tx(writer_);
@@ -201,7 +206,7 @@ Result<std::vector<int64_t>> SqliteStore::Approve(const std::vector<int64_t>& id
 
 Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids,
                                     const AuditFor<int64_t>& audit) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   sqlite::Transaction tx(writer_);
   if (Status s = tx.Begin(); !s) return Error{s.message()};
   auto reject = writer_.Prepare(
@@ -273,8 +278,11 @@ Result<bool> SqliteStore::WithdrawUnpublished(int64_t id, StatementStatus from) 
   // was published or counted, so there is no leaf to cancel and no total to lower; the
   // names, text, notes and sealed fields (a contact) go in this one transaction. The row
   // (no number) is purged like a rejected one (PurgeRejected, docs/console.md).
-  std::lock_guard lock(write_mu_);
-  auto fail = [&]() -> Result<bool> { return Error{writer_.LastError()}; };
+  MutexLock lock(&write_mu_);
+  auto fail = [&]() -> Result<bool> {
+    write_mu_.AssertHeld();  // run under the caller's lock
+    return Error{writer_.LastError()};
+  };
   sqlite::Transaction tx(writer_);
   if (Status s = tx.Begin(); !s) return Error{s.message()};
   auto withdraw = writer_.Prepare(

@@ -71,7 +71,7 @@ Status UpdateOperatorRow(sqlite::Db& db, const Operator& op) {
 }  // namespace
 
 Result<int64_t> SqliteStore::AddOperator(const Operator& op) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   return InsertOperatorRow(writer_, op);
 }
 
@@ -111,13 +111,13 @@ Result<std::vector<Operator>> SqliteStore::ListOperators() {
 }
 
 Status SqliteStore::UpdateOperator(const Operator& op) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   return UpdateOperatorRow(writer_, op);
 }
 
 // The audited forms: the row and its audit entry in one transaction (operator_store.h).
 Result<int64_t> SqliteStore::AddOperatorAudited(const Operator& op, const AuditEntry& audit) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   sqlite::Transaction tx(writer_);
   if (Status s = tx.Begin(); !s) return Error{s.message()};
   auto id = InsertOperatorRow(writer_, op);
@@ -128,7 +128,7 @@ Result<int64_t> SqliteStore::AddOperatorAudited(const Operator& op, const AuditE
 }
 
 Status SqliteStore::UpdateOperatorAudited(const Operator& op, const AuditEntry& audit) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   sqlite::Transaction tx(writer_);
   if (Status s = tx.Begin(); !s) return s;
   if (Status s = UpdateOperatorRow(writer_, op); !s) return s;
@@ -137,7 +137,7 @@ Status SqliteStore::UpdateOperatorAudited(const Operator& op, const AuditEntry& 
 }
 
 Status SqliteStore::Audit(int64_t operator_id, std::string_view action, std::string_view object) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   return WriteAudit({{0, operator_id, "", std::string(action), std::string(object)}});
 }
 

@@ -44,8 +44,9 @@ Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>
     }
     if (Status s = sqlite::LoadPersons(r.persons, r.db, &held); !s) return Error{s.message()};
   }
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) -> Result<std::vector<int64_t>> {
+    write_mu_.AssertHeld();  // run under the caller's lock
     return Error{what + ": " + writer_.LastError()};
   };
   sqlite::Transaction tx(writer_);

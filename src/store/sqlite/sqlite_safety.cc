@@ -28,7 +28,7 @@ Status SqliteStore::WriteSafetyRows(const Submission& sub, int64_t id) {
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ReadSealed(int64_t id) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare("SELECT field, box FROM sealed WHERE statement = ? ORDER BY field");
   q.Bind(1, id);
   std::vector<std::pair<std::string, std::string>> out;
@@ -39,7 +39,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteStore::ReadSealed
 }
 
 Result<std::vector<std::pair<int64_t, StatementStatus>>> SqliteStore::ListSealed(int limit) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "SELECT DISTINCT s.id, s.status FROM sealed x JOIN statements s ON s.id = x.statement"
       " ORDER BY s.id DESC LIMIT ?");
@@ -54,7 +54,7 @@ Result<std::vector<std::pair<int64_t, StatementStatus>>> SqliteStore::ListSealed
 }
 
 Result<std::vector<HeldGroup>> SqliteStore::ListHeldGroups() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto q = writer_.Prepare(
       "SELECT h.grp, MIN(h.reason), COUNT(*), MIN(s.day), MAX(s.day) FROM holds h"
       " JOIN statements s ON s.id = h.statement WHERE s.status = 0"
@@ -70,8 +70,9 @@ Result<std::vector<HeldGroup>> SqliteStore::ListHeldGroups() {
 }
 
 Result<int64_t> SqliteStore::RejectHeldGroup(const std::string& group) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) -> Result<int64_t> {
+    write_mu_.AssertHeld();  // run under the caller's lock
     return Error{what + ": " + writer_.LastError()};
   };
   sqlite::Transaction tx(writer_);
@@ -80,6 +81,7 @@ Result<int64_t> SqliteStore::RejectHeldGroup(const std::string& group) {
       "(SELECT h.statement FROM holds h JOIN statements s ON s.id = h.statement"
       " WHERE h.grp = ?1 AND s.status = 0)";
   auto run = [&](std::string_view sql) {
+    write_mu_.AssertHeld();  // run under the caller's lock
     return RunOverIds(sql, kHeldInGroup, std::string_view(group));
   };
   // Persons and sealed fields go first, while the statements are still "held".

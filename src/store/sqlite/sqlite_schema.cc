@@ -1,5 +1,8 @@
 // SqliteStore's database: the schema, its migrations, opening the store, and the pool of
 // reader connections that every read role leases from.
+#include <charconv>
+#include <iterator>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -106,23 +109,84 @@ CREATE INDEX IF NOT EXISTS statements_held ON statements(id) WHERE status = 0;
 CREATE INDEX IF NOT EXISTS statements_accepted ON statements(id) WHERE status = 4;
 )sql";
 
-// Schema 2 -> 3: the audit trail's minutes become CST days (the minute of an operator's
-// action bracketed the arrival of the web statements stored between two entries). The
-// trail is append-only, so its guard is lifted for this one rewrite; secure_delete and the
-// WAL truncation afterwards leave no old value on disk.
-Status Migrate2To3(sqlite::Db& db) {
+// One step of the schema's history: the SQL that takes a database of schema `to - 1` to
+// `to`, run in one transaction with the new version written in it, so that a step is
+// applied whole or not at all and a crash between steps resumes at the next one.
+struct Migration {
+  int to;
+  std::string_view sql;
+  // The step rewrote values that must leave no older copy on disk: the WAL is truncated
+  // after it (secure_delete already zeroes the freed pages).
+  bool forget_old_pages;
+};
+
+constexpr Migration kMigrations[] = {
+    // 3: the audit trail's minutes become CST days (the minute of an operator's action
+    // bracketed the arrival of the web statements stored between two entries). The trail
+    // is append-only, so its guard is lifted for this one rewrite.
+    {3,
+     "DROP TRIGGER IF EXISTS audit_trail_no_update;"
+     "ALTER TABLE audit_trail RENAME COLUMN minute TO day;"
+     "UPDATE audit_trail SET day = (day * 60 + 8 * 3600) / 86400;"
+     "CREATE TRIGGER audit_trail_no_update BEFORE UPDATE ON audit_trail"
+     "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+     true},
+};
+constexpr int kOldestMigratable = 2;
+static_assert(kMigrations[std::size(kMigrations) - 1].to == kSchemaVersion,
+              "the last migration ends at the current schema");
+
+// The database's schema version; nullopt for a new (empty) database.
+Result<std::optional<int>> ReadSchemaVersion(sqlite::Db& db) {
+  auto has_meta = db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  int rc = has_meta.Step();
+  if (rc == SQLITE_DONE) return std::optional<int>();
+  if (rc != SQLITE_ROW) return Error{db.LastError()};
+  auto version = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+  rc = version.Step();
+  if (rc == SQLITE_DONE) return std::optional<int>();
+  if (rc != SQLITE_ROW) return Error{db.LastError()};
+  const std::string text(version.Text(0));
+  int number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Error{fmt::format("unreadable schema version '{}'", text)};
+  }
+  return std::optional<int>(number);
+}
+
+Status RunMigration(sqlite::Db& db, const Migration& m) {
   sqlite::Transaction tx(db);
   if (Status s = tx.Begin(); !s) return s;
-  Status s = db.Exec(
-      "DROP TRIGGER IF EXISTS audit_trail_no_update;"
-      "ALTER TABLE audit_trail RENAME COLUMN minute TO day;"
-      "UPDATE audit_trail SET day = (day * 60 + 8 * 3600) / 86400;"
-      "CREATE TRIGGER audit_trail_no_update BEFORE UPDATE ON audit_trail"
-      "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
-      "UPDATE meta SET value = '3' WHERE key = 'schema_version';");
-  if (!s) return s;
+  if (Status s = db.Exec(m.sql); !s) return s;
+  auto set = db.Prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'");
+  set.Bind(1, std::to_string(m.to));
+  if (set.Step() != SQLITE_DONE) return Status::Fail(db.LastError());
   if (Status c = tx.Commit(); !c) return c;
-  return db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return m.forget_old_pages ? db.Exec("PRAGMA wal_checkpoint(TRUNCATE)") : Status::Ok();
+}
+
+// Brings a database of schema `version` to kSchemaVersion, step by step. Refuses a schema
+// newer than this build knows (made by a later tuidang: running this one on it could
+// corrupt what it does not understand) and one older than any migration.
+Status Migrate(sqlite::Db& db, const std::string& path, int version) {
+  if (version > kSchemaVersion) {
+    return Status::Fail(fmt::format(
+        "{}: this database has schema {}, made by a newer tuidang; this one knows schemas up "
+        "to {}: install the newer tuidang (nothing was changed)",
+        path, version, kSchemaVersion));
+  }
+  if (version < kOldestMigratable) {
+    return Status::Fail(fmt::format("{}: schema version {} is too old to upgrade (oldest: {})",
+                                    path, version, kOldestMigratable));
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.to <= version) continue;
+    if (Status s = RunMigration(db, m); !s) {
+      return Status::Fail(fmt::format("{}: upgrade to schema {}: {}", path, m.to, s.message()));
+    }
+  }
+  return Status::Ok();
 }
 
 // A database made before the categories table: counts them once from the statements.
@@ -151,7 +215,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
 SqliteStore::~SqliteStore() = default;
 
 Status SqliteStore::Init() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   if (Status s = writer_.Open(path_, true); !s) return s;
   // The writer's page cache (64 MiB, allocated as used): the random-keyed indexes (receipt
   // hashes, folded names) are updated in place rather than re-read through the kernel, and
@@ -163,20 +227,14 @@ Status SqliteStore::Init() {
   // this cut the disk writes per statement by a fifth and raised durable submissions/s by
   // about 40 % (docs/performance.md); the WAL is still truncated after every deletion.
   if (Status s = writer_.Exec("PRAGMA wal_autocheckpoint=20000"); !s) return s;
+  // The version is read before the schema's CREATE ... IF NOT EXISTS runs, so that a newer
+  // tuidang's database is refused before anything is written to it.
+  auto version = ReadSchemaVersion(writer_);
+  if (!version) return Status::Fail(path_ + ": " + version.error());
+  if (*version && **version > kSchemaVersion) return Migrate(writer_, path_, **version);
   if (Status s = writer_.Exec(kSchema); !s) return Status::Fail("schema: " + s.message());
-  auto version = writer_.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
-  if (version.Step() == SQLITE_ROW && version.Text(0) == "2") {
-    version.Reset();
-    if (Status s = Migrate2To3(writer_); !s) {
-      return Status::Fail(path_ + ": upgrade to schema 3: " + s.message());
-    }
-  }
-  version.Reset();
-  if (version.Step() == SQLITE_ROW) {
-    if (version.Text(0) != std::to_string(kSchemaVersion)) {
-      return Status::Fail(
-          fmt::format("{}: schema version {} is not {}", path_, version.Text(0), kSchemaVersion));
-    }
+  if (*version) {
+    if (Status s = Migrate(writer_, path_, **version); !s) return s;
   } else {
     auto set = writer_.Prepare("INSERT INTO meta(key, value) VALUES('schema_version', ?)");
     set.Bind(1, std::to_string(kSchemaVersion));
@@ -245,7 +303,7 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
 
 SqliteStore::ReaderLease SqliteStore::Lease() {
   {
-    std::lock_guard lock(readers_mu_);
+    MutexLock lock(&readers_mu_);
     if (!idle_readers_.empty()) {
       auto r = std::move(idle_readers_.back());
       idle_readers_.pop_back();
@@ -258,7 +316,7 @@ SqliteStore::ReaderLease SqliteStore::Lease() {
 }
 
 void SqliteStore::Release(std::unique_ptr<Reader> r) {
-  std::lock_guard lock(readers_mu_);
+  MutexLock lock(&readers_mu_);
   idle_readers_.push_back(std::move(r));
 }
 

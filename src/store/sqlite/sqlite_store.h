@@ -19,10 +19,10 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
 
@@ -147,19 +147,20 @@ class SqliteStore final : public Store {
   // failed, SQLite's message left for the caller to add.
   // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
   Status InsertSubmission(const BatchStatements& q, Submission& sub, const Publication* pub,
-                          ReceiptHash* receipt, Day day, Committed* c);
+                          ReceiptHash* receipt, Day day, Committed* c) REQUIRES(write_mu_);
   // Writes a submission's sealed fields and hold reason (sqlite_safety.cc).
   // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
-  Status WriteSafetyRows(const Submission& sub, int64_t id);
+  Status WriteSafetyRows(const Submission& sub, int64_t id) REQUIRES(write_mu_);
 
   // Publishes the statements `ids` that are still in status `from` (held or accepted), in
   // that order, with consecutive numbers and leaves, and `audit`'s entries, in one durable
   // transaction (Approve, PublishAccepted; sqlite_publication.cc). Takes write_mu_.
   Result<std::vector<int64_t>> PublishFrom(const std::vector<int64_t>& ids, StatementStatus from,
-                                           const AuditFor<std::vector<int64_t>>& audit = {});
+                                           const AuditFor<std::vector<int64_t>>& audit = {})
+      EXCLUDES(write_mu_);
   // Appends `entries` to the audit trail, dated today (sqlite_audit.cc).
   // REQUIRES: write_mu_ is held, inside the transaction of the action they record.
-  Status WriteAudit(const std::vector<AuditEntry>& entries);
+  Status WriteAudit(const std::vector<AuditEntry>& entries) REQUIRES(write_mu_);
   // The declarant's withdrawal of statement `id`, held or accepted (`from`), never
   // published (WithdrawByReceipt): marked withdrawn, its content and sealed fields deleted.
   // False when it is no longer in `from`.
@@ -167,37 +168,38 @@ class SqliteStore final : public Store {
 
   // sqlite_totals.cc
   // REQUIRES: write_mu_ is held, outside a transaction.
-  Status LoadTotals();
+  Status LoadTotals() REQUIRES(write_mu_);
   // Reloads the totals when another process (tuidang withdraw) changed the database; a
   // failed reload is logged and tried again at the next call.
   // REQUIRES: write_mu_ is held, outside a transaction.
-  void ReloadIfChangedElsewhere();
+  void ReloadIfChangedElsewhere() REQUIRES(write_mu_);
 
   // sqlite_writer.cc
   // After deleting content: checkpoints and truncates the WAL so that no older copy of the
   // deleted content stays on disk (best effort, a failure is logged).
   // REQUIRES: write_mu_ is held, outside a transaction.
-  void ForgetOldPages();
+  void ForgetOldPages() REQUIRES(write_mu_);
   // Runs `sql`, whose one `{}` stands for `ids` (a parenthesised SELECT of statement ids
   // that reads its parameter as ?1), with `arg` bound to ?1; true when it ran to the end.
   // For the DELETEs and UPDATEs that follow a set of statements through every table.
   // REQUIRES: write_mu_ is held.
   // Defined for int64_t and std::string_view arguments (sqlite_writer.cc).
   template <typename Arg>
-  bool RunOverIds(std::string_view sql, std::string_view ids, Arg arg);
+  bool RunOverIds(std::string_view sql, std::string_view ids, Arg arg) REQUIRES(write_mu_);
   // sqlite_operators.cc
   template <typename Key>
   Result<std::optional<Operator>> OneOperator(std::string_view column, const Key& key);
 
-  std::mutex write_mu_;
-  sqlite::Db writer_;          // GUARDED_BY(write_mu_)
-  int64_t data_version_ = -1;  // GUARDED_BY(write_mu_)
+  Mutex write_mu_;
+  sqlite::Db writer_ GUARDED_BY(write_mu_);
+  int64_t data_version_ GUARDED_BY(write_mu_) = -1;
 
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Reader>> idle_readers_;  // GUARDED_BY(readers_mu_)
+  Mutex readers_mu_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_ GUARDED_BY(readers_mu_);
 
-  std::mutex totals_mu_;
-  std::shared_ptr<const Totals> totals_;  // GUARDED_BY(totals_mu_); replaced, never mutated
+  Mutex totals_mu_;
+  // Replaced, never mutated: a reader copies the pointer under the lock and reads after.
+  std::shared_ptr<const Totals> totals_ GUARDED_BY(totals_mu_);
 };
 
 }  // namespace tuidang

@@ -312,6 +312,29 @@ TEST_F(SqliteStoreTest, AuditTrailUpgradedFromMinutesToDays) {
   EXPECT_EQ(version.Text(0), "3");
 }
 
+TEST_F(SqliteStoreTest, ANewerSchemaIsRefusedAndLeftAsItWas) {
+  store_.reset();
+  {
+    sqlite::Db db;
+    ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
+    ASSERT_TRUE(
+        db.Exec("UPDATE meta SET value = '99' WHERE key = 'schema_version';"
+                "DROP INDEX statements_accepted;"));
+  }
+  auto refused = SqliteStore::Open((dir_ / "t.db").string());
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("schema 99, made by a newer tuidang"), std::string::npos)
+      << refused.error();
+  sqlite::Db db;
+  ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
+  auto index = db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'statements_accepted'");
+  ASSERT_EQ(index.Step(), SQLITE_ROW);
+  EXPECT_EQ(index.Int(0), 0) << "the schema's CREATE ... IF NOT EXISTS ran on a newer database";
+  auto version = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+  ASSERT_EQ(version.Step(), SQLITE_ROW);
+  EXPECT_EQ(version.Text(0), "99");
+}
+
 }  // namespace tuidang
 
 namespace tuidang {

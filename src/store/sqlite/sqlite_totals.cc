@@ -40,7 +40,7 @@ Status SqliteStore::LoadTotals() {
   categories.Reset();
   leaves.Reset();
   if (Status s = tx.Commit(); !s) return s;
-  std::lock_guard tl(totals_mu_);
+  MutexLock tl(&totals_mu_);
   totals_ = std::move(totals);
   return Status::Ok();
 }
@@ -62,12 +62,12 @@ void SqliteStore::ReloadIfChangedElsewhere() {
 }
 
 void SqliteStore::Refresh() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   ReloadIfChangedElsewhere();
 }
 
 std::shared_ptr<const Totals> SqliteStore::GetTotals() {
-  std::lock_guard tl(totals_mu_);
+  MutexLock tl(&totals_mu_);
   return totals_;
 }
 

@@ -73,7 +73,7 @@ struct SqliteStore::BatchStatements {
 
 Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Committed>* out,
                                 const AuditFor<BatchOutcome>& audit) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   out->clear();
   if (batch.empty()) return Status::Ok();
   ReloadIfChangedElsewhere();
@@ -81,6 +81,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   LargeCache large_cache(batch.size() >= 10000 ? &writer_ : nullptr);
 
   auto fail = [&](std::string what) {
+    write_mu_.AssertHeld();  // run under the caller's lock
     out->clear();
     return Status::Fail(what + ": " + writer_.LastError());
   };
@@ -171,7 +172,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   if (Status s = tx.Commit(); !s) return fail("commit");
 
   if (delta.statements > 0) {
-    std::lock_guard tl(totals_mu_);
+    MutexLock tl(&totals_mu_);
     auto t = std::make_shared<Totals>(*totals_);
     t->Add(delta, day);
     t->tree_size = run.next_leaf();
@@ -248,7 +249,7 @@ Status SqliteStore::InsertSubmission(const BatchStatements& q, Submission& sub,
 
 Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason,
                              const AuditFor<int64_t>& audit) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(&write_mu_);
   auto fail = [](std::string what) { return Status::Fail(std::move(what)); };
   sqlite::Transaction tx(writer_);
   if (Status s = tx.Begin(); !s) return s;
