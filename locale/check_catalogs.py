@@ -39,8 +39,9 @@ for name, entries in catalogs.items():
 used = set()
 for src in (root / 'src').rglob('*.cc'):
     text = src.read_text(encoding='utf-8')
-    for m in re.finditer(r'"((?:site|language|nav|footer|home|form|org|list|statement|person|receipt|status|search|error|ops|channel)\.[a-z_.]+)"', text):
-        used.add(m.group(1))
+    for m in re.finditer(r'"((?:site|language|nav|footer|home|form|org|list|statement|person|receipt|status|search|error|ops|channel|meta|a11y)\.[a-z_.]+)"', text):
+        if not m.group(1).endswith(('.css', '.js', '.ico')):  # static file names (static_files.cc)
+            used.add(m.group(1))
 vocab = (root / 'src/core/vocabulary.cc').read_text(encoding='utf-8')
 regions = re.search(r'kRegions = \{(.*?)\};', vocab, re.S).group(1)
 occupations = re.search(r'kOccupations = \{(.*?)\};', vocab, re.S).group(1)

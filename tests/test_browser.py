@@ -1,13 +1,17 @@
 """A person in a real browser with JavaScript disabled (Tor Browser "Safest"): headless
 Debian Chromium fills the form in Chinese, submits, lands on the receipt page, and finds
-the statement by name in search."""
+the statement by name in search. And every public page on a 320 px phone, a 390 px phone
+and a 1366 px screen, with and without JavaScript: nothing scrolls sideways, the call to
+action, the chart labels, the skip link and the form's errors (PhoneLayoutTest)."""
 
+import base64
 import os
 import re
 import shutil
 import sqlite3
 import sys
 import tempfile
+import time
 import unittest
 import urllib.parse
 
@@ -215,6 +219,226 @@ class BrowserWithJavaScriptTest(BrowserTest):
     """The same with JavaScript on, as most browsers run: the page's optional scripts must
     not get in the way of a submission."""
     JAVASCRIPT = True
+
+
+# ---------------------------------------------------------------------------------------
+# Phones and keyboards (issue 15)
+
+SIZES = [(320, 568), (390, 844), (1366, 900)]
+# Screenshots at 320 and 1366 px land here when set (TUIDANG_SCREENSHOTS=/tmp/shots).
+SCREENSHOTS = os.environ.get("TUIDANG_SCREENSHOTS")
+# A name of 40 characters without a space, and texts a line cannot break by itself.
+LONG_NAME = "Wangxiaomingwangxiaomingwangxiaomingwang"
+LONG_TEXT = "x" * 300 + " https://example.org/" + "a/" * 80
+
+WIDTH_JS = """
+const w = window.innerWidth, wide = [];
+for (const e of document.querySelectorAll('body *')) {
+  const r = e.getBoundingClientRect();
+  if (r.width && r.right > w + 0.5) {
+    wide.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+              (typeof e.className == 'string' && e.className ? '.' + e.className : '') +
+              ' right=' + Math.round(r.right));
+  }
+}
+return {scroll: document.documentElement.scrollWidth, inner: w, wide: wide.slice(0, 10)};
+"""
+
+# The rendered size of every chart label on the page, in CSS pixels: HTML text by its font
+# size, SVG text by its font size times the drawing's scale.
+LABELS_JS = """
+const out = [];
+for (const e of document.querySelectorAll('figure .axis span, figure figcaption')) {
+  out.push([e.textContent, parseFloat(getComputedStyle(e).fontSize)]);
+}
+for (const t of document.querySelectorAll('svg text')) {
+  out.push([t.textContent, parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a]);
+}
+return out;
+"""
+
+
+class PhoneLayoutTest(unittest.TestCase):
+    """Every public page at 320x568, 390x844 and 1366x900 with a mobile viewport: nothing
+    wider than the screen, a call to action a thumb can hit, chart labels one can read,
+    a skip link, and form errors a screen reader finds."""
+    JAVASCRIPT = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server({"checkpoint_interval_ms": 100}, name="phone")
+        cls.server.start()
+        cls.profile = tempfile.mkdtemp(prefix="tuidang-chromium-")
+        try:
+            s = cls.server
+            cls.long = s.submit_api(LONG_NAME, organisations=("party", "league", "pioneers"),
+                                    region="guangdong", occupation="teacher", text=LONG_TEXT,
+                                    persons=[{"name": "李" * 40, "organisations": ["league"]}])
+            for i in range(12):
+                s.submit_api(f"王小明{i}", text="我声明退出中国共产党及其附属组织。" * (i % 3))
+            cls.number = s.day_statements()[-1]["number"]
+            for _ in range(100):  # the log page shows a checkpoint once there is one
+                if s.get("/log/checkpoint").status == 200:
+                    break
+                time.sleep(0.1)
+            cls.driver = start_chromium(cls.profile, cls.JAVASCRIPT)
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if getattr(cls, "driver", None):
+                cls.driver.quit()
+        finally:
+            shutil.rmtree(cls.profile, ignore_errors=True)
+            cls.server.stop()
+            cls.server.cleanup()
+
+    def pages(self):
+        today = harness.today_cst()
+        long_number = self.server.day_statements()[0]["number"]
+        for st in self.server.day_statements():
+            if st["name"] == LONG_NAME:
+                long_number = st["number"]
+        return {"home": "/zh-hans/", "submit": "/submit", "statements": "/statements",
+                "day": f"/statements?date={today}", "stats": "/stats", "log": "/log",
+                "search": "/search?" + urllib.parse.urlencode({"name": "王小明1"}),
+                "search-none": "/search?" + urllib.parse.urlencode({"name": "王"}),
+                "statement": f"/statements/{long_number}", "en-submit": "/en/submit",
+                "hant-stats": "/zh-hant/stats?range=all"}
+
+    def viewport(self, width, height):
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800})
+
+    def load(self, path):
+        self.driver.get(self.server.base + path)
+
+    def screenshot(self, name):
+        if not SCREENSHOTS:
+            return
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot",
+                                           {"format": "png", "captureBeyondViewport": True})
+        mode = "js" if self.JAVASCRIPT else "nojs"
+        with open(os.path.join(SCREENSHOTS, f"{name}-{mode}.png"), "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+
+    def assert_fits(self, what, width):
+        m = self.driver.execute_script(WIDTH_JS)
+        # A mobile viewport zooms out to fit a page wider than the screen: innerWidth then
+        # grows too, so it must still be the screen's width.
+        self.assertEqual(m["inner"], width, f"{what}: the viewport was zoomed out: {m}")
+        self.assertLessEqual(m["scroll"], m["inner"], f"{what} scrolls sideways: {m}")
+
+    def test_no_page_is_wider_than_the_screen(self):
+        for width, height in SIZES:
+            self.viewport(width, height)
+            for name, path in self.pages().items():
+                self.load(path)
+                self.assert_fits(f"{path} at {width}x{height}", width)
+                if width in (320, 1366):
+                    self.screenshot(f"{name}-{width}")
+
+    def test_form_with_errors_fits_and_is_tied_to_its_fields(self):
+        d = self.driver
+        self.viewport(320, 568)
+        self.load("/en/submit")
+        box = d.find_element(By.NAME, "name")
+        box.send_keys("N" * 45)
+        self.assertEqual(len(box.get_attribute("value")), 40, "maxlength is not the server's 40")
+        box.clear()
+        box.send_keys("Forgot Organisation")
+        d.find_element(By.CSS_SELECTOR, "form button.primary").click()
+        WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "error-org"))
+        self.assert_fits("/en/submit with errors at 320", 320)
+        self.screenshot("submit-errors-320")
+        # The summary has the focus, and links the field.
+        self.assertEqual(d.execute_script("return document.activeElement.id"), "error-form")
+        summary = d.find_element(By.ID, "error-form")
+        self.assertEqual(summary.get_attribute("role"), "alert")
+        links = [a.get_attribute("href") for a in summary.find_elements(By.TAG_NAME, "a")]
+        self.assertTrue(any(h.endswith("#org-party") for h in links), links)
+        d.find_element(By.ID, "org-party")  # the link's target exists
+        # The group of choices is described by its message and marked invalid.
+        group = d.find_element(By.XPATH, "//fieldset[.//input[@id='org-party']]")
+        self.assertEqual(group.get_attribute("aria-describedby"), "error-org")
+        self.assertEqual(group.get_attribute("aria-invalid"), "true")
+        # The name, which was right, is not.
+        self.assertIsNone(d.find_element(By.NAME, "name").get_attribute("aria-invalid"))
+
+    def test_call_to_action_is_a_button_a_thumb_can_hit(self):
+        d = self.driver
+        self.viewport(320, 568)
+        self.load("/zh-hans/")
+        cta = [a for a in d.find_elements(By.CSS_SELECTOR, "main a")
+               if a.text.strip() == "声明退出"]
+        self.assertEqual(len(cta), 1, d.page_source[:2000])
+        rect = cta[0].rect
+        self.assertGreaterEqual(rect["height"], 44, rect)
+        self.assertGreaterEqual(rect["width"], 44, rect)
+        self.assertEqual(urllib.parse.urlsplit(cta[0].get_attribute("href")).path, "/submit")
+        # It looks like a button: a filled background, no underline.
+        style = d.execute_script(
+            "const s = getComputedStyle(arguments[0]);"
+            "return [s.backgroundColor, s.textDecorationLine, s.display];", cta[0])
+        self.assertNotIn(style[0], ("rgba(0, 0, 0, 0)", "transparent"), style)
+        self.assertEqual(style[1], "none", style)
+        self.assertEqual(style[2], "inline-block", style)
+
+    def test_chart_labels_are_legible_on_a_phone(self):
+        self.viewport(320, 568)
+        for path in ("/stats", "/en/stats?range=all"):
+            self.load(path)
+            labels = self.driver.execute_script(LABELS_JS)
+            self.assertGreaterEqual(len(labels), 6, labels)  # top, first and last day, twice
+            small = [lb for lb in labels if lb[1] < 12]
+            self.assertEqual(small, [], f"{path}: labels under 12 px at 320 px")
+
+    def test_skip_link(self):
+        d = self.driver
+        self.viewport(1366, 900)
+        self.load("/stats")
+        first = d.execute_script(
+            "return document.querySelector('body a, body button, body input')")
+        self.assertEqual(first.get_attribute("class"), "skip")
+        self.assertEqual(urllib.parse.urlsplit(first.get_attribute("href")).fragment, "main")
+        d.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        active = d.switch_to.active_element
+        self.assertEqual(active.get_attribute("class"), "skip")
+        self.assertGreaterEqual(active.rect["x"], 0, "the skip link stays off screen when focused")
+        active.send_keys(Keys.ENTER)
+        WebDriverWait(d, 5).until(
+            lambda drv: drv.execute_script("return document.activeElement.id") == "main")
+
+    def test_receipt_code_never_breaks_inside_a_group(self):
+        d = self.driver
+        self.viewport(320, 568)
+        self.load("/submit")
+        d.find_element(By.NAME, "name").send_keys("回执测试")
+        d.find_element(By.CSS_SELECTOR, "input[name='org'][value='party']").click()
+        d.find_element(By.CSS_SELECTOR, "form button.primary").click()
+        WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.CSS_SELECTOR, "code.receipt"))
+        self.assert_fits("the receipt at 320", 320)
+        self.screenshot("receipt-320")
+        code = d.find_element(By.CSS_SELECTOR, "code.receipt")
+        self.assertRegex(code.text.strip(), harness.RECEIPT_RE)
+        # One line, whole, on the screen.
+        m = d.execute_script(
+            "const e = arguments[0], r = e.getBoundingClientRect(), s = getComputedStyle(e);"
+            "return [r.height, parseFloat(s.lineHeight) || parseFloat(s.fontSize) * 1.6,"
+            " e.scrollWidth, e.clientWidth, r.right, parseFloat(s.fontSize)];", code)
+        self.assertLess(m[0], 2 * m[1], f"the code wraps: {m}")
+        self.assertLessEqual(m[2], m[3] + 1, f"the code is cut: {m}")
+        self.assertLessEqual(m[4], 320, m)
+        self.assertGreaterEqual(m[5], 12, f"the code is too small to read: {m}")
+
+
+class PhoneLayoutWithJavaScriptTest(PhoneLayoutTest):
+    JAVASCRIPT = True
+
 
 
 if __name__ == "__main__":

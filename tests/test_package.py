@@ -24,12 +24,15 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import harness
 
 UNIT = "/lib/systemd/system/tuidang.service"
 DATA = "/var/lib/tuidang"
+WITNESS_UNIT = "/lib/systemd/system/tuidang-witness.service"
+WITNESS_DATA = "/var/lib/tuidang-witness"
 # docs/deploy.md, "The Debian package", says why each of these remains.
 EXPLAINED_LINTIAN_TAGS = {"initial-upload-closes-no-bugs", "binary-has-unneeded-section",
                           "package-supports-alternative-init-but-no-init.d-script"}
@@ -44,11 +47,11 @@ def installed():
     return "installed" in r.stdout or "config-files" in r.stdout
 
 
-def unit_exec_start():
+def unit_exec_start(unit=UNIT):
     """The unit's ExecStart, split as systemd would (no specifiers are used in it)."""
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str
-    with open(UNIT) as f:
+    with open(unit) as f:
         parser.read_string(f.read())
     return shlex.split(parser["Service"]["ExecStart"])
 
@@ -113,6 +116,59 @@ class PackageTest(unittest.TestCase):
         proc.kill()
         self.fail("the installed server did not answer /healthz")
 
+    def as_tuidang(self, *args):
+        return run("setpriv", "--reuid=tuidang", "--regid=tuidang", "--init-groups", "--",
+                   *args, check=False)
+
+    def witness_as_unit(self, checkpoint):
+        """The witness unit's command line, configured as docs/witness.md says, cosigns the
+        installed server's checkpoint."""
+        cmd = unit_exec_start(WITNESS_UNIT)
+        self.assertEqual(cmd[:3], ["/usr/bin/tuidang", "witness", "serve"])
+        self.assertEqual(cmd[cmd.index("--data") + 1], WITNESS_DATA)
+        name = "witness.test.example/w1"
+        r = self.as_tuidang("/usr/bin/tuidang", "witness", "keygen", "--data", WITNESS_DATA,
+                            "--name", name)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.as_tuidang("/usr/bin/tuidang", "log", "key", "--data", DATA)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        log_vkey = r.stdout.strip()
+        origin = checkpoint.split("\n")[0]
+        port = harness.free_port()
+        config = os.path.join(WITNESS_DATA, "witness.toml")
+        with open(config, "w") as f:
+            f.write(f'name = "{name}"\nlisten = "127.0.0.1:{port}"\n'
+                    f'[[log]]\norigin = "{origin}"\nkey = "{log_vkey}"\n')
+        os.chown(config, pwd.getpwnam("tuidang").pw_uid, grp.getgrnam("tuidang").gr_gid)
+        os.chmod(config, 0o600)
+        proc = subprocess.Popen(["setpriv", "--reuid=tuidang", "--regid=tuidang",
+                                 "--init-groups", "--"] + cmd,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                preexec_fn=lambda: os.umask(0o077))
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    req = urllib.request.Request(f"http://127.0.0.1:{port}/add-checkpoint",
+                                                 ("old 0\n\n" + checkpoint).encode())
+                    with urllib.request.urlopen(req, timeout=5) as resp:
+                        self.assertEqual(resp.status, 200)
+                        self.assertTrue(resp.read().decode().startswith(f"\u2014 {name} "))
+                    break
+                except urllib.error.URLError as e:
+                    if isinstance(e, urllib.error.HTTPError) or proc.poll() is not None:
+                        self.fail(f"the installed witness refused or exited: {e}")
+                    if time.monotonic() > deadline:
+                        self.fail("the installed witness did not answer")
+                    time.sleep(0.1)
+        finally:
+            self.stop(proc)
+        user = pwd.getpwnam("tuidang")
+        for name in os.listdir(WITNESS_DATA):
+            st = os.lstat(os.path.join(WITNESS_DATA, name))
+            self.assertEqual(st.st_uid, user.pw_uid, name)
+            self.assertEqual(stat.S_IMODE(st.st_mode) & 0o077, 0, name)
+
     def stop(self, proc):
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(30)
@@ -162,12 +218,20 @@ class PackageTest(unittest.TestCase):
             tags = set(re.findall(r"^[EWI]: tuidang: ([a-z0-9.+-]+)", r.stdout, re.M))
             self.assertTrue(tags <= EXPLAINED_LINTIAN_TAGS, r.stdout + r.stderr)
         # The unit: valid, and sandboxed to 1.5 or lower.
-        r = run("systemd-analyze", "verify", UNIT, check=False)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        r = run("systemd-analyze", "security", "--offline=yes", UNIT, check=False)
-        m = re.search(r"Overall exposure level for tuidang\.service: (\d+\.\d+) (\w+)", r.stdout)
-        self.assertIsNotNone(m, r.stdout + r.stderr)
-        self.assertLessEqual(float(m.group(1)), 1.5, r.stdout)
+        # The units (the witness's installed, not enabled): valid, sandboxed to 1.5 or lower.
+        self.assertFalse(os.path.exists(
+            "/etc/systemd/system/multi-user.target.wants/tuidang-witness.service"))
+        st = os.stat(WITNESS_DATA)
+        self.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid), (0o700, user.pw_uid))
+        for unit in (UNIT, WITNESS_UNIT):
+            self.assertEqual(stat.S_IMODE(os.stat(unit).st_mode), 0o644, unit)
+            r = run("systemd-analyze", "verify", unit, check=False)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = run("systemd-analyze", "security", "--offline=yes", unit, check=False)
+            m = re.search(r"Overall exposure level for [a-z-]+\.service: (\d+\.\d+) (\w+)",
+                          r.stdout)
+            self.assertIsNotNone(m, r.stdout + r.stderr)
+            self.assertLessEqual(float(m.group(1)), 1.5, unit + "\n" + r.stdout)
 
         # Served as the unit serves it: a statement in, acknowledged.
         port = harness.free_port()
@@ -183,8 +247,12 @@ class PackageTest(unittest.TestCase):
                 receipt = answer["receipt"]
                 # The shipped defaults hold a scriptless API statement (no proof of work).
                 self.assertIn(answer["status"], ("accepted", "held", "published"))
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/log/checkpoint",
+                                        timeout=10) as resp:
+                checkpoint = resp.read().decode()
         finally:
             self.stop(proc)
+        self.witness_as_unit(checkpoint)
         # Everything the server wrote is the tuidang user's and nobody else's.
         for root, dirs, files in os.walk(DATA):
             for name in dirs + files:
@@ -211,7 +279,8 @@ class PackageTest(unittest.TestCase):
         r = run("dpkg", "--purge", "tuidang", check=False, stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertFalse(installed())
-        for path in ("/usr/bin/tuidang", UNIT, DATA, "/usr/share/tuidang", wants,
+        for path in ("/usr/bin/tuidang", UNIT, DATA, WITNESS_UNIT, WITNESS_DATA,
+                     "/usr/share/tuidang", wants,
                      "/usr/share/doc/tuidang", "/usr/share/man/man1/tuidang.1.gz"):
             self.assertFalse(os.path.exists(path), path)
         with self.assertRaises(KeyError):

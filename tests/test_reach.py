@@ -8,15 +8,23 @@
   namespace of its own behind tc netem (64 kbit/s, 800 ms delay, 2% loss, both ways); the
   submit page with its style sheet loads and a statement is submitted and its receipt page
   shown within 30 s. Needs root and the kernel's netem; skipped with the reason otherwise.
+- Compressed (issue 15): pages, style sheets, scripts and JSON gzipped for clients that
+  accept it, with Vary; static files under content-hashed names cached for a year, the old
+  names still answering; the icon; a meta description per page and language; "/" in English
+  only for browsers that ask for no Chinese; the search's hint; the name box's limit; the
+  submit page under 6 KB and a 50-statement day page under 8 KB as sent; the export's .gz.
 - Slow link, emulated in userspace (always runs): Debian's Chromium with JavaScript off
   reaches the server through a TCP proxy in this test that emulates the same link (see
   SlowLinkProxy for what it models and what it does not); the submit page loads, the
   statement is submitted and the receipt page shown within 30 s.
 """
 import asyncio
+import gzip
+import hashlib
 import html.parser
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +35,7 @@ import unittest
 import urllib.parse
 
 import harness
+from harness import CJK_RE
 
 SUBMIT_BUDGET = 30 * 1024
 DAY_BUDGET = 100 * 1024
@@ -118,6 +127,331 @@ class WeightTest(unittest.TestCase):
                 self.assertFalse(parts.scheme or parts.netloc, f"{page} loads {url}")
                 total += os.path.getsize(os.path.normpath(os.path.join(os.path.dirname(path), url)))
             self.assertLess(total, budget, f"{page} weighs {total} bytes")
+
+
+# ---------------------------------------------------------------------------------------
+# Compression, caching, icon, descriptions, the home page's language (issue 15)
+
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+SUBMIT_GZIP_BUDGET = 6 * 1024
+DAY_GZIP_BUDGET = 8 * 1024
+VERSIONED_RE = re.compile(r"^/static/([a-z]+)\.([0-9a-f]{8})\.([a-z]+)$")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文斌志宏海波宇晨浩然雪梅春林"
+TEXTS = ["", "", "我自愿退出中国共产党及其一切附属组织。", "三退保平安。",
+         "声明退出少先队和共青团，从此与中共再无关系。", "",
+         "当年入团是被迫的，今天正式声明作废。", "退出中共，不再受其控制。", ""]
+
+
+def realistic_day(server, n, seed=15):
+    """`n` statements as a day of the real archive looks: varied two- and three-character
+    names (some pseudonyms, some families), short texts or none, regions and occupations."""
+    rnd = random.Random(seed)
+    regions = ["guangdong", "beijing", "shanghai", "sichuan", "henan", ""]
+    occupations = ["teacher", "worker", "student", "farmer", ""]
+    for i in range(n):
+        def name():
+            return rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2))))
+        fields = {"text": rnd.choice(TEXTS)}
+        if rnd.random() < 0.25:
+            fields["persons"] = [{"name": name(), "organisations": ["league"]}
+                                 for _ in range(rnd.choice((1, 2)))]
+        region, occupation = rnd.choice(regions), rnd.choice(occupations)
+        if region:
+            fields["region"] = region
+        if occupation:
+            fields["occupation"] = occupation
+        orgs = rnd.choice((("party",), ("league",), ("party", "league"), ("league", "pioneers"),
+                           ("party", "league", "pioneers")))
+        server.submit_api(name(), organisations=orgs, **fields)
+
+
+def meta_description(doc):
+    metas = [m for m in doc.find_all("meta") if m.get("name") == "description"]
+    return [m.get("content", "") for m in metas]
+
+
+class CompressionAndCachingTest(unittest.TestCase):
+    """gzip with Vary, versioned static files, the icon, meta descriptions, the choice of
+    language of "/" and the pages' weight as sent compressed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server({"checkpoint_interval_ms": 100}, name="reach-gzip")
+        cls.server.start()
+        try:
+            realistic_day(cls.server, 50)
+            cls.number = cls.server.day_statements()[0]["number"]
+            # Then with the proof of work on, as shipped: the form loads its script, which
+            # counts in the form's weight.
+            cls.server.stop()
+            settings = {**cls.server.settings, "pow_policy": "hold"}
+            with open(os.path.join(cls.server.data, "tuidang.toml"), "w", encoding="utf-8") as f:
+                f.write(harness.config_text(settings))
+            cls.server.start()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.cleanup()
+
+    def pages(self):
+        today = harness.today_cst()
+        return ["/", "/zh-hans/", "/en/", "/submit", "/en/submit", "/statements",
+                f"/statements?date={today}", "/zh-hant/stats", "/stats?range=all", "/log",
+                "/search", "/search?" + urllib.parse.urlencode({"name": "王"}),
+                f"/statements/{self.number}", "/en/nothing-here"]
+
+    def get(self, path, headers=None):
+        return self.server.get(path, headers=headers)
+
+    def assert_vary(self, r, token, what):
+        vary = [v.strip().lower() for v in r.header("Vary", "").split(",")]
+        self.assertIn(token.lower(), vary, f"{what}: Vary is {r.header('Vary')!r}")
+
+    def test_gzip_when_accepted_with_vary(self):
+        for path in self.pages():
+            plain = self.get(path)
+            packed = self.get(path, GZIP)
+            self.assertEqual(packed.status, plain.status, path)
+            self.assertIsNone(plain.header("Content-Encoding"), path)
+            self.assertEqual(packed.header("Content-Encoding"), "gzip", path)
+            self.assert_vary(plain, "Accept-Encoding", path)
+            self.assert_vary(packed, "Accept-Encoding", path)
+            body = gzip.decompress(packed.body)
+            if path not in ("/search?" + urllib.parse.urlencode({"name": "王"}),):
+                # The same bytes, compressed (pages with a random form token excepted).
+                self.assertEqual(body.decode().count("<li"), plain.text.count("<li"), path)
+            # (The log page is mostly a signature and keys: random bytes.)
+            self.assertLess(len(packed.body), len(body) * (0.8 if path == "/log" else 0.75),
+                            f"{path} barely compressed")
+            self.assertEqual(int(packed.header("Content-Length")), len(packed.body), path)
+        # The home page varies with the language too, and says both.
+        r = self.get("/", GZIP)
+        self.assert_vary(r, "Accept-Language", "/")
+        self.assert_vary(r, "Accept-Encoding", "/")
+        # Style sheet, script, JSON, CSV.
+        css = self.versioned("site.css")
+        for path in (css, "/static/site.css", "/static/pow.js", self.versioned("pow.js"),
+                     "/api/v1/stats", "/api/v1/statements?date=" + harness.today_cst()):
+            r = self.get(path, GZIP)
+            self.assertEqual(r.status, 200, path)
+            self.assertEqual(r.header("Content-Encoding"), "gzip", path)
+            self.assert_vary(r, "Accept-Encoding", path)
+            self.assertEqual(gzip.decompress(r.body), self.get(path).body, path)
+        # A client that refuses gzip gets none.
+        r = self.get("/statements", {"Accept-Encoding": "gzip;q=0, identity"})
+        self.assertIsNone(r.header("Content-Encoding"))
+        # HEAD: the headers of the GET, no body.
+        c = harness.Client(self.server.host, self.server.port)
+        try:
+            r = c.request("HEAD", "/statements", headers=GZIP)
+        finally:
+            c.close()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"")
+
+    def versioned(self, name):
+        """The versioned URL of static file `name` as the pages link it."""
+        home = self.get("/zh-hans/").text
+        submit = self.get("/submit").text
+        stem, ext = name.rsplit(".", 1)
+        m = re.search(r'(/static/%s\.[0-9a-f]{8}\.%s)"' % (re.escape(stem), ext), home + submit)
+        self.assertIsNotNone(m, f"no versioned link to {name}")
+        return m.group(1)
+
+    def test_versioned_static_files(self):
+        doc = self.get("/statements").doc
+        css = [n.get("href") for n in doc.find_all("link") if n.get("rel") == "stylesheet"]
+        self.assertEqual(len(css), 1, css)
+        m = VERSIONED_RE.match(css[0])
+        self.assertIsNotNone(m, css)
+        versioned = self.get(css[0])
+        self.assertEqual(versioned.status, 200)
+        self.assertEqual(versioned.header("Cache-Control"), "public, max-age=31536000, immutable")
+        self.assertEqual(versioned.header("Content-Type"), "text/css; charset=utf-8")
+        # The hash is the content's.
+        self.assertEqual(hashlib.sha256(versioned.body).hexdigest()[:8], m.group(2))
+        # The old address still answers, with a short cache.
+        plain = self.get("/static/site.css")
+        self.assertEqual(plain.status, 200)
+        self.assertEqual(plain.body, versioned.body)
+        cache = plain.header("Cache-Control")
+        self.assertRegex(cache, r"^public, max-age=\d+$")
+        self.assertLessEqual(int(cache.rsplit("=", 1)[1]), 3600)
+        # A page cached before an upgrade names the hash of the earlier build: it gets the
+        # current sheet, briefly cached, rather than a 404 and an unstyled page.
+        stale = self.get("/static/site.00000000.css")
+        self.assertEqual(stale.status, 200)
+        self.assertEqual(stale.body, versioned.body)
+        self.assertNotIn("immutable", stale.header("Cache-Control"))
+        self.assertEqual(self.get("/static/nothing.css").status, 404)
+        self.assertEqual(self.get("/static/site.css.bak").status, 404)
+        # The form's script too.
+        script = self.versioned("pow.js")
+        r = self.get(script)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Cache-Control"), "public, max-age=31536000, immutable")
+        self.assertEqual(r.body, self.get("/static/pow.js").body)
+
+    def test_favicon(self):
+        r = self.get("/favicon.ico")
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertEqual(r.header("Content-Type"), "image/x-icon")
+        self.assertEqual(r.body[:4], b"\x00\x00\x01\x00", "not an ICO file")
+        self.assertIn(b"\x89PNG", r.body)
+        self.assertLess(len(r.body), 1024)
+        self.assertIn("max-age=", r.header("Cache-Control"))
+        for path in self.pages()[:-1]:
+            doc = self.get(path).doc
+            icons = [n.get("href") for n in doc.find_all("link") if n.get("rel") == "icon"]
+            self.assertEqual(len(icons), 1, path)
+            self.assertRegex(icons[0], VERSIONED_RE, path)
+        icon = self.get(icons[0])
+        self.assertEqual(icon.status, 200)
+        self.assertEqual(icon.body, r.body)
+        self.assertEqual(icon.header("Cache-Control"), "public, max-age=31536000, immutable")
+
+    def test_meta_description_per_page_and_language(self):
+        today = harness.today_cst()
+        seen = {}
+        for prefix in ("", "/zh-hant", "/en"):
+            for page in ("/", "/submit", f"/statements?date={today}", "/stats", "/log", "/search",
+                         f"/statements/{self.number}"):
+                path = (prefix + page) if prefix or page != "/" else "/zh-hans/"
+                r = self.get(path)
+                self.assertEqual(r.status, 200, path)
+                descriptions = meta_description(r.doc)
+                self.assertEqual(len(descriptions), 1, path)
+                d = descriptions[0]
+                self.assertGreater(len(d), 20, path)
+                if prefix == "/en":
+                    self.assertNotRegex(d, CJK_RE, path)
+                else:
+                    self.assertRegex(d, CJK_RE, path)
+                seen.setdefault(prefix, {})[page] = d
+        for prefix, by_page in seen.items():
+            self.assertEqual(len(set(by_page.values())), len(by_page),
+                             f"{prefix}: pages share a description: {by_page}")
+        self.assertNotEqual(seen[""]["/"], seen["/zh-hant"]["/"])
+        # The day page's description says its day and figures.
+        self.assertIn(today, seen["/en"][f"/statements?date={today}"])
+        self.assertIn("50", seen["/en"][f"/statements?date={today}"])
+
+    def test_home_language_is_english_only_without_chinese(self):
+        redirects = {
+            "en-US,en;q=0.9": "/en/", "en": "/en/", "en-GB": "/en/", "fr,en;q=0.5": "/en/",
+            "en,zh;q=0": "/en/",
+            "zh-TW,zh;q=0.9,en;q=0.8": "/zh-hant/", "zh-HK": "/zh-hant/", "zh-Hant": "/zh-hant/",
+            "en-US,en;q=0.9,zh-TW;q=0.5": "/zh-hant/", "en,zh-Hant-HK;q=0.1": "/zh-hant/",
+        }
+        for header, target in redirects.items():
+            r = self.get("/", {"Accept-Language": header})
+            self.assertEqual(r.status, 303, f"Accept-Language: {header}\n" + r.describe())
+            self.assertEqual(harness.location_path(r, self.server.base), target, header)
+            self.assert_vary(r, "Accept-Language", header)
+        for header in ("en-US,en;q=0.9,zh-CN;q=0.8,zh;q=0.7", "en,zh;q=0.1", "en-US,zh",
+                       "zh-CN", "zh", "", "de", "*", "en;q=0.9,zh-TW;q=0.4,zh-CN;q=0.6"):
+            r = self.get("/", {"Accept-Language": header} if header else None)
+            self.assertEqual(r.status, 200, f"Accept-Language: {header!r}\n" + r.describe())
+            self.assertEqual(harness.html_lang(r.doc), "zh-Hans", header)
+
+    def test_search_hint_when_a_part_finds_nothing(self):
+        someone = self.server.day_statements()[0]["name"]
+        r = self.get("/search?" + urllib.parse.urlencode({"name": someone[0]}))
+        self.assertEqual(r.status, 200)
+        hint = r.doc.by_id("search-hint")
+        self.assertIsNotNone(hint, r.text[-2000:])
+        self.assertRegex(hint.text(), CJK_RE)
+        self.assertTrue([a for a in hint.find_all("a")
+                         if urllib.parse.urlsplit(a.get("href")).path == "/statements"])
+        r = self.get("/en/search?" + urllib.parse.urlencode({"name": someone[0]}))
+        self.assertIn("whole names", r.doc.by_id("search-hint").text())
+        # A name that is found gets no hint.
+        r = self.get("/search?" + urllib.parse.urlencode({"name": someone}))
+        self.assertIsNone(r.doc.by_id("search-hint"))
+        self.assertTrue(harness.statement_items(r.doc))
+
+    def test_name_box_matches_the_servers_limit(self):
+        for path in ("/submit", "/search"):
+            doc = self.get(path).doc
+            box = [n for n in doc.find_all("input") if n.get("name") == "name"][0]
+            self.assertEqual(box.get("maxlength"), "40", path)
+        # What the server enforces: 40 characters pass, 41 do not.
+        self.server.submit_api("长" * 40)
+        r = self.server.post_json("/api/v1/statements", {"name": "长" * 41,
+                                                         "organisations": ["party"]})
+        self.assertEqual(r.status, 400, r.describe())
+
+    def weigh_gzip(self, path):
+        """Bytes on the wire for `path` and everything a browser loads with it (style sheet,
+        script, icon), each as sent to a browser that accepts gzip."""
+        r = self.get(path, GZIP)
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertEqual(r.header("Content-Encoding"), "gzip", path)
+        loads = resources(gzip.decompress(r.body).decode())
+        self.assertTrue(any(u.endswith(".ico") for u in loads), loads)
+        total, parts = len(r.body), {path: len(r.body)}
+        for url in loads:
+            sub = self.get(url, GZIP)
+            self.assertEqual(sub.status, 200, url)
+            total += len(sub.body)
+            parts[url] = len(sub.body)
+        return total, parts
+
+    def test_weight_with_gzip(self):
+        today = harness.today_cst()
+        for prefix in ("", "/zh-hant", "/en"):
+            total, parts = self.weigh_gzip(prefix + "/submit")
+            self.assertTrue(any("pow." in u for u in parts), parts)  # the script is counted
+            self.assertLessEqual(total, SUBMIT_GZIP_BUDGET, f"{prefix}/submit: {parts}")
+            day = self.get(f"{prefix}/statements?date={today}")
+            self.assertGreaterEqual(len(harness.statement_items(day.doc)), 50)
+            total, parts = self.weigh_gzip(f"{prefix}/statements?date={today}")
+            self.assertLessEqual(total, DAY_GZIP_BUDGET, f"{prefix} day page: {parts}")
+            print(f"\n  gzip weight {prefix or '/zh-hans'}: submit and day page: "
+                  f"{self.weigh_gzip(prefix + '/submit')[0]} and {total} bytes", file=sys.stderr)
+
+    def test_export_writes_gzip_beside_pages(self):
+        work = tempfile.mkdtemp(prefix="reach-gz-")
+        try:
+            out = os.path.join(work, "mirror")
+            r = subprocess.run([harness.binary(), "export", "--data", self.server.data, "--out", out],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "manifest.txt"), encoding="utf-8") as f:
+                manifest = {line.split("  ", 1)[1]: line.split("  ", 1)[0]
+                            for line in f.read().splitlines()}
+            precompressed = [p for p in manifest if p.endswith((".html", ".css", ".js", ".json"))]
+            self.assertIn("index.html", precompressed)
+            self.assertIn("static/site.css", precompressed)
+            for rel in precompressed:
+                self.assertIn(rel + ".gz", manifest, rel)
+                with open(os.path.join(out, rel), "rb") as f:
+                    plain = f.read()
+                with open(os.path.join(out, rel + ".gz"), "rb") as f:
+                    packed = f.read()
+                self.assertEqual(gzip.decompress(packed), plain, rel)
+                self.assertEqual(hashlib.sha256(packed).hexdigest(), manifest[rel + ".gz"], rel)
+            self.assertFalse([p for p in manifest if p.startswith("log/") and p.endswith(".gz")])
+            # The export links its plain files (no hash), and holds the icon at the root.
+            with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+                index = f.read()
+            self.assertIn('href="static/site.css"', index)
+            self.assertIn('href="static/favicon.ico"', index)
+            self.assertTrue(os.path.isfile(os.path.join(out, "favicon.ico")))
+            # Still a valid mirror.
+            vkey = self.get("/log").doc.by_id("vkey").text().strip()
+            r = subprocess.run([harness.binary(), "verify-mirror", out, "--vkey", vkey],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------

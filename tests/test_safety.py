@@ -398,10 +398,13 @@ class ProofOfWorkTest(ServerTestCase, unittest.TestCase):
         s = self.server
         page = s.get("/submit")
         scripts = page.doc.find_all("script")
-        self.assertEqual([x.get("src") for x in scripts], ["/static/pow.js"])
+        # The script under its content-hashed name (web/static_files.h).
+        self.assertEqual(len(scripts), 1)
+        self.assertRegex(scripts[0].get("src"), r"^/static/pow\.[0-9a-f]{8}\.js$")
         self.assertEqual(scripts[0].text().strip(), "", "no inline script")
         self.assertIsNotNone(page.doc.find("noscript"))
-        js = s.get("/static/pow.js")
+        js = s.get(scripts[0].get("src"))
+        self.assertEqual(js.body, s.get("/static/pow.js").body)
         self.assertEqual(js.status, 200)
         self.assertLess(len(js.body), 5 * 1024, "the script stays under 5 KB")
         self.assertIn("javascript", js.header("Content-Type"))

@@ -26,7 +26,9 @@
 #include "log/tile_reader.h"
 #include "tlog/hash.h"
 #include "tlog/tile.h"
+#include "web/gzip.h"
 #include "web/pages.h"
+#include "web/static_files.h"
 
 namespace tuidang::exporter {
 
@@ -64,6 +66,7 @@ std::optional<Day> DayGroup(std::string_view path) {
   for (std::string_view folder : {"statements/", "certificates/"}) {
     if (!path.starts_with(folder)) continue;
     path.remove_prefix(folder.size());
+    if (path.ends_with(".gz")) path.remove_suffix(3);  // its precompressed copy (Writer::Put)
     if (path.size() < 15 || !path.ends_with(".html")) return std::nullopt;
     std::string_view rest = path.substr(10, path.size() - 15);
     if (!rest.empty()) {
@@ -141,8 +144,30 @@ class Writer {
     return Status::Ok();
   }
 
-  // Adds `path` with `data` to the export.
+  // Adds `path` with `data` to the export and, for a page, style sheet, script or JSON
+  // file, `path`.gz beside it (the same bytes gzipped, for nginx's gzip_static and other
+  // servers that send a precompressed file as it is): compressed only when `path` changed.
   Status Put(const std::string& path, std::string_view data) {
+    bool same = false;
+    if (Status s = PutOne(path, data, &same); !s) return s;
+    if (!IsPrecompressed(path)) return Status::Ok();
+    std::string gz_path = path + ".gz";
+    if (same && Carry(gz_path)) return Status::Ok();
+    auto gz = web::Gzip(data);
+    if (!gz) return Status::Fail(gz_path + ": gzip failed");
+    bool gz_same = false;
+    return PutOne(gz_path, *gz, &gz_same);
+  }
+
+  static bool IsPrecompressed(std::string_view path) {
+    for (std::string_view ext : {".html", ".css", ".js", ".json"}) {
+      if (path.ends_with(ext)) return true;
+    }
+    return false;
+  }
+
+  // Adds `path` with `data`; *same: the previous export has the same bytes there.
+  Status PutOne(const std::string& path, std::string_view data, bool* same_out) {
     std::string hash = Sha256Hex(data);
     bool same = false;
     if (auto it = previous_->find(path); it != previous_->end() && it->second == hash) {
@@ -150,6 +175,7 @@ class Writer {
       same = ::stat((root_ + "/" + path).c_str(), &st) == 0 &&
              static_cast<size_t>(st.st_size) == data.size();
     }
+    *same_out = same;
     if (!same) {
       if (Status s = WriteAside(path, data); !s) return s;
       written_++;
@@ -322,6 +348,10 @@ class Exporter {
 Status Exporter::ExportSitePages() {
   if (Status s = writer_->Put("static/site.css", web::SiteCss()); !s) return s;
   if (Status s = writer_->Put("static/certificates.css", web::DayCertificatesCss()); !s) return s;
+  // The icon pages link (static/) and the one browsers look for at the root.
+  for (const char* icon : {"static/favicon.ico", "favicon.ico"}) {
+    if (Status s = writer_->Put(icon, web::FaviconIco()); !s) return s;
+  }
   if (Status s = writer_->Put("api/v1/stats.json", web::StatsJson(*totals_, map_.today)); !s) {
     return s;
   }

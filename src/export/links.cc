@@ -40,7 +40,8 @@ std::optional<std::string> ExportPath(std::string_view url, const SiteMap& map) 
   std::string_view path = url.substr(0, q);
   std::string_view query = q == std::string_view::npos ? "" : url.substr(q + 1);
   if (path.starts_with("/log/")) return std::string(path.substr(1));
-  if (path == "/static/site.css" || path == "/static/certificates.css" || path == "/stats.csv") {
+  if (path == "/static/site.css" || path == "/static/certificates.css" ||
+      path == "/static/favicon.ico" || path == "/stats.csv") {
     return std::string(path.substr(1));
   }
   if (path == "/api/v1/stats") return std::string("api/v1/stats.json");
@@ -135,6 +136,10 @@ std::string ExportLinks::Page(Language lang, std::string_view path) const {
 }
 
 std::string ExportLinks::File(std::string_view path) const { return Resolve(path); }
+
+std::string ExportLinks::Asset(std::string_view name) const {
+  return Resolve("/static/" + std::string(name));
+}
 
 std::string ExportLinks::Live(Language lang, std::string_view path) const {
   return live_base_ + web::LocalUrl(lang, path);

@@ -55,6 +55,8 @@ class ExportLinks final : public web::LinkBuilder {
       : file_(std::move(file)), map_(map), live_base_(live_base) {}
   std::string Page(Language lang, std::string_view path) const override;
   std::string File(std::string_view path) const override;
+  // The plain file ("static/site.css"), relative: the export writes static files unversioned.
+  std::string Asset(std::string_view name) const override;
   std::string Live(Language lang, std::string_view path) const override;
 
  private:

@@ -41,6 +41,7 @@ TEST(ExportPath, MapsEveryExportedPage) {
   EXPECT_EQ(ExportPath("/log/tile/0/000.p/3", m), "log/tile/0/000.p/3");
   EXPECT_EQ(ExportPath("/api/v1/stats", m), "api/v1/stats.json");
   EXPECT_EQ(ExportPath("/static/site.css", m), "static/site.css");
+  EXPECT_EQ(ExportPath("/static/favicon.ico", m), "static/favicon.ico");
   EXPECT_FALSE(ExportPath("/statements?date=2026-11-19", m));  // before the first day
   EXPECT_FALSE(ExportPath("/statements/99", m));
   EXPECT_FALSE(ExportPath("/search", m));
@@ -53,6 +54,7 @@ TEST(ExportLinks, LinksRelativeToTheFileOrLive) {
   SiteMap m = Map();
   ExportLinks links("en/statements/2026-11-21-2.html", m, "https://live.example");
   EXPECT_EQ(links.File("/static/site.css"), "../../static/site.css");
+  EXPECT_EQ(links.Asset("site.css"), "../../static/site.css");
   EXPECT_EQ(links.Page(Language::kEnglish, "/statements?date=2026-11-21&page=2"),
             "2026-11-21-2.html");
   EXPECT_EQ(links.Live(Language::kEnglish, "/search"), "https://live.example/en/search");

@@ -6,6 +6,7 @@
 #include "web/pages.h"
 #include "web/request_context.h"
 #include "web/routes.h"
+#include "web/static_files.h"
 
 namespace tuidang::web {
 
@@ -38,18 +39,32 @@ Response BeforeQuery(const AppEnv& env, const Request& req, const RouteMatch& m)
     case RouteId::kLogCheckpoint: return LogCheckpoint(env);
     case RouteId::kLogTile:
       return LogTile(env, m.capture, AcceptsGzip(req[http::field::accept_encoding]));
-    case RouteId::kSiteCss:
-      return PlainText(std::string(SiteCss()), "text/css; charset=utf-8", Caching::kShort);
+    case RouteId::kStatic: {
+      bool current = false;
+      const StaticFile* file = FindStaticFile(m.capture, &current);
+      if (!file) {
+        return TextResponse(http::status::not_found, "not found\n", "text/plain; charset=utf-8",
+                            Caching::kNoStore);
+      }
+      return StaticFileResponse(*file, current, AcceptsGzip(req[http::field::accept_encoding]));
+    }
+    case RouteId::kFavicon: {
+      bool current = false;
+      Response res = StaticFileResponse(*FindStaticFile("favicon.ico", &current), false,
+                                        AcceptsGzip(req[http::field::accept_encoding]));
+      res.set(http::field::cache_control, "public, max-age=86400");  // a day: it rarely changes
+      return res;
+    }
     default:  // kHealth; the gate answered its own (pow.js, the challenge)
       return PlainText("ok\n", "text/plain; charset=utf-8", Caching::kNoStore);
   }
 }
 
-// GET / in the visitor's language: without a prefix, a browser preferring another language
-// is sent to its prefix.
+// GET / in the visitor's language: without a prefix, a browser asking for Traditional
+// Chinese, or for English and no Chinese at all, is sent to its prefix (HomeLanguage).
 Response Home(const RequestContext& rq, bool explicit_lang) {
   if (!explicit_lang) {
-    Language preferred = PreferredLanguage(rq.http[http::field::accept_language]);
+    Language preferred = HomeLanguage(rq.http[http::field::accept_language]);
     if (preferred != Language::kSimplified) {
       Response res = Redirect(LocalUrl(preferred, "/"));
       res.set(http::field::vary, "Accept-Language");
@@ -94,9 +109,6 @@ void Page(const RequestContext& rq, bool explicit_lang, Responder respond) {
     case RouteId::kLogPage: return respond(LogPage(ctx, rq.env));
     case RouteId::kDayList: return respond(DayListPage(rq));
     case RouteId::kCertificate: return respond(CertificatePage(rq));
-    case RouteId::kCertificateCss:
-      return respond(
-          PlainText(std::string(CertificateCss()), "text/css; charset=utf-8", Caching::kShort));
     case RouteId::kStatement: return respond(StatementPage(rq));
     case RouteId::kSearch: return respond(SearchPage(rq));
     case RouteId::kStats: return respond(StatsPage(rq));
@@ -114,8 +126,11 @@ void App::Handle(Request req, Responder respond) {
 
 void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder respond_raw) {
   bool head = req.method() == http::verb::head;
-  Responder respond = [respond_raw = std::move(respond_raw), head](Response res) {
+  bool gzip = AcceptsGzip(req[http::field::accept_encoding]);
+  Responder respond = [respond_raw = std::move(respond_raw), head, gzip](Response res) {
     AddCommonHeaders(res);
+    // Pages not cached are compressed here; cached ones and static files came compressed.
+    CompressForClient(res, gzip && !head);
     if (head) {
       res.prepare_payload();
       res.body().clear();

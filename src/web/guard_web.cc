@@ -90,15 +90,18 @@ std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env, std::s
       b += "<p class=\"error\" id=\"error-contact\">" + HtmlEscape(contact_error) + "</p>";
     }
     b += "<input type=\"text\" id=\"contact\" name=\"contact\" maxlength=\"200\" "
-         "autocomplete=\"off\" value=\"" +
-         (IsValidUtf8(contact) ? HtmlEscape(contact) : std::string()) + "\"><p class=\"hint\">" +
-         ctx.TrHtml("form.contact_hint") + "</p></div>";
+         "autocomplete=\"off\"" +
+         std::string(contact_error.empty()
+                         ? ""
+                         : " aria-invalid=\"true\" aria-describedby=\"error-contact\"") +
+         " value=\"" + (IsValidUtf8(contact) ? HtmlEscape(contact) : std::string()) +
+         "\"><p class=\"hint\">" + ctx.TrHtml("form.contact_hint") + "</p></div>";
   }
   if (env.guard && env.guard->options().pow_hold) {
     b += "<noscript><p class=\"hint\">" + ctx.TrHtml("form.no_script_held") + "</p></noscript>";
   }
   if (env.guard) {
-    b += "<script src=\"" + ctx.FileHref("/static/pow.js") + "\" defer></script>";
+    b += "<script src=\"" + ctx.AssetHref("pow.js") + "\" defer></script>";
   }
   return b;
 }

@@ -33,7 +33,7 @@ std::string HomeHtml(const PageContext& ctx, const Totals& totals, Day day) {
        "</label><input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" "
        "autocomplete=\"off\" maxlength=\"60\"><button type=\"submit\">" +
        ctx.TrHtml("home.check.button") + "</button></form>";
-  return Layout(ctx, ctx.Tr("home.title"), b);
+  return Layout(ctx, ctx.Tr("home.title"), b, ctx.Tr("meta.home"));
 }
 
 }  // namespace tuidang::web

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include <boost/locale.hpp>
 
@@ -60,10 +62,16 @@ std::string Catalog::DefaultDir() {
   return "/usr/share/tuidang/locale";
 }
 
-Language PreferredLanguage(std::string_view header) {
-  // Entries "tag;q=0.8", comma separated; the highest q wins, earlier on ties.
-  double best_q = -1;
-  Language best = Language::kSimplified;
+namespace {
+
+struct LanguageTag {
+  std::optional<Language> lang;  // nullopt: none of ours
+  double q = 1.0;
+};
+
+// Calls fn(tag) for each entry "tag;q=0.8" of a comma-separated Accept-Language header.
+template <typename Fn>
+void ForEachTag(std::string_view header, Fn fn) {
   size_t pos = 0;
   while (pos <= header.size()) {
     size_t end = header.find(',', pos);
@@ -73,28 +81,55 @@ Language PreferredLanguage(std::string_view header) {
     std::string_view tag = item.substr(0, item.find(';'));
     while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
     while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
-    double q = 1.0;
+    LanguageTag out;
     if (auto qp = item.find("q="); qp != std::string_view::npos) {
-      q = std::atof(std::string(item.substr(qp + 2)).c_str());
+      out.q = std::atof(std::string(item.substr(qp + 2)).c_str());
     }
     std::string t(tag);
     std::transform(t.begin(), t.end(), t.begin(),
                    [](unsigned char ch) { return std::tolower(ch); });
-    std::optional<Language> lang;
     if (t == "zh-tw" || t == "zh-hk" || t == "zh-mo" || t.starts_with("zh-hant")) {
-      lang = Language::kTraditional;
+      out.lang = Language::kTraditional;
     } else if (t == "zh" || t.starts_with("zh-")) {
-      lang = Language::kSimplified;
+      out.lang = Language::kSimplified;
     } else if (t == "en" || t.starts_with("en-")) {
-      lang = Language::kEnglish;
+      out.lang = Language::kEnglish;
     }
-    if (lang && q > best_q) {
-      best_q = q;
-      best = *lang;
-    }
+    fn(out);
     if (end == header.size()) break;
   }
+}
+
+}  // namespace
+
+Language PreferredLanguage(std::string_view header) {
+  // The highest q wins, earlier on ties.
+  double best_q = -1;
+  Language best = Language::kSimplified;
+  ForEachTag(header, [&](const LanguageTag& t) {
+    if (t.lang && t.q > best_q) {
+      best_q = t.q;
+      best = *t.lang;
+    }
+  });
   return best;
+}
+
+Language HomeLanguage(std::string_view header) {
+  double best_chinese_q = 0;
+  Language chinese = Language::kSimplified;
+  bool english = false;
+  ForEachTag(header, [&](const LanguageTag& t) {
+    if (!t.lang || t.q <= 0) return;
+    if (*t.lang == Language::kEnglish) {
+      english = true;
+    } else if (t.q > best_chinese_q) {
+      best_chinese_q = t.q;
+      chinese = *t.lang;
+    }
+  });
+  if (best_chinese_q > 0) return chinese;
+  return english ? Language::kEnglish : Language::kSimplified;
 }
 
 }  // namespace tuidang::web

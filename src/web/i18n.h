@@ -51,5 +51,11 @@ class Catalog {
 // The language the browser prefers among ours, from an Accept-Language header; Simplified
 // Chinese when none of ours is named.
 Language PreferredLanguage(std::string_view accept_language);
+// The language of the home page "/" without a prefix: Chinese whenever the browser accepts
+// any Chinese at all (privacy browsers and many Chinese readers send "en-US,en" first and
+// Chinese after), Traditional when its best-liked Chinese tag is zh-TW, zh-HK, zh-MO or
+// zh-Hant; English only when it names English and no Chinese; else Simplified Chinese.
+// A tag with q=0 is refused, not asked for.
+Language HomeLanguage(std::string_view accept_language);
 
 }  // namespace tuidang::web

@@ -22,4 +22,21 @@ TEST(I18n, AcceptLanguage) {
   EXPECT_EQ(PreferredLanguage("de"), Language::kSimplified);
 }
 
+TEST(I18n, HomeLanguageIsEnglishOnlyWithoutChinese) {
+  EXPECT_EQ(HomeLanguage(""), Language::kSimplified);
+  EXPECT_EQ(HomeLanguage("en-US,en;q=0.5"), Language::kEnglish);
+  EXPECT_EQ(HomeLanguage("en"), Language::kEnglish);
+  EXPECT_EQ(HomeLanguage("en-US,en;q=0.9,zh-CN;q=0.8,zh;q=0.7"), Language::kSimplified);
+  EXPECT_EQ(HomeLanguage("en-US,en;q=0.9,zh;q=0.1"), Language::kSimplified);
+  EXPECT_EQ(HomeLanguage("en,zh-TW;q=0.5"), Language::kTraditional);
+  EXPECT_EQ(HomeLanguage("en,zh-HK;q=0.5"), Language::kTraditional);
+  EXPECT_EQ(HomeLanguage("en,zh-Hant-TW;q=0.5"), Language::kTraditional);
+  EXPECT_EQ(HomeLanguage("en,zh-TW;q=0.4,zh-CN;q=0.6"), Language::kSimplified);
+  EXPECT_EQ(HomeLanguage("zh-TW,zh;q=0.9,en;q=0.8"), Language::kTraditional);
+  EXPECT_EQ(HomeLanguage("en,zh;q=0"), Language::kEnglish);  // q=0: Chinese refused
+  EXPECT_EQ(HomeLanguage("fr,de;q=0.5"), Language::kSimplified);
+  EXPECT_EQ(HomeLanguage("fr,en;q=0.5"), Language::kEnglish);
+  EXPECT_EQ(HomeLanguage("*"), Language::kSimplified);
+}
+
 }  // namespace tuidang::web

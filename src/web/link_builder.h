@@ -22,6 +22,11 @@ class LinkBuilder {
   // A file that is the same in every language: "/static/site.css", "/log/checkpoint",
   // "/stats.csv", "/api/v1/stats".
   virtual std::string File(std::string_view path) const = 0;
+  // A static file of the site by its plain name ("site.css", web/static_files.h): the
+  // server links its versioned URL ("/static/site.1a2b3c4d.css"), cached for good; the
+  // export its plain file, so that the pages it carries over from earlier exports find it
+  // whatever its content has become.
+  virtual std::string Asset(std::string_view name) const = 0;
   // A page that only the live server has (search, receipts, the forms that post), in
   // `lang`: a static copy points it to a live address.
   virtual std::string Live(Language lang, std::string_view path) const = 0;

@@ -47,22 +47,27 @@ Response LogCheckpoint(const AppEnv& env) {
   return res;
 }
 
-Response TileResponse(const std::string& data, bool gzipped) {
-  Response res =
-      TextResponse(http::status::ok, data, "application/octet-stream", Caching::kImmutable);
-  if (gzipped) res.set(http::field::content_encoding, "gzip");
+Response TileResponse(const CachedBody& body, bool gzip) {
+  Response res{http::status::ok, 11};
+  res.set(http::field::content_type, "application/octet-stream");
+  res.set(http::field::cache_control, "public, max-age=31536000, immutable");
+  if (gzip && body.gzip) {
+    res.body() = *body.gzip;
+    res.set(http::field::content_encoding, "gzip");
+  } else {
+    res.body() = body.plain;
+  }
   res.set(http::field::vary, "Accept-Encoding");
   return res;
 }
 
 Response LogTile(const AppEnv& env, std::string_view path, bool gzip) {
   // A tile once served never changes (a partial tile of a published size is as final as a
-  // full one), so the cache needs no invalidation; entry bundles are kept gzipped too.
+  // full one), so the cache needs no invalidation; entry bundles are kept gzipped too,
+  // compressed once when first served.
   std::string key(path);
-  bool gzip_bundle = gzip && path.starts_with("tile/entries/");
-  if (gzip_bundle) key += "|gz";
   if (auto cached = env.tile_cache->Get(key, 0, std::chrono::seconds(0))) {
-    return TileResponse(*cached, gzip_bundle);
+    return TileResponse(*cached, gzip);
   }
   auto id = tlog::ParseTilePath(path);
   if (!id) return NotFound();
@@ -95,13 +100,13 @@ Response LogTile(const AppEnv& env, std::string_view path, bool gzip) {
     data = std::move((*stored)->data);
     data.resize(static_cast<size_t>(id->width) * 32);  // a partial tile is a prefix
   }
-  if (gzip_bundle) {
-    if (auto gz = Gzip(data)) data = std::move(*gz);
-    else gzip_bundle = false, key.resize(key.size() - 3);
+  auto body = std::make_shared<CachedBody>();
+  if (id->is_entry_bundle()) {
+    if (auto gz = Gzip(data); gz && gz->size() < data.size()) body->gzip = std::move(*gz);
   }
-  auto body = std::make_shared<const std::string>(std::move(data));
+  body->plain = std::move(data);
   env.tile_cache->Put(key, 0, body);
-  return TileResponse(*body, gzip_bundle);
+  return TileResponse(*body, gzip);
 }
 
 Response LogPage(const PageContext& ctx, const AppEnv& env) {
@@ -125,7 +130,7 @@ std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
        HtmlEscape(log_origin.substr(0, log_origin.rfind('/'))) + " --vkey " +
        HtmlEscape(verifier_key) + "</pre>";
   b += "<p><a href=\"" + ctx.FileHref("/log/checkpoint") + "\">/log/checkpoint</a></p>";
-  return Layout(ctx, ctx.Tr("log.title"), b);
+  return Layout(ctx, ctx.Tr("log.title"), b, ctx.Tr("meta.log"));
 }
 
 Result<std::string> ProofText(const AppEnv& env, uint64_t index) {

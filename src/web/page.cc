@@ -1,6 +1,7 @@
 #include "web/page.h"
 
 #include "core/text.h"
+#include "web/static_files.h"
 
 namespace tuidang::web {
 
@@ -18,6 +19,7 @@ class AbsoluteLinks final : public LinkBuilder {
     return LocalUrl(lang, path);
   }
   std::string File(std::string_view path) const override { return std::string(path); }
+  std::string Asset(std::string_view name) const override { return StaticUrl(name); }
   std::string Live(Language lang, std::string_view path) const override {
     return LocalUrl(lang, path);
   }
@@ -34,11 +36,15 @@ std::string PageContext::HrefIn(Language other, std::string_view p) const {
   return HtmlEscape(links->Page(other, p));
 }
 std::string PageContext::FileHref(std::string_view p) const { return HtmlEscape(links->File(p)); }
+std::string PageContext::AssetHref(std::string_view name) const {
+  return HtmlEscape(links->Asset(name));
+}
 std::string PageContext::LiveHref(std::string_view p) const {
   return HtmlEscape(links->Live(lang, p));
 }
 
-std::string Layout(const PageContext& ctx, std::string_view title, std::string_view body) {
+std::string Layout(const PageContext& ctx, std::string_view title, std::string_view body,
+                   std::string_view description) {
   std::string out;
   out.reserve(body.size() + 2048);
   out += "<!doctype html>\n<html lang=\"";
@@ -50,17 +56,22 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
   AppendHtmlEscaped(&out, title);
   out += " · ";
   AppendHtmlEscaped(&out, ctx.Tr("site.name"));
-  out += "</title><link rel=\"stylesheet\" href=\"" + ctx.FileHref("/static/site.css") +
-         "\"></head><body><header><a class=\"brand\" href=\"";
+  out += "</title><meta name=\"description\" content=\"";
+  AppendHtmlEscaped(&out, description.empty() ? ctx.Tr("meta.site") : std::string(description));
+  out += "\"><link rel=\"stylesheet\" href=\"" + ctx.AssetHref("site.css") +
+         "\"><link rel=\"icon\" href=\"" + ctx.AssetHref("favicon.ico") +
+         "\" type=\"image/x-icon\"></head><body><a class=\"skip\" href=\"#main\">" +
+         ctx.TrHtml("a11y.skip") + "</a><header><a class=\"brand\" href=\"";
   out += ctx.Href("/");
   out += "\">";
   AppendHtmlEscaped(&out, ctx.Tr("site.name"));
-  out += "</a><nav><a href=\"" + ctx.Href("/submit") + "\">" + ctx.TrHtml("nav.submit") + "</a> ";
+  out += "</a><nav aria-label=\"" + ctx.TrHtml("a11y.nav") + "\"><a href=\"" + ctx.Href("/submit") +
+         "\">" + ctx.TrHtml("nav.submit") + "</a> ";
   out += "<a href=\"" + ctx.Href("/statements") + "\">" + ctx.TrHtml("nav.statements") + "</a> ";
   out += "<a href=\"" + ctx.LiveHref("/search") + "\">" + ctx.TrHtml("nav.search") + "</a> ";
   out += "<a href=\"" + ctx.Href("/stats") + "\">" + ctx.TrHtml("nav.stats") + "</a> ";
   out += "<a href=\"" + ctx.Href("/log") + "\">" + ctx.TrHtml("nav.log") + "</a></nav>";
-  out += "<nav class=\"langs\">";
+  out += "<nav class=\"langs\" aria-label=\"" + ctx.TrHtml("a11y.languages") + "\">";
   for (Language l : kLanguages) {
     if (l == ctx.lang) continue;
     out += "<a hreflang=\"";
@@ -73,7 +84,7 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
     AppendHtmlEscaped(&out, ctx.catalog.Tr(l, "language.self"));
     out += "</a> ";
   }
-  out += "</nav></header><main>";
+  out += "</nav></header><main id=\"main\" tabindex=\"-1\">";
   out += body;
   out += "</main><footer><p>";
   AppendHtmlEscaped(&out, ctx.Tr("footer.privacy"));
@@ -81,27 +92,32 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
   return out;
 }
 
-namespace {
-void SetCaching(Response& res, Caching caching) {
+std::string_view CacheControl(Caching caching) {
   switch (caching) {
-    case Caching::kNoStore: res.set(http::field::cache_control, "no-store"); break;
-    case Caching::kShort: res.set(http::field::cache_control, "public, max-age=30"); break;
-    case Caching::kImmutable:
-      res.set(http::field::cache_control, "public, max-age=31536000, immutable");
-      break;
+    case Caching::kNoStore: return "no-store";
+    case Caching::kShort: return "public, max-age=30";
+    case Caching::kImmutable: return "public, max-age=31536000, immutable";
   }
+  return "no-store";
 }
-}  // namespace
 
 Response HtmlResponse(http::status status, std::string html, Caching caching) {
   return TextResponse(status, std::move(html), "text/html; charset=utf-8", caching);
+}
+
+Response CachedHtmlResponse(const CachedBody& page, bool gzip, Caching caching) {
+  return CachedBodyResponse(page, gzip, "text/html; charset=utf-8", CacheControl(caching));
+}
+
+CachedBody HtmlPrecompressed(std::string html) {
+  return Precompressed(std::move(html), "text/html; charset=utf-8");
 }
 
 Response TextResponse(http::status status, std::string text, std::string_view content_type,
                       Caching caching) {
   Response res{status, 11};
   res.set(http::field::content_type, content_type);
-  SetCaching(res, caching);
+  res.set(http::field::cache_control, CacheControl(caching));
   res.body() = std::move(text);
   return res;
 }
@@ -188,20 +204,39 @@ std::string FormatCount(int64_t n) {
 }
 
 std::string_view SiteCss() {
-  return R"css(body{font:16px/1.6 system-ui,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#222;background:#fff}
-header{background:#8b0000;color:#fff;padding:.5em 1em;display:flex;flex-wrap:wrap;gap:.5em 1.5em;align-items:center}
-header a{color:#fff}.brand{font-weight:bold;font-size:1.2em;text-decoration:none}.langs{margin-left:auto}
+  // Phone first: nothing may be wider than a 320 px screen (long names, hashes and proofs
+  // wrap; the receipt code shrinks rather than break inside a group), touch targets are at
+  // least 44 px high, and focus is always visible.
+  return R"css(html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{font:16px/1.6 system-ui,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:0;color:#222;background:#fff;overflow-wrap:break-word}
+header{background:#8b0000;color:#fff;padding:.25em 1em;display:flex;flex-wrap:wrap;gap:0 1.2em;align-items:center}
+header a{color:#fff;display:inline-block;padding:.6em .15em}.brand{font-weight:bold;font-size:1.2em;text-decoration:none}.langs{margin-left:auto}
+.skip{position:absolute;left:-10000px;top:0}.skip:focus{left:.5em;top:.5em;background:#fff;color:#000;padding:.6em 1em;z-index:9}
+:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}main:focus{outline:0}
 main{max-width:46em;margin:0 auto;padding:1em}footer{max-width:46em;margin:2em auto;padding:0 1em;color:#555;font-size:.9em}
+h1,.name,blockquote{overflow-wrap:anywhere}
 .count{font-size:2.2em;color:#8b0000}.error{color:#b00020;font-weight:bold;margin:.2em 0}
-label{display:block;margin-top:.8em;font-weight:bold}input[type=text],select,textarea{width:100%;box-sizing:border-box;font:inherit;padding:.4em}
-fieldset{margin:1em 0;border:1px solid #ccc}.choice{display:inline;font-weight:normal;margin-right:1em}
-button{font:inherit;padding:.5em 1.2em;margin-top:1em}.primary{background:#8b0000;color:#fff;border:0}
+.errors{border:2px solid #b00020;padding:.2em 1em;margin:1em 0}.errors ul{margin:.2em 0;padding-left:1.2em}.errors a{color:#b00020}
+[aria-invalid=true]{border:2px solid #b00020}
+label{display:block;margin-top:.8em;font-weight:bold}input[type=text],select,textarea{width:100%;box-sizing:border-box;font:inherit;padding:.4em;min-height:44px}
+fieldset{margin:1em 0;border:1px solid #ccc;min-width:0}.choice{display:inline-block;font-weight:normal;margin:0 1em 0 0;padding:.5em 0}
+input[type=radio],input[type=checkbox]{width:1.2em;height:1.2em;vertical-align:-.2em}
+button{font:inherit;padding:.5em 1.2em;margin-top:1em;min-height:44px}
+.primary{background:#8b0000;color:#fff;border:0;border-radius:.3em}
+a.primary{display:inline-block;font-size:1.2em;font-weight:bold;padding:.6em 1.6em;min-height:44px;text-decoration:none}
+a.primary:hover,button.primary:hover{background:#a50000}
 .hint{color:#555;font-size:.9em;margin:.2em 0}ol.statements{list-style:none;padding:0}
 li.statement{border-bottom:1px solid #ddd;padding:.6em 0}ul.persons{margin:.2em 0;padding-left:1.2em}
 .kind,.day,.meta{color:#666;font-size:.9em}blockquote{margin:.4em 0 .4em 1em;white-space:pre-wrap}
-code.receipt{font-size:1.6em;background:#f4f4f4;padding:.2em .4em}.pager a{margin-right:1em}
+pre{white-space:pre-wrap;word-break:break-all;overflow-wrap:anywhere;background:#f4f4f4;padding:.5em;font-size:.85em}
+code{word-break:break-all;overflow-wrap:anywhere}
+code.receipt{font-family:ui-monospace,Menlo,Consolas,"DejaVu Sans Mono",monospace;font-size:1.1em;font-size:min(1.6em,calc((100vw - 3em)/19));white-space:nowrap;word-break:normal;overflow-wrap:normal;display:inline-block;max-width:100%;overflow-x:auto;vertical-align:middle;background:#f4f4f4;padding:.2em .4em}
+.pager a{margin-right:1em;display:inline-block;padding:.5em 0}
 table.figures{border-collapse:collapse;margin:.5em 0}.figures th,.figures td{padding:.15em .8em;text-align:left;border-bottom:1px solid #eee}
-.figures td{text-align:right}svg.chart{width:100%;height:auto;max-height:16em}figure{margin:1em 0}.as-of{color:#555;font-size:.9em}
+.figures td{text-align:right}.scroll{overflow-x:auto;max-width:100%}
+svg.chart{display:block;width:100%;height:auto;max-height:16em}figure{margin:1em 0}.as-of{color:#555;font-size:.9em}
+.axis{display:flex;justify-content:space-between;flex-wrap:wrap;font-size:.8125em;color:#444}
+details{margin:.5em 0}summary{cursor:pointer;min-height:44px;padding:.5em 0}
 )css";
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/statement.h"
+#include "web/gzip.h"
 #include "web/http.h"
 #include "web/i18n.h"
 #include "web/link_builder.h"
@@ -37,6 +38,8 @@ struct PageContext {
   std::string Href(std::string_view path) const;
   std::string HrefIn(Language other, std::string_view path) const;
   std::string FileHref(std::string_view path) const;
+  // A static file by its plain name ("site.css"): LinkBuilder::Asset, escaped.
+  std::string AssetHref(std::string_view name) const;
   std::string LiveHref(std::string_view path) const;
 };
 
@@ -45,11 +48,18 @@ struct PageContext {
 // Absolute: what redirects and ServerLinks use.
 std::string LocalUrl(Language lang, std::string_view path);
 
-// Wraps `body` (HTML) in the site's layout with `title` (plain text).
-std::string Layout(const PageContext& ctx, std::string_view title, std::string_view body);
+// Wraps `body` (HTML) in the site's layout with `title` (plain text) and the page's
+// `description` for search engines and link previews (plain text; empty: the site's).
+std::string Layout(const PageContext& ctx, std::string_view title, std::string_view body,
+                   std::string_view description = {});
 
 enum class Caching { kNoStore, kShort, kImmutable };
+std::string_view CacheControl(Caching caching);
 Response HtmlResponse(http::status status, std::string html, Caching caching);
+// A cached page (web/page_cache.h), gzipped when `gzip` (the client accepts it); and a page
+// compressed once for the cache.
+Response CachedHtmlResponse(const CachedBody& page, bool gzip, Caching caching);
+CachedBody HtmlPrecompressed(std::string html);
 Response TextResponse(http::status status, std::string text, std::string_view content_type,
                       Caching caching);
 Response Redirect(std::string_view location);

@@ -2,8 +2,8 @@
 
 namespace tuidang::web {
 
-std::shared_ptr<const std::string> PageCache::Get(const std::string& key, int64_t version,
-                                                  Clock::duration max_age) const {
+std::shared_ptr<const CachedBody> PageCache::Get(const std::string& key, int64_t version,
+                                                 Clock::duration max_age) const {
   ReaderMutexLock lock(&mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return nullptr;
@@ -13,7 +13,7 @@ std::shared_ptr<const std::string> PageCache::Get(const std::string& key, int64_
 }
 
 void PageCache::Put(const std::string& key, int64_t version,
-                    std::shared_ptr<const std::string> body) {
+                    std::shared_ptr<const CachedBody> body) {
   WriterMutexLock lock(&mu_);
   if (entries_.size() >= max_entries_) entries_.clear();
   entries_[key] = Entry{version, Clock::now(), std::move(body)};

@@ -1,7 +1,8 @@
 // A cache of rendered pages. A page is reused while its `version` (what it was rendered
 // from, such as the number of statements of its day) is unchanged, or for `max_age` after
 // rendering whatever the version, so that a busy day's first page is rendered at most
-// about once a second however many readers ask for it. Thread-safe.
+// about once a second however many readers ask for it. A page is kept with its gzip form
+// (web/gzip.h CachedBody), compressed once when rendered. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/mutex.h"
+#include "web/gzip.h"
 
 namespace tuidang::web {
 
@@ -23,15 +25,15 @@ class PageCache {
 
   // The cached body for `key` if it was rendered from `version` or less than `max_age` ago;
   // nullptr otherwise.
-  std::shared_ptr<const std::string> Get(const std::string& key, int64_t version,
-                                         Clock::duration max_age) const;
-  void Put(const std::string& key, int64_t version, std::shared_ptr<const std::string> body);
+  std::shared_ptr<const CachedBody> Get(const std::string& key, int64_t version,
+                                        Clock::duration max_age) const;
+  void Put(const std::string& key, int64_t version, std::shared_ptr<const CachedBody> body);
 
  private:
   struct Entry {
     int64_t version;
     Clock::time_point rendered;
-    std::shared_ptr<const std::string> body;
+    std::shared_ptr<const CachedBody> body;
   };
   const size_t max_entries_;
   mutable SharedMutex mu_;

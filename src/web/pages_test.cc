@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "web/pages.h"
+#include "web/static_files.h"
 
 namespace tuidang::web {
 namespace {
@@ -37,6 +38,7 @@ class MarkingLinks final : public LinkBuilder {
     return "page:" + std::string(LanguageCode(lang)) + ":" + std::string(path);
   }
   std::string File(std::string_view path) const override { return "file:" + std::string(path); }
+  std::string Asset(std::string_view name) const override { return "asset:" + std::string(name); }
   std::string Live(Language lang, std::string_view path) const override {
     return "live:" + std::string(LanguageCode(lang)) + ":" + std::string(path);
   }
@@ -117,8 +119,9 @@ TEST_F(Pages, EveryLinkComesFromTheLinkBuilder) {
       std::vector<std::string> links = Links(html);
       EXPECT_FALSE(links.empty()) << name;
       for (const std::string& link : links) {
+        // "#main": the skip link, to the page itself.
         EXPECT_TRUE(link.starts_with("page:") || link.starts_with("file:") ||
-                    link.starts_with("live:"))
+                    link.starts_with("live:") || link.starts_with("asset:") || link == "#main")
             << name << " in " << LanguageCode(lang) << " writes its own link " << link;
       }
     }
@@ -139,7 +142,8 @@ TEST_F(Pages, AskForTheRightKindOfLink) {
   // The layout: style sheet, navigation (search only live), the page in the other languages
   // (its query escaped once, as every link).
   std::vector<std::string> day = links("day");
-  EXPECT_TRUE(Has(day, "file:/static/site.css"));
+  EXPECT_TRUE(Has(day, "asset:site.css"));
+  EXPECT_TRUE(Has(day, "asset:favicon.ico"));
   EXPECT_TRUE(Has(day, "page:en:/"));
   EXPECT_TRUE(Has(day, "page:en:/submit"));
   EXPECT_TRUE(Has(day, "live:en:/search"));
@@ -171,8 +175,9 @@ TEST_F(Pages, ServerLinksAreAbsolute) {
   std::vector<Statement> list{MakeStatement(17, kDay, "王17")};
   std::string html = DayListHtml(ctx, kDay, DayCount{kDay, 120, 125}, 120, 2, 3, list);
   std::vector<std::string> links = Links(html);
+  const std::string css = StaticUrl("site.css");
   for (const char* link :
-       {"/static/site.css", "/en/", "/en/submit", "/en/search", "/en/stats", "/en/log",
+       {css.c_str(), "/en/", "/en/submit", "/en/search", "/en/stats", "/en/log",
         "/statements?date=2026-11-21&amp;page=2", "/zh-hant/statements?date=2026-11-21&amp;page=2",
         "/en/statements?date=2026-11-20", "/en/statements?date=2026-11-21&amp;page=1",
         "/en/statements?date=2026-11-21&amp;page=3", "/en/statements/17"}) {

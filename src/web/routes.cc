@@ -45,7 +45,8 @@ constexpr Route kRoutes[] = {
     Row(RouteId::kApiStats, "/api/v1/stats", kGet, Area::kApi),
     Row(RouteId::kApiUnknown, "/api/{path}", kAnyMethod, Area::kApi),
 
-    Row(RouteId::kSiteCss, "/static/site.css", kGet, Area::kPlain).BeforeQuery(),
+    Row(RouteId::kStatic, "/static/{file}", kGet, Area::kPlain).BeforeQuery(),
+    Row(RouteId::kFavicon, "/favicon.ico", kGet, Area::kPlain).BeforeQuery().NoPrefix(),
 
     Row(RouteId::kConsoleHome, "/ops", kGetPost, kConsole).Admit(kAction).Takes(Body::kForm),
     Row(RouteId::kConsoleSetup, "/ops/setup", kGetPost, kConsole).Takes(Body::kForm),
@@ -109,7 +110,6 @@ constexpr Route kRoutes[] = {
     Row(RouteId::kLogPage, "/log", kGet, Area::kPage),
     Row(RouteId::kDayList, "/statements", kGet, Area::kPage),
     Row(RouteId::kCertificate, "/statements/{number}/certificate", kGet, Area::kPage),
-    Row(RouteId::kCertificateCss, "/static/certificate.css", kGet, Area::kPlain),
     Row(RouteId::kStatement, "/statements/{number}", kGet, Area::kPage),
     Row(RouteId::kSearch, "/search", kGet, Area::kPage),
     Row(RouteId::kStats, "/stats", kGet, Area::kPage),

@@ -27,7 +27,8 @@ enum class RouteId {
   kApiReceipt,
   kApiStats,
   kApiUnknown,  // any other path under /api/
-  kSiteCss,
+  kStatic,      // /static/<file>: style sheets, scripts, the icon (static_files.h)
+  kFavicon,     // /favicon.ico, where browsers look for an icon
   kConsoleHome,
   kConsoleSetup,
   kConsoleLogin,
@@ -53,7 +54,6 @@ enum class RouteId {
   kLogPage,
   kDayList,
   kCertificate,
-  kCertificateCss,
   kStatement,
   kSearch,
   kStats,

@@ -32,16 +32,17 @@ Response DayListPage(const RequestContext& rq) {
   // A day page changes only when its day gains statements; today's first page is
   // re-rendered at most once a second under a stream of submissions.
   std::string cache_key = fmt::format("day|{}|{}|{}", LanguageCode(ctx.lang), day, page);
+  bool gzip = AcceptsGzip(rq.http[http::field::accept_encoding]);
   if (auto cached = env.cache->Get(cache_key, count.statements, std::chrono::seconds(1))) {
-    return HtmlResponse(http::status::ok, *cached, Caching::kShort);
+    return CachedHtmlResponse(*cached, gzip, Caching::kShort);
   }
   int64_t pages = DayListPages(count);
   auto list = env.store->ListDay(day, 0, (page - 1) * kPageSize, kPageSize);
   if (!list) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
-  auto html = std::make_shared<const std::string>(
-      DayListHtml(ctx, day, count, totals.tree_size, page, pages, *list));
+  auto html = std::make_shared<const CachedBody>(
+      HtmlPrecompressed(DayListHtml(ctx, day, count, totals.tree_size, page, pages, *list)));
   env.cache->Put(cache_key, count.statements, html);
-  return HtmlResponse(http::status::ok, *html, Caching::kShort);
+  return CachedHtmlResponse(*html, gzip, Caching::kShort);
 }
 
 int64_t DayListPages(const DayCount& count) {
@@ -88,7 +89,9 @@ std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count, 
     }
     b += "</p>";
   }
-  return Layout(ctx, ctx.Format("list.title", date), b);
+  return Layout(
+      ctx, ctx.Format("list.title", date), b,
+      ctx.Format("meta.list", date, FormatCount(count.statements), FormatCount(count.persons)));
 }
 
 Response StatementPage(const RequestContext& rq) {
@@ -112,7 +115,7 @@ std::string StatementHtml(const PageContext& ctx, const Statement& s) {
   b += "<ol class=\"statements\">";
   AppendStatementItem(ctx, s, &b);
   b += "</ol>";
-  return Layout(ctx, title, b);
+  return Layout(ctx, title, b, ctx.Format("meta.statement", *s.number, FormatDay(s.day)));
 }
 
 }  // namespace tuidang::web

@@ -18,7 +18,7 @@ namespace {
 // page stays small however long the record ("everything" over ten years is 3,650 days).
 constexpr int kMaxBars = 400;
 // The chart's drawing box, in SVG user units (it scales to the page's width).
-constexpr int kChartWidth = 640, kChartHeight = 180, kChartLeft = 56, kChartBottom = 20;
+constexpr int kChartWidth = 640, kChartHeight = 180, kChartLeft = 1;
 
 struct Range {
   std::string_view code;  // "30", "365", "all"
@@ -39,35 +39,32 @@ std::string Title(const PageContext& ctx, const Span& s) {
   return days;
 }
 
-void AppendText(std::string* out, int x, int y, std::string_view anchor, std::string_view text) {
-  *out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"{}\" font-size=\"11\">", x, y, anchor);
-  AppendHtmlEscaped(out, text);
-  *out += "</text>";
-}
-
-// The frame of a chart: its accessible title, axes and labels. `top` is the largest value.
-void OpenChart(std::string* out, std::string_view id, std::string_view title, int64_t top,
-               const std::vector<Span>& spans) {
+// The frame of a chart: its accessible title and axes. `top` is the largest value. The
+// labels are HTML around the drawing, not SVG text: text inside the SVG scales with it and
+// would be about 5 px high on a 320 px phone.
+void OpenChart(const PageContext& ctx, std::string* out, std::string_view id,
+               std::string_view title, int64_t top) {
+  *out += "<figure><p class=\"axis\"><span>" +
+          HtmlEscape(ctx.Format("stats.chart.top", FormatCount(top))) + "</span></p>";
   *out += fmt::format(
-      "<figure><svg class=\"chart\" role=\"img\" aria-labelledby=\"{0}-t\" viewBox=\"0 0 {1} {2}\" "
-      "xmlns=\"http://www.w3.org/2000/svg\"><title id=\"{0}-t\">",
-      id, kChartWidth, kChartHeight + kChartBottom);
+      "<svg class=\"chart\" role=\"img\" aria-labelledby=\"{0}-t\" viewBox=\"0 0 {1} {2}\" "
+      "preserveAspectRatio=\"none\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"{0}-t\">",
+      id, kChartWidth, kChartHeight + 1);
   AppendHtmlEscaped(out, title);
   *out += "</title>";
   *out += fmt::format(
       "<line x1=\"{0}\" y1=\"0\" x2=\"{0}\" y2=\"{1}\" stroke=\"#888\"/>"
       "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#888\"/>",
       kChartLeft, kChartHeight, kChartWidth);
-  AppendText(out, kChartLeft - 4, 10, "end", FormatCount(top));
-  AppendText(out, kChartLeft - 4, kChartHeight, "end", "0");
-  if (!spans.empty()) {
-    AppendText(out, kChartLeft, kChartHeight + 15, "start", FormatDay(spans.front().first));
-    AppendText(out, kChartWidth, kChartHeight + 15, "end", FormatDay(spans.back().last));
-  }
 }
 
-void CloseChart(std::string* out, std::string_view caption) {
-  *out += "</svg><figcaption>";
+void CloseChart(std::string* out, std::string_view caption, const std::vector<Span>& spans) {
+  *out += "</svg>";
+  if (!spans.empty()) {
+    *out += "<p class=\"axis\"><span>" + FormatDay(spans.front().first) + "</span><span>" +
+            FormatDay(spans.back().last) + "</span></p>";
+  }
+  *out += "<figcaption>";
   AppendHtmlEscaped(out, caption);
   *out += "</figcaption></figure>";
 }
@@ -77,7 +74,7 @@ void AppendBarChart(const PageContext& ctx, const std::vector<Span>& spans, std:
   for (const Span& s : spans) top = std::max(top, s.persons);
   std::string title =
       ctx.Format("stats.chart.daily", FormatDay(spans.front().first), FormatDay(spans.back().last));
-  OpenChart(out, "daily", title, top, spans);
+  OpenChart(ctx, out, "daily", title, top);
   double width = static_cast<double>(kChartWidth - kChartLeft) / static_cast<double>(spans.size());
   for (size_t i = 0; i < spans.size(); ++i) {
     const Span& s = spans[i];
@@ -91,14 +88,14 @@ void AppendBarChart(const PageContext& ctx, const std::vector<Span>& spans, std:
     AppendHtmlEscaped(out, Title(ctx, s) + ": " + FormatCount(s.persons));
     *out += "</title></rect>";
   }
-  CloseChart(out, title);
+  CloseChart(out, title, spans);
 }
 
 void AppendLineChart(const PageContext& ctx, const std::vector<Span>& spans, std::string* out) {
   int64_t top = std::max<int64_t>(1, spans.back().cumulative);
   std::string title = ctx.Format("stats.chart.cumulative", FormatDay(spans.front().first),
                                  FormatDay(spans.back().last));
-  OpenChart(out, "cumulative", title, top, spans);
+  OpenChart(ctx, out, "cumulative", title, top);
   double step = spans.size() > 1 ? static_cast<double>(kChartWidth - kChartLeft) /
                                        static_cast<double>(spans.size() - 1)
                                  : 0;
@@ -109,7 +106,7 @@ void AppendLineChart(const PageContext& ctx, const std::vector<Span>& spans, std
     *out += fmt::format("{:.1f},{:.1f} ", kChartLeft + step * static_cast<double>(i), y);
   }
   *out += "\"/>";
-  CloseChart(out, title);
+  CloseChart(out, title, spans);
 }
 
 // The spans of the chosen range, from its first day to today (for everything: from the
@@ -240,10 +237,10 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
   std::vector<Span> spans = Spans(t, range->days);
   AppendBarChart(ctx, spans, &b);
   AppendLineChart(ctx, spans, &b);
-  b += "<table class=\"figures\" id=\"day-table\"><caption>" + ctx.TrHtml("stats.day_table") +
-       "</caption><thead><tr><th scope=\"col\">" + ctx.TrHtml("stats.col.date") +
-       "</th><th scope=\"col\">" + ctx.TrHtml("stats.col.persons") + "</th><th scope=\"col\">" +
-       ctx.TrHtml("stats.col.statements") + "</th><th scope=\"col\">" +
+  b += "<div class=\"scroll\"><table class=\"figures\" id=\"day-table\"><caption>" +
+       ctx.TrHtml("stats.day_table") + "</caption><thead><tr><th scope=\"col\">" +
+       ctx.TrHtml("stats.col.date") + "</th><th scope=\"col\">" + ctx.TrHtml("stats.col.persons") +
+       "</th><th scope=\"col\">" + ctx.TrHtml("stats.col.statements") + "</th><th scope=\"col\">" +
        ctx.TrHtml("stats.col.cumulative") + "</th></tr></thead><tbody>";
   bool any = false;
   for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
@@ -254,7 +251,7 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
          FormatCount(it->cumulative) + "</td></tr>";
   }
   if (!any) b += "<tr><td colspan=\"4\">" + ctx.TrHtml("stats.no_data") + "</td></tr>";
-  b += "</tbody></table>";
+  b += "</tbody></table></div>";
 
   AppendCategoryTable(ctx, "channels", "stats.by_channel", Category::kChannel, t.by_channel, &b);
   AppendCategoryTable(ctx, "regions", "stats.by_region", Category::kRegion, t.by_region, &b);
@@ -263,7 +260,7 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
   b += "<p>" + ctx.TrHtml("stats.downloads") + " <a href=\"" + ctx.FileHref("/stats.csv") + "\">" +
        ctx.TrHtml("stats.csv") + "</a> <a href=\"" + ctx.FileHref("/api/v1/stats") + "\">" +
        ctx.TrHtml("stats.json") + "</a></p>";
-  return Layout(ctx, ctx.Tr("stats.title"), b);
+  return Layout(ctx, ctx.Tr("stats.title"), b, ctx.Tr("meta.stats"));
 }
 
 Response StatsPage(const RequestContext& rq) {
@@ -275,15 +272,16 @@ Response StatsPage(const RequestContext& rq) {
   auto totals = env.store->GetTotals();
   // Rendered at most once a second per language and range, however many readers.
   std::string key = fmt::format("stats|{}|{}", LanguageCode(ctx.lang), range);
+  bool gzip = AcceptsGzip(rq.http[http::field::accept_encoding]);
   if (auto cached =
           env.cache->Get(key, static_cast<int64_t>(totals->tree_size), std::chrono::seconds(1))) {
-    return HtmlResponse(http::status::ok, *cached, Caching::kShort);
+    return CachedHtmlResponse(*cached, gzip, Caching::kShort);
   }
   auto html = StatsHtml(ctx, *totals, range);
   if (!html) return ErrorPage(ctx, http::status::bad_request, "error.range");
-  auto body = std::make_shared<const std::string>(std::move(*html));
+  auto body = std::make_shared<const CachedBody>(HtmlPrecompressed(std::move(*html)));
   env.cache->Put(key, static_cast<int64_t>(totals->tree_size), body);
-  return HtmlResponse(http::status::ok, *body, Caching::kShort);
+  return CachedHtmlResponse(*body, gzip, Caching::kShort);
 }
 
 std::string StatsCsvText(const Totals& t) {

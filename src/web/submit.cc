@@ -1,4 +1,6 @@
 // The declaration form (GET /submit) and its submission (POST /submit).
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "core/receipt.h"
@@ -76,6 +78,72 @@ void AppendError(const FormState& st, const std::string& field, std::string* out
   *out += "</p>";
 }
 
+// The attributes that tie a control to the errors of `fields` shown above it (for screen
+// readers: aria-describedby names the messages, aria-invalid marks the control).
+std::string Described(const FormState& st, std::initializer_list<std::string_view> fields) {
+  std::string ids;
+  for (std::string_view f : fields) {
+    if (!st.errors.contains(std::string(f))) continue;
+    if (!ids.empty()) ids += ' ';
+    ids += "error-" + std::string(f);
+  }
+  if (ids.empty()) return {};
+  return " aria-invalid=\"true\" aria-describedby=\"" + ids + "\"";
+}
+
+// The id of the control an error of form field `field` sends the reader to, from the
+// error summary: the text box, the first choice of a group, or the message itself.
+std::string ControlId(const std::string& field) {
+  if (field == "org" || field.ends_with("_org")) {
+    return field + "-" + std::string(OrganisationCode(kOrganisationList[0]));
+  }
+  if (field == "name_kind" || field.ends_with("_kind")) return field + "-pseudonym";
+  if (field == "rows") return "error-rows";
+  return field;
+}
+
+// Where a field comes in the form, so that the summary lists errors in reading order:
+// the declarant, region, occupation, text, the further persons' rows, the contact.
+std::pair<int, std::string> FieldOrder(const std::string& field) {
+  static constexpr std::string_view kOrder[] = {"name",       "name_kind", "org", "region",
+                                                "occupation", "text",      "rows"};
+  for (size_t i = 0; i < std::size(kOrder); ++i) {
+    if (field == kOrder[i]) return {static_cast<int>(i), field};
+  }
+  if (field == "contact") return {1 << 30, field};
+  // "p<row>_<name>": after the shared fields, by row then by the field's place in a row.
+  int row = std::atoi(field.c_str() + 1);
+  std::string_view rest = std::string_view(field).substr(field.find('_') + 1);
+  int within = rest == "name" ? 0 : rest == "kind" ? 1 : 2;
+  return {100 + row * 3 + within, field};
+}
+
+// The summary above the form: what is wrong, each message a link to its field. It takes
+// the focus when the page loads (autofocus, no script needed), so that a screen reader
+// reads it first and a keyboard user starts from it.
+void AppendErrorSummary(const PageContext& ctx, const FormState& st, std::string* out) {
+  if (st.errors.empty() && st.general_error.empty()) return;
+  *out += "<div class=\"errors\" id=\"error-form\" role=\"alert\" tabindex=\"-1\" autofocus><p>";
+  AppendHtmlEscaped(out,
+                    st.general_error.empty() ? ctx.Tr("error.form_has_errors") : st.general_error);
+  *out += "</p>";
+  if (!st.errors.empty()) {
+    std::vector<std::string> fields;
+    for (const auto& [field, message] : st.errors) fields.push_back(field);
+    std::sort(fields.begin(), fields.end(), [](const std::string& a, const std::string& b) {
+      return FieldOrder(a) < FieldOrder(b);
+    });
+    *out += "<ul>";
+    for (const std::string& field : fields) {
+      *out += "<li><a href=\"#" + ControlId(field) + "\">";
+      AppendHtmlEscaped(out, st.errors.at(field));
+      *out += "</a></li>";
+    }
+    *out += "</ul>";
+  }
+  *out += "</div>";
+}
+
 void AppendPersonFields(const PageContext& ctx, const FormState& st, size_t row, const RowState& r,
                         std::string* out) {
   std::string p = RowPrefix(row);
@@ -86,21 +154,25 @@ void AppendPersonFields(const PageContext& ctx, const FormState& st, size_t row,
           ctx.TrHtml(row == 0 ? "form.name" : "form.person_name") + "</label>";
   AppendError(st, name_id, out);
   AppendError(st, kind_field, out);
-  *out += "<input type=\"text\" id=\"" + name_id + "\" name=\"" + name_id +
-          "\" maxlength=\"80\" autocomplete=\"off\" value=\"" + Shown(r.name) + "\"" +
+  *out += "<input type=\"text\" id=\"" + name_id + "\" name=\"" + name_id + "\" maxlength=\"" +
+          std::to_string(kMaxNameChars) + "\" autocomplete=\"off\"" +
+          Described(st, {name_id, kind_field}) + " value=\"" + Shown(r.name) + "\"" +
           (row == 0 ? " required" : "") + ">";
-  *out += "<div><label class=\"choice\"><input type=\"radio\" name=\"" + kind_field +
-          "\" value=\"pseudonym\"" + (r.real_name ? "" : " checked") + "> " +
+  *out += "<div><label class=\"choice\"><input type=\"radio\" id=\"" + kind_field +
+          "-pseudonym\" name=\"" + kind_field + "\" value=\"pseudonym\"" +
+          (r.real_name ? "" : " checked") + Described(st, {kind_field}) + "> " +
           ctx.TrHtml("form.pseudonym") +
           "</label><label class=\"choice\"><input type=\"radio\" name=\"" + kind_field +
-          "\" value=\"real\"" + (r.real_name ? " checked" : "") + "> " +
-          ctx.TrHtml("form.real_name") + "</label></div></div>";
-  *out += "<fieldset><legend>" + ctx.TrHtml("form.organisations") + "</legend>";
+          "\" value=\"real\"" + (r.real_name ? " checked" : "") + Described(st, {kind_field}) +
+          "> " + ctx.TrHtml("form.real_name") + "</label></div></div>";
+  std::string org_error = Described(st, {org_field});
+  *out += "<fieldset" + org_error + "><legend>" + ctx.TrHtml("form.organisations") + "</legend>";
   AppendError(st, org_field, out);
   for (Organisation o : kOrganisationList) {
     std::string code(OrganisationCode(o));
-    *out += "<label class=\"choice\"><input type=\"checkbox\" name=\"" + org_field + "\" value=\"" +
-            code + "\"" + ((r.orgs & o) ? " checked" : "") + "> " + ctx.TrHtml("org.long." + code) +
+    *out += "<label class=\"choice\"><input type=\"checkbox\" id=\"" + org_field + "-" + code +
+            "\" name=\"" + org_field + "\" value=\"" + code + "\"" +
+            ((r.orgs & o) ? " checked" : "") + org_error + "> " + ctx.TrHtml("org.long." + code) +
             "</label>";
   }
   *out += "</fieldset>";
@@ -112,8 +184,8 @@ void AppendSelect(const PageContext& ctx, const FormState& st, const std::string
   *out += "<div class=\"field\"><label for=\"" + field + "\">" + ctx.TrHtml("form." + field) +
           "</label>";
   AppendError(st, field, out);
-  *out += "<select id=\"" + field + "\" name=\"" + field + "\"><option value=\"\">" +
-          ctx.TrHtml("form.not_given") + "</option>";
+  *out += "<select id=\"" + field + "\" name=\"" + field + "\"" + Described(st, {field}) +
+          "><option value=\"\">" + ctx.TrHtml("form.not_given") + "</option>";
   for (std::string_view code : codes) {
     std::string c(code);
     *out += "<option value=\"" + c + "\"" + (current == c ? " selected" : "") + ">" +
@@ -127,9 +199,7 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
   bool correcting = !st.correct_code.empty();
   b += "<h1>" + ctx.TrHtml(correcting ? "correct.title" : "form.title") + "</h1>";
   b += "<p class=\"hint\">" + ctx.TrHtml(correcting ? "correct.intro" : "form.intro") + "</p>";
-  if (!st.general_error.empty()) {
-    b += "<p class=\"error\" id=\"error-form\">" + HtmlEscape(st.general_error) + "</p>";
-  }
+  AppendErrorSummary(ctx, st, &b);
   b += "<form method=\"post\" action=\"" +
        ctx.LiveHref(correcting ? "/receipt/correct" : "/submit") + "\" accept-charset=\"UTF-8\"";
   if (st.env && st.env->guard && !correcting)
@@ -147,8 +217,8 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
   AppendSelect(ctx, st, "occupation", OccupationCodes(), st.occupation, &b);
   b += "<div class=\"field\"><label for=\"text\">" + ctx.TrHtml("form.text") + "</label>";
   AppendError(st, "text", &b);
-  b += "<textarea id=\"text\" name=\"text\" rows=\"5\" maxlength=\"5000\">" + Shown(st.text) +
-       "</textarea></div>";
+  b += "<textarea id=\"text\" name=\"text\" rows=\"5\" maxlength=\"5000\"" +
+       Described(st, {"text"}) + ">" + Shown(st.text) + "</textarea></div>";
   b += "<h2>" + ctx.TrHtml("form.others") + "</h2><p class=\"hint\">" +
        ctx.TrHtml("form.others_hint") + "</p>";
   AppendError(st, "rows", &b);
@@ -171,7 +241,9 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
          ctx.TrHtml("form.add_person") + "</button>";
   }
   b += "</p></form>";
-  return HtmlResponse(status, Layout(ctx, ctx.Tr(correcting ? "correct.title" : "form.title"), b),
+  return HtmlResponse(status,
+                      Layout(ctx, ctx.Tr(correcting ? "correct.title" : "form.title"), b,
+                             correcting ? std::string() : ctx.Tr("meta.submit")),
                       Caching::kNoStore);
 }
 

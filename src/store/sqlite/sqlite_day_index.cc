@@ -60,13 +60,14 @@ Status AnchorPublished(Db& db, Day day, int64_t first, int64_t count) {
   const int64_t had = *below;
   auto insert = db.Cached("INSERT INTO day_anchors(day, block, number) VALUES(?1, ?2, ?3)");
   // The first rank of a block among had, had + 1, ..., had + count - 1.
-  for (int64_t rank = (had + kAnchorEvery - 1) / kAnchorEvery * kAnchorEvery;
-       rank < had + count; rank += kAnchorEvery) {
+  for (int64_t rank = (had + kAnchorEvery - 1) / kAnchorEvery * kAnchorEvery; rank < had + count;
+       rank += kAnchorEvery) {
     insert->Reset();
     insert->Bind(1, static_cast<int64_t>(day))
         .Bind(2, rank / kAnchorEvery)
         .Bind(3, first + (rank - had));
-    if (insert->Step() != SQLITE_DONE) return Status::Fail("anchor the day list: " + db.LastError());
+    if (insert->Step() != SQLITE_DONE)
+      return Status::Fail("anchor the day list: " + db.LastError());
   }
   return Status::Ok();
 }
