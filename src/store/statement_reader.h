@@ -37,13 +37,22 @@ class StatementReader {
 
   // Published statement by public number; nullopt if none (or not published).
   virtual Result<std::optional<Statement>> GetPublished(int64_t number) = 0;
-  // Published statements of `day` with number < `before` (0: no bound), newest first.
+  // Published statements of `day` with number < `before` (0: no bound), newest first,
+  // without the first `offset` of them. O(log n + limit) whatever the offset: page 20,000 of
+  // a day costs what page 1 costs (docs/paging.md).
   virtual Result<std::vector<Statement>> ListDay(Day day, int64_t before, int64_t offset,
                                                  int limit) = 0;
-  // Published statements with a person whose FoldName(name) equals `folded`, newest first,
-  // optionally only of one day.
+  // Published statements with a person whose FoldName(name) equals `folded`, optionally
+  // only of one day, newest day first and newest number first within a day; with
+  // `before` > 0, only those after the statement numbered `before` in that order (the last
+  // of the page before; none when there is no such statement). O(log n + limit).
   virtual Result<std::vector<Statement>> SearchName(const std::string& folded,
-                                                    std::optional<Day> day, int limit) = 0;
+                                                    std::optional<Day> day, int64_t before,
+                                                    int limit) = 0;
+  // How many statements SearchName(folded, day, 0, ...) would list in all, counting no
+  // further than cap + 1: a result above `cap` means "more than cap". O(log n + cap).
+  virtual Result<int64_t> CountName(const std::string& folded, std::optional<Day> day,
+                                    int64_t cap) = 0;
   virtual Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) = 0;
   // The opening of a published statement; nullopt if there is none.
   virtual Result<std::optional<Opening>> GetOpening(int64_t number) = 0;

@@ -8,6 +8,9 @@ namespace tuidang::web {
 namespace {
 // Results shown for one name: a common name has many; narrowing by day is the way on.
 constexpr int kMaxResults = 100;
+// Matches counted at most: past it the page says "more than 1,000" (the count reads the
+// name index no further, so a common name costs what a rare one does).
+constexpr int64_t kCountCap = 1000;
 }  // namespace
 
 Response SearchPage(const RequestContext& rq) {
@@ -57,13 +60,34 @@ Response SearchPage(const RequestContext& rq) {
   if (!error.empty()) {
     status = http::status::bad_request;
   } else if (!name.empty()) {
-    auto found = env.store->SearchName(FoldName(name), day, kMaxResults);
-    if (!found) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
-    b += "<p id=\"result-count\">" + HtmlEscape(ctx.Format("search.count", found->size())) + "</p>";
+    // The next page's cursor: the number of the last statement of the page before.
+    int64_t before = 0;
+    if (auto c = query.Get("before")) {
+      auto parsed = ParseNumber(*c);
+      if (!parsed) return ErrorPage(ctx, http::status::bad_request, "error.page");
+      before = *parsed;
+    }
+    const std::string folded = FoldName(name);
+    auto found = env.store->SearchName(folded, day, before, kMaxResults + 1);
+    auto count = env.store->CountName(folded, day, kCountCap);
+    if (!found || !count) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+    b += "<p id=\"result-count\">" +
+         HtmlEscape(*count > kCountCap ? ctx.Format("search.count_more", FormatCount(kCountCap))
+                                       : ctx.Format("search.count", *count)) +
+         "</p>";
+    const bool more = found && found->size() > static_cast<size_t>(kMaxResults);
+    if (more) found->pop_back();
     if (!found->empty()) {
       b += "<ol class=\"statements\">";
       for (const Statement& s : *found) AppendStatementItem(ctx, s, &b);
       b += "</ol>";
+      if (more) {
+        std::string next = "/search?name=" + UrlEncode(name) +
+                           (day ? "&date=" + FormatDay(*day) : std::string()) +
+                           "&before=" + std::to_string(*found->back().number);
+        b += "<p class=\"pager\"><a rel=\"next\" href=\"" + ctx.LiveHref(next) + "\">" +
+             ctx.TrHtml("list.next_page") + "</a></p>";
+      }
     } else {
       // Names are matched whole (after folding): a surname or a part finds nothing.
       b += "<p class=\"hint\" id=\"search-hint\">" + ctx.TrHtml("search.whole_name_hint") +

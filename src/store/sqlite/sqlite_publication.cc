@@ -2,6 +2,7 @@
 // accepted statements that approval shares (PublishFrom): numbers, leaves and totals in
 // one durable transaction, the domain's part computed by core/publication.h.
 #include "core/publication.h"
+#include "store/sqlite/sqlite_day_index.h"
 #include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_transaction.h"
@@ -73,6 +74,9 @@ Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>
       "UPDATE statements SET status = 1, number = ?, day = ?, leaf_index = ?, salt = ?, "
       "record = ? WHERE id = ? AND status = ?");
   auto add_leaf = writer_.Prepare("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
+  // The persons carry the day and number too, for the name search's index.
+  auto number_persons =
+      writer_.Prepare("UPDATE persons SET day = ?, number = ? WHERE statement = ?");
   for (Statement& st : held) {
     Publication pub = run.Assign(&st);
     PublicationRun::Seal(st, &pub);
@@ -91,10 +95,18 @@ Result<std::vector<int64_t>> SqliteStore::PublishFrom(const std::vector<int64_t>
     add_leaf.Bind(1, static_cast<int64_t>(pub.leaf_index))
         .BindBlob(2, pub.entry.data(), pub.entry.size());
     if (add_leaf.Step() != SQLITE_DONE) return fail("append leaf");
+    number_persons.Reset();
+    number_persons.Bind(1, static_cast<int64_t>(day)).Bind(2, pub.number).Bind(3, st.id);
+    if (number_persons.Step() != SQLITE_DONE) return fail("number the persons");
     numbers.push_back(pub.number);
   }
   if (run.delta().statements > 0) {
     if (!sqlite::AddPublished(writer_, day, run.delta())) return fail("update the totals");
+    if (Status s = sqlite::AnchorPublished(writer_, day, numbers.front(),
+                                           static_cast<int64_t>(numbers.size()));
+        !s) {
+      return Error{s.message()};
+    }
   }
   if (audit) {
     if (Status s = WriteAudit(audit(numbers)); !s) return fail(s.message());

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "store/sqlite/sqlite_day_index.h"
 #include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_transaction.h"
@@ -15,8 +16,9 @@ namespace tuidang {
 
 namespace {
 
-// 3: the audit trail keeps days, not minutes (Migrate2To3).
-constexpr int kSchemaVersion = 3;
+// 3: the audit trail keeps days, not minutes.
+// 4: day pages and name searches by index (day_anchors, persons' day and number).
+constexpr int kSchemaVersion = 4;
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,7 +40,18 @@ CREATE TABLE IF NOT EXISTS statements(
   operator INTEGER NOT NULL DEFAULT 0,
   consent TEXT NOT NULL DEFAULT '',
   place TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS statements_by_day ON statements(day, number) WHERE number IS NOT NULL;
+-- The day lists (sqlite_day_index.h): published statements only, by day and number; the
+-- status column makes it a covering index for the rank queries (SQLite 3.40 does not count
+-- a partial index's own WHERE term as covered).
+CREATE INDEX IF NOT EXISTS statements_published ON statements(day, number, status)
+  WHERE status = 1;
+-- The number at every kAnchorEvery-th rank of each day's published statements.
+CREATE TABLE IF NOT EXISTS day_anchors(
+  day INTEGER NOT NULL,
+  block INTEGER NOT NULL,
+  number INTEGER NOT NULL,
+  PRIMARY KEY(day, block)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS day_anchors_by_number ON day_anchors(day, number);
 CREATE TABLE IF NOT EXISTS persons(
   statement INTEGER NOT NULL REFERENCES statements(id),
   position INTEGER NOT NULL,
@@ -46,8 +59,13 @@ CREATE TABLE IF NOT EXISTS persons(
   name_fold TEXT NOT NULL,
   real_name INTEGER NOT NULL,
   organisations INTEGER NOT NULL,
+  -- The statement's day and number once it is published (NULL before): the name search
+  -- reads matches newest first from persons_published without touching the statements.
+  day INTEGER,
+  number INTEGER,
   PRIMARY KEY(statement, position)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS persons_by_name ON persons(name_fold, statement);
+CREATE INDEX IF NOT EXISTS persons_published ON persons(name_fold, day, number)
+  WHERE number IS NOT NULL;
 -- Imported rows' keys (idempotent imports): apart, so that only imports pay for the index.
 CREATE TABLE IF NOT EXISTS sources(key BLOB PRIMARY KEY, statement INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS leaves(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);
@@ -131,10 +149,34 @@ constexpr Migration kMigrations[] = {
      "CREATE TRIGGER audit_trail_no_update BEFORE UPDATE ON audit_trail"
      "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
      true},
+    // 4: the day lists and the name search read in index order (docs/paging.md). Every
+    // existing day gets its anchors (rank 0, 50, 100, ... of its published statements, the
+    // 50 of sqlite::kAnchorEvery) and every published statement's persons their day and
+    // number; one pass over the statements, once.
+    {4,
+     "ALTER TABLE persons ADD COLUMN day INTEGER;"
+     "ALTER TABLE persons ADD COLUMN number INTEGER;"
+     "UPDATE persons SET day = s.day, number = s.number FROM statements s"
+     "  WHERE s.id = persons.statement AND s.status = 1;"
+     "DROP INDEX IF EXISTS persons_by_name;"
+     "CREATE INDEX persons_published ON persons(name_fold, day, number)"
+     "  WHERE number IS NOT NULL;"
+     "DROP INDEX IF EXISTS statements_by_day;"
+     "CREATE INDEX statements_published ON statements(day, number, status) WHERE status = 1;"
+     "CREATE TABLE day_anchors(day INTEGER NOT NULL, block INTEGER NOT NULL,"
+     "  number INTEGER NOT NULL, PRIMARY KEY(day, block)) WITHOUT ROWID;"
+     "CREATE UNIQUE INDEX day_anchors_by_number ON day_anchors(day, number);"
+     "INSERT INTO day_anchors(day, block, number)"
+     "  SELECT day, (rank - 1) / 50, number FROM (SELECT day, number,"
+     "    ROW_NUMBER() OVER (PARTITION BY day ORDER BY number) AS rank"
+     "    FROM statements WHERE status = 1)"
+     "  WHERE (rank - 1) % 50 = 0;",
+     false},
 };
 constexpr int kOldestMigratable = 2;
 static_assert(kMigrations[std::size(kMigrations) - 1].to == kSchemaVersion,
               "the last migration ends at the current schema");
+static_assert(sqlite::kAnchorEvery == 50, "migration 4 writes an anchor every 50 ranks");
 
 // The database's schema version; nullopt for a new (empty) database.
 Result<std::optional<int>> ReadSchemaVersion(sqlite::Db& db) {
@@ -227,15 +269,18 @@ Status SqliteStore::Init() {
   // this cut the disk writes per statement by a fifth and raised durable submissions/s by
   // about 40 % (docs/performance.md); the WAL is still truncated after every deletion.
   if (Status s = writer_.Exec("PRAGMA wal_autocheckpoint=20000"); !s) return s;
-  // The version is read before the schema's CREATE ... IF NOT EXISTS runs, so that a newer
-  // tuidang's database is refused before anything is written to it.
+  // The version is read and the migrations run before the schema's CREATE ... IF NOT
+  // EXISTS: a newer tuidang's database is refused before anything is written to it, and an
+  // older one has the columns that the schema's indexes name (persons' day and number)
+  // before they are created. Tables that a release added without a migration step are
+  // created by the schema after.
   auto version = ReadSchemaVersion(writer_);
   if (!version) return Status::Fail(path_ + ": " + version.error());
-  if (*version && **version > kSchemaVersion) return Migrate(writer_, path_, **version);
-  if (Status s = writer_.Exec(kSchema); !s) return Status::Fail("schema: " + s.message());
   if (*version) {
     if (Status s = Migrate(writer_, path_, **version); !s) return s;
-  } else {
+  }
+  if (Status s = writer_.Exec(kSchema); !s) return Status::Fail("schema: " + s.message());
+  if (!*version) {
     auto set = writer_.Prepare("INSERT INTO meta(key, value) VALUES('schema_version', ?)");
     set.Bind(1, std::to_string(kSchemaVersion));
     if (set.Step() != SQLITE_DONE) return Status::Fail(writer_.LastError());
@@ -264,23 +309,26 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   std::string cols(sqlite::kStatementColumns);
   r->by_number =
       r->db.Prepare("SELECT " + cols + " FROM statements WHERE number = ? AND status = 1");
+  // The partial index statements_published serves both (the literal `status = 1`).
   r->day_page = r->db.Prepare("SELECT " + cols +
-                              " FROM statements WHERE day = ? AND number IS NOT NULL AND status = 1"
-                              " ORDER BY number DESC LIMIT ? OFFSET ?");
-  r->day_page_before = r->db.Prepare(
-      "SELECT " + cols +
-      " FROM statements WHERE day = ? AND number IS NOT NULL AND number < ? AND status = 1"
-      " ORDER BY number DESC LIMIT ? OFFSET ?");
+                              " FROM statements WHERE status = 1 AND day = ?"
+                              " ORDER BY number DESC LIMIT ?");
+  r->day_page_before = r->db.Prepare("SELECT " + cols +
+                                     " FROM statements WHERE status = 1 AND day = ? AND number < ?"
+                                     " ORDER BY number DESC LIMIT ?");
   r->persons = r->db.Prepare(sqlite::kPersonsOfStatement);
-  std::string search_cols(sqlite::kStatementColumnsOfS);
-  r->search =
-      r->db.Prepare("SELECT DISTINCT " + search_cols +
-                    " FROM persons p JOIN statements s ON s.id = p.statement"
-                    " WHERE p.name_fold = ? AND s.status = 1 ORDER BY s.number DESC LIMIT ?");
-  r->search_day = r->db.Prepare(
-      "SELECT DISTINCT " + search_cols +
-      " FROM persons p JOIN statements s ON s.id = p.statement"
-      " WHERE p.name_fold = ? AND s.status = 1 AND s.day = ? ORDER BY s.number DESC LIMIT ?");
+  // The name search reads persons_published (covering) in its order, newest first, and
+  // stops at the page's end: no sort, no read of the matches after it. `(day, number) <
+  // (?3, ?4)` is the keyset bound; ?2 the lowest day.
+  r->name_matches = r->db.Prepare(
+      "SELECT day, number FROM persons WHERE name_fold = ?1 AND number IS NOT NULL"
+      " AND day >= ?2 AND (day, number) < (?3, ?4) ORDER BY day DESC, number DESC");
+  r->name_count = r->db.Prepare(
+      "SELECT COUNT(*) FROM (SELECT DISTINCT day, number FROM persons WHERE name_fold = ?1"
+      " AND number IS NOT NULL AND day >= ?2 AND day <= ?3 LIMIT ?4)");
+  // Withdrawn statements keep their number and day: a page's cursor stays valid.
+  r->day_of_number =
+      r->db.Prepare("SELECT day FROM statements WHERE number = ? AND number IS NOT NULL");
   r->receipt =
       r->db.Prepare("SELECT status, number, day, leaf_index FROM statements WHERE receipt = ?");
   r->opening = r->db.Prepare(
@@ -293,9 +341,9 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
       r->db.Prepare("SELECT 1 FROM checkpoint_sizes WHERE size >= ? AND size < ? LIMIT 1");
   r->checkpoint = r->db.Prepare(
       "SELECT (SELECT MAX(size) FROM checkpoint_sizes), value FROM meta WHERE key = 'checkpoint'");
-  for (auto* s :
-       {&r->by_number, &r->day_page, &r->day_page_before, &r->persons, &r->search, &r->search_day,
-        &r->receipt, &r->opening, &r->leaves, &r->tile, &r->published_in, &r->checkpoint}) {
+  for (auto* s : {&r->by_number, &r->day_page, &r->day_page_before, &r->persons, &r->name_matches,
+                  &r->name_count, &r->day_of_number, &r->receipt, &r->opening, &r->leaves, &r->tile,
+                  &r->published_in, &r->checkpoint}) {
     if (!s->ok()) return Error{"prepare: " + r->db.LastError()};
   }
   return r;

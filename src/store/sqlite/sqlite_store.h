@@ -6,6 +6,7 @@
 //   sqlite_schema.cc       Open: schema, migrations, the reader pool
 //   sqlite_writer.cc       BatchWriter: CommitBatch, Withdraw
 //   sqlite_reader.cc       StatementReader: statements, receipts, openings
+//   sqlite_day_index.cc    the day lists' page index (day_anchors), kept by the writer
 //   sqlite_totals.cc       StatementReader: the totals, kept, reloaded and recounted
 //   sqlite_log.cc          LogStore: leaves, tiles, checkpoints
 //   sqlite_moderation.cc   ModerationStore: the queue, approval, rejection, withdrawal,
@@ -48,7 +49,9 @@ class SqliteStore final : public Store {
   Result<std::vector<Statement>> ListDay(Day day, int64_t before, int64_t offset,
                                          int limit) override;
   Result<std::vector<Statement>> SearchName(const std::string& folded, std::optional<Day> day,
-                                            int limit) override;
+                                            int64_t before, int limit) override;
+  Result<int64_t> CountName(const std::string& folded, std::optional<Day> day,
+                            int64_t cap) override;
   Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) override;
   Result<std::optional<Opening>> GetOpening(int64_t number) override;
   std::shared_ptr<const Totals> GetTotals() override;
@@ -107,7 +110,8 @@ class SqliteStore final : public Store {
   // A read connection with its prepared statements; used by one thread at a time.
   struct Reader {
     sqlite::Db db;
-    sqlite::Stmt by_number, day_page, day_page_before, persons, search, search_day, receipt;
+    sqlite::Stmt by_number, day_page, day_page_before, persons, name_matches, name_count;
+    sqlite::Stmt day_of_number, receipt;
     sqlite::Stmt opening, leaves, tile, published_in, checkpoint;
   };
   // A reader taken from the pool (Lease) and given back when the lease ends; get() is null

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
+#include <tuple>
+
+#include "core/text.h"
 
 #include <gtest/gtest.h>
 #include <sodium.h>
@@ -41,6 +45,18 @@ class SqliteStoreTest : public ::testing::Test {
     sub.publish = publish;
     return sub;
   }
+
+  // SQL that takes a database of the current schema (4) back to what schema 3 had: the
+  // indexes on (day, number) and (name_fold, statement), no day anchors, persons without
+  // day and number; its version then says 3.
+  static constexpr std::string_view kBackToSchema3 =
+      "DROP INDEX persons_published; ALTER TABLE persons DROP COLUMN day;"
+      "ALTER TABLE persons DROP COLUMN number;"
+      "CREATE INDEX persons_by_name ON persons(name_fold, statement);"
+      "DROP INDEX statements_published;"
+      "CREATE INDEX statements_by_day ON statements(day, number) WHERE number IS NOT NULL;"
+      "DROP TABLE day_anchors;"
+      "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
 
   std::filesystem::path dir_;
   std::unique_ptr<SqliteStore> store_;
@@ -93,11 +109,11 @@ TEST_F(SqliteStoreTest, ReadsBackAfterReopen) {
   EXPECT_EQ((*s)->text, "退");
   EXPECT_EQ(store_->GetTotals()->persons, 2);
 
-  auto found = store_->SearchName("万顺", std::nullopt, 10);
+  auto found = store_->SearchName("万顺", std::nullopt, 0, 10);
   ASSERT_TRUE(found);
   ASSERT_EQ(found->size(), 1u);
   EXPECT_EQ((*found)[0].number, 1);
-  EXPECT_EQ(store_->SearchName("万顺", Today() - 1, 10)->size(), 0u);
+  EXPECT_EQ(store_->SearchName("万顺", Today() - 1, 0, 10)->size(), 0u);
 
   auto r = store_->FindReceipt(HashReceiptCode(code));
   ASSERT_TRUE(r);
@@ -290,6 +306,7 @@ TEST_F(SqliteStoreTest, AuditTrailUpgradedFromMinutesToDays) {
     // Make the database what schema 2 wrote: minutes since the epoch in `minute`.
     sqlite::Db db;
     ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
+    ASSERT_TRUE(db.Exec(kBackToSchema3));
     ASSERT_TRUE(db.Exec(
         "DROP TRIGGER audit_trail_no_update;"
         "ALTER TABLE audit_trail RENAME COLUMN day TO minute;"
@@ -309,7 +326,7 @@ TEST_F(SqliteStoreTest, AuditTrailUpgradedFromMinutesToDays) {
   EXPECT_FALSE(db.Exec("UPDATE audit_trail SET action = 'nothing'")) << "append-only again";
   auto version = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
   ASSERT_EQ(version.Step(), SQLITE_ROW);
-  EXPECT_EQ(version.Text(0), "3");
+  EXPECT_EQ(version.Text(0), "4");
 }
 
 TEST_F(SqliteStoreTest, ANewerSchemaIsRefusedAndLeftAsItWas) {
@@ -411,6 +428,267 @@ TEST_F(SqliteStoreTest, HeldStatementsArePagedByKeyset) {
   EXPECT_EQ(page->back().id, seen[9]);
   EXPECT_EQ(*store_->CountHeld({}, 1000), 20);
   EXPECT_EQ(*store_->CountHeld({}, 8), 8) << "counting stops at the cap";
+}
+
+}  // namespace tuidang
+
+namespace tuidang {
+
+namespace {
+
+// The day's page as the OFFSET query that ListDay replaced reads it: the reference.
+std::vector<int64_t> OffsetPage(sqlite::Db& db, Day day, int64_t before, int64_t offset,
+                                int limit) {
+  auto q = db.Prepare(
+      "SELECT number FROM statements WHERE day = ? AND number IS NOT NULL AND number < ?"
+      " AND status = 1 ORDER BY number DESC LIMIT ? OFFSET ?");
+  q.Bind(1, static_cast<int64_t>(day))
+      .Bind(2, before > 0 ? before : std::numeric_limits<int64_t>::max())
+      .Bind(3, static_cast<int64_t>(limit))
+      .Bind(4, offset);
+  std::vector<int64_t> numbers;
+  while (q.Step() == SQLITE_ROW) numbers.push_back(q.Int(0));
+  return numbers;
+}
+
+std::vector<int64_t> Numbers(const std::vector<Statement>& list) {
+  std::vector<int64_t> numbers;
+  for (const Statement& s : list) numbers.push_back(*s.number);
+  return numbers;
+}
+
+}  // namespace
+
+class DayPagingTest : public SqliteStoreTest {
+ protected:
+  // Publishes `n` statements on `day` (every 7th held instead when `some_held`); their
+  // numbers.
+  std::vector<int64_t> Publish(Day day, int n, std::string name = "n", bool some_held = false) {
+    day_ = day;
+    std::vector<Submission> batch;
+    for (int i = 0; i < n; ++i) batch.push_back(Make(name, kParty, {}, !some_held || i % 7 != 0));
+    std::vector<Committed> out;
+    EXPECT_TRUE(store_->CommitBatch(batch, &out));
+    std::vector<int64_t> numbers;
+    for (const Committed& c : out) {
+      if (c.number) numbers.push_back(*c.number);
+    }
+    return numbers;
+  }
+  // Every page of `day` that ListDay reads (each offset, limits 50 and 3, with and without a
+  // keyset bound) equals the OFFSET query's.
+  void ExpectPagesAsOffset(Day day, const char* when) {
+    const int64_t n = store_->GetTotals()->Of(day).statements;
+    auto all = OffsetPage(Ref(), day, 0, 0, 1 << 30);
+    ASSERT_EQ(static_cast<int64_t>(all.size()), n) << when;
+    std::vector<int64_t> bounds = {0};
+    if (!all.empty()) bounds.push_back(all[all.size() / 3]);
+    for (int64_t before : bounds) {
+      for (int limit : {50, 3}) {
+        for (int64_t offset = 0; offset <= n + 2; ++offset) {
+          auto page = store_->ListDay(day, before, offset, limit);
+          ASSERT_TRUE(page) << page.error();
+          ASSERT_EQ(Numbers(*page), OffsetPage(Ref(), day, before, offset, limit))
+              << when << ": day " << day << " before " << before << " offset " << offset
+              << " limit " << limit;
+        }
+      }
+    }
+  }
+  // A connection of its own for the reference queries.
+  sqlite::Db& Ref() {
+    if (!ref_) {
+      ref_ = std::make_unique<sqlite::Db>();
+      EXPECT_TRUE(ref_->Open((dir_ / "t.db").string(), false));
+    }
+    return *ref_;
+  }
+  void TearDown() override {
+    ref_.reset();
+    SqliteStoreTest::TearDown();
+  }
+  void SetUp() override {
+    SqliteStoreTest::SetUp();
+    store_->SetTodayForTesting([this] { return day_; });
+  }
+  Day day_ = Today() - 10;
+  std::unique_ptr<sqlite::Db> ref_;
+};
+
+// A day published in several batches, with another day's statements numbered between its
+// own (as an approval or a historic import makes them), then withdrawals everywhere: the
+// anchors first and last, the day's first and last statements, runs of neighbours.
+TEST_F(DayPagingTest, DeepPagesEqualTheOffsetResultThroughBatchesAndWithdrawals) {
+  const Day a = Today() - 10, b = Today() - 9;
+  std::vector<int64_t> of_a = Publish(a, 130);
+  Publish(b, 75);
+  for (int64_t n : Publish(a, 49, "n", true)) of_a.push_back(n);  // some held, published later
+  for (int64_t n : Publish(a, 1)) of_a.push_back(n);
+  for (int64_t n : Publish(a, 171)) of_a.push_back(n);
+  ExpectPagesAsOffset(a, "published");
+  ExpectPagesAsOffset(b, "published");
+  for (size_t rank : {size_t{0}, size_t{50}, size_t{51}, size_t{99}, size_t{100}, size_t{101},
+                      size_t{200}, of_a.size() - 1, of_a.size() - 2}) {
+    ASSERT_TRUE(store_->Withdraw(of_a[rank], WithdrawalReason::kFake)) << rank;
+  }
+  ExpectPagesAsOffset(a, "after withdrawals");
+  ExpectPagesAsOffset(b, "after withdrawals of the other day");
+  // A whole block goes, then the whole day.
+  std::vector<int64_t> left = OffsetPage(Ref(), a, 0, 0, 1 << 30);
+  for (size_t i = 0; i < 60; ++i) ASSERT_TRUE(store_->Withdraw(left[i], WithdrawalReason::kFake));
+  ExpectPagesAsOffset(a, "after a block");
+  Reopen();
+  store_->SetTodayForTesting([this] { return day_; });
+  for (int64_t n : Publish(a, 55)) of_a.push_back(n);
+  ExpectPagesAsOffset(a, "published again after withdrawals");
+  for (int64_t n : OffsetPage(Ref(), a, 0, 0, 1 << 30)) {
+    ASSERT_TRUE(store_->Withdraw(n, WithdrawalReason::kFake));
+  }
+  ExpectPagesAsOffset(a, "all withdrawn");
+  EXPECT_TRUE(store_->ListDay(a, 0, 0, 50)->empty());
+  ExpectPagesAsOffset(b, "the other day untouched");
+}
+
+// Held statements approved on a later day, and accepted ones published by a batch, take that
+// day's next numbers and ranks.
+TEST_F(DayPagingTest, ApprovalsAndPublicationBatchesAppendToTheirDay) {
+  const Day a = Today() - 10, b = Today() - 9;
+  Publish(a, 40, "n", true);  // 34 published (1-34), 6 held
+  day_ = b;
+  Publish(b, 30);
+  auto held = store_->ListHeld({});
+  ASSERT_TRUE(held);
+  std::vector<int64_t> ids;
+  for (const Statement& s : *held) ids.push_back(s.id);
+  ASSERT_EQ(ids.size(), 6u);
+  std::vector<Submission> accepted;
+  for (int i = 0; i < 23; ++i) {
+    accepted.push_back(Make("batched", kLeague));
+    accepted.back().batched = true;
+  }
+  std::vector<Committed> out;
+  ASSERT_TRUE(store_->CommitBatch(accepted, &out));
+  auto numbers = store_->Approve({ids[0], ids[1], ids[2]});
+  ASSERT_TRUE(numbers) << numbers.error();
+  auto waiting = store_->ListAccepted(100);
+  ASSERT_TRUE(waiting);
+  ASSERT_TRUE(store_->PublishAccepted(*waiting));
+  ASSERT_TRUE(store_->Approve({ids[3], ids[4], ids[5]}));
+  EXPECT_EQ(store_->GetTotals()->Of(b).statements, 30 + 6 + 23);
+  ExpectPagesAsOffset(a, "the day they arrived");
+  ExpectPagesAsOffset(b, "the day they were published");
+  EXPECT_EQ(*store_->ListDay(b, 0, 0, 1)->front().number, 34 + 30 + 6 + 23);
+}
+
+// A database of schema 3 (no anchors, no numbered persons) is migrated at open: its existing
+// days page as the OFFSET query pages them, and its names are found.
+TEST_F(DayPagingTest, ASchema3DatabaseIsMigratedAndItsDaysPage) {
+  const Day a = Today() - 10, b = Today() - 9;
+  Publish(a, 120, "王先生");
+  Publish(b, 20, "李女士");
+  Publish(a, 33, "王先生", true);
+  ASSERT_TRUE(store_->Withdraw(51, WithdrawalReason::kDanger));
+  ASSERT_TRUE(store_->Withdraw(1, WithdrawalReason::kDanger));
+  auto anchors = [&] {
+    sqlite::Db db;
+    EXPECT_TRUE(db.Open((dir_ / "t.db").string(), false));
+    auto q = db.Prepare("SELECT day, block, number FROM day_anchors ORDER BY day, block");
+    std::vector<std::tuple<int64_t, int64_t, int64_t>> rows;
+    while (q.Step() == SQLITE_ROW) rows.emplace_back(q.Int(0), q.Int(1), q.Int(2));
+    return rows;
+  };
+  const auto kept = anchors();
+  ASSERT_EQ(kept.size(), 3u + 1u);  // 146 published of day a, 20 of day b
+  store_.reset();
+  {
+    sqlite::Db db;
+    ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
+    ASSERT_TRUE(db.Exec(kBackToSchema3));
+  }
+  Reopen();
+  store_->SetTodayForTesting([this] { return day_; });
+  EXPECT_EQ(anchors(), kept);
+  ExpectPagesAsOffset(a, "migrated");
+  ExpectPagesAsOffset(b, "migrated");
+  EXPECT_EQ(*store_->CountName(FoldName("王先生"), std::nullopt, 1000), 120 + 28 - 2);
+  EXPECT_EQ(*store_->CountName(FoldName("李女士"), b, 1000), 20);
+  sqlite::Db db;
+  ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
+  auto version = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+  ASSERT_EQ(version.Step(), SQLITE_ROW);
+  EXPECT_EQ(version.Text(0), "4");
+  // And it goes on growing from there.
+  Publish(a, 70);
+  ExpectPagesAsOffset(a, "published after the migration");
+}
+
+// The name search: newest day first, newest number first within a day, each statement once
+// (also one that names the person twice), paged by keyset through every match; withdrawn and
+// unpublished statements are not found; the count stops at its cap.
+TEST_F(DayPagingTest, SearchIsNewestFirstAndPagedByKeyset) {
+  const Day a = Today() - 10, b = Today() - 9, c = Today() - 8;
+  const std::string name = "王先生", folded = FoldName(name);
+  std::vector<int64_t> expected;  // (day, number) descending, built below
+  std::vector<std::pair<int64_t, int64_t>> matches;
+  auto note = [&](Day day, const std::vector<int64_t>& numbers) {
+    for (int64_t n : numbers) matches.emplace_back(day, n);
+  };
+  note(b, Publish(b, 40, name));
+  Publish(b, 10, "李女士");
+  note(a, Publish(a, 25, name, true));  // a past day, numbered after day b's: still after them
+  note(c, Publish(c, 30, name));
+  {
+    day_ = c;
+    std::vector<Submission> family;
+    family.push_back(Make(name, kParty, {{"王先生", false, kLeague}}));  // twice in one
+    std::vector<Committed> out;
+    ASSERT_TRUE(store_->CommitBatch(family, &out));
+    matches.emplace_back(c, *out[0].number);
+  }
+  const int64_t withdrawn = matches[5].second;
+  ASSERT_TRUE(store_->Withdraw(withdrawn, WithdrawalReason::kFake));
+  std::erase(matches, matches[5]);
+  std::sort(matches.rbegin(), matches.rend());
+  for (const auto& m : matches) expected.push_back(m.second);
+
+  std::vector<int64_t> seen;
+  for (int64_t before = 0;;) {
+    auto page = store_->SearchName(folded, std::nullopt, before, 7);
+    ASSERT_TRUE(page) << page.error();
+    ASSERT_LE(page->size(), 7u);
+    for (const Statement& s : *page) {
+      EXPECT_TRUE(s.persons[0].name == name) << s.persons[0].name;
+      seen.push_back(*s.number);
+    }
+    if (page->size() < 7u) break;
+    before = seen.back();
+  }
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(*store_->CountName(folded, std::nullopt, 1000), static_cast<int64_t>(expected.size()));
+  EXPECT_EQ(*store_->CountName(folded, std::nullopt, 10), 11) << "counting stops past the cap";
+  EXPECT_EQ(*store_->CountName(folded, c, 1000), 31);
+  // One day, and a cursor that names a withdrawn statement (its number and day are kept).
+  auto day_b = store_->SearchName(folded, b, 0, 100);
+  ASSERT_TRUE(day_b);
+  EXPECT_EQ(day_b->size(), 39u);
+  for (const Statement& s : *day_b) EXPECT_EQ(s.day, b);
+  auto after_withdrawn = store_->SearchName(folded, b, withdrawn, 100);
+  ASSERT_TRUE(after_withdrawn);
+  EXPECT_EQ(withdrawn, 6);
+  EXPECT_EQ(Numbers(*after_withdrawn), (std::vector<int64_t>{5, 4, 3, 2, 1}));
+  EXPECT_TRUE(store_->SearchName(folded, std::nullopt, 999999, 10)->empty()) << "no such cursor";
+  EXPECT_TRUE(store_->SearchName(FoldName("李女士"), a, 0, 10)->empty());
+  // Held ones appear once approved, on the day of their approval.
+  auto held = store_->ListHeld({});
+  ASSERT_TRUE(held);
+  ASSERT_EQ(held->size(), 4u);
+  day_ = c + 1;
+  auto approved = store_->Approve({(*held)[0].id});
+  ASSERT_TRUE(approved);
+  auto newest = store_->SearchName(folded, std::nullopt, 0, 1);
+  ASSERT_EQ(newest->size(), 1u);
+  EXPECT_EQ(newest->front().number, approved->front());
+  EXPECT_EQ(newest->front().day, c + 1);
 }
 
 }  // namespace tuidang

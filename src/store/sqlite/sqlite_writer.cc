@@ -10,6 +10,7 @@
 #include "core/publication.h"
 #include "core/random.h"
 #include "core/text.h"
+#include "store/sqlite/sqlite_day_index.h"
 #include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_transaction.h"
@@ -94,6 +95,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   sqlite::Stmt& next = *next_cached;
   if (next.Step() != SQLITE_ROW) return fail("read counters");
   PublicationRun run(next.Int(0), static_cast<uint64_t>(next.Int(1)), day);
+  const int64_t first_number = run.next_number();
   next.Reset();
 
   auto insert_cached = writer_.Cached(
@@ -109,8 +111,8 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   sqlite::Stmt& insert_leaf = *insert_leaf_cached;
   if (!insert_leaf.ok()) return fail("prepare");
   auto person_cached = writer_.Cached(
-      "INSERT INTO persons(statement, position, name, name_fold, real_name, organisations) "
-      "VALUES(?,?,?,?,?,?)");
+      "INSERT INTO persons(statement, position, name, name_fold, real_name, organisations, "
+      "day, number) VALUES(?,?,?,?,?,?,?,?)");
   sqlite::Stmt& person = *person_cached;
   if (!insert.ok() || !person.ok()) return fail("prepare");
 
@@ -165,6 +167,11 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   const Totals& delta = run.delta();
   if (delta.statements > 0) {
     if (!sqlite::AddPublished(writer_, day, delta)) return fail("update the totals");
+    if (Status s =
+            sqlite::AnchorPublished(writer_, day, first_number, run.next_number() - first_number);
+        !s) {
+      return fail(s.message());
+    }
   }
   if (audit) {
     if (Status s = WriteAudit(audit(BatchOutcome{batch, *out})); !s) return fail(s.message());
@@ -237,6 +244,7 @@ Status SqliteStore::InsertSubmission(const BatchStatements& q, Submission& sub,
         .Bind(4, p_i < sub.folded_names.size() ? sub.folded_names[p_i] : FoldName(p.name))
         .Bind(5, static_cast<int64_t>(p.real_name))
         .Bind(6, static_cast<int64_t>(p.organisations));
+    if (c->number) q.person.Bind(7, static_cast<int64_t>(day)).Bind(8, *c->number);
     if (q.person.Step() != SQLITE_DONE) return Status::Fail("insert person");
   }
   if (Status s = WriteSafetyRows(sub, c->id); !s) return s;
@@ -293,6 +301,7 @@ Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason,
       " record = NULL WHERE id = ?");
   erase.Bind(1, id);
   if (erase.Step() != SQLITE_DONE) return fail(writer_.LastError());
+  if (Status s = sqlite::AnchorWithdrawn(writer_, day, number); !s) return s;
   for (std::string_view sql :
        {"DELETE FROM persons WHERE statement = ?", "DELETE FROM sealed WHERE statement = ?"}) {
     auto forget = writer_.Prepare(sql);
