@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "cli/safety_setup.h"
+#include "cli/stop_signals.h"
 #include "core/mutex.h"
 #include "core/text.h"
 #include "intake/intake.h"
@@ -140,12 +141,7 @@ int Serve(const ServeFlags& flags) {
   }
 
   // Signals are taken by one thread with sigwait; every other thread blocks them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = BlockStopSignals();
 
   int status = 0;
   {
@@ -185,16 +181,10 @@ int Serve(const ServeFlags& flags) {
       spdlog::error("{}", s.message());
       return 1;
     }
-    std::thread waiter([&] {
-      int sig = 0;
-      sigwait(&signals, &sig);
-      spdlog::info("stopping (signal {})", sig);
-      server.Stop();
-    });
-    spdlog::info(
-        "tuidang listening on http://{}:{} (data folder {}, {} statements, {} persons)",
-        options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host,
-        server.port(), dir.path, (*store)->GetTotals()->statements, (*store)->GetTotals()->persons);
+    StopOnSignal stopper(signals, &server);
+    spdlog::info("tuidang listening on {} (data folder {}, {} statements, {} persons)",
+                 ListenUrl(options.host, server.port()), dir.path,
+                 (*store)->GetTotals()->statements, (*store)->GetTotals()->persons);
     (*integrator)->StartBackground([s = store->get()] { s->Refresh(); });
     // Rejected statements are purged once their retention has passed (docs/console.md).
     PeriodicPurge purge(&sequencer, config->rejected_retention_hours);
@@ -211,10 +201,7 @@ int Serve(const ServeFlags& flags) {
     server.Run();
     app.Stop();  // logins still on the hashing pool answer while the connections exist
     app.SendDelayedAnswers();  // withdrawals' answers held back (web/answer_delay.h)
-    // Wake the waiter if the server ended by itself.
-    pthread_kill(waiter.native_handle(), SIGTERM);
-    waiter.join();
-  }  // the sequencer commits what is still queued before it stops
+  }                            // the sequencer commits what is still queued before it stops
   spdlog::info("stopped");
   return status;
 }

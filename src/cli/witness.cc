@@ -1,6 +1,5 @@
 // `tuidang witness serve` and `tuidang witness keygen`: a C2SP tlog-witness for any log
 // (src/witness/, docs/witness.md).
-#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -12,10 +11,10 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "cli/commands.h"
 #include "cli/config.h"
+#include "cli/stop_signals.h"
 #include "web/server.h"
 #include "witness/config.h"
 #include "witness/http_handler.h"
@@ -112,30 +111,16 @@ int ServeWitness(const WitnessFlags& flags) {
   }
   witness::WitnessHandler handler(witness->get());
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = BlockStopSignals();
   web::Server server(options, &handler);
   if (Status s = server.Listen(); !s) {
     spdlog::error("{}", s.message());
     return 1;
   }
-  std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
-    spdlog::info("stopping (signal {})", sig);
-    server.Stop();
-  });
-  spdlog::info(
-      "witness {} listening on http://{}:{} for {} logs (data folder {})", vkey,
-      options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host,
-      server.port(), (*witness)->logs().size(), flags.data);
+  StopOnSignal stopper(signals, &server);
+  spdlog::info("witness {} listening on {} for {} logs (data folder {})", vkey,
+               ListenUrl(options.host, server.port()), (*witness)->logs().size(), flags.data);
   server.Run();
-  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if the server ended alone
-  waiter.join();
   spdlog::info("stopped");
   return 0;
 }
