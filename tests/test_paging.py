@@ -45,7 +45,7 @@ def next_search_page(doc):
     return None
 
 
-class PagingTest(unittest.TestCase):
+class PagingTest(harness.ServerTestCase, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # Published at once (no publication batches), so that the web statements are numbered
@@ -68,13 +68,6 @@ class PagingTest(unittest.TestCase):
         except Exception:
             cls.server.cleanup()
             raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
 
     def get(self, path):
         r = self.server.get(path)

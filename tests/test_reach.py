@@ -171,7 +171,7 @@ def meta_description(doc):
     return [m.get("content", "") for m in metas]
 
 
-class CompressionAndCachingTest(unittest.TestCase):
+class CompressionAndCachingTest(harness.ServerTestCase, unittest.TestCase):
     """gzip with Vary, versioned static files, the icon, meta descriptions, the choice of
     language of "/" and the pages' weight as sent compressed."""
 
@@ -192,13 +192,6 @@ class CompressionAndCachingTest(unittest.TestCase):
         except Exception:
             cls.tearDownClass()
             raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop()
-        finally:
-            cls.server.cleanup()
 
     def pages(self):
         today = harness.today_cst()
