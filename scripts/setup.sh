@@ -11,6 +11,7 @@ packages=(build-essential cmake ninja-build pkg-config gettext python3
   libopencc-dev libutf8proc-dev libtomlplusplus-dev zlib1g-dev libcurl4-openssl-dev libssl-dev libqrencode-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgmime-3.0-dev
+  libpq-dev  # the PostgreSQL store (docs/postgres.md)
   help2man)  # the man page of the Debian package (packaging/CMakeLists.txt)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-selenium chromium chromium-driver wrk curl sqlite3)
@@ -19,6 +20,7 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(lintian man-db)  # tests/test_package.py: the .deb as Debian checks and reads it
   packages+=(clang libclang-rt-dev)  # scripts/test-sanitizers.sh: ASan, UBSan and libFuzzer runtimes
   packages+=(clang-format)  # scripts/check-format.sh, run by scripts/test.sh
+  packages+=(postgresql-15 postgresql-client-15)  # scripts/pg-cluster.sh: throwaway clusters for the PostgreSQL tests
   packages+=(python3-cryptography)  # tests/test_witness.py checks cosignatures (Ed25519) itself
 fi
 
