@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 namespace tuidang {
 
 Sequencer::Sequencer(BatchWriter* store, size_t queue_limit, size_t max_batch)
@@ -204,6 +206,15 @@ void Sequencer::Commit(Answers* d) {
     };
   }
   d->status = stores_.store->CommitBatch(d->batch, &d->committed, audit);
+  if (!d->status) {
+    if (failed_in_a_row_++ == 0) {
+      spdlog::error("storing failed ({}); submissions are answered 503 until a batch commits",
+                    d->status.message());
+    }
+  } else if (failed_in_a_row_ > 0) {
+    spdlog::info("storing works again after {} failed batches", failed_in_a_row_);
+    failed_in_a_row_ = 0;
+  }
   MutexLock lock(&mu_);
   ++batches_;
 }

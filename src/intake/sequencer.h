@@ -131,6 +131,10 @@ class Sequencer {
   std::deque<Item> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   uint64_t batches_ GUARDED_BY(mu_) = 0;
+  // Batches failed in a row (the writer thread's own): the log says when storing starts
+  // failing and when it works again, two lines per episode, never a line per batch
+  // (journald would stamp each with the time).
+  uint64_t failed_in_a_row_ = 0;
   std::thread writer_;
 
   Mutex done_mu_;
