@@ -12,6 +12,7 @@ packages=(build-essential cmake ninja-build pkg-config gettext python3
   libgtest-dev libgmock-dev libbenchmark-dev
   libgmime-3.0-dev
   libpq-dev  # the PostgreSQL store (docs/postgres.md)
+  prometheus-cpp-dev  # metrics (docs/deploy.md "Metrics")
   help2man)  # the man page of the Debian package (packaging/CMakeLists.txt)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-selenium chromium chromium-driver wrk curl sqlite3)
@@ -21,6 +22,7 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(clang libclang-rt-dev)  # scripts/test-sanitizers.sh: ASan, UBSan and libFuzzer runtimes
   packages+=(clang-format)  # scripts/check-format.sh, run by scripts/test.sh
   packages+=(postgresql-15 postgresql-client-15)  # scripts/pg-cluster.sh: throwaway clusters for the PostgreSQL tests
+  packages+=(python3-prometheus-client)  # tests/test_metrics.py parses the scrape with it
   packages+=(python3-cryptography)  # tests/test_witness.py checks cosignatures (Ed25519) itself
 fi
 

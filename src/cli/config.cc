@@ -14,6 +14,9 @@ std::string DefaultConfigText() {
       "\n"
       "# Address and port to listen on (HOST:PORT).\n"
       "listen = \"{}\"\n"
+      "# Prometheus metrics at http://HOST:PORT/metrics, a loopback address only (never the\n"
+      "# public port: the counters move with each submission). Empty: off (docs/deploy.md).\n"
+      "metrics_listen = \"\"\n"
       "# Threads serving HTTP.\n"
       "threads = {}\n"
       "# Open connections at most. Connections waiting on a slow client get 90 % of them at\n"
@@ -131,6 +134,7 @@ namespace {
 // Every setting tuidang.toml may hold; anything else is refused (a typo must not pass as a
 // default silently).
 const std::set<std::string> kKnown = {"listen",
+                                      "metrics_listen",
                                       "threads",
                                       "max_connections",
                                       "max_connections_per_client",
@@ -286,6 +290,7 @@ Result<Config> LoadConfig(const std::string& path) {
   }
   int64_t threads = c.threads;
   str("listen", &c.listen);
+  str("metrics_listen", &c.metrics_listen);
   num("threads", &threads, 1, 64);
   num("max_connections", &c.max_connections, 1, 1000000);
   num("max_connections_per_client", &c.max_connections_per_client, 0, 1000000);

@@ -14,8 +14,10 @@ namespace tuidang {
 
 struct Config {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT
-  int threads = 2;                        // HTTP threads
-  int64_t max_connections = 2000;         // beyond it new connections get 503 and are closed
+  // Prometheus metrics (metrics/metrics.h): a loopback HOST:PORT, or "" (off).
+  std::string metrics_listen;
+  int threads = 2;                 // HTTP threads
+  int64_t max_connections = 2000;  // beyond it new connections get 503 and are closed
   // Connections one client may hold (a peer told apart; never a trusted proxy, nor the
   // clients of an onion service). A browser opens at most 6 to a site: 64 leaves room for
   // about ten declarants behind one shared exit at once, while one address holds no more

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "cli/safety_setup.h"
+#include "cli/serve_metrics.h"
 #include "cli/stop_signals.h"
 #include "core/mutex.h"
 #include "core/text.h"
@@ -127,8 +128,14 @@ int Serve(const ServeFlags& flags) {
   auto* store = &published->store;
   auto* catalog = &published->catalog;
   auto* signer = &published->signer;
+  // Prometheus metrics on a loopback port when configured: measured roles (serve_metrics.h).
+  auto metrics = ServeMetrics::Open(config->metrics_listen);
+  if (!metrics) {
+    spdlog::error("{}", metrics.error());
+    return 78;
+  }
   auto integrator = Integrator::Open(
-      store->get(), &*signer,
+      (*metrics)->MeasuredLog(store->get()), &*signer,
       IntegratorOptions{origin, std::chrono::milliseconds(config->checkpoint_interval_ms)});
   if (!integrator) {
     spdlog::error("log: {}", integrator.error());
@@ -146,7 +153,7 @@ int Serve(const ServeFlags& flags) {
   int status = 0;
   {
     // The one writer: every write of the server goes through it (intake/sequencer.h).
-    Sequencer sequencer({store->get(), store->get(), store->get()},
+    Sequencer sequencer({(*metrics)->MeasuredWriter(store->get()), store->get(), store->get()},
                         static_cast<size_t>(config->queue_limit),
                         static_cast<size_t>(config->max_batch));
     const safety::OfficePublicKey* office = safety->guard && safety->guard->options().office_key
@@ -176,8 +183,18 @@ int Serve(const ServeFlags& flags) {
     env.guard = safety->guard.get();
     env.intake = &intake;
     web::App app(env);
-    web::Server server(options, &app);
+    web::Server server(options, (*metrics)->MeasuredPublic(&app));
     if (Status s = server.Listen(); !s) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+    if (Status s = (*metrics)->Start({[&] { return sequencer.queued(); },
+                                      [&] { return server.open_connections(); },
+                                      [s = store->get()] {
+                                        auto n = s->LeafCount();
+                                        return n ? *n : uint64_t{0};
+                                      }});
+        !s) {
       spdlog::error("{}", s.message());
       return 1;
     }

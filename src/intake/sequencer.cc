@@ -176,6 +176,11 @@ void Sequencer::Run() {
   }
 }
 
+size_t Sequencer::queued() const {
+  MutexLock lock(&mu_);
+  return queue_.size();
+}
+
 void Sequencer::Commit(Answers* d) {
   size_t n = 0;
   bool audited = false;

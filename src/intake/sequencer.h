@@ -65,6 +65,9 @@ class Sequencer {
   // one submission and what it was given; empty: none). Returns false, without calling
   // `done`, when the queue is full or stopping. Thread-safe.
   bool Submit(Submission sub, Done done, AuditFor<BatchOutcome> audit = {});
+  // Writes waiting for the writer thread (a submission, a group or another write each count
+  // one, as queue_limit does). Thread-safe.
+  size_t queued() const EXCLUDES(mu_);
   // Queues `group` to be stored whole in one transaction, never split across batches (a
   // sheet's import): with other queued submissions while the batch stays within max_batch,
   // alone when the group is larger. `audit` is given the group's slice of the batch.

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The soak (issue 17, docs/performance.md "Soak"): MINUTES (default 10) of steady
+# submissions at RATE/s (default 200) with a kill -9 every minute and one disk-full episode;
+# then every acknowledged statement is there, the log audits, and the RSS after the last
+# restart is within 10 % of the first. Needs root (the data folder is a tmpfs).
+#   usage: MINUTES=60 bench/soak.sh [build/tuidang]
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+exec python3 "$here/soak.py" --minutes "${MINUTES:-10}" --rate "${RATE:-200}" \
+  --bin "${1:-$here/../build/tuidang}"
