@@ -32,12 +32,9 @@ size_t ChannelIndex(Channel c) {
 Outcome OutcomeOf(const Committed& c) {
   if (c.duplicate) return kDuplicate;
   switch (c.status) {
-    case StatementStatus::kPublished:
-      return kPublished;
-    case StatementStatus::kAccepted:
-      return kAccepted;
-    default:
-      return kHeld;
+    case StatementStatus::kPublished: return kPublished;
+    case StatementStatus::kAccepted: return kAccepted;
+    default: return kHeld;
   }
 }
 
@@ -87,14 +84,14 @@ struct Metrics::Families {
                       .Help("Submissions per committed batch")
                       .Register(registry)
                       .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100,
-                                                                        200, 500, 1000, 2000});
-    batch_commit = &prometheus::BuildHistogram()
-                        .Name("tuidang_batch_commit_seconds")
-                        .Help("Time to commit one batch durably (fsync included)")
-                        .Register(registry)
-                        .Add({}, prometheus::Histogram::BucketBoundaries{
-                                     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2,
-                                     0.5, 1, 2, 5});
+                                                                       200, 500, 1000, 2000});
+    batch_commit =
+        &prometheus::BuildHistogram()
+             .Name("tuidang_batch_commit_seconds")
+             .Help("Time to commit one batch durably (fsync included)")
+             .Register(registry)
+             .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                              0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5});
     checkpoints = &prometheus::BuildCounter()
                        .Name("tuidang_checkpoints_total")
                        .Help("Signed checkpoints saved by this process")
