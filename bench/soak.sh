@@ -6,5 +6,9 @@
 #   usage: MINUTES=60 bench/soak.sh [build/tuidang]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# A binary copied out of a build folder finds the catalogs of this checkout's build.
+if [ -z "${TUIDANG_LOCALE_DIR:-}" ] && [ -d "$here/../build/locale" ]; then
+  export TUIDANG_LOCALE_DIR=$here/../build/locale
+fi
 exec python3 "$here/soak.py" --minutes "${MINUTES:-10}" --rate "${RATE:-200}" \
   --bin "${1:-$here/../build/tuidang}"
