@@ -13,16 +13,16 @@ namespace {
 
 // Values that would break SQL built from strings, and one no PostgreSQL text can hold.
 const std::vector<std::string>& Metacharacters() {
-  static const std::vector<std::string> v = {
-      "'; DROP TABLE statements; --", "Robert'); DELETE FROM persons;--", "$1 $$ %s \\ \" ' ;",
-      "\\x00 E'\\\\' /* */ -- ?"};
+  static const std::vector<std::string> v = {"'; DROP TABLE statements; --",
+                                             "Robert'); DELETE FROM persons;--",
+                                             "$1 $$ %s \\ \" ' ;", "\\x00 E'\\\\' /* */ -- ?"};
   return v;
 }
 const std::string kWithNul("before\0after", 12);
 
 // Which text field of a submission carries the hostile value.
 enum class Field { kName, kText, kConsent, kPlace, kHoldReason, kHoldGroup, kSealedField };
-constexpr Field kFields[] = {Field::kName,       Field::kText,      Field::kConsent,
+constexpr Field kFields[] = {Field::kName,       Field::kText,       Field::kConsent,
                              Field::kPlace,      Field::kHoldReason, Field::kHoldGroup,
                              Field::kSealedField};
 

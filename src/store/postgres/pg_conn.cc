@@ -111,7 +111,8 @@ Result<std::unique_ptr<Conn>> Conn::Connect(const std::string& conninfo) {
   if (!c) return Error{"PostgreSQL: out of memory"};
   std::unique_ptr<Conn> conn(new Conn(c));
   // The server's notices (a DROP's cascade, ...) are not errors; libpq would print them.
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
   if (PQstatus(c) != CONNECTION_OK) {
     return Error{fmt::format("cannot connect to PostgreSQL: {}", Trimmed(PQerrorMessage(c)))};
   }

@@ -32,9 +32,8 @@ Result<uint64_t> PostgresStore::LeafCount() {
 Result<std::vector<std::string>> PostgresStore::ReadLeaves(uint64_t begin, uint64_t end) {
   Lease lease = Take();
   if (!lease.get()) return Error{lease.error()};
-  auto q = (*lease).Exec(
-      "SELECT idx, entry FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-      pg::Params().Int(ToInt64(begin)).Int(ToInt64(end)));
+  auto q = (*lease).Exec("SELECT idx, entry FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                         pg::Params().Int(ToInt64(begin)).Int(ToInt64(end)));
   if (!q) return Error{q.error()};
   std::vector<std::string> out;
   out.reserve(end > begin ? end - begin : 0);

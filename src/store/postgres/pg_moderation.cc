@@ -56,8 +56,9 @@ Result<std::vector<Statement>> PostgresStore::ListHeld(const HeldFilter& filter)
                                   " AND id > $3 AND ($4::bigint IS NULL OR id < $4)";
   static const std::string forward = head + " ORDER BY id LIMIT $5";
   static const std::string backward = head + " ORDER BY id DESC LIMIT $5";
-  auto q = (*lease).Exec(filter.before ? backward : forward,
-                         HeldParams(filter).Int(filter.after).OptInt(filter.before).Int(filter.limit));
+  auto q =
+      (*lease).Exec(filter.before ? backward : forward,
+                    HeldParams(filter).Int(filter.after).OptInt(filter.before).Int(filter.limit));
   if (!q) return Error{q.error()};
   auto out = pg::ReadStatements(*q);
   if (filter.before) std::reverse(out.begin(), out.end());  // oldest first
@@ -105,9 +106,9 @@ Result<bool> PostgresStore::WithdrawByReceipt(const ReceiptHash& receipt) {
     {
       Lease lease = Take();
       if (!lease.get()) return Error{lease.error()};
-      auto q = (*lease).Exec(
-          "SELECT id, COALESCE(number, 0), status FROM statements WHERE receipt = $1",
-          pg::Params().Bytes(ReceiptBytes(receipt)));
+      auto q =
+          (*lease).Exec("SELECT id, COALESCE(number, 0), status FROM statements WHERE receipt = $1",
+                        pg::Params().Bytes(ReceiptBytes(receipt)));
       if (!q) return Error{q.error()};
       if (q->empty()) return false;
       id = q->Int(0, 0);

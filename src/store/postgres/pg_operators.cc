@@ -130,8 +130,7 @@ Status PostgresStore::UpdateOperatorAudited(const Operator& op, const AuditEntry
   return tx.Commit();
 }
 
-Status PostgresStore::Audit(int64_t operator_id, std::string_view action,
-                            std::string_view object) {
+Status PostgresStore::Audit(int64_t operator_id, std::string_view action, std::string_view object) {
   Lease lease = Take();
   if (!lease.get()) return Status::Fail(lease.error());
   return pg::WriteAudit(*lease, {{0, operator_id, "", std::string(action), std::string(object)}},

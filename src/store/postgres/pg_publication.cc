@@ -13,8 +13,8 @@ Result<std::vector<int64_t>> PostgresStore::ListAccepted(int64_t limit) {
   if (!lease.get()) return Error{lease.error()};
   // The literal 4 (StatementStatus::kAccepted) matches the partial index
   // statements_accepted.
-  auto q = (*lease).Exec("SELECT id FROM statements WHERE status = 4 LIMIT $1",
-                         pg::Params().Int(limit));
+  auto q =
+      (*lease).Exec("SELECT id FROM statements WHERE status = 4 LIMIT $1", pg::Params().Int(limit));
   if (!q) return Error{q.error()};
   std::vector<int64_t> ids;
   for (int i = 0; i < q->size(); ++i) ids.push_back(q->Int(i, 0));
@@ -79,8 +79,8 @@ Result<std::vector<int64_t>> PostgresStore::PublishFrom(
   }
   if (run.delta().statements > 0) {
     if (Status s = pg::AddPublished(c, day, run.delta()); !s) return Error{s.message()};
-    if (Status s = pg::AnchorPublished(c, day, numbers.front(),
-                                       static_cast<int64_t>(numbers.size()));
+    if (Status s =
+            pg::AnchorPublished(c, day, numbers.front(), static_cast<int64_t>(numbers.size()));
         !s) {
       return Error{s.message()};
     }

@@ -125,8 +125,9 @@ Result<int64_t> PostgresStore::CountName(const std::string& folded, std::optiona
 Result<std::optional<ReceiptStatus>> PostgresStore::FindReceipt(const ReceiptHash& hash) {
   Lease lease = Take();
   if (!lease.get()) return Error{lease.error()};
-  auto q = (*lease).Exec("SELECT status, number, day, leaf_index FROM statements WHERE receipt = $1",
-                         pg::Params().Bytes(ReceiptBytes(hash)));
+  auto q =
+      (*lease).Exec("SELECT status, number, day, leaf_index FROM statements WHERE receipt = $1",
+                    pg::Params().Bytes(ReceiptBytes(hash)));
   if (!q) return Error{q.error()};
   if (q->empty()) return std::optional<ReceiptStatus>();
   ReceiptStatus found{static_cast<StatementStatus>(q->Int(0, 0)), q->OptInt(0, 1),

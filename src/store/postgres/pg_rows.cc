@@ -46,8 +46,8 @@ Status LoadPersons(Conn& c, std::vector<Statement>* statements) {
   if (!rows) return Status::Fail("read persons: " + rows.error());
   for (int i = 0; i < rows->size(); ++i) {
     Statement& s = (*statements)[where[rows->Int(i, 0)]];
-    s.persons.push_back(Person{rows->Text(i, 1), rows->Int(i, 2) != 0,
-                               static_cast<uint8_t>(rows->Int(i, 3))});
+    s.persons.push_back(
+        Person{rows->Text(i, 1), rows->Int(i, 2) != 0, static_cast<uint8_t>(rows->Int(i, 3))});
   }
   return Status::Ok();
 }
@@ -89,9 +89,8 @@ Status WriteAudit(Conn& c, const std::vector<AuditEntry>& entries, Day day) {
   for (const AuditEntry& e : entries) {
     // The day only: a finer time would bracket when the web statements stored between two
     // entries arrived (DESIGN.md, privacy).
-    auto r = c.Exec(
-        "INSERT INTO audit_trail(day, operator, action, object) VALUES($1, $2, $3, $4)",
-        Params().Int(day).Int(e.operator_id).Text(e.action).Text(e.object));
+    auto r = c.Exec("INSERT INTO audit_trail(day, operator, action, object) VALUES($1, $2, $3, $4)",
+                    Params().Int(day).Int(e.operator_id).Text(e.action).Text(e.object));
     if (!r) return Status::Fail("audit trail: " + r.error());
   }
   return Status::Ok();

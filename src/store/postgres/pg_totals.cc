@@ -21,8 +21,8 @@ Status PostgresStore::LoadTotals() {
   if (coord->empty()) return Status::Fail("the coordination row log_coord is missing");
   totals->tree_size = static_cast<uint64_t>(coord->Int(0, 0));
   const int64_t version = coord->Int(0, 1);
-  auto daily = c.Exec(
-      "SELECT day, statements, persons, party, league, pioneers FROM daily ORDER BY day");
+  auto daily =
+      c.Exec("SELECT day, statements, persons, party, league, pioneers FROM daily ORDER BY day");
   if (!daily) return Status::Fail(daily.error());
   for (int i = 0; i < daily->size(); ++i) {
     DayCount d{static_cast<Day>(daily->Int(i, 0)), daily->Int(i, 1), daily->Int(i, 2)};
@@ -39,8 +39,9 @@ Status PostgresStore::LoadTotals() {
       " WHERE statements <> 0 OR persons <> 0");
   if (!categories) return Status::Fail(categories.error());
   for (int i = 0; i < categories->size(); ++i) {
-    (*CategoryMap(totals.get(), static_cast<int>(categories->Int(i, 0))))[static_cast<int>(
-        categories->Int(i, 1))] = CategoryCount{categories->Int(i, 2), categories->Int(i, 3)};
+    (*CategoryMap(totals.get(), static_cast<int>(categories->Int(
+                                    i, 0))))[static_cast<int>(categories->Int(i, 1))] =
+        CategoryCount{categories->Int(i, 2), categories->Int(i, 3)};
   }
   if (Status s = tx.Commit(); !s) return s;
   MutexLock lock(&totals_mu_);
@@ -88,7 +89,8 @@ void PostgresStore::Refresh() {
     return;
   }
   if (v->Int(0, 0) == known) return;
-  if (Status s = LoadTotals(); !s) spdlog::error("store: cannot reload the totals: {}", s.message());
+  if (Status s = LoadTotals(); !s)
+    spdlog::error("store: cannot reload the totals: {}", s.message());
 }
 
 std::shared_ptr<const Totals> PostgresStore::GetTotals() {

@@ -50,8 +50,8 @@ Status PostgresStore::CommitBatch(std::vector<Submission>& batch, std::vector<Co
   for (size_t i = 0; i < batch.size(); ++i) {
     Submission& sub = batch[i];
     if (!sub.source_key.empty()) {
-      auto seen = c.Exec("SELECT 1 FROM sources WHERE key = $1",
-                         pg::Params().Bytes(sub.source_key));
+      auto seen =
+          c.Exec("SELECT 1 FROM sources WHERE key = $1", pg::Params().Bytes(sub.source_key));
       if (!seen) return fail("look up source key: " + seen.error());
       if (!seen->empty()) {
         material[i].duplicate = true;
@@ -213,11 +213,10 @@ Status PostgresStore::Withdraw(int64_t number, WithdrawalReason reason,
   }
   const int64_t id = find->Int(0, 0), cancelled = find->Int(0, 1);
   const Day day = static_cast<Day>(find->Int(0, 2));
-  const int channel = static_cast<int>(find->Int(0, 3)),
-            region = static_cast<int>(find->Int(0, 4)),
+  const int channel = static_cast<int>(find->Int(0, 3)), region = static_cast<int>(find->Int(0, 4)),
             occupation = static_cast<int>(find->Int(0, 5));
-  auto persons = c.Exec("SELECT organisations FROM persons WHERE statement = $1",
-                        pg::Params().Int(id));
+  auto persons =
+      c.Exec("SELECT organisations FROM persons WHERE statement = $1", pg::Params().Int(id));
   if (!persons) return Status::Fail(persons.error());
   Totals delta;
   delta.statements = -1;
