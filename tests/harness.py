@@ -351,8 +351,9 @@ class Server:
     nothing is written: the server writes its own defaults, as on a fresh install)."""
 
     def __init__(self, settings=None, host="127.0.0.1", data_dir=None, name="tuidang",
-                 protections=False):
+                 protections=False, serve_args=()):
         self.host = host
+        self.serve_args = list(serve_args)  # more flags for `tuidang serve` (--database ...)
         if not protections:
             settings = {**PROTECTIONS_OFF, **(settings or {})}
         self.settings = settings
@@ -415,7 +416,8 @@ class Server:
 
     def command(self, port):
         """The process to start; a subclass runs another subcommand (tests/test_witness.py)."""
-        return [binary(), "serve", "--data", self.data, "--listen", f"{self.host}:{port}"]
+        return [binary(), "serve", "--data", self.data, "--listen", f"{self.host}:{port}",
+                *self.serve_args]
 
     def stop(self, timeout=20, expect_code=0):
         """SIGTERM, then wait; returns the exit code (SIGKILL after `timeout`).
@@ -560,16 +562,22 @@ class ServerTestCase:
     SETTINGS = None
     HOST = "127.0.0.1"
     PROTECTIONS = False  # True: the shipped safety defaults (see PROTECTIONS_OFF)
+    SERVE_ARGS = ()  # more flags for `tuidang serve`
 
     @classmethod
     def setUpClass(cls):
         cls.server = Server(settings=cls.SETTINGS, host=cls.HOST, name=cls.__name__,
-                            protections=cls.PROTECTIONS)
+                            protections=cls.PROTECTIONS, serve_args=cls.serve_args())
         try:
             cls.server.start()
         except Exception:
             cls.server.cleanup()
             raise
+
+    @classmethod
+    def serve_args(cls):
+        """The extra serve flags: SERVE_ARGS, or what a subclass computes."""
+        return cls.SERVE_ARGS
 
     @classmethod
     def tearDownClass(cls):

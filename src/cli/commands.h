@@ -31,5 +31,6 @@ Subcommand AddPurge(CLI::App& app);    // purge.cc
 Subcommand AddBackup(CLI::App& app);   // backup.cc
 Subcommand AddRestore(CLI::App& app);  // backup.cc
 Subcommand AddWitness(CLI::App& app);  // witness.cc
+Subcommand AddMigrate(CLI::App& app);  // migrate.cc
 
 }  // namespace tuidang::cli

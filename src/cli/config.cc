@@ -108,6 +108,9 @@ std::string DefaultConfigText() {
       "# The center's office public key (tuidang keys office): contact details are sealed to\n"
       "# it. Empty: the form offers no contact field.\n"
       "office_public_key = \"\"\n"
+      "# The database (docs/postgres.md): empty, the SQLite file tuidang.db in this folder; or\n"
+      "# a PostgreSQL connection string or URI (what it leaves out comes from PG* variables).\n"
+      "# database = \"postgresql://tuidang@db.example.org/tuidang\"\n"
       "\n"
       "# Publication policy per channel: \"publish\" at once or \"hold\" for moderation (an\n"
       "# operator's held statement must be approved by another operator). A channel left out\n"
@@ -173,7 +176,8 @@ const std::set<std::string> kKnown = {"listen",
                                       "flood_text_repeats",
                                       "flood_name_repeats",
                                       "flood_burst",
-                                      "office_public_key"};
+                                      "office_public_key",
+                                      "database"};
 
 // [policy]: publish or hold, per channel. Returns an error message, or empty.
 std::string ReadPolicy(const toml::node& n, const std::string& path, Config* config) {
@@ -301,6 +305,7 @@ Result<Config> LoadConfig(const std::string& path) {
   num("header_timeout_seconds", &c.header_timeout_seconds, 1, 3600);
   str("public_url", &c.public_url);
   str("log_origin", &c.log_origin);
+  str("database", &c.database);
   num("checkpoint_interval_ms", &c.checkpoint_interval_ms, 10, 3600000);
   str("operator_policy", &c.operator_policy);
   num("ops_idle_timeout_seconds", &c.ops_idle_timeout_seconds, 1, 86400);

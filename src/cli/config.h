@@ -32,7 +32,9 @@ struct Config {
   // comes within a round trip or two; a slowloris holds a slot half as long as before.
   int64_t header_timeout_seconds = 5;
   std::string public_url = "http://127.0.0.1:8080";
-  std::string log_origin;                 // empty: host[:port] of public_url + "/log"
+  std::string log_origin;  // empty: host[:port] of public_url + "/log"
+  // Empty: SQLite in the data folder; else a PostgreSQL conninfo or URI (store/open_store.h).
+  std::string database;
   int64_t checkpoint_interval_ms = 1000;  // how soon a new leaf is in a signed checkpoint
   // Statements entered by operators: "publish" at once, or "hold" for a second operator.
   std::string operator_policy = "publish";

@@ -67,7 +67,14 @@ Result<tlog::NoteSigner> LoadOrCreateLogKey(const DataDir& dir, const std::strin
   return signer;
 }
 
-std::optional<OpenedData> OpenDataDir(const std::string& path, int* exit_code) {
+void AddDatabaseOption(CLI::App* cmd, std::string* database) {
+  cmd->add_option("--database", *database,
+                  "PostgreSQL connection string or URI (default: 'database' in tuidang.toml; "
+                  "unset: SQLite in the data folder)");
+}
+
+std::optional<OpenedData> OpenDataDir(const std::string& path, int* exit_code,
+                                      const std::string& database) {
   ::umask(077);
   *exit_code = 1;
   if (sodium_init() < 0) {
@@ -81,7 +88,13 @@ std::optional<OpenedData> OpenDataDir(const std::string& path, int* exit_code) {
     *exit_code = 78;  // EX_CONFIG
     return std::nullopt;
   }
-  auto store = SqliteStore::Open(dir.DatabasePath());
+  const StoreLocation location = dir.Location(*config, database);
+  if (Status s = CheckDatabaseSetting(location.database); !s) {
+    spdlog::error("{}", s.message());
+    *exit_code = 78;
+    return std::nullopt;
+  }
+  auto store = OpenStore(location);
   if (!store) {
     spdlog::error("{}", store.error());
     return std::nullopt;
@@ -91,13 +104,13 @@ std::optional<OpenedData> OpenDataDir(const std::string& path, int* exit_code) {
 }
 
 std::optional<Publishing> OpenPublishing(const DataDir& dir, const std::string& locale_dir,
-                                         const std::string& origin) {
+                                         const std::string& origin, const StoreLocation& location) {
   auto catalog = web::Catalog::Load(locale_dir.empty() ? web::Catalog::DefaultDir() : locale_dir);
   if (!catalog) {
     spdlog::error("{}", catalog.error());
     return std::nullopt;
   }
-  auto store = SqliteStore::Open(dir.DatabasePath());
+  auto store = OpenStore(location);
   if (!store) {
     spdlog::error("{}", store.error());
     return std::nullopt;

@@ -14,7 +14,6 @@
 #include "cli/data_dir.h"
 #include "export/exporter.h"
 #include "log/integrator.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace tuidang::cli {
 
@@ -33,10 +32,11 @@ struct ExportFlags {
   std::string locale_dir;
   bool full = false;
   int threads = 2;
+  std::string database;
 };
 
 // Makes sure the latest checkpoint covers every leaf the store's totals count.
-Status CoverTotals(SqliteStore* store, const tlog::NoteSigner& signer, const std::string& origin) {
+Status CoverTotals(Store* store, const tlog::NoteSigner& signer, const std::string& origin) {
   const uint64_t needed = store->GetTotals()->tree_size;
   const auto deadline = std::chrono::steady_clock::now() + kCheckpointWait;
   for (;;) {
@@ -61,18 +61,19 @@ int RunExport(const ExportFlags& flags) {
     return 1;
   }
   DataDir dir{flags.data};
+  auto config = LoadConfig(dir.ConfigPath());
+  const StoreLocation location = config ? dir.Location(*config, flags.database) : StoreLocation{};
   struct stat st {};
-  if (::stat(dir.DatabasePath().c_str(), &st) != 0) {
+  if (!UsesPostgres(location) && ::stat(dir.DatabasePath().c_str(), &st) != 0) {
     spdlog::error("{}: no database (give the server's --data folder)", dir.DatabasePath());
     return 66;  // EX_NOINPUT
   }
-  auto config = LoadConfig(dir.ConfigPath());
   if (!config) {
     spdlog::error("{}", config.error());
     return 78;
   }
   const std::string origin = config->LogOrigin();
-  auto published = OpenPublishing(dir, flags.locale_dir, origin);
+  auto published = OpenPublishing(dir, flags.locale_dir, origin, location);
   if (!published) return 1;
   auto* store = &published->store;
   auto* catalog = &published->catalog;
@@ -117,6 +118,7 @@ Subcommand AddExport(CLI::App& app) {
       "can serve, with a manifest signed by the log's key. A second export into the same "
       "folder writes only what changed.");
   cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  AddDatabaseOption(cmd, &flags->database);
   cmd->add_option("--out", flags->out, "The mirror folder")->required();
   cmd->add_option("--base-url", flags->base_url,
                   "Where the mirror will be served (shown on its check page)");

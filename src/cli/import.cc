@@ -13,7 +13,6 @@
 #include "cli/data_dir.h"
 #include "core/text.h"
 #include "intake/csv_import.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace tuidang::cli {
 
@@ -83,7 +82,7 @@ int Import(const ImportFlags& flags) {
     spdlog::error("{}", config.error());
     return kExConfig;
   }
-  auto store = SqliteStore::Open(dir.DatabasePath());
+  auto store = OpenStore(dir.Location(*config));
   if (!store) {
     spdlog::error("{}", store.error());
     return kExTempFail;

@@ -16,7 +16,6 @@
 #include "intake/mail_intake.h"
 #include "intake/sequencer.h"
 #include "safety/seal.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace tuidang::cli {
 
@@ -71,7 +70,7 @@ int MailIntake(const std::string& data_path) {
   auto mail = intake::ParseMail(message);
   if (!mail) return Fail(kExDataErr, mail.error());
 
-  auto store = SqliteStore::Open(dir.DatabasePath());
+  auto store = OpenStore(dir.Location(*config));
   if (!store) return Fail(kExTempFail, store.error());
   // The one intake entry point, through a writer of this process's own (SQLite serialises
   // it with the server's).

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       tuidang::cli::AddExport(app),      tuidang::cli::AddVerifyMirror(app),
       tuidang::cli::AddPurge(app),       tuidang::cli::AddBackup(app),
       tuidang::cli::AddRestore(app),     tuidang::cli::AddWitness(app),
+      tuidang::cli::AddMigrate(app),
   };
   // --version alone answers without a subcommand (help2man asks it for the man page).
   if (argc == 2 && std::string_view(argv[1]) == "--version") {

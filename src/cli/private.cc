@@ -11,19 +11,18 @@
 #include "cli/office_key.h"
 #include "intake/sequencer.h"
 #include "safety/seal.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace tuidang::cli {
 
 namespace {
 
-Result<std::unique_ptr<SqliteStore>> OpenStore(const std::string& data) {
+Result<std::unique_ptr<Store>> OpenDataStore(const std::string& data, const std::string& database) {
   ::umask(077);
   if (sodium_init() < 0) return Error{"libsodium failed to initialise"};
   DataDir dir{data};
   auto config = PrepareDataDir(dir);
   if (!config) return Error{config.error()};
-  auto store = SqliteStore::Open(dir.DatabasePath());
+  auto store = OpenStore(dir.Location(*config, database));
   if (!store) return Error{store.error()};
   return std::move(*store);
 }
@@ -33,6 +32,7 @@ Result<std::unique_ptr<SqliteStore>> OpenStore(const std::string& data) {
 Subcommand AddPrivate(CLI::App& app) {
   struct Flags {
     std::string data = "./data";
+    std::string database;
     std::string key;
     int64_t id = 0;
   };
@@ -42,13 +42,15 @@ Subcommand AddPrivate(CLI::App& app) {
   cmd->require_subcommand(1);
   CLI::App* list = cmd->add_subcommand("list", "Statements that carry sealed fields (ids only).");
   list->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  AddDatabaseOption(list, &flags->database);
   CLI::App* show = cmd->add_subcommand(
       "show", "Open the sealed fields of statement ID with the office secret key (offline).");
   show->add_option("id", flags->id, "The statement's id (from tuidang private list)")->required();
   show->add_option("--key", flags->key, "The office secret key file")->required();
   show->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  AddDatabaseOption(show, &flags->database);
   return {cmd, [flags, list, show] {
-            auto store = OpenStore(flags->data);
+            auto store = OpenDataStore(flags->data, flags->database);
             if (!store) {
               spdlog::error("{}", store.error());
               return 1;
@@ -93,6 +95,7 @@ Subcommand AddPrivate(CLI::App& app) {
 Subcommand AddHeld(CLI::App& app) {
   struct Flags {
     std::string data = "./data";
+    std::string database;
     std::string group;
   };
   auto flags = std::make_shared<Flags>();
@@ -101,12 +104,14 @@ Subcommand AddHeld(CLI::App& app) {
   cmd->require_subcommand(1);
   CLI::App* groups = cmd->add_subcommand("groups", "List the groups: size, reason, days.");
   groups->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  AddDatabaseOption(groups, &flags->database);
   CLI::App* reject = cmd->add_subcommand(
       "reject", "Reject every statement still held in GROUP (names, text, sealed fields go).");
   reject->add_option("group", flags->group, "The group, as listed")->required();
   reject->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  AddDatabaseOption(reject, &flags->database);
   return {cmd, [flags, groups] {
-            auto store = OpenStore(flags->data);
+            auto store = OpenDataStore(flags->data, flags->database);
             if (!store) {
               spdlog::error("{}", store.error());
               return 1;
@@ -125,7 +130,7 @@ Subcommand AddHeld(CLI::App& app) {
             }
             // Through a writer of this process's own, as every write (SQLite serialises it
             // with a running server's).
-            SqliteStore* s = store->get();
+            Store* s = store->get();
             Sequencer writer({s, s, s}, /*queue_limit=*/1, /*max_batch=*/1);
             auto n = AwaitWrite<Result<int64_t>>(
                 [&](auto then) { return writer.RejectHeldGroup(flags->group, std::move(then)); },

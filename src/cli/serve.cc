@@ -19,7 +19,6 @@
 #include "intake/publisher.h"
 #include "intake/sequencer.h"
 #include "log/integrator.h"
-#include "store/sqlite/sqlite_store.h"
 #include "web/app.h"
 #include "web/server.h"
 
@@ -84,6 +83,7 @@ struct ServeFlags {
   std::string data = "./data";
   std::string listen;
   std::string locale_dir;
+  std::string database;
 };
 
 int Serve(const ServeFlags& flags) {
@@ -122,8 +122,13 @@ int Serve(const ServeFlags& flags) {
   options.identify = safety->identify.get();
   RaiseOpenFileLimit(options.max_connections);
 
+  const StoreLocation location = dir.Location(*config, flags.database);
+  if (Status s = CheckDatabaseSetting(location.database); !s) {
+    spdlog::error("{}", s.message());
+    return 78;
+  }
   std::string origin = config->LogOrigin();
-  auto published = OpenPublishing(dir, flags.locale_dir, origin);
+  auto published = OpenPublishing(dir, flags.locale_dir, origin, location);
   if (!published) return 1;
   auto* store = &published->store;
   auto* catalog = &published->catalog;
@@ -199,8 +204,8 @@ int Serve(const ServeFlags& flags) {
       return 1;
     }
     StopOnSignal stopper(signals, &server);
-    spdlog::info("tuidang listening on {} (data folder {}, {} statements, {} persons)",
-                 ListenUrl(options.host, server.port()), dir.path,
+    spdlog::info("tuidang listening on {} (data folder {}, store {}, {} statements, {} persons)",
+                 ListenUrl(options.host, server.port()), dir.path, DescribeStore(location),
                  (*store)->GetTotals()->statements, (*store)->GetTotals()->persons);
     (*integrator)->StartBackground([s = store->get()] { s->Refresh(); });
     // Rejected statements are purged once their retention has passed (docs/console.md).
@@ -237,17 +242,20 @@ Subcommand AddServe(CLI::App& app) {
                   "HOST:PORT to listen on (default: 'listen' in tuidang.toml, 127.0.0.1:8080)");
   cmd->add_option("--locale-dir", flags->locale_dir,
                   "Folder of the compiled translation catalogs (default: found automatically)");
+  AddDatabaseOption(cmd, &flags->database);
   return {cmd, [flags] { return Serve(*flags); }};
 }
 
 Subcommand AddInit(CLI::App& app) {
   auto data = std::make_shared<std::string>("./data");
+  auto database = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
       "init", "Create the data folder with its default tuidang.toml and an empty database.");
   cmd->add_option("--data", *data, "Data folder")->capture_default_str();
-  return {cmd, [data] {
+  AddDatabaseOption(cmd, database.get());
+  return {cmd, [data, database] {
             int code;
-            auto opened = OpenDataDir(*data, &code);
+            auto opened = OpenDataDir(*data, &code, *database);
             if (!opened) return code;
             const DataDir& dir = opened->dir;
             auto signer = LoadOrCreateLogKey(dir, opened->config.LogOrigin());
@@ -291,6 +299,7 @@ Subcommand AddWithdraw(CLI::App& app) {
     std::string data = "./data";
     int64_t number = 0;
     std::string reason;
+    std::string database;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
@@ -302,6 +311,7 @@ Subcommand AddWithdraw(CLI::App& app) {
   cmd->add_option("--reason", flags->reason, "declarant-request, danger, fake or duplicate")
       ->required();
   cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
+  AddDatabaseOption(cmd, &flags->database);
   return {cmd, [flags] {
             auto reason = ParseWithdrawalReason(flags->reason);
             if (!reason) {
@@ -310,7 +320,7 @@ Subcommand AddWithdraw(CLI::App& app) {
               return 64;
             }
             int code;
-            auto opened = OpenDataDir(flags->data, &code);
+            auto opened = OpenDataDir(flags->data, &code, flags->database);
             if (!opened) return code;
             // Through a writer of this process's own, as every write (SQLite serialises it
             // with a running server's).

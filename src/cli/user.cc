@@ -7,7 +7,6 @@
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "core/totp.h"
-#include "store/sqlite/sqlite_store.h"
 #include "web/ops_session.h"
 
 namespace tuidang::cli {
@@ -18,6 +17,7 @@ struct UserFlags {
   std::string data = "./data";
   std::string name;
   std::string role = "volunteer";
+  std::string database;
 };
 
 // A fresh TOTP secret and one-time set-up token for `op`; returns the token.
@@ -35,9 +35,9 @@ std::string NewCredentials(Operator* op) {
 
 int RunUser(const std::string& action, const UserFlags& f) {
   int code;
-  auto opened = OpenDataDir(f.data, &code);
+  auto opened = OpenDataDir(f.data, &code, f.database);
   if (!opened) return code;
-  SqliteStore& db = *opened->store;
+  Store& db = *opened->store;
   std::string base = opened->config.public_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   if (action == "list") {
@@ -122,6 +122,7 @@ Subcommand AddUser(CLI::App& app) {
   reset->add_option("name", flags->name, "Operator name")->required();
   for (CLI::App* sub : {add, list, disable, reset}) {
     sub->add_option("--data", flags->data, "Data folder")->capture_default_str();
+    AddDatabaseOption(sub, &flags->database);
     sub->callback([action, sub] { *action = sub->get_name(); });
   }
   return {cmd, [flags, action] { return RunUser(*action, *flags); }};

@@ -1,0 +1,108 @@
+// PostgresStore's log (LogStore): the leaves, as appended by the writers under the
+// coordination row, and the tiles and signed checkpoints the integrator stores
+// (log/integrator.h).
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "store/postgres/pg_store.h"
+
+namespace tuidang {
+
+namespace {
+
+// A size or index as PostgreSQL's bigint; larger values (no log holds 2^63 leaves) clamp.
+int64_t ToInt64(uint64_t v) {
+  return static_cast<int64_t>(std::min<uint64_t>(v, std::numeric_limits<int64_t>::max()));
+}
+
+}  // namespace
+
+Result<uint64_t> PostgresStore::LeafCount() {
+  Lease lease = Take();
+  if (!lease.get()) return Error{lease.error()};
+  // The leaves and the coordination row are written by the same transactions.
+  auto q = (*lease).Exec("SELECT next_leaf FROM log_coord WHERE id = 1");
+  if (!q) return Error{q.error()};
+  if (q->empty()) return Error{"the coordination row log_coord is missing"};
+  return static_cast<uint64_t>(q->Int(0, 0));
+}
+
+Result<std::vector<std::string>> PostgresStore::ReadLeaves(uint64_t begin, uint64_t end) {
+  Lease lease = Take();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = (*lease).Exec("SELECT idx, entry FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                         pg::Params().Int(ToInt64(begin)).Int(ToInt64(end)));
+  if (!q) return Error{q.error()};
+  std::vector<std::string> out;
+  out.reserve(end > begin ? end - begin : 0);
+  for (int i = 0; i < q->size(); ++i) {
+    if (static_cast<uint64_t>(q->Int(i, 0)) != begin + out.size()) {
+      return Error{fmt::format("leaf {} is missing", begin + out.size())};
+    }
+    out.push_back(q->Bytes(i, 1));
+  }
+  if (out.size() != (end > begin ? end - begin : 0)) {
+    return Error{fmt::format("leaves {}..{} are missing", begin + out.size(), end)};
+  }
+  return out;
+}
+
+Status PostgresStore::SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
+                                     const std::string& signed_checkpoint) {
+  Lease lease = Take();
+  if (!lease.get()) return Status::Fail(lease.error());
+  pg::Conn& c = *lease;
+  pg::Transaction tx(c);
+  if (Status s = tx.Begin(); !s) return s;
+  for (const StoredTile& t : tiles) {
+    // The widest version of a tile is kept (a partial tile grows until it is full).
+    auto r = c.Exec(
+        "INSERT INTO tiles(level, idx, width, data) VALUES($1, $2, $3, $4)"
+        " ON CONFLICT(level, idx) DO UPDATE SET width = EXCLUDED.width, data = EXCLUDED.data"
+        " WHERE tiles.width < EXCLUDED.width",
+        pg::Params().Int(t.level).Int(static_cast<int64_t>(t.index)).Int(t.width).Bytes(t.data));
+    if (!r) return Status::Fail("store tile: " + r.error());
+  }
+  auto cp = c.Exec(
+      "INSERT INTO checkpoints(size, note) VALUES($1, $2)"
+      " ON CONFLICT(size) DO UPDATE SET note = EXCLUDED.note",
+      pg::Params().Int(static_cast<int64_t>(size)).Text(signed_checkpoint));
+  if (!cp) return Status::Fail("store checkpoint: " + cp.error());
+  return tx.Commit();
+}
+
+Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::LatestCheckpoint() {
+  Lease lease = Take();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = (*lease).Exec("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1");
+  if (!q) return Error{q.error()};
+  std::optional<std::pair<uint64_t, std::string>> out;
+  if (!q->empty()) out.emplace(static_cast<uint64_t>(q->Int(0, 0)), q->Text(0, 1));
+  return out;
+}
+
+Result<std::optional<StoredTile>> PostgresStore::ReadHashTile(int level, uint64_t index) {
+  Lease lease = Take();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = (*lease).Exec("SELECT width, data FROM tiles WHERE level = $1 AND idx = $2",
+                         pg::Params().Int(level).Int(static_cast<int64_t>(index)));
+  if (!q) return Error{q.error()};
+  std::optional<StoredTile> out;
+  if (!q->empty()) {
+    out = StoredTile{level, index, static_cast<int>(q->Int(0, 0)), q->Bytes(0, 1)};
+  }
+  return out;
+}
+
+Result<bool> PostgresStore::PublishedSizeIn(uint64_t lo, uint64_t hi) {
+  Lease lease = Take();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = (*lease).Exec("SELECT 1 FROM checkpoints WHERE size >= $1 AND size < $2 LIMIT 1",
+                         pg::Params().Int(ToInt64(lo)).Int(ToInt64(hi)));
+  if (!q) return Error{q.error()};
+  return !q->empty();
+}
+
+}  // namespace tuidang
