@@ -17,6 +17,7 @@
 #include "intake/intake.h"
 #include "intake/publisher.h"
 #include "intake/sequencer.h"
+#include "log/cosigning.h"
 #include "log/integrator.h"
 #include "store/sqlite/sqlite_store.h"
 #include "web/app.h"
@@ -79,6 +80,26 @@ class PeriodicPurge {
   std::thread thread_;  // last: started once the members it uses exist
 };
 
+// Cosigning under the configuration's witnesses and policy (checked by LoadConfig).
+Result<std::unique_ptr<Cosigning>> StartCosigning(const Config& config, LogStore* store,
+                                                  const std::string& origin) {
+  auto policy = tlog::Policy::Parse(config.witness_policy_text);
+  if (!policy) return Error{policy.error()};
+  CosigningOptions options{std::move(*policy)};
+  options.wait_for_quorum = config.witness_wait_for_quorum;
+  options.quorum_wait = std::chrono::seconds(config.witness_quorum_wait_seconds);
+  options.request_timeout = std::chrono::seconds(config.witness_timeout_seconds);
+  options.backoff_max = std::chrono::seconds(config.witness_retry_max_seconds);
+  options.backoff_min = std::min(options.backoff_min, options.backoff_max);
+  options.conflict_wait = std::min(options.conflict_wait, options.backoff_max);
+  if (!options.policy.witnesses().empty()) {
+    spdlog::info("witnesses: {} configured; checkpoints are published {}",
+                 options.policy.witnesses().size(),
+                 options.wait_for_quorum ? "once their quorum cosigned them" : "at once");
+  }
+  return Cosigning::Start(store, origin, std::move(options));
+}
+
 struct ServeFlags {
   std::string data = "./data";
   std::string listen;
@@ -127,9 +148,18 @@ int Serve(const ServeFlags& flags) {
   auto* store = &published->store;
   auto* catalog = &published->catalog;
   auto* signer = &published->signer;
-  auto integrator = Integrator::Open(
-      store->get(), &*signer,
-      IntegratorOptions{origin, std::chrono::milliseconds(config->checkpoint_interval_ms)});
+  // The witnesses cosign each checkpoint on threads of their own (log/cosigning.h); declared
+  // before the integrator, whose hook calls it, so that it outlives the integrator's thread.
+  auto cosigning = StartCosigning(*config, store->get(), origin);
+  if (!cosigning) {
+    spdlog::error("witnesses: {}", cosigning.error());
+    return 1;
+  }
+  IntegratorOptions integration{origin, std::chrono::milliseconds(config->checkpoint_interval_ms)};
+  integration.on_checkpoint = [c = cosigning->get()](uint64_t size, const std::string& note) {
+    c->OnCheckpoint(size, note);
+  };
+  auto integrator = Integrator::Open(store->get(), &*signer, std::move(integration));
   if (!integrator) {
     spdlog::error("log: {}", integrator.error());
     return 1;
@@ -157,6 +187,11 @@ int Serve(const ServeFlags& flags) {
     app_options.publish_at_once = config->PublishAtOnce("web");
     app_options.log_origin = origin;
     app_options.log_verifier_key = signer->Verifier().VerifierKey();
+    if (config->witness_policy_text.find("\nwitness ") != std::string::npos ||
+        config->witness_policy_text.starts_with("witness ")) {
+      app_options.log_witness_policy =
+          "log " + app_options.log_verifier_key + "\n" + config->witness_policy_text;
+    }
     app_options.operator_publish_at_once = config->operator_policy == "publish";
     for (int c = 1; c < static_cast<int>(app_options.channel_publish.size()); ++c) {
       std::string_view code = ChannelCode(static_cast<Channel>(c));

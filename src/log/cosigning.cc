@@ -40,6 +40,13 @@ class StoreConsistency : public ConsistencySource {
 
 }  // namespace
 
+Result<std::optional<std::pair<uint64_t, std::string>>> PublicCheckpoint(LogStore* store) {
+  auto served = store->ServedCheckpoint();
+  if (!served) return served;
+  if (served->has_value()) return served;
+  return store->LatestCheckpoint();
+}
+
 Cosigning::Cosigning(LogStore* store, std::string origin, CosigningOptions options)
     : store_(store),
       origin_(std::move(origin)),
@@ -96,8 +103,9 @@ Result<std::unique_ptr<Cosigning>> Cosigning::Start(LogStore* store, const std::
   }
   c->threads_.emplace_back([raw = c.get()] { raw->RunServer(); });
   for (size_t i = 0; i < clients.size(); ++i) {
-    c->threads_.emplace_back(
-        [raw = c.get(), i, http = std::move(clients[i])]() mutable { raw->RunWitness(i, std::move(http)); });
+    c->threads_.emplace_back([raw = c.get(), i, http = std::move(clients[i])]() mutable {
+      raw->RunWitness(i, std::move(http));
+    });
   }
   return c;
 }

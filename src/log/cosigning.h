@@ -60,6 +60,10 @@ struct WitnessStatus {
   std::string last_problem;               // empty when its last exchange worked
 };
 
+// The checkpoint the public is served: the one Cosigning saved, with its cosignatures, or
+// the latest signed one when none was ever saved (a log without a server running Cosigning).
+Result<std::optional<std::pair<uint64_t, std::string>>> PublicCheckpoint(LogStore* store);
+
 class Cosigning {
  public:
   using PosterFactory = std::function<Result<std::unique_ptr<HttpPoster>>()>;
@@ -80,7 +84,7 @@ class Cosigning {
 
  private:
   struct Pending {
-    std::string signed_note;                   // the log's signature only
+    std::string signed_note;                     // the log's signature only
     std::map<size_t, std::string> cosignatures;  // by witness index
     std::chrono::steady_clock::time_point arrived;
   };

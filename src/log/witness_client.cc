@@ -223,9 +223,9 @@ WitnessOutcome AskWitness(HttpPoster& http, const tlog::PolicyWitness& witness,
     }
     out.kind = WitnessOutcome::kConflict;
     if (reply->status == 409) {
-      out.message = fmt::format("HTTP 409 without {} ({}): {}", kTlogSizeType,
-                                reply->content_type.empty() ? "no type" : reply->content_type,
-                                said);
+      out.message =
+          fmt::format("HTTP 409 without {} ({}): {}", kTlogSizeType,
+                      reply->content_type.empty() ? "no type" : reply->content_type, said);
     } else {
       out.message = fmt::format("HTTP {}: {}", reply->status, said);
     }

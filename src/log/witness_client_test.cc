@@ -22,8 +22,8 @@ struct MemoryLog : ConsistencySource {
     for (int i = 0; i < n; ++i) tree.AppendEntry(std::string(tag) + std::to_string(tree.size()));
   }
   OfferedCheckpoint Offer() const {
-    return {tree.size(), *tlog::SignCheckpoint({std::string(kOrigin), tree.size(), tree.Root(), {}},
-                                               signer)};
+    return {tree.size(),
+            *tlog::SignCheckpoint({std::string(kOrigin), tree.size(), tree.Root(), {}}, signer)};
   }
   Result<std::vector<tlog::Hash>> Consistency(uint64_t old_size, uint64_t new_size) override {
     ++proofs;
@@ -66,7 +66,8 @@ class WitnessClientTest : public ::testing::Test {
     ASSERT_TRUE(w.ok()) << w.error();
     witness_ = std::move(*w);
     http_.target = witness_.get();
-    auto policy = tlog::Policy::Parse("witness w1 " + verifier_ + " http://w.example/\nquorum w1\n");
+    auto policy =
+        tlog::Policy::Parse("witness w1 " + verifier_ + " http://w.example/\nquorum w1\n");
     ASSERT_TRUE(policy.ok()) << policy.error();
     policy_ = std::make_unique<tlog::Policy>(std::move(*policy));
   }
@@ -154,10 +155,11 @@ TEST_F(WitnessClientTest, StatusesOfOtherWitnesses) {
       {Error{"POST http://w.example/add-checkpoint: Timeout was reached"}, WitnessOutcome::kRetry},
       {HttpReply{200, "text/plain", "not a signature\n"}, WitnessOutcome::kConflict},
       // A cosignature by another key is ignored: no valid one by w1.
-      {HttpReply{200, "text/plain",
-                 *tlog::Cosigner::Generate("w.example/w1")->Cosign(
-                     *tlog::FormatCheckpoint({std::string(kOrigin), 2, log_.tree.Root(), {}}),
-                     1700000000)},
+      {HttpReply{
+           200, "text/plain",
+           *tlog::Cosigner::Generate("w.example/w1")
+                ->Cosign(*tlog::FormatCheckpoint({std::string(kOrigin), 2, log_.tree.Root(), {}}),
+                         1700000000)},
        WitnessOutcome::kConflict},
   };
   for (const Case& c : cases) {

@@ -49,8 +49,8 @@ std::string QuorumCheck::Describe() const {
     for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
     return out;
   };
-  std::string out = signed_by.empty() ? "cosigned by none of the witnesses"
-                                      : "cosigned by " + list(signed_by);
+  std::string out =
+      signed_by.empty() ? "cosigned by none of the witnesses" : "cosigned by " + list(signed_by);
   if (!missing.empty()) out += "; not by " + list(missing);
   return out;
 }
@@ -109,8 +109,7 @@ Result<Policy> Policy::Parse(std::string_view text) {
       for (size_t i = 3; i < f.size(); ++i) {
         auto it = names.find(f[i]);
         if (it == names.end()) {
-          return fail(fmt::format("group '{}' names '{}', which is not defined above", name,
-                                  f[i]));
+          return fail(fmt::format("group '{}' names '{}', which is not defined above", name, f[i]));
         }
         if (!seen.insert(f[i]).second) {
           return fail(fmt::format("group '{}' lists '{}' twice", name, f[i]));
@@ -125,9 +124,10 @@ Result<Policy> Policy::Parse(std::string_view text) {
       } else {
         auto k = ParseThreshold(f[2]);
         if (!k || *k < 1 || *k > n) {
-          return fail(fmt::format("group '{}': the threshold must be all, any or a number from "
-                                  "1 to {}",
-                                  name, n));
+          return fail(
+              fmt::format("group '{}': the threshold must be all, any or a number from "
+                          "1 to {}",
+                          name, n));
         }
         g.k = *k;
       }
@@ -174,8 +174,8 @@ Result<Policy> Policy::Threshold(std::vector<CosignatureVerifier> witnesses, siz
     return p;
   }
   if (k < 1 || k > p.witnesses_.size()) {
-    return Error{fmt::format("the quorum must be from 1 to {} (the witnesses given)",
-                             p.witnesses_.size())};
+    return Error{
+        fmt::format("the quorum must be from 1 to {} (the witnesses given)", p.witnesses_.size())};
   }
   Group g;
   g.name = "quorum";
@@ -232,8 +232,8 @@ std::string Policy::Format() const {
     out += "log " + l.key.VerifierKey() + (l.url.empty() ? "" : " " + l.url) + "\n";
   }
   for (const PolicyWitness& w : witnesses_) {
-    out += "witness " + w.name + " " + w.key.VerifierKey() + (w.url.empty() ? "" : " " + w.url) +
-           "\n";
+    out +=
+        "witness " + w.name + " " + w.key.VerifierKey() + (w.url.empty() ? "" : " " + w.url) + "\n";
   }
   for (const Group& g : groups_) {
     std::string k = g.k == g.members.size() ? "all" : g.k == 1 ? "any" : std::to_string(g.k);

@@ -47,10 +47,10 @@ struct PolicyWitness {
 // Which of a policy's witnesses cosigned one checkpoint.
 struct QuorumCheck {
   bool met = false;
-  std::vector<std::string> signed_by;    // policy names, in the policy's order
-  std::vector<std::string> missing;      // policy names of the witnesses that did not cosign
-  std::vector<uint64_t> timestamps;      // of signed_by's cosignatures, in the same order
-  std::string Describe() const;          // "cosigned by w1, w2; not by w3", for messages
+  std::vector<std::string> signed_by;  // policy names, in the policy's order
+  std::vector<std::string> missing;    // policy names of the witnesses that did not cosign
+  std::vector<uint64_t> timestamps;    // of signed_by's cosignatures, in the same order
+  std::string Describe() const;        // "cosigned by w1, w2; not by w3", for messages
 };
 
 class Policy {

@@ -125,9 +125,9 @@ Status SqliteStore::SaveServedCheckpoint(uint64_t size, const std::string& cosig
   if (Status s = tx.Begin(); !s) return s;
   auto put = writer_.Prepare(
       "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2");
-  for (const auto& [key, value] : {std::pair<const char*, std::string>{"served_checkpoint_size",
-                                                                       std::to_string(size)},
-                                   {"served_checkpoint", cosigned_checkpoint}}) {
+  for (const auto& [key, value] :
+       {std::pair<const char*, std::string>{"served_checkpoint_size", std::to_string(size)},
+        {"served_checkpoint", cosigned_checkpoint}}) {
     put.Reset();
     put.Bind(1, key).Bind(2, value);
     if (put.Step() != SQLITE_DONE) {
