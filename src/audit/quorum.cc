@@ -63,7 +63,8 @@ Result<tlog::NoteVerifier> LogKeyFor(const std::string& vkey,
 Result<tlog::QuorumCheck> RequireQuorum(std::string_view signed_checkpoint,
                                         const tlog::Policy& policy, std::string_view where) {
   auto note = tlog::ParseNote(signed_checkpoint);
-  if (!note) return Error{fmt::format("the checkpoint at {} is malformed: {}", where, note.error())};
+  if (!note)
+    return Error{fmt::format("the checkpoint at {} is malformed: {}", where, note.error())};
   auto checkpoint = tlog::ParseCheckpoint(note->text);
   const uint64_t size = checkpoint ? checkpoint->size : 0;
   tlog::QuorumCheck check = policy.Check(*note);

@@ -56,7 +56,8 @@ std::string ReadWitnessTables(const toml::node& n, const std::string& path, Conf
       }
       (key == "name" ? s.name : key == "key" ? s.key : s.url) = *value;
     }
-    for (const auto& [field, value] : {std::pair{"name", &s.name}, {"key", &s.key}, {"url", &s.url}}) {
+    for (const auto& [field, value] :
+         {std::pair{"name", &s.name}, {"key", &s.key}, {"url", &s.url}}) {
       if (value->empty()) {
         return fmt::format("{}: [[witness]] number {} has no '{}'", path, i + 1, field);
       }

@@ -148,6 +148,10 @@ int Serve(const ServeFlags& flags) {
   auto* store = &published->store;
   auto* catalog = &published->catalog;
   auto* signer = &published->signer;
+  // Signals are taken by one thread with sigwait; every other thread blocks them (the
+  // cosigning threads below included, so they are blocked before those start).
+  const sigset_t signals = BlockStopSignals();
+
   // The witnesses cosign each checkpoint on threads of their own (log/cosigning.h); declared
   // before the integrator, whose hook calls it, so that it outlives the integrator's thread.
   auto cosigning = StartCosigning(*config, store->get(), origin);
@@ -169,9 +173,6 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("log: {}", size.error());
     return 1;
   }
-
-  // Signals are taken by one thread with sigwait; every other thread blocks them.
-  const sigset_t signals = BlockStopSignals();
 
   int status = 0;
   {
