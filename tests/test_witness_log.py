@@ -124,7 +124,9 @@ class WitnessedLogTest(unittest.TestCase):
 
         def submissions():
             try:
-                self.submit(60, "見證日誌")
+                for round in range(3):  # pauses longer than a checkpoint interval
+                    self.submit(20, f"見證日誌{round}-")
+                    time.sleep(0.4)
             except Exception as e:  # reported below
                 errors.append(e)
             finally:
