@@ -231,13 +231,10 @@ std::optional<std::pair<uint64_t, std::string>> Cosigning::ToServe() {
     for (const auto& [i, line] : p.cosignatures) note += line;
     return note;
   };
-  auto unchanged = [this](uint64_t size, const std::string& note) {
-    return served_size_ == size && served_note_ == note;
-  };
   const Pending& latest = pending_[latest_size_];
   if (!options_.wait_for_quorum || options_.policy.quorum_none()) {
     std::string note = note_of(latest);
-    if (unchanged(latest_size_, note)) return std::nullopt;
+    if (IsServed(latest_size_, note)) return std::nullopt;
     return std::pair{latest_size_, std::move(note)};
   }
   const auto& ws = options_.policy.witnesses();
@@ -248,7 +245,7 @@ std::optional<std::pair<uint64_t, std::string>> Cosigning::ToServe() {
     for (const auto& [i, line] : it->second.cosignatures) by.insert(ws[i].name);
     if (!options_.policy.Met(by)) continue;
     std::string note = note_of(it->second);
-    if (unchanged(it->first, note)) return std::nullopt;
+    if (IsServed(it->first, note)) return std::nullopt;
     return std::pair{it->first, std::move(note)};
   }
   // None: after quorum_wait since the oldest checkpoint not served, the latest goes out.
@@ -265,6 +262,10 @@ std::optional<std::pair<uint64_t, std::string>> Cosigning::ToServe() {
     return std::pair{latest_size_, note_of(latest)};
   }
   return std::nullopt;
+}
+
+bool Cosigning::IsServed(uint64_t size, const std::string& note) const {
+  return served_size_ == size && served_note_ == note;
 }
 
 void Cosigning::RunServer() {

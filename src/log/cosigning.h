@@ -103,6 +103,7 @@ class Cosigning {
   bool NeedsAsking(size_t index) const REQUIRES(mu_);
   // The note to serve now and its size, or nullopt to keep the one served.
   std::optional<std::pair<uint64_t, std::string>> ToServe() REQUIRES(mu_);
+  bool IsServed(uint64_t size, const std::string& note) const REQUIRES(mu_);
   std::chrono::milliseconds Backoff(int failures) REQUIRES(mu_);
   void Apply(size_t index, uint64_t size, const WitnessOutcome& outcome) REQUIRES(mu_);
 
