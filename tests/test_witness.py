@@ -142,15 +142,15 @@ def body(old, proof, checkpoint):
 class Witness(harness.Server):
     """A `tuidang witness serve` on a free port, with its own data folder and witness.toml."""
 
-    def __init__(self, logs, name="witness"):
+    def __init__(self, logs, name="witness", key_name=WITNESS_NAME):
         super().__init__(None, name=name, protections=True)  # writes no tuidang.toml
         os.makedirs(self.data, mode=0o700, exist_ok=True)
         keygen = subprocess.run([harness.binary(), "witness", "keygen", "--data", self.data,
-                                 "--name", WITNESS_NAME],
+                                 "--name", key_name],
                                 capture_output=True, text=True, timeout=30)
         assert keygen.returncode == 0, keygen.stderr
         self.vkey = keygen.stdout.strip()
-        lines = [f'name = "{WITNESS_NAME}"']
+        lines = [f'name = "{key_name}"']
         for origin, vkey in logs:
             lines += ["[[log]]", f'origin = "{origin}"', f'key = "{vkey}"']
         with open(os.path.join(self.data, "witness.toml"), "w", encoding="utf-8") as f:

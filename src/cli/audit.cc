@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "audit/http_source.h"
+#include "audit/quorum.h"
 #include "audit/state.h"
 #include "cli/commands.h"
 #include "tlog/note.h"
@@ -31,6 +32,9 @@ struct AuditFlags {
   std::string origin;
   int timeout_seconds = 120;
   int parallel = 8;
+  std::string policy;                  // --policy FILE (tlog-policy)
+  std::vector<std::string> witnesses;  // --witness VKEY, repeated
+  std::optional<int> quorum;           // --quorum N
 };
 
 bool IsUrl(std::string_view s) { return s.find("://") != std::string_view::npos; }
@@ -63,8 +67,10 @@ class ProgressLine {
 };
 
 int RunAudit(const AuditFlags& flags) {
-  Result<tlog::NoteVerifier> key = tlog::NoteVerifier::Parse(flags.vkey);
-  if (!key) return Fail(kExitUsage, fmt::format("bad --vkey {:?}: {}", flags.vkey, key.error()));
+  auto policy = audit::LoadQuorumPolicy(flags.policy, flags.witnesses, flags.quorum);
+  if (!policy) return Fail(kExitUsage, policy.error());
+  Result<tlog::NoteVerifier> key = audit::LogKeyFor(flags.vkey, *policy, flags.origin);
+  if (!key) return Fail(kExitUsage, key.error());
   const std::string origin = flags.origin.empty() ? key->name() : flags.origin;
 
   std::unique_ptr<audit::LogSource> source;
@@ -104,6 +110,13 @@ int RunAudit(const AuditFlags& flags) {
   if (!report) return Fail(kExitFailed, report.error());
 
   std::string line = audit::SummaryLine(*report);
+  // The witnesses' quorum, before the checkpoint is saved as the one to extend next time.
+  if (*policy) {
+    auto quorum = audit::RequireQuorum(report->signed_checkpoint, **policy,
+                                       source->Locate(audit::kCheckpointPath));
+    if (!quorum) return Fail(kExitFailed, quorum.error());
+    line += "; " + quorum->Describe() + " (quorum met)";
+  }
   if (!flags.state.empty()) {
     if (Status s = audit::SaveState(flags.state, report->signed_checkpoint); !s) {
       return Fail(kExitFailed, fmt::format("the log verified, but its checkpoint was not saved: {}",
@@ -130,8 +143,15 @@ Subcommand AddAudit(CLI::App& app) {
                   "The site's root URL (https://example.org) or a mirror folder holding log/")
       ->required();
   cmd->add_option("--vkey", flags->vkey,
-                  "The log's verifier key, as `tuidang log key` prints it and the /log page shows")
-      ->required();
+                  "The log's verifier key, as `tuidang log key` prints it and the /log page shows "
+                  "(optional with a --policy that lists the log)");
+  cmd->add_option("--policy", flags->policy,
+                  "A C2SP tlog-policy file (the /log page shows the log's): refuse a checkpoint "
+                  "without its witnesses' quorum");
+  cmd->add_option("--witness", flags->witnesses,
+                  "A witness's cosignature verifier key (repeat for each witness)");
+  cmd->add_option("--quorum", flags->quorum,
+                  "How many of the --witness keys must have cosigned (default: all)");
   cmd->add_option("--state", flags->state,
                   "File keeping the last verified checkpoint: the log must extend it; it is then "
                   "replaced with the new one");

@@ -1,5 +1,7 @@
 #include "cli/config.h"
 
+#include "cli/config_witnesses.h"
+
 #include <set>
 
 #include <fmt/format.h>
@@ -118,7 +120,21 @@ std::string DefaultConfigText() {
       "# letter, fax, email, poster, sheet, import (CSV sheets, CLI and console).\n"
       "[policy]\n"
       "# web = \"hold\"\n"
-      "# phone = \"publish\"\n",
+      "# phone = \"publish\"\n"
+      "\n"
+      "# Witnesses (docs/witness.md): independent servers that cosign each checkpoint, so that\n"
+      "# a log shown differently to different people is caught. One table per witness:\n"
+      "# [[witness]]\n"
+      "# name = \"w1\"                                    # its name in the policy\n"
+      "# key = \"witness.example.org/w1+1a2b3c4d+BP...\"  # its cosignature verifier key\n"
+      "# url = \"https://witness.example.org\"           # its submission prefix\n"
+      "# [witnessing]\n"
+      "# policy = \"quorum w1\"   # tlog-policy lines (group, quorum); default: every witness\n"
+      "# policy_file = \"\"       # or a tlog-policy file (witness lines with URLs, groups, ...)\n"
+      "# publish = \"at-once\"    # or \"quorum\": /log/checkpoint waits for the quorum,\n"
+      "# quorum_wait_seconds = 30 # at most this long\n"
+      "# timeout_seconds = 10     # one request to a witness\n"
+      "# retry_max_seconds = 300  # the longest back-off after failures\n",
       c.listen, c.threads, c.max_connections, c.max_connections_per_client, c.queue_limit,
       c.max_batch, c.publish_policy, c.request_timeout_seconds, c.header_timeout_seconds,
       c.public_url, c.checkpoint_interval_ms, c.operator_policy, c.ops_idle_timeout_seconds,
@@ -177,7 +193,9 @@ const std::set<std::string> kKnown = {"listen",
                                       "flood_name_repeats",
                                       "flood_burst",
                                       "office_public_key",
-                                      "database"};
+                                      "database",
+                                      "witness",
+                                      "witnessing"};
 
 // [policy]: publish or hold, per channel. Returns an error message, or empty.
 std::string ReadPolicy(const toml::node& n, const std::string& path, Config* config) {
@@ -341,6 +359,7 @@ Result<Config> LoadConfig(const std::string& path) {
   num("flood_name_repeats", &c.flood_name_repeats, 1, 1000000);
   num("flood_burst", &c.flood_burst, 1, 1000000);
   str("office_public_key", &c.office_public_key);
+  if (error.empty()) error = ReadWitnessing(t, path, &c);
   if (error.empty()) error = CheckChoices(c, path);
   if (!error.empty()) return Error{error};
   return c;

@@ -87,6 +87,22 @@ struct Config {
   int64_t flood_text_repeats = 5, flood_name_repeats = 20, flood_burst = 5;
   std::string office_public_key;  // empty: no private fields accepted
 
+  // Witnesses (docs/witness.md): [[witness]] tables (name, key, url) and [witnessing].
+  struct WitnessSetting {
+    std::string name, key, url;
+  };
+  std::vector<WitnessSetting> witnesses;
+  std::string witness_policy;       // [witnessing] policy: tlog-policy lines (groups, quorum)
+  std::string witness_policy_file;  // [witnessing] policy_file, relative to tuidang.toml's folder
+  bool witness_wait_for_quorum = false;  // [witnessing] publish = "at-once" | "quorum"
+  int64_t witness_quorum_wait_seconds = 30;
+  int64_t witness_timeout_seconds = 10;
+  int64_t witness_retry_max_seconds = 300;
+  // The whole C2SP tlog-policy the log asks its witnesses under, assembled and checked by
+  // LoadConfig: a witness line per [[witness]], then policy_file, then policy; when neither
+  // gives a quorum line, every witness must cosign ("quorum none" with no witness).
+  std::string witness_policy_text = "quorum none\n";
+
   // log_origin, or its default derived from public_url.
   std::string LogOrigin() const;
   // True when statements of `channel` (a key of [policy]) are published at once.

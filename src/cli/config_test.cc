@@ -96,6 +96,52 @@ TEST(Config, PolicyPerChannelDefaultsToTheOldKeys) {
   EXPECT_FALSE(LoadConfig(Write("rejected_retention_hours = -1\n")));
 }
 
+TEST(Config, WitnessesAndTheirPolicy) {
+  // A real cosignature key (witness.example.com/w1 of tlog/cosignature_test.cc).
+  const std::string key =
+      "witness.example.com/w1+a0059f11+BAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4";
+  const std::string table =
+      "[[witness]]\nname = \"w1\"\nkey = \"" + key + "\"\nurl = \"http://127.0.0.1:9/\"\n";
+  auto none = LoadConfig(Write(""));
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_EQ(none->witness_policy_text, "quorum none\n");
+  auto all = LoadConfig(Write(table));
+  ASSERT_TRUE(all) << all.error();
+  EXPECT_EQ(all->witness_policy_text, "witness w1 " + key +
+                                          " http://127.0.0.1:9/\ngroup all-witnesses all w1\n"
+                                          "quorum all-witnesses\n");
+  EXPECT_FALSE(all->witness_wait_for_quorum);
+  auto quorum =
+      LoadConfig(Write(table + "[witnessing]\npolicy = \"quorum w1\"\npublish = \"quorum\"\n"
+                               "quorum_wait_seconds = 5\n"));
+  ASSERT_TRUE(quorum) << quorum.error();
+  EXPECT_TRUE(quorum->witness_wait_for_quorum);
+  EXPECT_EQ(quorum->witness_quorum_wait_seconds, 5);
+  EXPECT_TRUE(quorum->witness_policy_text.ends_with("quorum w1\n"));
+  struct Case {
+    std::string text, error;
+  };
+  const Case cases[] = {
+      {"[[witness]]\nname = \"w1\"\nkey = \"" + key + "\"\n", "has no 'url'"},
+      {"[[witness]]\nname = \"w1\"\nkey = \"x\"\nurl = \"http://a\"\n", "bad key for witness 'w1'"},
+      {table + "[[witness]]\nname = \"w2\"\nkey = \"" + key + "\"\nurl = \"http://b\"\n",
+       "the same public key is listed twice"},
+      {table + "[witnessing]\npolicy = \"group g 2 w1\\nquorum g\"\n", "the threshold"},
+      {table + "[witnessing]\npublish = \"later\"\n", "publish must be"},
+      {table + "[witnessing]\nquorum_wait_seconds = 0\n", "quorum_wait_seconds must be"},
+      {table + "[witnessing]\npolicy_file = \"/nonexistent/policy\"\n", "cannot read"},
+      {"[[witness]]\nname = \"w1\"\nkey = \"" + key + "\"\nurl = \"ftp://a\"\n", "no http://"},
+      {"[[witness]]\nnom = \"w1\"\n", "unknown setting 'nom'"},
+      {"witness = 3\n", "[[witness]] tables"},
+  };
+  for (const Case& c : cases) {
+    auto r = LoadConfig(Write(c.text));
+    ASSERT_FALSE(r) << c.text;
+    EXPECT_NE(r.error().find(c.error), std::string::npos) << r.error();
+    EXPECT_NE(r.error().find(".toml"), std::string::npos) << r.error();
+  }
+}
+
 TEST(Config, ParseListen) {
   std::string host;
   uint16_t port;

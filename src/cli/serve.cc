@@ -18,6 +18,7 @@
 #include "intake/intake.h"
 #include "intake/publisher.h"
 #include "intake/sequencer.h"
+#include "log/cosigning.h"
 #include "log/integrator.h"
 #include "web/app.h"
 #include "web/server.h"
@@ -79,6 +80,26 @@ class PeriodicPurge {
   std::thread thread_;  // last: started once the members it uses exist
 };
 
+// Cosigning under the configuration's witnesses and policy (checked by LoadConfig).
+Result<std::unique_ptr<Cosigning>> StartCosigning(const Config& config, LogStore* store,
+                                                  const std::string& origin) {
+  auto policy = tlog::Policy::Parse(config.witness_policy_text);
+  if (!policy) return Error{policy.error()};
+  CosigningOptions options{std::move(*policy)};
+  options.wait_for_quorum = config.witness_wait_for_quorum;
+  options.quorum_wait = std::chrono::seconds(config.witness_quorum_wait_seconds);
+  options.request_timeout = std::chrono::seconds(config.witness_timeout_seconds);
+  options.backoff_max = std::chrono::seconds(config.witness_retry_max_seconds);
+  options.backoff_min = std::min(options.backoff_min, options.backoff_max);
+  options.conflict_wait = std::min(options.conflict_wait, options.backoff_max);
+  if (!options.policy.witnesses().empty()) {
+    spdlog::info("witnesses: {} configured; checkpoints are published {}",
+                 options.policy.witnesses().size(),
+                 options.wait_for_quorum ? "once their quorum cosigned them" : "at once");
+  }
+  return Cosigning::Start(store, origin, std::move(options));
+}
+
 struct ServeFlags {
   std::string data = "./data";
   std::string listen;
@@ -139,9 +160,23 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("{}", metrics.error());
     return 78;
   }
-  auto integrator = Integrator::Open(
-      (*metrics)->MeasuredLog(store->get()), &*signer,
-      IntegratorOptions{origin, std::chrono::milliseconds(config->checkpoint_interval_ms)});
+  // Signals are taken by one thread with sigwait; every other thread blocks them (the
+  // cosigning threads below included, so they are blocked before those start).
+  const sigset_t signals = BlockStopSignals();
+
+  // The witnesses cosign each checkpoint on threads of their own (log/cosigning.h); declared
+  // before the integrator, whose hook calls it, so that it outlives the integrator's thread.
+  auto cosigning = StartCosigning(*config, store->get(), origin);
+  if (!cosigning) {
+    spdlog::error("witnesses: {}", cosigning.error());
+    return 1;
+  }
+  IntegratorOptions integration{origin, std::chrono::milliseconds(config->checkpoint_interval_ms)};
+  integration.on_checkpoint = [c = cosigning->get()](uint64_t size, const std::string& note) {
+    c->OnCheckpoint(size, note);
+  };
+  auto integrator =
+      Integrator::Open((*metrics)->MeasuredLog(store->get()), &*signer, std::move(integration));
   if (!integrator) {
     spdlog::error("log: {}", integrator.error());
     return 1;
@@ -151,9 +186,6 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("log: {}", size.error());
     return 1;
   }
-
-  // Signals are taken by one thread with sigwait; every other thread blocks them.
-  const sigset_t signals = BlockStopSignals();
 
   int status = 0;
   {
@@ -169,6 +201,11 @@ int Serve(const ServeFlags& flags) {
     app_options.publish_at_once = config->PublishAtOnce("web");
     app_options.log_origin = origin;
     app_options.log_verifier_key = signer->Verifier().VerifierKey();
+    if (config->witness_policy_text.find("\nwitness ") != std::string::npos ||
+        config->witness_policy_text.starts_with("witness ")) {
+      app_options.log_witness_policy =
+          "log " + app_options.log_verifier_key + "\n" + config->witness_policy_text;
+    }
     app_options.operator_publish_at_once = config->operator_policy == "publish";
     for (int c = 1; c < static_cast<int>(app_options.channel_publish.size()); ++c) {
       std::string_view code = ChannelCode(static_cast<Channel>(c));

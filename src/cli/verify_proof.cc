@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "audit/quorum.h"
 #include "cli/commands.h"
 #include "core/leaf.h"
 #include "tlog/proof.h"
@@ -16,6 +17,9 @@ struct VerifyFlags {
   std::string file;
   std::string vkey;
   std::string origin;
+  std::string policy;
+  std::vector<std::string> witnesses;
+  std::optional<int> quorum;
 };
 
 int VerifyProof(const VerifyFlags& flags) {
@@ -26,9 +30,14 @@ int VerifyProof(const VerifyFlags& flags) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  auto key = tlog::NoteVerifier::Parse(flags.vkey);
+  auto policy = audit::LoadQuorumPolicy(flags.policy, flags.witnesses, flags.quorum);
+  if (!policy) {
+    fmt::print(stderr, "verify-proof: {}\n", policy.error());
+    return 64;
+  }
+  auto key = audit::LogKeyFor(flags.vkey, *policy, flags.origin);
   if (!key) {
-    fmt::print(stderr, "verify-proof: bad --vkey: {}\n", key.error());
+    fmt::print(stderr, "verify-proof: {}\n", key.error());
     return 64;
   }
   auto proof = tlog::ParseTlogProof(text.str());
@@ -47,6 +56,15 @@ int VerifyProof(const VerifyFlags& flags) {
     fmt::print(stderr, "verify-proof: NOT VERIFIED: {}\n", checkpoint.error());
     return 1;
   }
+  std::string witnessed;
+  if (*policy) {
+    auto quorum = audit::RequireQuorum(proof->checkpoint, **policy, flags.file);
+    if (!quorum) {
+      fmt::print(stderr, "verify-proof: NOT VERIFIED: {}\n", quorum.error());
+      return 1;
+    }
+    witnessed = "; " + quorum->Describe() + " (quorum met)";
+  }
   auto leaf = DecodeLeaf(*proof->extra);
   if (!leaf) {
     fmt::print(stderr, "verify-proof: the entry is not a tuidang leaf: {}\n", leaf.error());
@@ -56,13 +74,13 @@ int VerifyProof(const VerifyFlags& flags) {
     const StatementLeaf& s = *leaf->statement;
     fmt::print(
         "verified: leaf {} of {} (tree size {}): a statement of {} for {} person(s) "
-        "(party {}, league {}, pioneers {})\n",
+        "(party {}, league {}, pioneers {}){}\n",
         proof->index, origin, checkpoint->size, FormatDay(s.day), s.persons, s.party, s.league,
-        s.pioneers);
+        s.pioneers, witnessed);
   } else {
-    fmt::print("verified: leaf {} of {} (tree size {}): the withdrawal of leaf {} on {}\n",
+    fmt::print("verified: leaf {} of {} (tree size {}): the withdrawal of leaf {} on {}{}\n",
                proof->index, origin, checkpoint->size, leaf->withdrawal->cancelled,
-               FormatDay(leaf->withdrawal->day));
+               FormatDay(leaf->withdrawal->day), witnessed);
   }
   return 0;
 }
@@ -76,7 +94,15 @@ Subcommand AddVerifyProof(CLI::App& app) {
       "Verify a receipt's proof (the .tlog-proof file from the receipt page) offline: the "
       "checkpoint's signature and the statement's inclusion in it.");
   cmd->add_option("file", flags->file, "The tlog-proof file")->required();
-  cmd->add_option("--vkey", flags->vkey, "The log's verifier key (name+hash+base64)")->required();
+  cmd->add_option("--vkey", flags->vkey,
+                  "The log's verifier key (name+hash+base64; optional with a --policy that "
+                  "lists the log)");
+  cmd->add_option("--policy", flags->policy,
+                  "A C2SP tlog-policy file: refuse a checkpoint without its witnesses' quorum");
+  cmd->add_option("--witness", flags->witnesses,
+                  "A witness's cosignature verifier key (repeat for each witness)");
+  cmd->add_option("--quorum", flags->quorum,
+                  "How many of the --witness keys must have cosigned (default: all)");
   cmd->add_option("--origin", flags->origin, "The log's origin (default: the key's name)");
   return {cmd, [flags] { return VerifyProof(*flags); }};
 }

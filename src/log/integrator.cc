@@ -54,7 +54,9 @@ Status Integrator::Publish(const tlog::AppendResult& result) {
   tlog::Checkpoint cp{options_.origin, result.tree_size, result.root, {}};
   auto note = tlog::SignCheckpoint(cp, *signer_);
   if (!note) return Status::Fail("cannot sign the checkpoint: " + note.error());
-  return store_->SaveCheckpoint(tiles, result.tree_size, *note);
+  if (Status s = store_->SaveCheckpoint(tiles, result.tree_size, *note); !s) return s;
+  if (options_.on_checkpoint) options_.on_checkpoint(result.tree_size, *note);
+  return Status::Ok();
 }
 
 Result<uint64_t> Integrator::IntegrateAll() {

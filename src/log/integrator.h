@@ -21,6 +21,10 @@ struct IntegratorOptions {
   std::string origin;                            // the checkpoint's first line
   std::chrono::milliseconds interval{1000};      // how soon a new leaf is checkpointed
   uint64_t max_leaves_per_checkpoint = 1 << 16;  // bounds the memory of one step
+  // Called on the integrator's thread after each checkpoint is stored (its size and signed
+  // note), the first one of a new log included: the server's Cosigning::OnCheckpoint, which
+  // returns at once. Must outlive the integrator.
+  std::function<void(uint64_t size, const std::string& signed_checkpoint)> on_checkpoint = nullptr;
 };
 
 class Integrator {

@@ -35,6 +35,12 @@ class FakeLog : public LogStore {
     return std::optional<StoredTile>(it->second);
   }
   Result<bool> PublishedSizeIn(uint64_t, uint64_t) override { return false; }
+  Status SaveServedCheckpoint(uint64_t, const std::string&) override {
+    return Status::Fail("not used");
+  }
+  Result<std::optional<std::pair<uint64_t, std::string>>> ServedCheckpoint() override {
+    return std::optional<std::pair<uint64_t, std::string>>();
+  }
 };
 
 }  // namespace

@@ -44,6 +44,14 @@ class LogStore {
   virtual Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) = 0;
   // True if some checkpoint was published for a size in [lo, hi).
   virtual Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) = 0;
+
+  // The checkpoint that /log/checkpoint serves once witnesses are configured
+  // (log/cosigning.h): a checkpoint of `size` saved by SaveCheckpoint, with the log's
+  // signature and the witnesses' cosignature lines. Replaces the one saved before, durably;
+  // on error the earlier one stays.
+  virtual Status SaveServedCheckpoint(uint64_t size, const std::string& cosigned_checkpoint) = 0;
+  // What SaveServedCheckpoint saved last, and its size; nullopt before the first.
+  virtual Result<std::optional<std::pair<uint64_t, std::string>>> ServedCheckpoint() = 0;
 };
 
 }  // namespace tuidang

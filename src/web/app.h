@@ -33,6 +33,8 @@ struct AppOptions {
   // The log's origin line and verifier key, shown on /log.
   std::string log_origin;
   std::string log_verifier_key;
+  // The witnesses' tlog-policy (log/cosigning.h), shown on /log; empty: none.
+  std::string log_witness_policy;
   // Statements entered by operators: published at once, or held for a second operator.
   bool operator_publish_at_once = true;
   // [policy] per channel, indexed by Channel's value; unset: the two defaults above.

@@ -1,9 +1,14 @@
 // The transparency log as served: checkpoint, tiles, entry bundles (docs/log-format.md),
 // the /log page and the receipts' proofs.
+#include <algorithm>
+
+#include "core/day.h"
 #include "core/receipt.h"
 #include "core/text.h"
+#include "log/cosigning.h"
 #include "log/tile_reader.h"
 #include "tlog/checkpoint.h"
+#include "tlog/policy.h"
 #include "tlog/proof.h"
 #include "web/guard_web.h"
 #include "web/gzip.h"
@@ -36,7 +41,8 @@ bool SizeRange(uint64_t base, int level, uint64_t* lo, uint64_t* hi) {
 }  // namespace
 
 Response LogCheckpoint(const AppEnv& env) {
-  auto latest = env.store->LatestCheckpoint();
+  // With the witnesses' cosignatures once the server collects them (log/cosigning.h).
+  auto latest = PublicCheckpoint(env.store);
   if (!latest || !latest->has_value()) {
     return TextResponse(http::status::service_unavailable, "no checkpoint yet\n",
                         "text/plain; charset=utf-8", Caching::kNoStore);
@@ -110,15 +116,56 @@ Response LogTile(const AppEnv& env, std::string_view path, bool gzip) {
 }
 
 Response LogPage(const PageContext& ctx, const AppEnv& env) {
-  auto latest = env.store->LatestCheckpoint();
+  auto latest = PublicCheckpoint(env.store);
   std::optional<std::string> checkpoint;
   if (latest && latest->has_value()) checkpoint = (*latest)->second;
-  std::string html = LogHtml(ctx, env.options.log_origin, env.options.log_verifier_key, checkpoint);
+  std::string html = LogHtml(ctx, env.options.log_origin, env.options.log_verifier_key, checkpoint,
+                             env.options.log_witness_policy);
   return HtmlResponse(http::status::ok, std::move(html), Caching::kShort);
 }
 
+namespace {
+
+// Who cosigned `checkpoint` under `policy_text`, each on which day (never a finer time: the
+// page is public, DESIGN.md), whether the quorum is met, and the policy itself for auditors.
+std::string WitnessesHtml(const PageContext& ctx, const std::string& policy_text,
+                          const std::optional<std::string>& checkpoint) {
+  auto policy = tlog::Policy::Parse(policy_text);
+  if (!policy || policy->witnesses().empty()) return {};
+  std::string b = "<h2>" + ctx.TrHtml("log.witnesses") + "</h2><p>" +
+                  ctx.TrHtml("log.witnesses_intro") + "</p>";
+  std::optional<tlog::Note> note;
+  if (checkpoint) {
+    if (auto parsed = tlog::ParseNote(*checkpoint)) note = std::move(*parsed);
+  }
+  if (note) {
+    tlog::QuorumCheck check = policy->Check(*note);
+    b += "<ul id=\"witnesses\">";
+    for (const tlog::PolicyWitness& w : policy->witnesses()) {
+      b += "<li><code>" + HtmlEscape(w.name) + "</code> (" + HtmlEscape(w.key.name()) + "): ";
+      auto it = std::find(check.signed_by.begin(), check.signed_by.end(), w.name);
+      if (it != check.signed_by.end()) {
+        const uint64_t ts = check.timestamps[static_cast<size_t>(it - check.signed_by.begin())];
+        b += HtmlEscape(
+            ctx.Format("log.witness_cosigned", FormatDay(DayOfUnixTime(static_cast<int64_t>(ts)))));
+      } else {
+        b += ctx.TrHtml("log.witness_missing");
+      }
+      b += "</li>";
+    }
+    b += "</ul><p id=\"quorum\">" +
+         ctx.TrHtml(check.met ? "log.quorum_met" : "log.quorum_missing") + "</p>";
+  }
+  b += "<p>" + ctx.TrHtml("log.policy") + "</p><pre id=\"policy\">" + HtmlEscape(policy_text) +
+       "</pre>";
+  return b;
+}
+
+}  // namespace
+
 std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
-                    std::string_view verifier_key, const std::optional<std::string>& checkpoint) {
+                    std::string_view verifier_key, const std::optional<std::string>& checkpoint,
+                    const std::string& witness_policy) {
   std::string b = "<h1>" + ctx.TrHtml("log.title") + "</h1><p>" + ctx.TrHtml("log.intro") + "</p>";
   b += "<h2>" + ctx.TrHtml("log.key") + "</h2><p><code id=\"vkey\">" + HtmlEscape(verifier_key) +
        "</code></p>";
@@ -129,12 +176,14 @@ std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
   b += "<p>" + ctx.TrHtml("log.audit") + "</p><pre>tuidang audit " +
        HtmlEscape(log_origin.substr(0, log_origin.rfind('/'))) + " --vkey " +
        HtmlEscape(verifier_key) + "</pre>";
+  b += WitnessesHtml(ctx, witness_policy, checkpoint);
   b += "<p><a href=\"" + ctx.FileHref("/log/checkpoint") + "\">/log/checkpoint</a></p>";
   return Layout(ctx, ctx.Tr("log.title"), b, ctx.Tr("meta.log"));
 }
 
 Result<std::string> ProofText(const AppEnv& env, uint64_t index) {
-  auto latest = env.store->LatestCheckpoint();
+  // The served checkpoint, so that the proof carries the witnesses' cosignatures.
+  auto latest = PublicCheckpoint(env.store);
   if (!latest) return Error{latest.error()};
   if (!latest->has_value() || index >= (*latest)->first) return Error{"not yet in a checkpoint"};
   StoreTileReader tiles(env.store);

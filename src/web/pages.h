@@ -108,9 +108,11 @@ Response LogCheckpoint(const AppEnv& env);
 Response LogTile(const AppEnv& env, std::string_view path, bool gzip);
 Response LogPage(const PageContext& ctx, const AppEnv& env);
 // The /log page's HTML: the log's origin line and verifier key, and its latest signed
-// checkpoint when there is one.
+// checkpoint when there is one; with a `witness_policy` (tlog-policy text), who cosigned
+// that checkpoint and on which day, and the policy.
 std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
-                    std::string_view verifier_key, const std::optional<std::string>& checkpoint);
+                    std::string_view verifier_key, const std::optional<std::string>& checkpoint,
+                    const std::string& witness_policy = {});
 // The C2SP tlog-proof of leaf `index` against the latest checkpoint; an error when the
 // leaf is not yet in a checkpoint.
 Result<std::string> ProofText(const AppEnv& env, uint64_t index);

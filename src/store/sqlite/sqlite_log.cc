@@ -2,6 +2,8 @@
 // signed checkpoints the integrator stores (log/integrator.h).
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_transaction.h"
 
@@ -113,6 +115,48 @@ Result<bool> SqliteStore::PublishedSizeIn(uint64_t lo, uint64_t hi) {
   r.published_in.Reset();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{r.db.LastError()};
   return rc == SQLITE_ROW;
+}
+
+// Two rows of `meta`, written together: the served checkpoint is one small value replaced in
+// place, so no table or schema version is needed for it.
+Status SqliteStore::SaveServedCheckpoint(uint64_t size, const std::string& cosigned_checkpoint) {
+  MutexLock lock(&write_mu_);
+  sqlite::Transaction tx(writer_);
+  if (Status s = tx.Begin(); !s) return s;
+  auto put = writer_.Prepare(
+      "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2");
+  for (const auto& [key, value] :
+       {std::pair<const char*, std::string>{"served_checkpoint_size", std::to_string(size)},
+        {"served_checkpoint", cosigned_checkpoint}}) {
+    put.Reset();
+    put.Bind(1, key).Bind(2, value);
+    if (put.Step() != SQLITE_DONE) {
+      return Status::Fail("store the served checkpoint: " + writer_.LastError());
+    }
+  }
+  return tx.Commit();
+}
+
+Result<std::optional<std::pair<uint64_t, std::string>>> SqliteStore::ServedCheckpoint() {
+  auto lease = Lease();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = lease.get()->db.Prepare(
+      "SELECT s.value, c.value FROM meta s, meta c "
+      "WHERE s.key = 'served_checkpoint_size' AND c.key = 'served_checkpoint'");
+  std::optional<std::pair<uint64_t, std::string>> out;
+  int rc = q.Step();
+  if (rc == SQLITE_ROW) {
+    const std::string size(q.Text(0));
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), n);
+    if (ec != std::errc() || end != size.data() + size.size()) {
+      return Error{"unreadable served checkpoint size '" + size + "'"};
+    }
+    out.emplace(n, std::string(q.Text(1)));
+  } else if (rc != SQLITE_DONE) {
+    return Error{lease.get()->db.LastError()};
+  }
+  return out;
 }
 
 }  // namespace tuidang
