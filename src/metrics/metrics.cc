@@ -202,6 +202,12 @@ class Metrics::MeasuredLog : public LogStore {
   Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override {
     return inner_->PublishedSizeIn(lo, hi);
   }
+  Status SaveServedCheckpoint(uint64_t size, const std::string& cosigned_checkpoint) override {
+    return inner_->SaveServedCheckpoint(size, cosigned_checkpoint);
+  }
+  Result<std::optional<std::pair<uint64_t, std::string>>> ServedCheckpoint() override {
+    return inner_->ServedCheckpoint();
+  }
 
  private:
   LogStore* inner_;

@@ -2,6 +2,7 @@
 // coordination row, and the tiles and signed checkpoints the integrator stores
 // (log/integrator.h).
 #include <algorithm>
+#include <charconv>
 #include <limits>
 
 #include <fmt/format.h>
@@ -103,6 +104,60 @@ Result<bool> PostgresStore::PublishedSizeIn(uint64_t lo, uint64_t hi) {
                          pg::Params().Int(ToInt64(lo)).Int(ToInt64(hi)));
   if (!q) return Error{q.error()};
   return !q->empty();
+}
+
+}  // namespace tuidang
+
+namespace tuidang {
+
+// Two rows of `meta`, as in the SQLite store. Several servers may save one: the row lock
+// taken on the size orders them, and a smaller size never replaces a larger one (a server
+// that was paused must not roll the served checkpoint back).
+Status PostgresStore::SaveServedCheckpoint(uint64_t size, const std::string& cosigned_checkpoint) {
+  Lease lease = Take();
+  if (!lease.get()) return Status::Fail(lease.error());
+  pg::Conn& c = *lease;
+  pg::Transaction tx(c);
+  if (Status s = tx.Begin(); !s) return s;
+  auto current =
+      c.Exec("SELECT value FROM meta WHERE key = 'served_checkpoint_size' FOR UPDATE");
+  if (!current) return Status::Fail("read the served checkpoint: " + current.error());
+  if (!current->empty()) {
+    uint64_t n = 0;
+    const std::string text = current->Text(0, 0);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec == std::errc() && end == text.data() + text.size() && n > size) return tx.Commit();
+  }
+  for (const auto& [key, value] :
+       {std::pair<const char*, std::string>{"served_checkpoint_size", std::to_string(size)},
+        {"served_checkpoint", cosigned_checkpoint}}) {
+    auto r = c.Exec(
+        "INSERT INTO meta(key, value) VALUES($1, $2)"
+        " ON CONFLICT(key) DO UPDATE SET value = EXCLUDED.value",
+        pg::Params().Text(key).Text(value));
+    if (!r) return Status::Fail("store the served checkpoint: " + r.error());
+  }
+  return tx.Commit();
+}
+
+Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::ServedCheckpoint() {
+  Lease lease = Take();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = (*lease).Exec(
+      "SELECT s.value, c.value FROM meta s, meta c "
+      "WHERE s.key = 'served_checkpoint_size' AND c.key = 'served_checkpoint'");
+  if (!q) return Error{q.error()};
+  std::optional<std::pair<uint64_t, std::string>> out;
+  if (!q->empty()) {
+    const std::string size = q->Text(0, 0);
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), n);
+    if (ec != std::errc() || end != size.data() + size.size()) {
+      return Error{"unreadable served checkpoint size '" + size + "'"};
+    }
+    out.emplace(n, q->Text(0, 1));
+  }
+  return out;
 }
 
 }  // namespace tuidang

@@ -82,6 +82,8 @@ class PostgresStore final : public Store {
   Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override;
   Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) override;
   Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override;
+  Status SaveServedCheckpoint(uint64_t size, const std::string& cosigned_checkpoint) override;
+  Result<std::optional<std::pair<uint64_t, std::string>>> ServedCheckpoint() override;
 
   // OperatorStore (pg_operators.cc)
   Result<int64_t> AddOperator(const Operator& op) override;
