@@ -18,6 +18,7 @@
 #include "intake/publisher.h"
 #include "intake/sequencer.h"
 #include "log/integrator.h"
+#include "store/sqlite/sqlite_backfill.h"
 #include "store/sqlite/sqlite_store.h"
 #include "web/app.h"
 #include "web/server.h"
@@ -134,12 +135,6 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("log: {}", integrator.error());
     return 1;
   }
-  // Leaves appended while the server was down (or before a crash) are integrated now.
-  if (auto size = (*integrator)->IntegrateAll(); !size) {
-    spdlog::error("log: {}", size.error());
-    return 1;
-  }
-
   // Signals are taken by one thread with sigwait; every other thread blocks them.
   const sigset_t signals = BlockStopSignals();
 
@@ -185,7 +180,12 @@ int Serve(const ServeFlags& flags) {
     spdlog::info("tuidang listening on {} (data folder {}, {} statements, {} persons)",
                  ListenUrl(options.host, server.port()), dir.path,
                  (*store)->GetTotals()->statements, (*store)->GetTotals()->persons);
+    // Start first, integrate after: leaves appended while the server was down (a bulk
+    // import) are integrated by the background thread, starting at once, in steps of
+    // max_leaves_per_checkpoint with a checkpoint each, as in normal operation; the indexes
+    // an upgrade left to fill are filled beside it (store/sqlite/sqlite_backfill.h).
     (*integrator)->StartBackground([s = store->get()] { s->Refresh(); });
+    BackfillRunner backfill(store->get());
     // Rejected statements are purged once their retention has passed (docs/console.md).
     PeriodicPurge purge(&sequencer, config->rejected_retention_hours);
     // Web statements go out in mixed batches (intake/publisher.h). Statements accepted
