@@ -55,9 +55,8 @@ std::string ContentHash(const Statement& st) {
   return out;
 }
 
-std::optional<int64_t> SourceKeys::Assign(const std::string& content_hash,
-                                          std::string_view row_id, int64_t line,
-                                          Submission* sub) {
+std::optional<int64_t> SourceKeys::Assign(const std::string& content_hash, std::string_view row_id,
+                                          int64_t line, Submission* sub) {
   // Each part is preceded by its length, so that no source name or id can end in what
   // would look like the next part.
   auto part = [](std::string* key, std::string_view bytes) {

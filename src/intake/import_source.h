@@ -1,5 +1,6 @@
-// A historic record's day, and what tells an imported row apart from every other (docs/import.md, "Importing twice adds
-// nothing"), and the sheet stored as one group. Internal to the import (csv_import.cc).
+// A historic record's day, and what tells an imported row apart from every other (docs/import.md,
+// "Importing twice adds nothing"), and the sheet stored as one group. Internal to the import
+// (csv_import.cc).
 //
 // A row's source key is a BLAKE2b hash of its source (the sheet's name, or --source) and
 // either its row id (an id column) or its normalised content with the occurrence of that

@@ -2,8 +2,8 @@
 #include "store/sqlite/sqlite_backfill.h"
 
 #include <algorithm>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <optional>
 
 #include <spdlog/spdlog.h>

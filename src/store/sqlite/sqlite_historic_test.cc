@@ -83,5 +83,4 @@ TEST_F(HistoricDayTest, HistoricDaysArePublishedOnTheirDayInTheBatchsOrder) {
   EXPECT_EQ(store_->GetTotals()->statements, 5);
 }
 
-
 }  // namespace tuidang
