@@ -343,6 +343,24 @@ PROTECTIONS_OFF = {
 }
 
 
+def postgres_schema_url(name):
+    """A URL of the test cluster ($TUIDANG_TEST_POSTGRES, scripts/pg-cluster.sh run) whose
+    tables live in a new, empty schema named after `name`."""
+    url = os.environ.get("TUIDANG_TEST_POSTGRES")
+    if not url:
+        raise AssertionError("TUIDANG_TEST_STORE=postgres needs TUIDANG_TEST_POSTGRES: run "
+                             "under scripts/pg-cluster.sh run")
+    schema = "t_" + re.sub(r"[^a-z0-9]", "_", name.lower())[:40] + "_" + os.urandom(4).hex()
+    bindir = os.environ.get("TUIDANG_TEST_POSTGRES_BIN", "")
+    out = subprocess.run([os.path.join(bindir, "psql") if bindir else "psql", "-X", "-q",
+                          "-v", "ON_ERROR_STOP=1", "-d", url, "-c", f"CREATE SCHEMA {schema}"],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError(f"psql: {out.stderr}")
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
 class Server:
     """A `tuidang serve` process on a free port of `host`, with its own data folder.
 
@@ -356,6 +374,12 @@ class Server:
         self.serve_args = list(serve_args)  # more flags for `tuidang serve` (--database ...)
         if not protections:
             settings = {**PROTECTIONS_OFF, **(settings or {})}
+        if os.environ.get("TUIDANG_TEST_STORE") == "postgres" and not any(
+                a == "--database" for a in self.serve_args):
+            # The suite on PostgreSQL (tests/CMakeLists.txt, *_pg): every server its own
+            # schema in the throwaway cluster, named in tuidang.toml so that the commands a
+            # test runs on the data folder use it too.
+            settings = {**(settings or {}), "database": postgres_schema_url(name)}
         self.settings = settings
         self.root = tempfile.mkdtemp(prefix=f"{name}-test-")
         self.data = data_dir or os.path.join(self.root, "data")

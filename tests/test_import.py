@@ -5,6 +5,7 @@ nothing against --partial, a second import that adds nothing, a group row counti
 person; the statements carry their channel and count in the stats and the log, and the
 operator who imported them is in the audit trail but on no public page."""
 import os
+import re
 import sqlite3
 import subprocess
 import tempfile
@@ -12,6 +13,7 @@ import time
 import unittest
 
 import harness
+from harness import today_cst
 
 OPERATOR = "volunteer-lin"
 
@@ -201,6 +203,178 @@ class ImportTest(unittest.TestCase):
         r = self.do_import(nohead)
         self.assertEqual(r.returncode, 65)
         self.assertIn(b"no name column", r.stderr)
+
+
+class HistoricAndSourcesTest(unittest.TestCase):
+    """Issue 13: the archive's historic records imported with their own days by an admin
+    (never a volunteer, never a day to come), and rows told apart by their source: the same
+    row in another sheet is another statement, a sheet imported again or grown adds only
+    its new rows, and every skipped row names the row it matched."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server(settings={"publication_interval_seconds": 0},
+                                    name="import-historic")
+        cls.data = cls.server.data
+        r = run("init", "--data", cls.data)
+        assert r.returncode == 0, r.stderr
+        add_operator(cls.data)
+        r = run("user", "add", "archivist", "--role", "admin", "--data", cls.data)
+        assert r.returncode == 0, r.stderr
+        cls.server.start()
+        time.sleep(1.5)  # the store's first refresh (see ImportTest.setUpClass)
+        cls.dir = tempfile.mkdtemp(prefix="import-historic-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.server.cleanup()
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def do_import(self, path, *extra, operator=OPERATOR):
+        r = run("import", path, "--channel", "sheet", "--operator", operator,
+                "--data", self.data, *extra)
+        return r.returncode, (r.stdout + r.stderr).decode()
+
+    def wait_total(self, statements):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            stats = self.server.stats()
+            if stats["total_statements"] == statements:
+                return stats
+            time.sleep(0.1)
+        self.fail(f"the total never reached {statements}: {self.server.stats()}")
+
+    def day_numbers(self, date):
+        r = self.server.get(f"/en/statements?date={date}")
+        self.assertEqual(r.status, 200, r.describe())
+        return list(harness.statement_items(r.doc))
+
+    def test_1_historic_days(self):
+        before = self.server.stats()["total_statements"]
+        sheet = self.write("archive-2004.csv",
+                           "日期,姓名,组织,内容\n"
+                           "2004-12-03,古甲,党,二零零四年的声明\n"
+                           "2004/12/3,古乙,团,\n"
+                           "2010年5月1日,古丙,党、团,\n"
+                           "2004.12.03,古丁,队,\n"
+                           "2010-05-01,古戊,党,\n")
+        # Only an admin: a volunteer is refused before anything is read into the store.
+        code, out = self.do_import(sheet, "--historic")
+        self.assertEqual(code, 77, out)
+        self.assertIn("only an admin may import historic records", out)
+        # Never a day to come, never a day that is no date; all or nothing.
+        tomorrow = harness.day_offset(today_cst(), 1)
+        bad = self.write("archive-bad.csv", "日期,姓名,组织\n2005-01-02,好甲,党\n"
+                         f"{tomorrow},好乙,党\n2005-02-30,好丙,党\n2003-05-01,好丁,党\n"
+                         ",好戊,党\n")
+        code, out = self.do_import(bad, "--historic", operator="archivist")
+        self.assertEqual(code, 65, out)
+        self.assertIn(f"line 3: day: {tomorrow} is after today", out)
+        self.assertIn('line 4: day: "2005-02-30" is not a date', out)
+        self.assertIn("line 5: day: 2003-05-01 is before 2004-01-01", out)
+        self.assertIn("line 6: day: required", out)
+        self.assertIn("nothing imported", out)
+        # Historic records are published at once, never held.
+        code, out = self.do_import(sheet, "--historic", "--hold", operator="archivist")
+        self.assertEqual(code, 65, out)
+        self.assertIn("cannot be held", out)
+        self.assertEqual(self.server.stats()["total_statements"], before)
+
+        code, out = self.do_import(sheet, "--historic", operator="archivist")
+        self.assertEqual(code, 0, out)
+        self.assertIn("imported 5 statements", out)
+        m = re.search(r"numbers (\d+) to (\d+)", out)
+        first = int(m.group(1))
+        stats = self.wait_total(before + 5)
+        by_day = {d["date"]: d["statements"] for d in stats["by_day"]}
+        self.assertEqual(by_day.get("2004-12-03"), 3, stats["by_day"])
+        self.assertEqual(by_day.get("2010-05-01"), 2, stats["by_day"])
+        # The log's order is the order of import; each day lists its own, newest first.
+        self.assertEqual(self.day_numbers("2004-12-03"), [first + 3, first + 1, first])
+        self.assertEqual(self.day_numbers("2010-05-01"), [first + 4, first + 2])
+        r = self.server.get(f"/api/v1/statements/{first + 2}")
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertEqual(r.json()["date"], "2010-05-01")
+        # Imported again: nothing new.
+        code, out = self.do_import(sheet, "--historic", operator="archivist")
+        self.assertEqual(code, 0, out)
+        self.assertIn("imported 0 statements", out)
+        # Without --historic the date column is a volunteer's own (a call's day): ignored,
+        # and the statement is published today.
+        today_sheet = self.write("calls.csv", "日期,姓名,组织\n2004-12-03,今甲,党\n")
+        code, out = self.do_import(today_sheet)
+        self.assertEqual(code, 0, out)
+        self.assertIn('column ignored: "日期"', out)
+        stats = self.wait_total(before + 6)
+        self.assertEqual({d["date"]: d["statements"] for d in stats["by_day"]}["2004-12-03"], 3)
+        # The auditor recomputes the per-day totals from the leaves: they carry the days.
+        deadline = time.monotonic() + 15
+        while int(self.server.get("/log/checkpoint").text.split("\n")[1]) < stats["tree_size"]:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.2)
+        key = run("log", "key", "--data", self.data).stdout.decode().strip()
+        env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+        audit = subprocess.run([harness.binary(), "audit", self.server.base, "--vkey", key],
+                               capture_output=True, text=True, timeout=120, env=env)
+        self.assertEqual(audit.returncode, 0, audit.stdout + audit.stderr)
+
+    def test_2_rows_are_told_apart_by_their_source(self):
+        before = self.server.stats()["total_statements"]
+        row = "王先生,党,我退出中共\n"
+        a = self.write("a.csv", "姓名,组织,内容\n" + row + row + "李四,团,\n")
+        code, out = self.do_import(a)
+        self.assertEqual(code, 0, out)
+        self.assertIn("imported 3 statements", out)
+        # Another sheet with the very same row: another person, not a duplicate.
+        b = self.write("b.csv", "姓名,组织,内容\n" + row)
+        code, out = self.do_import(b)
+        self.assertEqual(code, 0, out)
+        self.assertIn("imported 1 statements", out)
+        self.wait_total(before + 4)
+        # The same sheet again adds nothing, and says which row each one matched.
+        code, out = self.do_import(a)
+        self.assertEqual(code, 0, out)
+        self.assertIn("imported 0 statements", out)
+        self.assertIn("already imported: line 2 is a.csv, line 2", out)
+        self.assertIn("already imported: line 3 is a.csv, line 3", out)
+        self.assertIn("already imported: line 4 is a.csv, line 4", out)
+        # Grown: only the rows appended (a third identical row is a third person).
+        a2 = self.write("a.csv", "姓名,组织,内容\n" + row + row + "李四,团,\n" + row + "赵五,队,\n")
+        code, out = self.do_import(a2)
+        self.assertEqual(code, 0, out)
+        self.assertIn("imported 2 statements", out)
+        self.assertEqual(len(re.findall("already imported: line", out)), 3, out)
+        self.wait_total(before + 6)
+        # Another file name, the same source by --source: nothing new.
+        copy = self.write("b-copy.csv", "姓名,组织,内容\n" + row)
+        code, out = self.do_import(copy, "--source", "b.csv")
+        self.assertEqual(code, 0, out)
+        self.assertIn("imported 0 statements", out)
+        self.assertIn("already imported: line 2 is b.csv, line 2", out)
+        # An id column: rows are their ids, whatever their content or place in the sheet.
+        c = self.write("c.csv", "编号,姓名,组织\n17,张三,党\n18,张三,党\n")
+        code, out = self.do_import(c)
+        self.assertEqual(code, 0, out)
+        self.assertIn("imported 2 statements", out)
+        c2 = self.write("c.csv", "编号,姓名,组织\n19,钱六,团\n18,张三,党\n17,张三,党\n")
+        code, out = self.do_import(c2)
+        self.assertEqual(code, 0, out)
+        self.assertIn("imported 1 statements", out)
+        self.assertIn("already imported: line 3 is c.csv, id 18 (line 3)", out)
+        self.assertIn("already imported: line 4 is c.csv, id 17 (line 2)", out)
+        self.wait_total(before + 9)
+        # An id twice in one sheet is an error of the sheet, said with both lines.
+        c3 = self.write("c3.csv", "编号,姓名,组织\n1,孙七,党\n1,周八,团\n")
+        code, out = self.do_import(c3)
+        self.assertEqual(code, 65, out)
+        self.assertIn('line 3: row_id: the id "1" is already the id of line 2', out)
+        self.assertEqual(self.server.stats()["total_statements"], before + 9)
 
 
 if __name__ == "__main__":

@@ -27,11 +27,13 @@ struct ImportFlags {
   bool dry_run = false;
   bool partial = false;
   bool hold = false;
+  bool historic = false;
+  std::string source;
 };
 
 // sysexits(3)
 constexpr int kExDataErr = 65, kExNoUser = 67, kExNoInput = 66, kExSoftware = 70, kExTempFail = 75,
-              kExConfig = 78, kExUsage = 64;
+              kExNoPerm = 77, kExConfig = 78, kExUsage = 64;
 
 // A bar on stderr, redrawn at most every percent; nothing when stderr is not a terminal.
 class ProgressBar {
@@ -96,6 +98,12 @@ int Import(const ImportFlags& flags) {
     spdlog::error("no active operator named '{}' (tuidang user add)", flags.operator_name);
     return kExNoUser;
   }
+  // Publishing on a day of the past is the archive's migration, not a volunteer's sheet.
+  if (flags.historic && (*op)->role != Role::kAdmin) {
+    spdlog::error("--historic: '{}' is a {}; only an admin may import historic records",
+                  flags.operator_name, RoleCode((*op)->role));
+    return kExNoPerm;
+  }
 
   intake::ImportOptions options;
   options.channel = *channel;
@@ -106,6 +114,8 @@ int Import(const ImportFlags& flags) {
   options.encoding = flags.encoding;
   options.dry_run = flags.dry_run;
   options.partial = flags.partial;
+  options.historic = flags.historic;
+  options.source = flags.source;
   // [policy] import = "hold" (or operator_policy = "hold") holds every imported statement.
   bool hold = flags.hold || !config->PublishAtOnce("import");
   options.publish = !hold;
@@ -150,13 +160,12 @@ int Import(const ImportFlags& flags) {
                             : std::string();
   fmt::print("imported {} statements ({} persons){}{}; {} already imported before\n", r.imported,
              r.imported_persons, numbers, hold ? ", held for moderation" : "", r.duplicates);
-  if (!r.duplicate_lines.empty()) {
-    std::string lines;
-    for (size_t i = 0; i < r.duplicate_lines.size() && i < 20; ++i) {
-      lines += (i ? ", " : "") + std::to_string(r.duplicate_lines[i]);
-    }
-    if (r.duplicate_lines.size() > 20) lines += ", ...";
-    fmt::print("already imported: lines {}\n", lines);
+  // Every skipped row with the row it matched: the operator can tell a sheet imported
+  // twice from two sources that were wrongly given one name.
+  for (size_t i = 0; i < r.duplicate_lines.size(); ++i) {
+    const std::string& of = i < r.duplicate_of.size() ? r.duplicate_of[i] : std::string();
+    fmt::print("already imported: line {} is {}\n", r.duplicate_lines[i],
+               of.empty() ? "an earlier statement" : of);
   }
   return 0;
 }
@@ -170,8 +179,8 @@ Subcommand AddImport(CLI::App& app) {
       "Import a sign-up sheet (CSV: UTF-8 with or without BOM, GB18030/GBK, Big5) as "
       "statements entered by an operator. A header row names the columns (姓名/name, "
       "化名或真名/real_name, 组织/organisations, 地区/region, 职业/occupation, 内容/text, "
-      "组/group). All or nothing unless --partial; importing a file twice adds nothing. "
-      "Works while the server runs. See docs/import.md.");
+      "组/group, 编号/id, 日期/date with --historic). All or nothing unless --partial; importing "
+      "a sheet twice adds nothing. Works while the server runs. See docs/import.md.");
   cmd->add_option("file", flags->file, "The CSV file")->required();
   cmd->add_option("--channel", flags->channel, "How the statements came: phone, letter or sheet")
       ->required();
@@ -183,6 +192,13 @@ Subcommand AddImport(CLI::App& app) {
   cmd->add_flag("--dry-run", flags->dry_run, "Check and report; store nothing");
   cmd->add_flag("--partial", flags->partial, "Import the valid rows even when others are rejected");
   cmd->add_flag("--hold", flags->hold, "Hold the statements for moderation instead of publishing");
+  cmd->add_flag("--historic", flags->historic,
+                "Historic records (admins only): the date column (日期/date) is each statement's "
+                "publication day, on or before today; published at once on that day");
+  cmd->add_option("--source", flags->source,
+                  "The source the rows come from (default: the file's name): rows are told "
+                  "apart by source and row (id column, or content and place), so the same "
+                  "sheet imported again adds nothing and another source's rows are new");
   cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
   return {cmd, [flags] { return Import(*flags); }};
 }

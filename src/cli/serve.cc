@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <thread>
 
 #include <sodium.h>
@@ -20,6 +21,8 @@
 #include "intake/sequencer.h"
 #include "log/cosigning.h"
 #include "log/integrator.h"
+#include "store/sqlite/sqlite_backfill.h"
+#include "store/sqlite/sqlite_store.h"
 #include "web/app.h"
 #include "web/server.h"
 
@@ -181,11 +184,6 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("log: {}", integrator.error());
     return 1;
   }
-  // Leaves appended while the server was down (or before a crash) are integrated now.
-  if (auto size = (*integrator)->IntegrateAll(); !size) {
-    spdlog::error("log: {}", size.error());
-    return 1;
-  }
 
   int status = 0;
   {
@@ -244,7 +242,14 @@ int Serve(const ServeFlags& flags) {
     spdlog::info("tuidang listening on {} (data folder {}, store {}, {} statements, {} persons)",
                  ListenUrl(options.host, server.port()), dir.path, DescribeStore(location),
                  (*store)->GetTotals()->statements, (*store)->GetTotals()->persons);
+    // Start first, integrate after: leaves appended while the server was down (a bulk
+    // import) are integrated by the background thread, starting at once, in steps of
+    // max_leaves_per_checkpoint with a checkpoint each, as in normal operation; the indexes
+    // an upgrade left to fill are filled beside it (store/sqlite/sqlite_backfill.h).
     (*integrator)->StartBackground([s = store->get()] { s->Refresh(); });
+    // (SQLite only: the PostgreSQL store's schema has its indexes from its first version.)
+    std::optional<BackfillRunner> backfill;
+    if (auto* sqlite = dynamic_cast<SqliteStore*>(store->get())) backfill.emplace(sqlite);
     // Rejected statements are purged once their retention has passed (docs/console.md).
     PeriodicPurge purge(&sequencer, config->rejected_retention_hours);
     // Web statements go out in mixed batches (intake/publisher.h). Statements accepted

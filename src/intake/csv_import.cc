@@ -20,6 +20,7 @@
 #include "core/statement.h"
 #include "core/text.h"
 #include "intake/csv_reader.h"
+#include "intake/import_source.h"
 
 namespace tuidang::intake {
 
@@ -35,9 +36,11 @@ enum class Field {
   kText,
   kGroup,
   kConsent,
-  kPlace
+  kPlace,
+  kDay,    // a historic record's publication day (ImportOptions::historic)
+  kRowId,  // the row's id in its source (docs/import.md, "Importing twice adds nothing")
 };
-constexpr int kFieldCount = 9;
+constexpr int kFieldCount = 11;
 
 // Lets the caches below be searched with a string_view.
 struct StringHash {
@@ -116,6 +119,17 @@ const std::unordered_map<std::string, Field>& HeaderNames() {
       {"地点", Field::kPlace},
       {"张贴地点", Field::kPlace},
       {"place", Field::kPlace},
+      {"日期", Field::kDay},
+      {"发表日期", Field::kDay},
+      {"声明日期", Field::kDay},
+      {"退党日期", Field::kDay},
+      {"date", Field::kDay},
+      {"day", Field::kDay},
+      {"编号", Field::kRowId},
+      {"序号", Field::kRowId},
+      {"行号", Field::kRowId},
+      {"id", Field::kRowId},
+      {"rowid", Field::kRowId},
   };
   return *names;
 }
@@ -325,6 +339,7 @@ struct UnitResult {
   bool ok = false;
   Submission sub;
   std::string content_hash;  // of the normalised content, before the occurrence index
+  std::string row_id;        // the row id column's cell (empty: none)
   std::vector<RejectedRow> rejected;
 };
 
@@ -359,29 +374,6 @@ RejectedRow FromFieldError(int64_t line, const FieldError& e) {
   return {line, e.field, RejectReason::kInvalidCharacters, {}};
 }
 
-// The normalised content that makes a statement "the same" for idempotence: every field
-// that is stored, never the receipt or the operator (see docs/import.md).
-std::string ContentHash(const Statement& st) {
-  std::string c = "tuidang-import-v1";
-  for (const Person& p : st.persons) {
-    c += '\x1e';
-    c += p.name;
-    c += '\x1f';
-    c += p.real_name ? '1' : '0';
-    c += static_cast<char>('0' + p.organisations);
-  }
-  c += fmt::format("\x1d{}\x1d{}\x1d", st.region, st.occupation);
-  c += st.text;
-  c += '\x1d';
-  c += st.consent;
-  c += '\x1d';
-  c += st.place;
-  std::string out(crypto_generichash_BYTES, '\0');
-  crypto_generichash(reinterpret_cast<uint8_t*>(out.data()), out.size(),
-                     reinterpret_cast<const uint8_t*>(c.data()), c.size(), nullptr, 0);
-  return out;
-}
-
 class Importer {
  public:
   Importer(const ImportOptions& options, const std::array<int, kFieldCount>& columns,
@@ -399,6 +391,7 @@ class Importer {
     StatementDraft draft;
     std::vector<int64_t> lines;
     std::string region, occupation, text, consent, place;
+    std::string day_cell;
     for (size_t k = 0; k < unit.rows.size(); ++k) {
       const Row& row = rows_[unit.rows[k]];
       lines.push_back(row.line);
@@ -437,6 +430,8 @@ class Importer {
       take(Field::kText, &text);
       take(Field::kConsent, &consent);
       take(Field::kPlace, &place);
+      take(Field::kDay, &day_cell);
+      take(Field::kRowId, &r.row_id);
       if (k == 0) draft.declarant = std::move(p);
       else draft.others.push_back(std::move(p));
     }
@@ -458,6 +453,25 @@ class Importer {
       draft.occupation = std::string(code);
     }
     draft.text = text;
+    Day day = 0;
+    if (options_.historic) {
+      auto parsed = ParseSheetDay(day_cell);
+      if (day_cell.empty()) {
+        r.rejected.push_back({lines[0], "day", RejectReason::kRequired, {}});
+      } else if (!parsed) {
+        r.rejected.push_back({lines[0], "day", RejectReason::kBadDate, {Echo(day_cell)}});
+      } else if (*parsed > Today()) {
+        r.rejected.push_back({lines[0], "day", RejectReason::kFutureDate, {FormatDay(*parsed)}});
+      } else if (*parsed < kEarliestHistoricDay) {
+        r.rejected.push_back({lines[0],
+                              "day",
+                              RejectReason::kTooEarly,
+                              {FormatDay(*parsed), FormatDay(kEarliestHistoricDay)}});
+      } else {
+        day = *parsed;
+      }
+      if (!r.rejected.empty()) return Reject(unit, std::move(r));
+    }
     Statement& st = r.sub.statement;
     auto errors = ValidateStatement(draft, &st);
     for (const FieldError& e : errors) {
@@ -482,6 +496,7 @@ class Importer {
     st.language = language_;
     st.operator_id = options_.operator_id;
     r.sub.publish = options_.publish;
+    st.day = day;
     r.content_hash = ContentHash(st);
     if (!options_.dry_run) {
       // The intake's one preparation (receipt code, folded names), on this worker thread.
@@ -490,6 +505,7 @@ class Importer {
       d.publish = options_.publish;
       r.sub = Intake::Prepare(std::move(d), options_.channel, language_, nullptr);
     }
+    r.sub.day = day;
     r.ok = true;
     return r;
   }
@@ -596,55 +612,6 @@ static Result<std::array<int, kFieldCount>> ReadHeader(CsvReader& reader,
   return columns;
 }
 
-// Stores a sheet's statements `batch` (their first lines `batch_lines`, index by index) as
-// one group through the intake and counts what was stored into *report.
-static Status StoreSheet(std::vector<Submission> batch, const std::vector<int64_t>& batch_lines,
-                         const ImportOptions& options, Intake* intake, ImportReport* report) {
-  // One group, one transaction, through the one writer; the operator's audit entry is
-  // written in that transaction, so a sheet is stored only with its entry.
-  auto count = [report, &batch_lines](std::span<const Submission> group,
-                                      std::span<const Committed> committed) {
-    for (size_t i = 0; i < committed.size(); ++i) {
-      const Committed& c = committed[i];
-      if (c.duplicate) {
-        ++report->duplicates;
-        report->duplicate_lines.push_back(batch_lines[i]);
-        continue;
-      }
-      ++report->imported;
-      report->imported_persons += PersonsCount(group[i].statement);
-      if (c.number) {
-        if (report->first_number == 0) report->first_number = *c.number;
-        report->last_number = *c.number;
-      }
-    }
-  };
-  std::string name = options.file_name.empty() ? "upload" : options.file_name;
-  AuditFor<BatchOutcome> audit = [operator_id = options.operator_id, name](const BatchOutcome& o) {
-    int64_t imported = 0, duplicates = 0;
-    for (const Committed& c : o.committed) ++(c.duplicate ? duplicates : imported);
-    AuditEntry e;
-    e.operator_id = operator_id;
-    e.action = "imported";
-    e.object = fmt::format("{}: {} statements", name, imported);
-    if (duplicates > 0) e.object += fmt::format(" ({} already imported)", duplicates);
-    return std::vector<AuditEntry>{e};
-  };
-  Status stored = AwaitWrite<Status>(
-      [&](Sequencer::Then<Status> then) {
-        return intake->SubmitGroup(
-            std::move(batch),
-            [then, &count](const Status& s, std::span<const Submission> group,
-                           std::span<const Committed> committed) {
-              if (s) count(group, committed);
-              then(s);
-            },
-            std::move(audit));
-      },
-      Status::Fail("the intake queue is full or stopping"));
-  return stored;
-}
-
 Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& options,
                                Intake* intake) {
   ImportReport report;
@@ -667,7 +634,22 @@ Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& opti
   std::vector<std::string> header;
   auto read = ReadHeader(reader, encoding, &header, &report);
   if (!read) return Error{read.error()};
-  const std::array<int, kFieldCount> columns = *read;
+  std::array<int, kFieldCount> columns = *read;
+  int& day_column = columns[static_cast<int>(Field::kDay)];
+  if (!options.historic && day_column >= 0) {
+    // Only an admin's --historic makes a date the publication day; otherwise it is one
+    // of a volunteer's own columns (the day of a call), ignored like any other.
+    report.ignored_columns.push_back(Echo(header[day_column]));
+    day_column = -1;
+  }
+  if (options.historic && day_column < 0) {
+    return Error{"historic records need a date column (日期 or date) with each row's day"};
+  }
+  if (options.historic && !options.publish) {
+    return Error{
+        "historic records are published at once on their own day: they cannot be held for "
+        "moderation (--hold, [policy] import = \"hold\")"};
+  }
 
   // Rows, with the reader's problems attached.
   std::vector<Row> rows;
@@ -753,27 +735,32 @@ Result<ImportReport> ImportCsv(std::string_view bytes, const ImportOptions& opti
     if (options.progress) options.progress(units.size(), units.size());
   }
 
-  // Identical statements in one file are distinct persons (two 王伟 of the same family):
-  // the n-th occurrence of a content gets its own key, so a second import of the file finds
-  // every one of them stored.
+  // Each statement's source key: its source and its row id, or its content and which
+  // occurrence of that content it is in the file (import_source.h).
   std::vector<Submission> batch;
   std::vector<int64_t> batch_lines;
-  std::unordered_map<std::string, int64_t> occurrences;
+  SourceKeys keys(options.source.empty()
+                      ? (options.file_name.empty() ? "upload" : options.file_name)
+                      : options.source);
   for (size_t i = 0; i < results.size(); ++i) {
     UnitResult& r = results[i];
+    const int64_t line = rows[units[i].rows[0]].line;
+    if (r.ok) {
+      if (auto taken = keys.Assign(r.content_hash, r.row_id, line, &r.sub)) {
+        r.ok = false;
+        r.rejected.push_back({line,
+                              "row_id",
+                              RejectReason::kRepeatedRowId,
+                              {Echo(r.row_id), std::to_string(*taken)}});
+      }
+    }
     if (!r.ok) {
       for (auto& x : r.rejected) report.rejected.push_back(std::move(x));
       continue;
     }
     ++report.statements;
     report.persons += PersonsCount(r.sub.statement);
-    int64_t n = occurrences[r.content_hash]++;
-    std::string key = r.content_hash;
-    key.append(reinterpret_cast<const char*>(&n), sizeof n);
-    r.sub.source_key.assign(crypto_generichash_BYTES, '\0');
-    crypto_generichash(reinterpret_cast<uint8_t*>(r.sub.source_key.data()), r.sub.source_key.size(),
-                       reinterpret_cast<const uint8_t*>(key.data()), key.size(), nullptr, 0);
-    batch_lines.push_back(rows[units[i].rows[0]].line);
+    batch_lines.push_back(line);
     batch.push_back(std::move(r.sub));
   }
   std::stable_sort(report.rejected.begin(), report.rejected.end(),

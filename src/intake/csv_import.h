@@ -33,6 +33,14 @@ struct ImportOptions {
   bool dry_run = false;  // validate and report, store nothing
   bool partial = false;  // import the valid rows even when others are rejected
   bool publish = true;   // publish at once, or hold every statement for moderation
+  // Historic records (the center's archive): the sheet's date column (日期, date) is each
+  // statement's publication day, on or before today, and the statements are published at
+  // once on it (docs/import.md, "Historic records"). Only for an admin: the caller checks
+  // the operator's role. Without it a date column is ignored like any unknown column.
+  bool historic = false;
+  // Tells this sheet's rows apart from every other source's (docs/import.md): the same
+  // name, the same source. Empty: file_name.
+  std::string source;
   // Called now and then with (rows validated, rows in the file), then once with
   // (rows, rows) before the statements are written. May be empty.
   std::function<void(size_t done, size_t total)> progress;
@@ -50,9 +58,17 @@ enum class RejectReason : uint8_t {
   kTooManyCells,       // args[0]: the row's cells, args[1]: the header's
   kGroupRejected,      // args[0]: the line of the group's first rejected row
   kUnterminatedQuote,  // the file ends inside a quoted cell
+  kBadDate,            // args[0]: the value as typed (cut like kUnknownValue)
+  kFutureDate,         // args[0]: the day (YYYY-MM-DD), after today
+  kTooEarly,           // args[0]: the day, args[1]: kEarliestHistoricDay
+  kRepeatedRowId,      // args[0]: the id, args[1]: the line that has it first
 };
+// The earliest publication day a historic record may carry: the center's archive starts
+// in December 2004, so an earlier day is a typing error (1024 for 2024), not a record.
+inline constexpr Day kEarliestHistoricDay = 12418;  // 2004-01-01
 // The reason's name ("required", "too_long", "unknown_value", "too_many", "bad_bytes",
-// "cells", "group", "unterminated_quote"): the console's catalog key is
+// "cells", "group", "unterminated_quote", "bad_date", "future_date", "too_early",
+// "repeated_id"): the console's catalog key is
 // "import.reason.<name>", taking args in order.
 std::string_view RejectReasonName(RejectReason r);
 
@@ -86,6 +102,9 @@ struct ImportReport {
   int64_t imported_persons = 0;
   int64_t duplicates = 0;                // statements skipped because an import already stored them
   std::vector<int64_t> duplicate_lines;  // first line of each of them
+  // Index by index with duplicate_lines: the earlier row each matched ("sheet.csv, line
+  // 12"; empty for a row stored before the import named its rows).
+  std::vector<std::string> duplicate_of;
   int64_t first_number = 0, last_number = 0;  // public numbers given (0: none)
 };
 

@@ -17,6 +17,10 @@ std::string_view RejectReasonName(RejectReason r) {
     case RejectReason::kTooManyCells: return "cells";
     case RejectReason::kGroupRejected: return "group";
     case RejectReason::kUnterminatedQuote: return "unterminated_quote";
+    case RejectReason::kBadDate: return "bad_date";
+    case RejectReason::kFutureDate: return "future_date";
+    case RejectReason::kTooEarly: return "too_early";
+    case RejectReason::kRepeatedRowId: return "repeated_id";
   }
   return "invalid_characters";
 }
@@ -38,6 +42,12 @@ std::string RejectedRow::Reason() const {
     case RejectReason::kGroupRejected:
       return fmt::format("its group was rejected (line {})", arg(0));
     case RejectReason::kUnterminatedQuote: return "unterminated quote";
+    case RejectReason::kBadDate:
+      return fmt::format("\"{}\" is not a date (2004-12-03, 2004/12/3 or 2004年12月3日)", arg(0));
+    case RejectReason::kFutureDate: return fmt::format("{} is after today", arg(0));
+    case RejectReason::kTooEarly: return fmt::format("{} is before {}", arg(0), arg(1));
+    case RejectReason::kRepeatedRowId:
+      return fmt::format("the id \"{}\" is already the id of line {}", arg(0), arg(1));
   }
   return "invalid";
 }

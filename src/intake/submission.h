@@ -30,9 +30,18 @@ struct Submission {
   // With publish: store it as accepted (StatementStatus::kAccepted), to be numbered and
   // published by the next publication batch (intake/publisher.h) instead of at once.
   bool batched = false;
+  // A historic record's publication day (`tuidang import --historic`, docs/import.md): the
+  // statement is published at once on that day instead of the day of the commit, numbered
+  // and logged in the batch's order like any other. 0 (every other submission): the day of
+  // the commit. CommitBatch refuses a day after today, a web statement and one not
+  // published at once.
+  Day day = 0;
   // Optional: makes the submission idempotent (an imported row's key); a submission whose
   // key is already stored is skipped (Committed::duplicate) and nothing of it is written.
   std::string source_key;
+  // With source_key: the row it comes from ("sheet.csv, line 12"), kept beside the key so
+  // that a later row with the same key can say which row it matched. Never published.
+  std::string source_row;
   // Private fields (contact for follow-up, ...) already sealed to the office key
   // (safety/seal.h): (field name, sealed box). Stored beside the statement, never in clear.
   std::vector<std::pair<std::string, std::string>> sealed;
@@ -47,7 +56,8 @@ struct Committed {
   std::optional<int64_t> number;
   StatementStatus status = StatementStatus::kHeld;
   Day day = 0;
-  bool duplicate = false;  // its source_key was already stored: nothing written
+  bool duplicate = false;    // its source_key was already stored: nothing written
+  std::string duplicate_of;  // with duplicate: the stored row's source_row
 };
 
 // What CommitBatch did, for the audit entries written in its transaction (AuditFor): the

@@ -63,6 +63,10 @@ Result<uint64_t> Integrator::IntegrateAll() {
   auto count = store_->LeafCount();
   if (!count) return Error{count.error()};
   while (builder_.size() < *count) {
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) break;  // a large backlog must not hold up the server's stop
+    }
     uint64_t begin = builder_.size();
     uint64_t end = std::min(*count, begin + options_.max_leaves_per_checkpoint);
     auto leaves = store_->ReadLeaves(begin, end);
@@ -81,10 +85,14 @@ Result<uint64_t> Integrator::IntegrateAll() {
 void Integrator::StartBackground(std::function<void()> tick) {
   thread_ = std::thread([this, tick = std::move(tick)] {
     MutexLock lock(&mu_);
+    // The first step at once: what was appended while the server was down is integrated
+    // without waiting for an interval (and without holding up the server's listen).
+    bool first = true;
     while (!stopping_) {
       const auto deadline = std::chrono::steady_clock::now() + options_.interval;
-      while (!stopping_ && cv_.WaitUntil(&mu_, deadline)) {
+      while (!first && !stopping_ && cv_.WaitUntil(&mu_, deadline)) {
       }
+      first = false;
       if (stopping_) break;
       lock.Unlock();
       if (tick) tick();

@@ -41,9 +41,10 @@ class Integrator {
   // it from one thread (the background thread, or a command).
   Result<uint64_t> IntegrateAll();
 
-  // Runs `tick` (if any) then IntegrateAll every `interval` on a thread of its own until
-  // destruction. The server's tick is StatementReader::Refresh, so that what another
-  // process wrote (tuidang withdraw) reaches the totals as its leaves reach the log.
+  // Runs `tick` (if any) then IntegrateAll at once and then every `interval` on a thread of
+  // its own until destruction (IntegrateAll stops between steps once destruction begins). The
+  // server's tick is StatementReader::Refresh, so that what another process wrote (tuidang
+  // withdraw) reaches the totals as its leaves reach the log.
   void StartBackground(std::function<void()> tick = nullptr);
 
  private:

@@ -30,8 +30,12 @@ std::string ReasonText(const PageContext& ctx, const intake::RejectedRow& row) {
     case intake::RejectReason::kUnknownValue:
     case intake::RejectReason::kTooManyPersons:
     case intake::RejectReason::kBadBytes:
-    case intake::RejectReason::kGroupRejected: return ctx.Format(key, arg(0));
-    case intake::RejectReason::kTooManyCells: return ctx.Format(key, arg(0), arg(1));
+    case intake::RejectReason::kGroupRejected:
+    case intake::RejectReason::kBadDate:
+    case intake::RejectReason::kFutureDate: return ctx.Format(key, arg(0));
+    case intake::RejectReason::kTooManyCells:
+    case intake::RejectReason::kTooEarly:
+    case intake::RejectReason::kRepeatedRowId: return ctx.Format(key, arg(0), arg(1));
     case intake::RejectReason::kRequired:
     case intake::RejectReason::kTooLong:
     case intake::RejectReason::kInvalidCharacters:
@@ -41,9 +45,9 @@ std::string ReasonText(const PageContext& ctx, const intake::RejectedRow& row) {
 }
 
 std::string FieldName(const PageContext& ctx, const std::string& field) {
-  static const std::set<std::string> kKnown = {"name",       "real_name", "organisations", "region",
-                                               "occupation", "text",      "consent",       "place",
-                                               "group",      "persons"};
+  static const std::set<std::string> kKnown = {
+      "name",    "real_name", "organisations", "region",  "occupation", "text",
+      "consent", "place",     "group",         "persons", "day",        "row_id"};
   return kKnown.contains(field) ? ctx.Tr("import.field." + field) : field;
 }
 

@@ -9,6 +9,11 @@
 // takes the day's next ranks), and a withdrawal moves every anchor at or above the
 // withdrawn number to its successor (docs/paging.md).
 //
+// A day listed in `day_index_pending` (a database upgraded from schema 3: its anchors are
+// written after the server listens, sqlite_backfill.h) has only its first ranks anchored:
+// the writer leaves its anchors to the backfill, and its pages are read by OFFSET until
+// the backfill has reached its end (DayIndexed).
+//
 // Internal to store/sqlite. Not thread-safe: each function uses the connection it is given,
 // from the thread that holds it; call them inside one transaction so that the ranks they
 // read describe one state of the day.
@@ -32,11 +37,23 @@ Result<int64_t> PublishedBelow(Db& db, Day day, int64_t before);
 // nullopt past the day's last.
 Result<std::optional<int64_t>> NumberAtRank(Db& db, Day day, int64_t rank);
 
+// False while `day` waits for the backfill of its anchors: NumberAtRank and PublishedBelow
+// do not describe it yet.
+Result<bool> DayIndexed(Db& db, Day day);
+
+// Anchors the next ranks of the lowest day that waits for its anchors, at most `max_rows`
+// statements of it, and takes the day off the list once its last statement is reached.
+// Returns false when no day waits (nothing done).
+// REQUIRES: inside a write transaction.
+Result<bool> BackfillDayAnchors(Db& db, int64_t max_rows);
+
 // Records that `count` statements numbered first, first + 1, ... were just published on
 // `day` (their rows already written or not yet: only numbers below `first` are counted).
+// Nothing for a day that waits for the backfill (it reads the new numbers when it gets there).
 // REQUIRES: inside the publishing write transaction; first is above every number of `day`.
 Status AnchorPublished(Db& db, Day day, int64_t first, int64_t count);
-// Moves the anchors of `day` after the withdrawal of `number`.
+// Moves the anchors of `day` after the withdrawal of `number`. For a day that waits for the
+// backfill, a withdrawal among the ranks it has anchored starts the day's backfill again.
 // REQUIRES: inside the withdrawing write transaction, after the statement left status 1.
 Status AnchorWithdrawn(Db& db, Day day, int64_t number);
 

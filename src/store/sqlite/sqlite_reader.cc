@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "store/sqlite/sqlite_backfill.h"
 #include "store/sqlite/sqlite_day_index.h"
 #include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_store.h"
@@ -38,6 +39,24 @@ Result<std::vector<Statement>> SqliteStore::ListDay(Day day, int64_t before, int
   sqlite::Transaction read(r.db);
   if (offset > 0) {
     if (Status s = read.BeginRead(); !s) return Error{s.message()};
+    auto indexed = sqlite::DayIndexed(r.db, day);
+    if (!indexed) return Error{indexed.error()};
+    if (!*indexed) {
+      // The day's anchors are still being written (sqlite_backfill.h): the page by OFFSET,
+      // as before the index, until the backfill has reached the day's end.
+      auto q = r.db.Cached("SELECT " + std::string(sqlite::kStatementColumns) +
+                           " FROM statements WHERE status = 1 AND day = ?1 AND number < ?2"
+                           " ORDER BY number DESC LIMIT ?3 OFFSET ?4");
+      q->Bind(1, static_cast<int64_t>(day))
+          .Bind(2, before > 0 ? before : std::numeric_limits<int64_t>::max())
+          .Bind(3, static_cast<int64_t>(limit))
+          .Bind(4, offset);
+      auto out = sqlite::CollectStatements(*q, r.db);
+      if (!out) return out;
+      if (Status s = sqlite::LoadPersons(r.persons, r.db, &*out); !s) return Error{s.message()};
+      if (Status s = read.Commit(); !s) return Error{s.message()};
+      return out;
+    }
     // The page's newest statement is the one `offset` ranks below the newest under `before`:
     // its number found by the day's anchors, the page read from it as a keyset page.
     auto below = sqlite::PublishedBelow(r.db, day, before);
@@ -96,7 +115,11 @@ Result<std::vector<Statement>> SqliteStore::SearchName(const std::string& folded
   // The numbers, in the index's order; a statement naming the same person twice appears
   // twice in a row and is taken once.
   std::vector<int64_t> numbers;
-  sqlite::Stmt& m = r.name_matches;
+  auto filled = sqlite::PersonsNumbered(r.db);
+  if (!filled) return Error{filled.error()};
+  // Until the backfill has given every person its statement's day and number, the matches
+  // come from persons_by_name and the statements (read whole and sorted, as before).
+  sqlite::Stmt& m = *filled ? r.name_matches : r.name_matches_by_join;
   m.Reset();
   m.Bind(1, folded).Bind(2, low_day).Bind(3, bound_day).Bind(4, bound_number);
   int rc = SQLITE_DONE;
@@ -128,7 +151,9 @@ Result<int64_t> SqliteStore::CountName(const std::string& folded, std::optional<
   if (!lease.get()) return Error{lease.error()};
   Reader& r = *lease.get();
   const auto [low_day, high_day] = DayRange(day);
-  sqlite::Stmt& q = r.name_count;
+  auto filled = sqlite::PersonsNumbered(r.db);
+  if (!filled) return Error{filled.error()};
+  sqlite::Stmt& q = *filled ? r.name_count : r.name_count_by_join;
   q.Reset();
   q.Bind(1, folded).Bind(2, low_day).Bind(3, high_day).Bind(4, cap + 1);
   if (q.Step() != SQLITE_ROW) return Error{r.db.LastError()};

@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 
-#include "store/sqlite/sqlite_day_index.h"
 #include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/sqlite_transaction.h"
@@ -18,7 +17,10 @@ namespace {
 
 // 3: the audit trail keeps days, not minutes.
 // 4: day pages and name searches by index (day_anchors, persons' day and number).
-constexpr int kSchemaVersion = 4;
+// 5: the day index and the persons' day and number are filled in the background after
+//    the server listens (sqlite_backfill.h), no longer inside the migration; imported
+//    rows' keys name their row (sources.origin).
+constexpr int kSchemaVersion = 5;
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,6 +54,13 @@ CREATE TABLE IF NOT EXISTS day_anchors(
   number INTEGER NOT NULL,
   PRIMARY KEY(day, block)) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS day_anchors_by_number ON day_anchors(day, number);
+-- Days whose anchors the background backfill has not finished (sqlite_backfill.h): their
+-- first `next_rank` ranks, up to number `after`, are anchored; their pages are read by
+-- OFFSET meanwhile. Empty in a database made at schema 5.
+CREATE TABLE IF NOT EXISTS day_index_pending(
+  day INTEGER PRIMARY KEY,
+  next_rank INTEGER NOT NULL DEFAULT 0,
+  after INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS persons(
   statement INTEGER NOT NULL REFERENCES statements(id),
   position INTEGER NOT NULL,
@@ -67,7 +76,10 @@ CREATE TABLE IF NOT EXISTS persons(
 CREATE INDEX IF NOT EXISTS persons_published ON persons(name_fold, day, number)
   WHERE number IS NOT NULL;
 -- Imported rows' keys (idempotent imports): apart, so that only imports pay for the index.
-CREATE TABLE IF NOT EXISTS sources(key BLOB PRIMARY KEY, statement INTEGER NOT NULL) WITHOUT ROWID;
+-- origin: the row the key was made for ("sheet.csv, line 12"; '' before schema 5), named
+-- when a later row matches it.
+CREATE TABLE IF NOT EXISTS sources(key BLOB PRIMARY KEY, statement INTEGER NOT NULL,
+  origin TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS leaves(idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS tiles(
   level INTEGER NOT NULL,
@@ -149,16 +161,15 @@ constexpr Migration kMigrations[] = {
      "CREATE TRIGGER audit_trail_no_update BEFORE UPDATE ON audit_trail"
      "  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
      true},
-    // 4: the day lists and the name search read in index order (docs/paging.md). Every
-    // existing day gets its anchors (rank 0, 50, 100, ... of its published statements, the
-    // 50 of sqlite::kAnchorEvery) and every published statement's persons their day and
-    // number; one pass over the statements, once.
+    // 4: the day lists and the name search read in index order (docs/paging.md). Only what
+    // costs no pass over the persons: the new columns (NULL), the persons' new partial index
+    // (empty, one read of the table), the statements' day index (one sort) and an empty
+    // day_anchors. The persons' day and number are filled after the server listens
+    // (sqlite_backfill.h, from backfill_persons_next to backfill_persons_end), and
+    // persons_by_name stays for the name search until then; step 5 lists the days to anchor.
     {4,
      "ALTER TABLE persons ADD COLUMN day INTEGER;"
      "ALTER TABLE persons ADD COLUMN number INTEGER;"
-     "UPDATE persons SET day = s.day, number = s.number FROM statements s"
-     "  WHERE s.id = persons.statement AND s.status = 1;"
-     "DROP INDEX IF EXISTS persons_by_name;"
      "CREATE INDEX persons_published ON persons(name_fold, day, number)"
      "  WHERE number IS NOT NULL;"
      "DROP INDEX IF EXISTS statements_by_day;"
@@ -166,17 +177,28 @@ constexpr Migration kMigrations[] = {
      "CREATE TABLE day_anchors(day INTEGER NOT NULL, block INTEGER NOT NULL,"
      "  number INTEGER NOT NULL, PRIMARY KEY(day, block)) WITHOUT ROWID;"
      "CREATE UNIQUE INDEX day_anchors_by_number ON day_anchors(day, number);"
-     "INSERT INTO day_anchors(day, block, number)"
-     "  SELECT day, (rank - 1) / 50, number FROM (SELECT day, number,"
-     "    ROW_NUMBER() OVER (PARTITION BY day ORDER BY number) AS rank"
-     "    FROM statements WHERE status = 1)"
-     "  WHERE (rank - 1) % 50 = 0;",
+     "INSERT INTO meta(key, value) SELECT 'backfill_persons_next', COALESCE(MIN(id), 0)"
+     "  FROM statements;"
+     "INSERT INTO meta(key, value) SELECT 'backfill_persons_end', COALESCE(MAX(id), 0) + 1"
+     "  FROM statements;",
+     false},
+    // 5: every day with no anchor yet is left to the backfill: all of them after step 4,
+    // and none of a database that schema 4's own migration had indexed whole (a day that
+    // has a published statement has its block 0). O(days).
+    {5,
+     "CREATE TABLE IF NOT EXISTS day_index_pending(day INTEGER PRIMARY KEY,"
+     "  next_rank INTEGER NOT NULL DEFAULT 0, after INTEGER NOT NULL DEFAULT 0);"
+     "INSERT OR IGNORE INTO day_index_pending(day) SELECT day FROM daily d"
+     "  WHERE NOT EXISTS (SELECT 1 FROM day_anchors a WHERE a.day = d.day);"
+     // And imported rows name the row they came from (a later duplicate says which).
+     "CREATE TABLE IF NOT EXISTS sources(key BLOB PRIMARY KEY, statement INTEGER NOT NULL)"
+     "  WITHOUT ROWID;"
+     "ALTER TABLE sources ADD COLUMN origin TEXT NOT NULL DEFAULT '';",
      false},
 };
 constexpr int kOldestMigratable = 2;
 static_assert(kMigrations[std::size(kMigrations) - 1].to == kSchemaVersion,
               "the last migration ends at the current schema");
-static_assert(sqlite::kAnchorEvery == 50, "migration 4 writes an anchor every 50 ranks");
 
 // The database's schema version; nullopt for a new (empty) database.
 Result<std::optional<int>> ReadSchemaVersion(sqlite::Db& db) {
@@ -323,6 +345,17 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   r->name_matches = r->db.Prepare(
       "SELECT day, number FROM persons WHERE name_fold = ?1 AND number IS NOT NULL"
       " AND day >= ?2 AND (day, number) < (?3, ?4) ORDER BY day DESC, number DESC");
+  // The same two while the persons' day and number are being backfilled
+  // (sqlite_backfill.h): the same rows and order, through persons_by_name and the
+  // statements (every match read and sorted, as before schema 4).
+  r->name_matches_by_join = r->db.Prepare(
+      "SELECT DISTINCT s.day, s.number FROM persons p JOIN statements s ON s.id = p.statement"
+      " WHERE p.name_fold = ?1 AND s.status = 1 AND s.day >= ?2 AND (s.day, s.number) < (?3, ?4)"
+      " ORDER BY s.day DESC, s.number DESC");
+  r->name_count_by_join = r->db.Prepare(
+      "SELECT COUNT(*) FROM (SELECT DISTINCT s.number FROM persons p JOIN statements s"
+      " ON s.id = p.statement WHERE p.name_fold = ?1 AND s.status = 1 AND s.day >= ?2"
+      " AND s.day <= ?3 LIMIT ?4)");
   r->name_count = r->db.Prepare(
       "SELECT COUNT(*) FROM (SELECT DISTINCT day, number FROM persons WHERE name_fold = ?1"
       " AND number IS NOT NULL AND day >= ?2 AND day <= ?3 LIMIT ?4)");
@@ -341,9 +374,10 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
       r->db.Prepare("SELECT 1 FROM checkpoint_sizes WHERE size >= ? AND size < ? LIMIT 1");
   r->checkpoint = r->db.Prepare(
       "SELECT (SELECT MAX(size) FROM checkpoint_sizes), value FROM meta WHERE key = 'checkpoint'");
-  for (auto* s : {&r->by_number, &r->day_page, &r->day_page_before, &r->persons, &r->name_matches,
-                  &r->name_count, &r->day_of_number, &r->receipt, &r->opening, &r->leaves, &r->tile,
-                  &r->published_in, &r->checkpoint}) {
+  for (auto* s :
+       {&r->by_number, &r->day_page, &r->day_page_before, &r->persons, &r->name_matches,
+        &r->name_count, &r->name_matches_by_join, &r->name_count_by_join, &r->day_of_number,
+        &r->receipt, &r->opening, &r->leaves, &r->tile, &r->published_in, &r->checkpoint}) {
     if (!s->ok()) return Error{"prepare: " + r->db.LastError()};
   }
   return r;

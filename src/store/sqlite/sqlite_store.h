@@ -7,6 +7,7 @@
 //   sqlite_writer.cc       BatchWriter: CommitBatch, Withdraw
 //   sqlite_reader.cc       StatementReader: statements, receipts, openings
 //   sqlite_day_index.cc    the day lists' page index (day_anchors), kept by the writer
+//   sqlite_backfill.cc     the indexes an upgrade fills after the server listens
 //   sqlite_totals.cc       StatementReader: the totals, kept, reloaded and recounted
 //   sqlite_log.cc          LogStore: leaves, tiles, checkpoints
 //   sqlite_moderation.cc   ModerationStore: the queue, approval, rejection, withdrawal,
@@ -104,6 +105,15 @@ class SqliteStore final : public Store {
   Result<std::vector<int64_t>> ListAccepted(int64_t limit) override;
   Result<std::vector<int64_t>> PublishAccepted(const std::vector<int64_t>& ids) override;
 
+  // One step of the background backfill of the indexes that an upgrade from schema 3 left
+  // to fill (sqlite_backfill.h), in one write transaction: at most `anchor_rows` index
+  // entries of a day, else the persons of `person_ids` statement ids (the defaults take a
+  // few milliseconds). False when nothing is left to do. Thread-safe (takes the write
+  // lock, as every write).
+  static constexpr int64_t kBackfillAnchorRows = 20000, kBackfillPersonIds = 4000;
+  Result<bool> BackfillStep(int64_t anchor_rows = kBackfillAnchorRows,
+                            int64_t person_ids = kBackfillPersonIds) EXCLUDES(write_mu_);
+
   // Replaces the clock that dates commits and withdrawals (default: Today()), so that tests
   // and benchmarks can publish on past days. Call before any other method.
   void SetTodayForTesting(std::function<Day()> today) { today_ = std::move(today); }
@@ -113,6 +123,7 @@ class SqliteStore final : public Store {
   struct Reader {
     sqlite::Db db;
     sqlite::Stmt by_number, day_page, day_page_before, persons, name_matches, name_count;
+    sqlite::Stmt name_matches_by_join, name_count_by_join;  // during the backfill
     sqlite::Stmt day_of_number, receipt;
     sqlite::Stmt opening, leaves, tile, published_in, checkpoint;
   };

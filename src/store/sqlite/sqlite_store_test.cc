@@ -46,7 +46,7 @@ class SqliteStoreTest : public ::testing::Test {
     return sub;
   }
 
-  // SQL that takes a database of the current schema (4) back to what schema 3 had: the
+  // SQL that takes a database of the current schema (5) back to what schema 3 had: the
   // indexes on (day, number) and (name_fold, statement), no day anchors, persons without
   // day and number; its version then says 3.
   static constexpr std::string_view kBackToSchema3 =
@@ -55,7 +55,8 @@ class SqliteStoreTest : public ::testing::Test {
       "CREATE INDEX persons_by_name ON persons(name_fold, statement);"
       "DROP INDEX statements_published;"
       "CREATE INDEX statements_by_day ON statements(day, number) WHERE number IS NOT NULL;"
-      "DROP TABLE day_anchors;"
+      "DROP TABLE day_anchors; DROP TABLE day_index_pending;"
+      "ALTER TABLE sources DROP COLUMN origin;"
       "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
 
   std::filesystem::path dir_;
@@ -219,6 +220,7 @@ TEST_F(SqliteStoreTest, SourceKeyMakesSubmissionsIdempotent) {
   batch.push_back(Make("甲", kParty));
   batch.push_back(Make("乙", kLeague));
   batch[0].source_key = "row-1";
+  batch[0].source_row = "a.csv, line 2";
   batch[1].source_key = "row-2";
   batch[1].statement.channel = Channel::kPhone;
   batch[1].statement.operator_id = 7;
@@ -233,6 +235,7 @@ TEST_F(SqliteStoreTest, SourceKeyMakesSubmissionsIdempotent) {
   again[1].source_key = "row-3";
   ASSERT_TRUE(store_->CommitBatch(again, &out));
   EXPECT_TRUE(out[0].duplicate);
+  EXPECT_EQ(out[0].duplicate_of, "a.csv, line 2") << "the row it matched";
   EXPECT_FALSE(out[1].duplicate);
   EXPECT_EQ(out[1].number, 3);
   EXPECT_EQ(store_->GetTotals()->statements, 3);
@@ -326,7 +329,7 @@ TEST_F(SqliteStoreTest, AuditTrailUpgradedFromMinutesToDays) {
   EXPECT_FALSE(db.Exec("UPDATE audit_trail SET action = 'nothing'")) << "append-only again";
   auto version = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
   ASSERT_EQ(version.Step(), SQLITE_ROW);
-  EXPECT_EQ(version.Text(0), "4");
+  EXPECT_EQ(version.Text(0), "5");
 }
 
 TEST_F(SqliteStoreTest, ANewerSchemaIsRefusedAndLeftAsItWas) {
@@ -607,19 +610,86 @@ TEST_F(DayPagingTest, ASchema3DatabaseIsMigratedAndItsDaysPage) {
   }
   Reopen();
   store_->SetTodayForTesting([this] { return day_; });
-  EXPECT_EQ(anchors(), kept);
-  ExpectPagesAsOffset(a, "migrated");
-  ExpectPagesAsOffset(b, "migrated");
-  EXPECT_EQ(*store_->CountName(FoldName("王先生"), std::nullopt, 1000), 120 + 28 - 2);
-  EXPECT_EQ(*store_->CountName(FoldName("李女士"), b, 1000), 20);
+  // The upgrade itself writes no anchor and numbers no person: both are left to the
+  // backfill, and meanwhile the pages (by OFFSET) and the search (by persons_by_name) are
+  // those of the indexes.
+  EXPECT_TRUE(anchors().empty());
+  auto check = [&](const char* when, int64_t wang) {
+    ExpectPagesAsOffset(a, when);
+    ExpectPagesAsOffset(b, when);
+    EXPECT_EQ(*store_->CountName(FoldName("王先生"), std::nullopt, 1000), wang) << when;
+    EXPECT_EQ(*store_->CountName(FoldName("李女士"), b, 1000), 20) << when;
+    auto found = store_->SearchName(FoldName("王先生"), std::nullopt, 0, 1000);
+    ASSERT_TRUE(found) << found.error();
+    ASSERT_EQ(static_cast<int64_t>(found->size()), wang) << when;
+    for (size_t i = 1; i < found->size(); ++i) {
+      EXPECT_GT((*found)[i - 1].number, (*found)[i].number) << when;
+    }
+  };
+  check("migrated, before the backfill", 120 + 28 - 2);
+  // The backfill in small steps (30 ranks, 10 statement ids), with a publication on the
+  // day being anchored and a withdrawal among its anchored ranks between two steps.
+  auto step = [&] {
+    auto did = store_->BackfillStep(30, 10);
+    EXPECT_TRUE(did) << did.error();
+    return did && *did;
+  };
+  ASSERT_TRUE(step());
+  ASSERT_TRUE(step());
+  Publish(a, 12, "王先生");
+  ASSERT_TRUE(store_->Withdraw(3, WithdrawalReason::kFake));  // rank 1 of day a
+  check("during the backfill", 120 + 28 - 2 + 12 - 1);
+  int steps = 0;
+  while (step()) ASSERT_LT(++steps, 200);
+  check("after the backfill", 120 + 28 - 2 + 12 - 1);
+  auto expected = [&] {
+    sqlite::Db db;
+    EXPECT_TRUE(db.Open((dir_ / "t.db").string(), false));
+    auto q = db.Prepare(
+        "SELECT day, (rank - 1) / 50, number FROM (SELECT day, number, ROW_NUMBER() OVER"
+        " (PARTITION BY day ORDER BY number) AS rank FROM statements WHERE status = 1)"
+        " WHERE (rank - 1) % 50 = 0 ORDER BY day, number");
+    std::vector<std::tuple<int64_t, int64_t, int64_t>> rows;
+    while (q.Step() == SQLITE_ROW) rows.emplace_back(q.Int(0), q.Int(1), q.Int(2));
+    return rows;
+  };
+  EXPECT_EQ(anchors(), expected());
   sqlite::Db db;
   ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
   auto version = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
   ASSERT_EQ(version.Step(), SQLITE_ROW);
-  EXPECT_EQ(version.Text(0), "4");
-  // And it goes on growing from there.
+  EXPECT_EQ(version.Text(0), "5");
+  version.Reset();
+  auto old_index = db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'persons_by_name'");
+  ASSERT_EQ(old_index.Step(), SQLITE_ROW);
+  EXPECT_EQ(old_index.Int(0), 0) << "dropped once every person is numbered";
+  old_index.Reset();
+  // And it goes on growing from there, kept by the writer.
   Publish(a, 70);
-  ExpectPagesAsOffset(a, "published after the migration");
+  ExpectPagesAsOffset(a, "published after the backfill");
+  EXPECT_EQ(anchors(), expected());
+  auto did = store_->BackfillStep();
+  ASSERT_TRUE(did);
+  EXPECT_FALSE(*did) << "nothing left";
+}
+
+// A database that schema 4's own migration indexed whole is not backfilled again.
+TEST_F(DayPagingTest, ASchema4DatabaseKeepsItsAnchors) {
+  const Day a = Today() - 10;
+  Publish(a, 120);
+  store_.reset();
+  {
+    sqlite::Db db;
+    ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
+    ASSERT_TRUE(
+        db.Exec("DROP TABLE day_index_pending; ALTER TABLE sources DROP COLUMN origin;"
+                "UPDATE meta SET value = '4' WHERE key = 'schema_version';"));
+  }
+  Reopen();
+  auto did = store_->BackfillStep();
+  ASSERT_TRUE(did) << did.error();
+  EXPECT_FALSE(*did);
+  ExpectPagesAsOffset(a, "schema 4 upgraded");
 }
 
 // The name search: newest day first, newest number first within a day, each statement once

@@ -94,18 +94,35 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       " (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)");
   sqlite::Stmt& next = *next_cached;
   if (next.Step() != SQLITE_ROW) return fail("read counters");
-  PublicationRun run(next.Int(0), static_cast<uint64_t>(next.Int(1)), day);
-  const int64_t first_number = run.next_number();
+  // The statements this batch publishes, in runs of one day: the day of the commit, or a
+  // historic record's own (Submission::day). Numbers and leaves run on from one run to the
+  // next in the batch's order, which is the log's order.
+  struct DayRun {
+    PublicationRun run;
+    int64_t first_number;
+  };
+  std::vector<DayRun> runs;
+  const int64_t next_number = next.Int(0);
+  const uint64_t next_leaf = static_cast<uint64_t>(next.Int(1));
   next.Reset();
+  auto run_on = [&](Day d) -> PublicationRun& {
+    if (runs.empty() || runs.back().run.day() != d) {
+      const int64_t n = runs.empty() ? next_number : runs.back().run.next_number();
+      const uint64_t l = runs.empty() ? next_leaf : runs.back().run.next_leaf();
+      runs.push_back(DayRun{PublicationRun(n, l, d), n});
+    }
+    return runs.back().run;
+  };
 
   auto insert_cached = writer_.Cached(
       "INSERT INTO statements(number, receipt, status, day, channel, language, region, "
       "occupation, persons_count, text, leaf_index, salt, record, operator, consent, place) "
       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   sqlite::Stmt& insert = *insert_cached;
-  auto seen_cached = writer_.Cached("SELECT 1 FROM sources WHERE key = ?");
+  auto seen_cached = writer_.Cached("SELECT origin FROM sources WHERE key = ?");
   sqlite::Stmt& seen = *seen_cached;
-  auto remember_cached = writer_.Cached("INSERT INTO sources(key, statement) VALUES(?, ?)");
+  auto remember_cached =
+      writer_.Cached("INSERT INTO sources(key, statement, origin) VALUES(?, ?, ?)");
   sqlite::Stmt& remember = *remember_cached;
   auto insert_leaf_cached = writer_.Cached("INSERT INTO leaves(idx, entry) VALUES(?, ?)");
   sqlite::Stmt& insert_leaf = *insert_leaf_cached;
@@ -119,16 +136,26 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   // First, in order: duplicates of stored rows, then numbers and leaf indexes.
   struct Material {
     bool duplicate = false;
+    std::string duplicate_of;
     std::optional<Publication> published;
     ReceiptHash receipt;
   };
   std::vector<Material> material(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     Submission& sub = batch[i];
+    if (sub.day != 0 &&
+        (sub.day > day || !sub.publish || sub.batched || sub.statement.channel == Channel::kWeb)) {
+      out->clear();
+      return Status::Fail(
+          fmt::format("a historic day ({}) is for a statement published at once by an operator, "
+                      "on or before today",
+                      FormatDay(sub.day)));
+    }
     if (!sub.source_key.empty()) {
       seen.Reset();
       seen.BindBlob(1, sub.source_key.data(), sub.source_key.size());
       int rc = seen.Step();
+      if (rc == SQLITE_ROW) material[i].duplicate_of = std::string(seen.Text(0));
       seen.Reset();
       if (rc == SQLITE_ROW) {
         material[i].duplicate = true;
@@ -136,7 +163,9 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       }
       if (rc != SQLITE_DONE) return fail("look up source key");
     }
-    if (sub.publish && !sub.batched) material[i].published = run.Assign(&sub.statement);
+    if (sub.publish && !sub.batched) {
+      material[i].published = run_on(sub.day != 0 ? sub.day : day).Assign(&sub.statement);
+    }
   }
   // Then the records, log entries and receipt hashes: pure computations, spread over the
   // cores for a large batch (an import) while the write lock is held anyway.
@@ -151,24 +180,28 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   for (size_t i = 0; i < batch.size(); ++i) {
     Material& m = material[i];
     Committed c;
-    c.day = day;
+    c.day = m.published ? m.published->day : day;
     if (m.duplicate) {
       c.duplicate = true;
+      c.duplicate_of = std::move(m.duplicate_of);
       out->push_back(c);
       continue;
     }
     const Publication* pub = m.published ? &*m.published : nullptr;
-    if (Status s = InsertSubmission(statements, batch[i], pub, &m.receipt, day, &c); !s) {
+    if (Status s = InsertSubmission(statements, batch[i], pub, &m.receipt, c.day, &c); !s) {
       return fail(s.message());
     }
     out->push_back(c);
   }
 
-  const Totals& delta = run.delta();
-  if (delta.statements > 0) {
-    if (!sqlite::AddPublished(writer_, day, delta)) return fail("update the totals");
-    if (Status s =
-            sqlite::AnchorPublished(writer_, day, first_number, run.next_number() - first_number);
+  // In the runs' order: a later run of the same day counts the earlier one's statements.
+  for (const DayRun& r : runs) {
+    if (r.run.delta().statements == 0) continue;
+    if (!sqlite::AddPublished(writer_, r.run.day(), r.run.delta())) {
+      return fail("update the totals");
+    }
+    if (Status s = sqlite::AnchorPublished(writer_, r.run.day(), r.first_number,
+                                           r.run.next_number() - r.first_number);
         !s) {
       return fail(s.message());
     }
@@ -178,11 +211,11 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   }
   if (Status s = tx.Commit(); !s) return fail("commit");
 
-  if (delta.statements > 0) {
+  if (!runs.empty()) {
     MutexLock tl(&totals_mu_);
     auto t = std::make_shared<Totals>(*totals_);
-    t->Add(delta, day);
-    t->tree_size = run.next_leaf();
+    for (const DayRun& r : runs) t->Add(r.run.delta(), r.run.day());
+    t->tree_size = runs.back().run.next_leaf();
     totals_ = std::move(t);
   }
   return Status::Ok();
@@ -226,7 +259,9 @@ Status SqliteStore::InsertSubmission(const BatchStatements& q, Submission& sub,
   c->id = sqlite3_last_insert_rowid(writer_.raw());
   if (!sub.source_key.empty()) {
     q.remember.Reset();
-    q.remember.BindBlob(1, sub.source_key.data(), sub.source_key.size()).Bind(2, c->id);
+    q.remember.BindBlob(1, sub.source_key.data(), sub.source_key.size())
+        .Bind(2, c->id)
+        .Bind(3, sub.source_row);
     if (q.remember.Step() != SQLITE_DONE) return Status::Fail("remember the source key");
   }
   if (pub) {
