@@ -25,6 +25,9 @@ import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The suite on PostgreSQL (tests/CMakeLists.txt, *_pg): tests that open the SQLite file
+# themselves skip with unittest.skipIf(harness.ON_POSTGRES, ...).
+ON_POSTGRES = os.environ.get("TUIDANG_TEST_STORE") == "postgres"
 DEFAULT_BIN = os.path.join(os.path.dirname(HERE), "build", "tuidang")
 
 CST = datetime.timezone(datetime.timedelta(hours=8))

@@ -242,6 +242,7 @@ class ApiTest(ServerTestCase, unittest.TestCase):
             self.assertEqual(r.status, 400, r.describe())
             self.assertIn("error", r.json())
 
+    @unittest.skipIf(harness.ON_POSTGRES, "reads tuidang.db, the SQLite store's file")
     def test_data_folder_created(self):
         data = self.server.data
         toml = os.path.join(data, "tuidang.toml")

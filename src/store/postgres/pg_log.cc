@@ -119,8 +119,7 @@ Status PostgresStore::SaveServedCheckpoint(uint64_t size, const std::string& cos
   pg::Conn& c = *lease;
   pg::Transaction tx(c);
   if (Status s = tx.Begin(); !s) return s;
-  auto current =
-      c.Exec("SELECT value FROM meta WHERE key = 'served_checkpoint_size' FOR UPDATE");
+  auto current = c.Exec("SELECT value FROM meta WHERE key = 'served_checkpoint_size' FOR UPDATE");
   if (!current) return Status::Fail("read the served checkpoint: " + current.error());
   if (!current->empty()) {
     uint64_t n = 0;
