@@ -60,9 +60,11 @@ void ReceiptCorrect(const RequestContext& rq, Responder respond);
 // whether or not the code exists.
 void ReceiptWithdraw(const RequestContext& rq, Responder respond);
 // The answer to a web declaration (POST /submit): the receipt `code` (ASCII digits) shown
-// this once, with the step to write it down, and the status it was stored with.
+// this once, with the step to write it down, and the status it was stored with; a held
+// statement's `hold_reason` (the abuse gate's, empty when every statement is reviewed)
+// explained in plain words.
 Response SubmitReply(const PageContext& ctx, std::string_view code, const ReceiptStatus& r,
-                     int64_t batch_minutes);
+                     int64_t batch_minutes, std::string_view hold_reason = {});
 // Minutes between two publication batches, as a receipt tells them (at least 1).
 int64_t BatchMinutes(const AppEnv& env);
 // A receipt code as sent in a path (percent-escapes decoded, full-width digits and
