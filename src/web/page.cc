@@ -220,7 +220,7 @@ header a{color:#fff;display:inline-block;padding:.6em .15em}.brand{font-weight:b
 main{max-width:46em;margin:0 auto;padding:1em}footer{max-width:46em;margin:2em auto;padding:0 1em;color:#555;font-size:.9em}
 h1,.name,blockquote{overflow-wrap:anywhere}
 .count{font-size:2.2em;color:#8b0000}.error{color:#b00020;font-weight:bold;margin:.2em 0}
-.warning{border-left:4px solid #a15c00;background:#fff6e0;padding:.1em 1em;margin:1em 0}
+.warning{border-left:4px solid #a15c00;background:#fff6e0;padding:.1em 1em;margin:1em 0}#preview{border:1px solid #ccc;padding:0 .8em}#preview li.statement{border:0}
 .errors{border:2px solid #b00020;padding:.2em 1em;margin:1em 0}.errors ul{margin:.2em 0;padding-left:1.2em}.errors a{color:#b00020}
 [aria-invalid=true]{border:2px solid #b00020}
 label{display:block;margin-top:.8em;font-weight:bold}input[type=text],select,textarea{width:100%;box-sizing:border-box;font:inherit;padding:.4em;min-height:44px}
