@@ -382,7 +382,8 @@ class PhoneLayoutTest(unittest.TestCase):
                 "search": "/search?" + urllib.parse.urlencode({"name": "王小明1"}),
                 "search-none": "/search?" + urllib.parse.urlencode({"name": "王"}),
                 "statement": f"/statements/{long_number}", "en-submit": "/en/submit",
-                "hant-stats": "/zh-hant/stats?range=all"}
+                "hant-stats": "/zh-hant/stats?range=all", "about": "/about",
+                "en-privacy": "/en/privacy", "hant-safety": "/zh-hant/safety"}
 
     def viewport(self, width, height):
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {

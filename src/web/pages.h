@@ -121,6 +121,12 @@ Result<std::string> ProofText(const AppEnv& env, uint64_t index);
 // feeds the login's per-client throttle (ops_auth.h).
 void OpsRoute(const RequestContext& rq, Responder respond);
 
+// center_pages.cc: GET /about, /privacy, /safety, the center's own pages in Markdown
+// (docs/center-pages.md): the data folder's pages/<name>.<language>.md, else the default.
+Response CenterPage(const RequestContext& rq);
+// `markdown` as HTML by cmark: raw HTML and script links dropped, images turned into links.
+std::string MarkdownHtml(std::string_view markdown);
+
 // search.cc: GET /search?name=
 Response SearchPage(const RequestContext& rq);
 
