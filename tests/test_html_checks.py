@@ -3,8 +3,10 @@ serve`: every page a declarant, a reader or a journalist sees — the form, its 
 preview, the receipt (held, with its explanation), the look-up, the lists, a statement, its
 certificate, /stats, /log, a search with and without results, the center's pages — in the
 three languages where they differ. html-validate (its recommended rules): no error;
-axe-core in Debian's headless Chromium, with and without JavaScript, at 320 and 1366 px
-(WCAG 2.0/2.1 A and AA and axe's best practices): no violation.
+axe-core in Debian's headless Chromium at 320 and 1366 px (WCAG 2.0/2.1 A and AA and axe's
+best practices): no violation. axe runs with the page's JavaScript on: with it off
+(Chromium's content setting) the DevTools protocol's evaluation gives axe no result; the
+pages' DOM differs then only by their <noscript> notes.
 
 Both tools come from npm, installed by `scripts/setup.sh --test` into .node-tools/ at the
 root of the work tree (or TUIDANG_NODE_TOOLS: a folder holding node_modules/); they run
@@ -29,12 +31,15 @@ TOOLS = os.environ.get("TUIDANG_NODE_TOOLS", os.path.join(ROOT, ".node-tools"))
 HTML_VALIDATE = os.path.join(TOOLS, "node_modules", ".bin", "html-validate")
 AXE = os.path.join(TOOLS, "node_modules", "axe-core", "axe.min.js")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
-# html-validate's recommended rules, less two that judge style rather than validity:
-# the pages are built without a formatter (no line breaks to count) and Chinese text has
-# no word boundaries for "long title" heuristics.
+# html-validate's recommended rules, less three that judge style rather than validity:
+# the pages write "<!doctype html>" in lower case (as valid as upper case); the English
+# titles "<page> · Service Center for Quitting the CCP" pass 70 characters (a search
+# engine's cut, not an error); and form controls share a name where HTML forms mean them
+# to (the organisations' checkboxes, and the preview's hidden copies of them, which the
+# rule's "shared" option cannot name).
 HTML_VALIDATE_CONFIG = {
     "extends": ["html-validate:recommended"],
-    "rules": {"long-title": "off", "no-trailing-whitespace": "off"},
+    "rules": {"doctype-style": "off", "long-title": "off", "form-dup-name": "off"},
 }
 
 
@@ -44,6 +49,7 @@ def tools_missing():
 
 
 class HtmlChecksTest(unittest.TestCase):
+    maxDiff = None
     @classmethod
     def setUpClass(cls):
         missing = tools_missing()
@@ -103,7 +109,8 @@ class HtmlChecksTest(unittest.TestCase):
             bad = s.post_form(prefix + "/submit", [("name", "无组织"), ("step", "preview")])
             pages[prefix + "/submit (errors)"] = (None, bad.text)
             pv = s.post_form(prefix + "/submit", [("name", "预览者"), ("org", "party"),
-                                                  ("text", "正文"), ("step", "preview")])
+                                                  ("org", "league"), ("text", "正文"),
+                                                  ("step", "preview")])
             pages[prefix + "/submit (preview)"] = (None, pv.text)
             held = s.post_form(prefix + "/submit", [("name", "跳过预览者"), ("org", "league")])
             pages[prefix + "/submit (held receipt)"] = (None, held.text)
@@ -124,15 +131,21 @@ class HtmlChecksTest(unittest.TestCase):
             with open(path, "w", encoding="utf-8") as f:
                 f.write(html)
             files[path] = name
-        out = subprocess.run([HTML_VALIDATE, "--config", config, "--formatter", "json",
-                              *files], capture_output=True, text=True, timeout=300)
-        report = json.loads(out.stdout or "[]")
+        result = os.path.join(self.tmp, "report.json")
+        out = subprocess.run([HTML_VALIDATE, "--config", config, "--formatter",
+                              f"json={result}", *files], capture_output=True, text=True,
+                             timeout=300)
+        report = []
+        if os.path.exists(result):  # not written when nothing was found
+            with open(result, encoding="utf-8") as f:
+                report = json.load(f)
         errors = [f"{files[r['filePath']]}: {m['ruleId']}: {m['message']}"
                   for r in report for m in r["messages"] if m["severity"] >= 2]
         self.assertEqual(errors, [], out.stderr[-2000:])
+        self.assertEqual(out.returncode, 0, out.stdout[-2000:] + out.stderr[-2000:])
         print(f"\n[html-validate] {len(files)} pages, no error", file=sys.stderr)
 
-    def axe_run(self, javascript):
+    def axe_run(self, javascript=True):
         profile = tempfile.mkdtemp(prefix="tuidang-chromium-")
         self.profiles.append(profile)
         d = start_chromium(profile, javascript)
@@ -160,15 +173,13 @@ class HtmlChecksTest(unittest.TestCase):
                                       "r.violations.map(v => [v.id, v.nodes.map(n => "
                                       "n.target.join(' ')).slice(0, 3)])))",
                         "awaitPromise": True, "returnByValue": True})
+                    self.assertIn("value", res["result"], f"{name}: axe gave no result: {res}")
                     violations = json.loads(res["result"]["value"])
                     for v in violations:
                         found.append(f"{name} at {width}: {v}")
         finally:
             d.quit()
         return found
-
-    def test_axe_finds_no_violation_without_javascript(self):
-        self.assertEqual(self.axe_run(False), [])
 
     def test_axe_finds_no_violation_with_javascript(self):
         self.assertEqual(self.axe_run(True), [])

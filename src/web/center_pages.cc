@@ -113,8 +113,8 @@ Response CenterPage(const RequestContext& rq) {
   }
   std::optional<std::string> file = PageFile(rq.env.options.pages_dir, name, ctx.lang);
   std::string_view markdown = file ? std::string_view(*file) : DefaultMarkdown(name, ctx.lang);
-  std::string body = "<article class=\"center-page\" id=\"center-page\">" + MarkdownHtml(markdown) +
-                     "</article>";
+  std::string body =
+      "<article class=\"center-page\" id=\"center-page\">" + MarkdownHtml(markdown) + "</article>";
   return HtmlResponse(http::status::ok,
                       Layout(ctx, ctx.Tr(keys->title), body, ctx.Tr(keys->description)),
                       Caching::kShort);

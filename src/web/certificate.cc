@@ -45,7 +45,7 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
   b += "<p class=\"screen-only\"><a href=\"" + ctx.Href("/statements/" + number) + "\">" +
        HtmlEscape(ctx.Format("statement.number", number)) + "</a> · " +
        ctx.TrHtml("certificate.print_hint") + "</p>";
-  b += "<article class=\"certificate\" id=\"certificate\">";
+  b += "<main><article class=\"certificate\" id=\"certificate\">";
   b += "<header><p class=\"center\">" + Both(zh, en, "site.name") + "</p>";
   b += "<h1><span lang=\"" + zh_tag + "\">" + zh.TrHtml("certificate.title") +
        "</span><span class=\"en\" lang=\"en\">" + en.TrHtml("certificate.title") +
@@ -94,7 +94,7 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
   b += "</td></tr></tfoot></table>";
   b += "<footer><p lang=\"" + zh_tag + "\">" + zh.TrHtml("certificate.verify") +
        "</p><p class=\"en\" lang=\"en\">" + en.TrHtml("certificate.verify") +
-       "</p></footer></article></body></html>\n";
+       "</p></footer></article></main></body></html>\n";
   return b;
 }
 
