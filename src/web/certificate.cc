@@ -41,11 +41,11 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
   AppendHtmlEscaped(&b,
                     ctx.Tr("certificate.title") + " · " + ctx.Format("statement.number", number));
   b += "</title><link rel=\"stylesheet\" href=\"" + ctx.AssetHref("certificate.css") +
-       "\"></head><body>";
+       "\"></head><body><main>";
   b += "<p class=\"screen-only\"><a href=\"" + ctx.Href("/statements/" + number) + "\">" +
        HtmlEscape(ctx.Format("statement.number", number)) + "</a> · " +
        ctx.TrHtml("certificate.print_hint") + "</p>";
-  b += "<main><article class=\"certificate\" id=\"certificate\">";
+  b += "<article class=\"certificate\" id=\"certificate\">";
   b += "<header><p class=\"center\">" + Both(zh, en, "site.name") + "</p>";
   b += "<h1><span lang=\"" + zh_tag + "\">" + zh.TrHtml("certificate.title") +
        "</span><span class=\"en\" lang=\"en\">" + en.TrHtml("certificate.title") +
