@@ -49,8 +49,10 @@ class CertificateTest(harness.ServerTestCase, unittest.TestCase):
         self.assertEqual(doc.by_id("day").text(), harness.today_cst())
         self.assertIn("王自由", text)
         self.assertIn("王小明", text)
-        rows = doc.find("table", cls="persons").find_all("tr")
-        self.assertEqual(len(rows), 3)  # the header and two persons
+        table = doc.find("table", cls="persons")
+        # The header and two persons (the foot holds the facts, repeated on printed pages).
+        rows = table.find("thead").find_all("tr") + table.find("tbody").find_all("tr")
+        self.assertEqual(len(rows), 3)
         self.assertIn("党", rows[1].text())
         self.assertIn("Party", rows[1].text())
         self.assertIn("Youth League", rows[1].text())
@@ -73,8 +75,12 @@ class CertificateTest(harness.ServerTestCase, unittest.TestCase):
         for node, attr, url in harness.page_urls(r.doc):
             self.assertTrue(harness.is_same_origin(url, self.server.base), url)
         css_links = [n.get("href") for n in r.doc.find_all("link", rel="stylesheet")]
-        self.assertEqual(css_links, ["/static/certificate.css"])
-        css = self.server.get("/static/certificate.css")
+        # Under its versioned name, as every page links its style sheet (docs/reach.md).
+        self.assertEqual(len(css_links), 1)
+        self.assertRegex(css_links[0], r"^/static/certificate\.[0-9a-f]{8}\.css$")
+        css = self.server.get(css_links[0])
+        self.assertEqual(css.header("Cache-Control"), "public, max-age=31536000, immutable")
+        self.assertEqual(css.body, self.server.get("/static/certificate.css").body)
         self.assertEqual(css.status, 200)
         self.assertTrue(css.header("Content-Type").startswith("text/css"))
         self.assertIn("@page{size:A4", css.text.replace(" ", ""))

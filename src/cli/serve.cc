@@ -212,6 +212,7 @@ int Serve(const ServeFlags& flags) {
     app_options.import_publish_at_once = config->PublishAtOnce("import");
     app_options.rejected_retention_hours = config->rejected_retention_hours;
     app_options.publication_interval_seconds = config->publication_interval_seconds;
+    app_options.pages_dir = dir.path + "/pages";  // the center's pages (docs/center-pages.md)
     web::SessionTable sessions(std::chrono::seconds(config->ops_idle_timeout_seconds));
     // Unlocked office keys live as long as the console session that unlocked them.
     safety::SessionKeyring keyring(std::chrono::seconds(config->ops_idle_timeout_seconds));

@@ -88,6 +88,11 @@ class Guard {
   // The difficulty now, from the statements of the last minute.
   int CurrentBits();
   std::string IssueChallenge() { return pow_.Issue(CurrentBits()); }
+  // Seconds before the no-script form token of a preview page is valid (pow.h): a person
+  // reading their statement over takes longer; a sender cannot skip the wait.
+  static constexpr int64_t kFormTokenDelaySeconds = 3;
+  // The token for a preview page; redeemed in Assess like a solved challenge.
+  std::string IssueFormToken() { return pow_.IssueToken(kFormTokenDelaySeconds); }
   // Decides for a valid statement; counts it for flood detection, and takes it from its
   // pool of the global budget (v.admission refuses it when that pool is spent).
   Verdict Assess(const Statement& s, std::string_view pow_challenge, std::string_view pow_nonce,

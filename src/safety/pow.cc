@@ -1,5 +1,6 @@
 #include "safety/pow.h"
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -43,6 +44,7 @@ std::string_view PowCheckName(PowCheck c) {
     case PowCheck::kExpired: return "expired";
     case PowCheck::kWrongNonce: return "wrong_nonce";
     case PowCheck::kReplayed: return "replayed";
+    case PowCheck::kEarly: return "early";
   }
   return "?";
 }
@@ -91,15 +93,33 @@ std::string PowIssuer::Issue(int bits) {
   return body + "." + Mac(body);
 }
 
+std::string PowIssuer::IssueToken(int64_t delay_seconds) {
+  uint8_t rnd[8];
+  randombytes_buf(rnd, sizeof rnd);
+  std::string body = "2." + std::to_string(clock_() + std::max<int64_t>(0, delay_seconds)) + ".0." +
+                     Hex(rnd, sizeof rnd);
+  return body + "." + Mac(body);
+}
+
+std::optional<int64_t> PowIssuer::TokenValidFrom(std::string_view token) {
+  auto parts = Split(token, '.');
+  int64_t from = 0;
+  if (parts.size() != 5 || parts[0] != "2" || !ParseInt(parts[1], &from)) return std::nullopt;
+  return from;
+}
+
 PowCheck PowIssuer::Redeem(std::string_view challenge, std::string_view nonce, int* bits_out) {
   if (challenge.empty() && nonce.empty()) return PowCheck::kMissing;
   if (challenge.size() > 128 || nonce.size() > 24) return PowCheck::kMalformed;
   auto parts = Split(challenge, '.');
-  if (parts.size() != 5 || parts[0] != "1" || parts[3].size() != 16 || parts[4].size() != 32) {
+  bool token = !parts.empty() && parts[0] == "2";
+  if (parts.size() != 5 || (parts[0] != "1" && !token) || parts[3].size() != 16 ||
+      parts[4].size() != 32) {
     return PowCheck::kMalformed;
   }
-  int64_t minute = 0, bits = 0;
-  if (!ParseInt(parts[1], &minute) || !ParseInt(parts[2], &bits) || bits > 64) {
+  int64_t stamp = 0, bits = 0;
+  if (!ParseInt(parts[1], &stamp) || !ParseInt(parts[2], &bits) || bits > 64 ||
+      (token && bits != 0)) {
     return PowCheck::kMalformed;
   }
   std::string expected = Mac(challenge.substr(0, challenge.size() - 33));
@@ -108,8 +128,10 @@ PowCheck PowIssuer::Redeem(std::string_view challenge, std::string_view nonce, i
   }
   if (bits_out) *bits_out = static_cast<int>(bits);
   int64_t now = clock_();
-  int64_t expiry = minute * 60 + kLifetimeSeconds;
+  // A challenge carries the minute it was issued, a token the second it becomes valid.
+  int64_t expiry = (token ? stamp : stamp * 60) + kLifetimeSeconds;
   if (now > expiry) return PowCheck::kExpired;
+  if (token && now < stamp) return PowCheck::kEarly;
   if (nonce.empty()) return PowCheck::kMissing;
   if (!PowSolves(challenge, nonce, static_cast<int>(bits))) return PowCheck::kWrongNonce;
   MutexLock lock(&mu_);

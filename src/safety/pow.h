@@ -6,10 +6,17 @@
 // difficulty and issue time, expire, and are accepted once.
 //
 // Challenge text: "1.<minute issued>.<bits>.<16 hex random>.<32 hex MAC>".
+//
+// The same issuer hands out the no-script form token (docs/preview.md): the preview page
+// of the declaration form carries one, "2.<second it becomes valid>.0.<16 hex random>.<32
+// hex MAC>", redeemed with any nonce, valid only from that second on (a human reads the
+// preview meanwhile), once, for kLifetimeSeconds. It costs a sender what a challenge does:
+// one request under the submit limits per statement, and it cannot be made offline.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,7 +26,7 @@
 
 namespace tuidang::safety {
 
-enum class PowCheck { kValid, kMissing, kMalformed, kExpired, kWrongNonce, kReplayed };
+enum class PowCheck { kValid, kMissing, kMalformed, kExpired, kWrongNonce, kReplayed, kEarly };
 std::string_view PowCheckName(PowCheck c);
 
 // True when SHA-256(challenge ":" nonce) has at least `bits` leading zero bits.
@@ -40,7 +47,14 @@ class PowIssuer {
   ~PowIssuer();
 
   std::string Issue(int bits);
-  // Checks and, when valid, spends the challenge. `bits_out` gets the challenge's difficulty.
+  // A form token that becomes valid `delay_seconds` from now (see above).
+  std::string IssueToken(int64_t delay_seconds);
+  // The second from which `token` is valid, read without checking its MAC (Redeem checks
+  // it); nullopt when the text is not shaped like a form token.
+  static std::optional<int64_t> TokenValidFrom(std::string_view token);
+  // Checks and, when valid, spends the challenge or form token (kEarly: a token redeemed
+  // before its second, left unspent). `bits_out` gets the challenge's difficulty (0 for a
+  // token).
   PowCheck Redeem(std::string_view challenge, std::string_view nonce, int* bits_out = nullptr);
 
  private:

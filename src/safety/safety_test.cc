@@ -175,6 +175,36 @@ TEST_F(SafetyTest, ProofOfWork) {
   EXPECT_EQ(pow.Redeem("1.2.3.4.5", "0"), PowCheck::kMalformed);
 }
 
+TEST_F(SafetyTest, FormTokenValidAfterItsDelayOnce) {
+  PowIssuer pow(clock.fn());
+  std::string t = pow.IssueToken(3);
+  ASSERT_TRUE(PowIssuer::TokenValidFrom(t));
+  EXPECT_EQ(*PowIssuer::TokenValidFrom(t), clock.now + 3);
+  EXPECT_FALSE(PowIssuer::TokenValidFrom(pow.Issue(4)));
+  EXPECT_EQ(pow.Redeem(t, "0"), PowCheck::kEarly);
+  clock.now += 2;
+  EXPECT_EQ(pow.Redeem(t, "0"), PowCheck::kEarly) << "an early try does not spend it";
+  clock.now += 1;
+  int bits = -1;
+  EXPECT_EQ(pow.Redeem(t, "0", &bits), PowCheck::kValid);
+  EXPECT_EQ(bits, 0);
+  EXPECT_EQ(pow.Redeem(t, "0"), PowCheck::kReplayed);
+  // The second it becomes valid is under the MAC: moved earlier, the token is refused.
+  std::string t2 = pow.IssueToken(100);
+  std::string forged = "2." + std::to_string(clock.now) + t2.substr(t2.find(".0."));
+  EXPECT_EQ(pow.Redeem(forged, "0"), PowCheck::kMalformed);
+  // A token with a difficulty, or from another process, is not one.
+  std::string with_bits = t2;
+  with_bits.replace(with_bits.find(".0."), 3, ".1.");
+  EXPECT_EQ(pow.Redeem(with_bits, "0"), PowCheck::kMalformed);
+  PowIssuer other(clock.fn());
+  std::string t3 = other.IssueToken(0);
+  EXPECT_EQ(pow.Redeem(t3, "0"), PowCheck::kMalformed);
+  std::string old = pow.IssueToken(0);
+  clock.now += PowIssuer::kLifetimeSeconds + 1;
+  EXPECT_EQ(pow.Redeem(old, "0"), PowCheck::kExpired);
+}
+
 TEST_F(SafetyTest, DifficultyRisesWithLoad) {
   GuardOptions o;
   o.pow_min_bits = 10;

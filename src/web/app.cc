@@ -113,6 +113,9 @@ void Page(const RequestContext& rq, bool explicit_lang, Responder respond) {
     case RouteId::kSearch: return respond(SearchPage(rq));
     case RouteId::kStats: return respond(StatsPage(rq));
     case RouteId::kStatsCsv: return respond(StatsCsv(rq.env));
+    case RouteId::kAbout:
+    case RouteId::kPrivacy:
+    case RouteId::kSafety: return respond(CenterPage(rq));
     default:  // kPageUnknown
       return respond(ErrorPage(ctx, http::status::not_found, "error.not_found"));
   }

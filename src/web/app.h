@@ -40,6 +40,9 @@ struct AppOptions {
   // [policy] per channel, indexed by Channel's value; unset: the two defaults above.
   std::array<std::optional<bool>, 8> channel_publish{};
   bool import_publish_at_once = true;  // CSV sheets uploaded in the console
+  // The administrator's Markdown for the center's pages (center_pages.cc); empty: the
+  // compiled-in defaults only.
+  std::string pages_dir;
   // Hours a rejected statement's row is kept; 0: purged at once (docs/console.md).
   int64_t rejected_retention_hours = 720;
   bool PublishesAtOnce(Channel c) const {

@@ -1,7 +1,12 @@
 // /statements/<number>/certificate: a printable certificate of withdrawal, in Chinese and
-// English on one A4 page, with what anyone needs to check it against the public log: the
-// statement's number, day, names as published, organisations, its leaf index and the signed
-// checkpoint that includes it. No JavaScript; /static/certificate.css holds the print rules.
+// English, with what anyone needs to check it against the public log: the statement's
+// number, day, names as published, organisations, its leaf index and the signed checkpoint
+// that includes it. No JavaScript; /static/certificate.css holds the print rules. A
+// certificate of many persons prints on as many A4 pages as it needs: the persons are a
+// table whose head (the columns) and foot (the facts and the checkpoint) the browser
+// repeats on every printed page, so no page stands without what makes it checkable (kept
+// short in print: Chromium repeats a table's foot only when it takes under a quarter of
+// the page).
 #include "core/text.h"
 #include "web/pages.h"
 
@@ -35,8 +40,8 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
                   "<meta name=\"referrer\" content=\"no-referrer\"><title>";
   AppendHtmlEscaped(&b,
                     ctx.Tr("certificate.title") + " · " + ctx.Format("statement.number", number));
-  b += "</title><link rel=\"stylesheet\" href=\"" + ctx.FileHref("/static/certificate.css") +
-       "\"></head><body>";
+  b += "</title><link rel=\"stylesheet\" href=\"" + ctx.AssetHref("certificate.css") +
+       "\"></head><body><main>";
   b += "<p class=\"screen-only\"><a href=\"" + ctx.Href("/statements/" + number) + "\">" +
        HtmlEscape(ctx.Format("statement.number", number)) + "</a> · " +
        ctx.TrHtml("certificate.print_hint") + "</p>";
@@ -50,8 +55,9 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
   b += "<p class=\"declared en\" lang=\"en\">" +
        HtmlEscape(en.Format("certificate.declared", day, number)) + "</p>";
 
-  b += "<table class=\"persons\"><thead><tr><th>" + Both(zh, en, "certificate.name") + "</th><th>" +
-       Both(zh, en, "certificate.organisations") + "</th></tr></thead><tbody>";
+  b += "<table class=\"persons\"><thead><tr><th scope=\"col\">" + Both(zh, en, "certificate.name") +
+       "</th><th scope=\"col\">" + Both(zh, en, "certificate.organisations") +
+       "</th></tr></thead><tbody>";
   for (const Person& p : s.persons) {
     b += "<tr><td class=\"name\">";
     AppendHtmlEscaped(&b, p.name);
@@ -61,7 +67,7 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
          "</span> <span class=\"en\" lang=\"en\">" +
          HtmlEscape(OrganisationsText(en, p.organisations)) + "</span></td></tr>";
   }
-  b += "</tbody></table>";
+  b += "</tbody><tfoot><tr><td colspan=\"2\">";
 
   b += "<dl class=\"facts\">";
   b += "<dt>" + Both(zh, en, "certificate.number") + "</dt><dd id=\"number\">" + number + "</dd>";
@@ -85,9 +91,10 @@ std::string CertificateHtml(const PageContext& ctx, const Statement& s, std::str
   } else {
     b += "<p id=\"log-pending\">" + Both(zh, en, "certificate.pending") + "</p>";
   }
+  b += "</td></tr></tfoot></table>";
   b += "<footer><p lang=\"" + zh_tag + "\">" + zh.TrHtml("certificate.verify") +
        "</p><p class=\"en\" lang=\"en\">" + en.TrHtml("certificate.verify") +
-       "</p></footer></article></body></html>\n";
+       "</p></footer></article></main></body></html>\n";
   return b;
 }
 
@@ -222,9 +229,18 @@ td.name{font-size:1.15rem}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1.2em;margin:4mm 0}
 dt{font-weight:bold}dd{margin:0}
 pre{white-space:pre-wrap;word-break:break-all;font-size:.75rem;background:#f6f6f6;padding:.6em;border:1px solid #ccc}
+table.persons tfoot td{border:0;padding:4mm 0 0}
+table.persons tfoot dl.facts{margin:0 0 2mm}
 footer{margin-top:8mm;font-size:.85rem;color:#333}
-@page{size:A4;margin:0}
-@media print{body{background:#fff;padding:0}.screen-only{display:none}.certificate{max-width:none;width:210mm;height:297mm;min-height:0;margin:0;overflow:hidden;page-break-after:avoid}pre{background:none}}
+@page{size:A4;margin:10mm}
+@media print{body{background:#fff;padding:0}.screen-only{display:none}
+.certificate{max-width:none;min-height:0;margin:0;padding:8mm 12mm;outline:0;box-decoration-break:clone;-webkit-box-decoration-break:clone}
+table.persons thead{display:table-header-group}table.persons tfoot{display:table-footer-group}
+table.persons tr{break-inside:avoid}
+table.persons tfoot td{font-size:.75rem;line-height:1.35;padding-top:2mm}
+table.persons tfoot dl.facts{display:flex;flex-wrap:wrap;gap:0 .5em;margin:0}
+table.persons tfoot dt .en{display:inline;font-size:1em}table.persons tfoot dd{margin-right:1.2em}
+.proof p{margin:.15em 0}pre{background:none;font-size:.6rem;line-height:1.3;margin:.2em 0;padding:.3em .5em}.certificate header{margin-bottom:4mm}footer{break-inside:avoid}}
 )css";
 }
 

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "core/text.h"
 #include "safety/guard.h"
 #include "safety/seal.h"
@@ -98,12 +100,41 @@ std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env, std::s
          "\"><p class=\"hint\">" + ctx.TrHtml("form.contact_hint") + "</p></div>";
   }
   if (env.guard && env.guard->options().pow_hold) {
-    b += "<noscript><p class=\"hint\">" + ctx.TrHtml("form.no_script_held") + "</p></noscript>";
+    // Without script the preview's token stands for the proof of work (docs/preview.md).
+    b += "<noscript><p class=\"hint\">" + ctx.TrHtml("form.no_script") + "</p></noscript>";
   }
   if (env.guard) {
     b += "<script src=\"" + ctx.AssetHref("pow.js") + "\" defer></script>";
   }
   return b;
+}
+
+std::string PreviewSafetyFields(const PageContext& ctx, const AppEnv& env,
+                                std::string_view pow_challenge, std::string_view pow_nonce) {
+  if (!env.guard) return {};
+  auto hidden = [](std::string_view name, std::string_view value) {
+    std::string h = "<input type=\"hidden\" name=\"" + std::string(name) + "\" value=\"";
+    if (IsValidUtf8(value)) AppendHtmlEscaped(&h, value);
+    return h + "\">";
+  };
+  // A solution pow.js found on the form (or a token of an earlier preview) is carried on:
+  // it is spent only when the statement is sent.
+  if (!pow_challenge.empty() && !pow_nonce.empty()) {
+    return hidden("pow_challenge", pow_challenge) + hidden("pow_nonce", pow_nonce);
+  }
+  std::string b = hidden("pow_challenge", env.guard->IssueFormToken()) + hidden("pow_nonce", "0");
+  if (env.guard->options().pow_hold) {
+    b += "<noscript><p class=\"hint\" id=\"token-note\">" +
+         HtmlEscape(ctx.Format("preview.token_note", safety::Guard::kFormTokenDelaySeconds)) +
+         "</p></noscript>";
+  }
+  return b + "<script src=\"" + ctx.AssetHref("pow.js") + "\" defer></script>";
+}
+
+int64_t FormTokenWait(std::string_view pow_challenge) {
+  auto from = safety::PowIssuer::TokenValidFrom(pow_challenge);
+  if (!from) return 0;
+  return std::max<int64_t>(0, *from - safety::SystemClock()());
 }
 
 std::string CheckContact(const AppEnv& env, std::string_view contact) {
@@ -150,8 +181,8 @@ put("pow_nonce",""+nonce);done=true;if(waiting)f.submit();return}}setTimeout(sli
 fetch("/api/v1/challenge",{credentials:"omit",cache:"no-store"}).then(function(r){return r.json()})
 .then(function(j){solve(j.challenge,j.bits)}).catch(function(){done=false});
 f.addEventListener("submit",function(ev){if(done!==null||waiting)return;
-if(ev.submitter&&ev.submitter.name==="more")return;
-ev.preventDefault();waiting=true;var st=document.createElement("p");st.className="hint";
+var b=ev.submitter;if(b&&(b.name==="more"||b.value==="preview"||b.value==="edit"))return;
+ev.preventDefault();waiting=true;if(b&&b.name)put(b.name,b.value);var st=document.createElement("p");st.className="hint";
 st.textContent=f.getAttribute("data-pow");f.appendChild(st);
 setTimeout(function(){if(!done)f.submit()},30000)})})();
 )js";

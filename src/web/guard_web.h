@@ -39,10 +39,20 @@ safety::ReceiptUse AdmitReceiptUse(const AppEnv& env,
 // same whichever limit refused, and never repeats the code.
 Response ReceiptRefused(const AppEnv& env, Language lang, bool api, int64_t retry_after);
 
-// The form's extra fields: the optional contact (only when an office key is configured),
-// the no-JavaScript note and the proof-of-work script. `contact_error` is a message or empty.
+// The form's extra fields: the optional contact (only when an office key is configured)
+// and the proof-of-work script. `contact_error` is a message or empty.
 std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env, std::string_view contact,
                                std::string_view contact_error);
+
+// The preview page's proof fields (docs/preview.md): the solution pow.js posted from the
+// form when there is one, else a fresh no-script form token (Guard::IssueFormToken) and
+// the script, which replaces the token with a solution when JavaScript runs. Empty without
+// a gate. `pow_challenge`, `pow_nonce`: as posted (any text: escaped).
+std::string PreviewSafetyFields(const PageContext& ctx, const AppEnv& env,
+                                std::string_view pow_challenge, std::string_view pow_nonce);
+
+// Seconds until the form token `pow_challenge` may be sent (0: it may, or it is no token).
+int64_t FormTokenWait(std::string_view pow_challenge);
 
 // Checks the contact field; returns the message key of its error, or empty.
 std::string CheckContact(const AppEnv& env, std::string_view contact);

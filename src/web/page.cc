@@ -86,7 +86,11 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
   }
   out += "</nav></header><main id=\"main\" tabindex=\"-1\">";
   out += body;
-  out += "</main><footer><p>";
+  // The center's own pages (center_pages.cc), from every page.
+  out += "</main><footer><nav aria-label=\"" + ctx.TrHtml("center.nav") + "\"><a href=\"" +
+         ctx.Href("/about") + "\">" + ctx.TrHtml("center.about") + "</a> · <a href=\"" +
+         ctx.Href("/privacy") + "\">" + ctx.TrHtml("center.privacy") + "</a> · <a href=\"" +
+         ctx.Href("/safety") + "\">" + ctx.TrHtml("center.safety") + "</a></nav><p>";
   AppendHtmlEscaped(&out, ctx.Tr("footer.privacy"));
   out += "</p></footer></body></html>\n";
   return out;
@@ -160,6 +164,11 @@ void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string
             ctx.Href("/statements/" + number + "/certificate") + "\">" +
             ctx.TrHtml("certificate.link") + "</a>";
   }
+  AppendStatementBody(ctx, s, out);
+  *out += "</li>";
+}
+
+void AppendStatementBody(const PageContext& ctx, const Statement& s, std::string* out) {
   *out += "<ul class=\"persons\">";
   for (const Person& p : s.persons) {
     *out += "<li><span class=\"name\">";
@@ -188,7 +197,6 @@ void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string
     AppendHtmlEscaped(out, s.text);
     *out += "</blockquote>";
   }
-  *out += "</li>";
 }
 
 std::string FormatCount(int64_t n) {
@@ -213,9 +221,10 @@ header{background:#8b0000;color:#fff;padding:.25em 1em;display:flex;flex-wrap:wr
 header a{color:#fff;display:inline-block;padding:.6em .15em}.brand{font-weight:bold;font-size:1.2em;text-decoration:none}.langs{margin-left:auto}
 .skip{position:absolute;left:-10000px;top:0}.skip:focus{left:.5em;top:.5em;background:#fff;color:#000;padding:.6em 1em;z-index:9}
 :focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}main:focus{outline:0}
-main{max-width:46em;margin:0 auto;padding:1em}footer{max-width:46em;margin:2em auto;padding:0 1em;color:#555;font-size:.9em}
+main{max-width:46em;margin:0 auto;padding:1em}footer{max-width:46em;margin:2em auto;padding:0 1em;color:#555;font-size:.9em}footer nav a{display:inline-block;padding:.6em 0;color:#333}
 h1,.name,blockquote{overflow-wrap:anywhere}
 .count{font-size:2.2em;color:#8b0000}.error{color:#b00020;font-weight:bold;margin:.2em 0}
+.warning{border-left:4px solid #a15c00;background:#fff6e0;padding:.1em 1em;margin:1em 0}#preview{border:1px solid #ccc;padding:0 .8em}#preview li.statement{border:0}
 .errors{border:2px solid #b00020;padding:.2em 1em;margin:1em 0}.errors ul{margin:.2em 0;padding-left:1.2em}.errors a{color:#b00020}
 [aria-invalid=true]{border:2px solid #b00020}
 label{display:block;margin-top:.8em;font-weight:bold}input[type=text],select,textarea{width:100%;box-sizing:border-box;font:inherit;padding:.4em;min-height:44px}

@@ -74,6 +74,9 @@ std::string OrganisationsText(const PageContext& ctx, uint8_t organisations);
 // its certificate.
 void AppendStatementItem(const PageContext& ctx, const Statement& s, std::string* out,
                          bool certificate_link = false);
+// What a statement publishes besides its number and day (persons, region, occupation,
+// text): the item above, and the declaration form's preview, which must show the same.
+void AppendStatementBody(const PageContext& ctx, const Statement& s, std::string* out);
 // Formats an integer with thousands separators ("458,000,000").
 std::string FormatCount(int64_t n);
 

@@ -60,9 +60,11 @@ void ReceiptCorrect(const RequestContext& rq, Responder respond);
 // whether or not the code exists.
 void ReceiptWithdraw(const RequestContext& rq, Responder respond);
 // The answer to a web declaration (POST /submit): the receipt `code` (ASCII digits) shown
-// this once, with the step to write it down, and the status it was stored with.
+// this once, with the step to write it down, and the status it was stored with; a held
+// statement's `hold_reason` (the abuse gate's, empty when every statement is reviewed)
+// explained in plain words.
 Response SubmitReply(const PageContext& ctx, std::string_view code, const ReceiptStatus& r,
-                     int64_t batch_minutes);
+                     int64_t batch_minutes, std::string_view hold_reason = {});
 // Minutes between two publication batches, as a receipt tells them (at least 1).
 int64_t BatchMinutes(const AppEnv& env);
 // A receipt code as sent in a path (percent-escapes decoded, full-width digits and
@@ -120,6 +122,12 @@ Result<std::string> ProofText(const AppEnv& env, uint64_t index);
 // ops_router.cc: the operators' console, every route of Area::kConsole. The client key
 // feeds the login's per-client throttle (ops_auth.h).
 void OpsRoute(const RequestContext& rq, Responder respond);
+
+// center_pages.cc: GET /about, /privacy, /safety, the center's own pages in Markdown
+// (docs/center-pages.md): the data folder's pages/<name>.<language>.md, else the default.
+Response CenterPage(const RequestContext& rq);
+// `markdown` as HTML by cmark: raw HTML and script links dropped, images turned into links.
+std::string MarkdownHtml(std::string_view markdown);
 
 // search.cc: GET /search?name=
 Response SearchPage(const RequestContext& rq);

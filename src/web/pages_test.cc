@@ -163,7 +163,7 @@ TEST_F(Pages, AskForTheRightKindOfLink) {
   EXPECT_TRUE(Has(stats, "file:/api/v1/stats"));
   EXPECT_TRUE(Has(stats, "page:en:/stats?range=365#days"));
   EXPECT_TRUE(Has(links("log"), "file:/log/checkpoint"));
-  EXPECT_TRUE(Has(links("certificate"), "file:/static/certificate.css"));
+  EXPECT_TRUE(Has(links("certificate"), "asset:certificate.css"));
   // The certificates of a day page link to that page in their Chinese script.
   std::vector<std::string> certificates = links("certificates");
   EXPECT_TRUE(Has(certificates, "file:/static/certificates.css"));

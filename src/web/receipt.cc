@@ -74,6 +74,22 @@ std::string StatusHtml(const PageContext& ctx, const ReceiptStatus& r, int64_t b
   return b;
 }
 
+// Why a held statement waits and what happens next, in plain words (issue 15). The reason
+// is known only in the answer to the declaration (`hold_reason`: the abuse gate's; empty:
+// every statement is read, or a later look-up, which says what holds statements at all).
+// Flood signals are told apart from a missing check, not named one by one: a flood must
+// not learn which pattern gave it away.
+std::string HeldHtml(const PageContext& ctx, std::optional<std::string_view> hold_reason) {
+  std::string why = "receipt.held.why_any";
+  if (hold_reason) {
+    why = hold_reason->empty()       ? "receipt.held.why_all"
+          : *hold_reason == "no_pow" ? "receipt.held.why_unchecked"
+                                     : "receipt.held.why_flood";
+  }
+  return "<div id=\"held\"><p id=\"held-why\">" + ctx.TrHtml(why) + "</p><p id=\"held-next\">" +
+         ctx.TrHtml("receipt.held.next") + "</p></div>";
+}
+
 // The receipt's published part: its number, certificate and proof of inclusion.
 std::string PublishedHtml(const PageContext& ctx, const AppEnv& env, const ReceiptStatus& r,
                           const std::string& code) {
@@ -114,6 +130,7 @@ Response ReceiptPage(const RequestContext& rq) {
        FormatReceiptCode(code) + "</code></p>";
   b += "<p class=\"hint\">" + ctx.TrHtml("receipt.keep") + "</p>";
   b += StatusHtml(ctx, r, BatchMinutes(env));
+  if (r.status == StatementStatus::kHeld) b += HeldHtml(ctx, std::nullopt);
   if (r.status == StatementStatus::kPublished) b += PublishedHtml(ctx, env, r, code);
   if (env.moderation && r.status == StatementStatus::kHeld) {
     // Until it is published, the declarant may still correct it (no operator needed).
@@ -195,7 +212,7 @@ Response ReceiptCertificate(const RequestContext& rq) {
 }
 
 Response SubmitReply(const PageContext& page, std::string_view code, const ReceiptStatus& r,
-                     int64_t batch_minutes) {
+                     int64_t batch_minutes, std::string_view hold_reason) {
   const PageContext ctx = ReceiptContext(page);
   std::string digits(code);
   std::string b = "<h1 id=\"received\">" + ctx.TrHtml("receipt.reply.title") + "</h1>";
@@ -206,6 +223,7 @@ Response SubmitReply(const PageContext& page, std::string_view code, const Recei
        "</p><p class=\"hint\" id=\"keep-apart\">" + ctx.TrHtml("receipt.reply.apart") +
        "</p></section>";
   b += StatusHtml(ctx, r, batch_minutes);
+  if (r.status == StatementStatus::kHeld) b += HeldHtml(ctx, hold_reason);
   // Going on needs the box ticked (required: no script needed); the code rides in the body.
   b += CodeButton(ctx, "continue-form", "/receipt", digits, "receipt.reply.continue",
                   "<p><label class=\"choice\"><input type=\"checkbox\" name=\"written\" "

@@ -114,6 +114,9 @@ constexpr Route kRoutes[] = {
     Row(RouteId::kSearch, "/search", kGet, Area::kPage),
     Row(RouteId::kStats, "/stats", kGet, Area::kPage),
     Row(RouteId::kStatsCsv, "/stats.csv", kGet, Area::kPage),
+    Row(RouteId::kAbout, "/about", kGet, Area::kPage),
+    Row(RouteId::kPrivacy, "/privacy", kGet, Area::kPage),
+    Row(RouteId::kSafety, "/safety", kGet, Area::kPage),
     // Any target at all, even one not starting with '/'.
     Row(RouteId::kPageUnknown, "{path}", kGet, Area::kPage),
 };

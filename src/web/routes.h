@@ -58,6 +58,9 @@ enum class RouteId {
   kSearch,
   kStats,
   kStatsCsv,
+  kAbout,  // the center's own pages (center_pages.cc)
+  kPrivacy,
+  kSafety,
   kPageUnknown,  // any other path: 404 for GET, 405 otherwise, as a page
 };
 

@@ -237,7 +237,9 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
   std::vector<Span> spans = Spans(t, range->days);
   AppendBarChart(ctx, spans, &b);
   AppendLineChart(ctx, spans, &b);
-  b += "<div class=\"scroll\"><table class=\"figures\" id=\"day-table\"><caption>" +
+  // Focusable, so that a keyboard can scroll the table sideways on a phone (axe:
+  // scrollable-region-focusable).
+  b += "<div class=\"scroll\" tabindex=\"0\"><table class=\"figures\" id=\"day-table\"><caption>" +
        ctx.TrHtml("stats.day_table") + "</caption><thead><tr><th scope=\"col\">" +
        ctx.TrHtml("stats.col.date") + "</th><th scope=\"col\">" + ctx.TrHtml("stats.col.persons") +
        "</th><th scope=\"col\">" + ctx.TrHtml("stats.col.statements") + "</th><th scope=\"col\">" +

@@ -234,8 +234,11 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
   b += "<input type=\"hidden\" name=\"rows\" value=\"" + std::to_string(st.rows.size()) + "\">";
   // The statement's own button comes first: browsers press the first submit button of a
   // form when Enter is pressed in a field, and Enter must submit, not add a row.
-  b += "<p class=\"actions\"><button class=\"primary\" type=\"submit\">" +
-       ctx.TrHtml(correcting ? "correct.button" : "form.submit") + "</button> ";
+  // The declaration goes through its preview first (step=preview); a correction is sent
+  // as it stands.
+  b += "<p class=\"actions\"><button class=\"primary\" type=\"submit\"" +
+       std::string(correcting ? "" : " name=\"step\" value=\"preview\"") + ">" +
+       ctx.TrHtml(correcting ? "correct.button" : "form.preview") + "</button> ";
   if (st.rows.size() < kMaxRows) {
     b += "<button type=\"submit\" name=\"more\" value=\"1\" formnovalidate>" +
          ctx.TrHtml("form.add_person") + "</button>";
@@ -254,6 +257,68 @@ std::string FormField(const FieldError& e, const std::vector<size_t>& row_of) {
   if (e.person == 0) return e.field == "organisations" ? "org" : e.field;
   std::string p = RowPrefix(row_of[e.person - 1]);
   return e.field == "organisations" ? p + "org" : p + e.field;
+}
+
+void AppendHidden(std::string_view name, std::string_view value, std::string* out) {
+  *out +=
+      "<input type=\"hidden\" name=\"" + std::string(name) + "\" value=\"" + Shown(value) + "\">";
+}
+
+// What the declarant typed, as hidden fields: the preview's form posts it again, to be
+// sent or edited, so that nothing is kept anywhere between the two requests.
+void AppendHiddenState(const FormState& st, std::string* out) {
+  for (size_t row = 0; row <= st.rows.size(); ++row) {
+    const RowState& r = row == 0 ? st.declarant : st.rows[row - 1];
+    std::string p = RowPrefix(row);
+    AppendHidden(p + "name", r.name, out);
+    AppendHidden(row == 0 ? "name_kind" : p + "kind", r.real_name ? "real" : "pseudonym", out);
+    for (Organisation o : kOrganisationList) {
+      if (r.orgs & o) AppendHidden(row == 0 ? "org" : p + "org", OrganisationCode(o), out);
+    }
+  }
+  AppendHidden("region", st.region, out);
+  AppendHidden("occupation", st.occupation, out);
+  AppendHidden("text", st.text, out);
+  AppendHidden("rows", std::to_string(st.rows.size()), out);
+  if (!st.contact.empty()) AppendHidden("contact", st.contact, out);
+}
+
+// The preview step (docs/preview.md): `s`, the validated statement, exactly as a day list
+// will show it, with the warning against identifying details, and one form that sends it
+// or goes back to the form with everything as typed. Nothing is stored. `wait`: seconds
+// the no-script token still needs, after a send that came too early (0: none).
+Response RenderPreview(const PageContext& ctx, const FormState& st, const Statement& s,
+                       const Form& f, int64_t wait) {
+  const AppEnv& env = *st.env;
+  std::string b = "<h1 id=\"preview-title\">" + ctx.TrHtml("preview.title") + "</h1>";
+  if (wait > 0) {
+    b += "<div class=\"errors\" id=\"preview-wait\" role=\"alert\" tabindex=\"-1\" "
+         "autofocus><p>" +
+         HtmlEscape(ctx.Format("preview.wait", wait)) + "</p></div>";
+  }
+  b += "<p>" + ctx.TrHtml("preview.intro") + "</p>";
+  b += "<div class=\"warning\" id=\"identify-warning\"><p>" + ctx.TrHtml("preview.warning") +
+       "</p></div>";
+  b += "<ol class=\"statements\" id=\"preview\"><li class=\"statement\"><span "
+       "class=\"number\">" +
+       ctx.TrHtml("preview.number") + "</span> <span class=\"day\">" + ctx.TrHtml("preview.day") +
+       "</span>";
+  AppendStatementBody(ctx, s, &b);
+  b += "</li></ol>";
+  if (!st.contact.empty()) {
+    b += "<p class=\"hint\" id=\"contact-private\">" + ctx.TrHtml("preview.contact") + "</p>";
+  }
+  b += "<form method=\"post\" action=\"" + ctx.LiveHref("/submit") + "\" accept-charset=\"UTF-8\"";
+  if (env.guard) b += " data-pow=\"" + ctx.TrHtml("form.pow_wait") + "\"";
+  b += ">";
+  AppendHiddenState(st, &b);
+  b += PreviewSafetyFields(ctx, env, f.GetOr("pow_challenge"), f.GetOr("pow_nonce"));
+  b += "<p class=\"actions\"><button class=\"primary\" type=\"submit\" name=\"step\" "
+       "value=\"send\" id=\"send\">" +
+       ctx.TrHtml("preview.send") +
+       "</button> <button type=\"submit\" name=\"step\" value=\"edit\" id=\"edit\">" +
+       ctx.TrHtml("preview.edit") + "</button></p></form>";
+  return HtmlResponse(http::status::ok, Layout(ctx, ctx.Tr("preview.title"), b), Caching::kNoStore);
 }
 
 }  // namespace
@@ -308,6 +373,8 @@ std::optional<Response> ReadStatementForm(const PageContext& ctx, const AppEnv& 
     if (st.rows.size() < kMaxRows) st.rows.emplace_back();
     return respond(RenderForm(ctx, st, http::status::ok));
   }
+  // Back from the preview: the form as it was typed, nothing checked or stored.
+  if (f.GetOr("step") == "edit") return respond(RenderForm(ctx, st, http::status::ok));
   if (!st.errors.empty()) return respond(RenderForm(ctx, st, http::status::bad_request));
 
   StatementDraft draft;
@@ -395,6 +462,16 @@ void SubmitPost(const RequestContext& rq, Responder respond) {
   const Form& f = *form;
   Submission sub;
   if (auto shown = ReadStatementForm(ctx, env, f, st, &sub)) return respond(std::move(*shown));
+  // The form's button asks for the preview; only the preview's own button (step=send)
+  // sends. A body without a step (a program, a form of before) is sent as it is.
+  if (auto step = f.Get("step"); step && *step != "send") {
+    return respond(RenderPreview(ctx, st, sub.statement, f, 0));
+  }
+  if (int64_t wait = env.guard ? FormTokenWait(f.GetOr("pow_challenge")) : 0; wait > 0) {
+    // Sent before the no-script token is valid: the same preview again, which says how
+    // long to wait; the token stays unspent.
+    return respond(RenderPreview(ctx, st, sub.statement, f, wait));
+  }
   intake::Draft draft;
   draft.statement = std::move(sub.statement);
   draft.publish = env.options.publish_at_once;
@@ -422,7 +499,8 @@ void SubmitPost(const RequestContext& rq, Responder respond) {
         // an address, and so in the browser's history.
         PageContext reply{*catalog, lang, "/receipt", links};
         (*shared_respond)(SubmitReply(reply, s.receipt_code,
-                                      ReceiptStatus{c.status, c.number, c.day, {}}, batch_minutes));
+                                      ReceiptStatus{c.status, c.number, c.day, {}}, batch_minutes,
+                                      s.hold_reason));
       });
   if (q.kind == intake::Queueing::Kind::kRefused) {
     return (*shared_respond)(Refused(env, lang, false, "/submit", q.refusal));
