@@ -13,6 +13,7 @@ packages=(build-essential cmake ninja-build pkg-config gettext python3
   libgmime-3.0-dev
   libpq-dev  # the PostgreSQL store (docs/postgres.md)
   prometheus-cpp-dev  # metrics (docs/deploy.md "Metrics")
+  libcmark-dev  # the center's pages, Markdown (docs/center-pages.md)
   help2man)  # the man page of the Debian package (packaging/CMakeLists.txt)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(python3-selenium chromium chromium-driver wrk curl sqlite3)
@@ -22,6 +23,8 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(clang libclang-rt-dev)  # scripts/test-sanitizers.sh: ASan, UBSan and libFuzzer runtimes
   packages+=(clang-format)  # scripts/check-format.sh, run by scripts/test.sh
   packages+=(postgresql-15 postgresql-client-15)  # scripts/pg-cluster.sh: throwaway clusters for the PostgreSQL tests
+  packages+=(poppler-utils fonts-wqy-microhei)  # certificates printed to PDF and read back, with CJK glyphs
+  command -v npm >/dev/null || packages+=(nodejs npm)  # tests/test_html_checks.py: html-validate, axe-core
   packages+=(python3-prometheus-client)  # tests/test_metrics.py parses the scrape with it
   packages+=(python3-cryptography)  # tests/test_witness.py checks cosignatures (Ed25519) itself
 fi
@@ -37,6 +40,13 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# html-validate and axe-core for tests/test_html_checks.py, pinned, in .node-tools/ (git-ignored).
+if [[ "${1:-}" == "--test" ]] && ! [[ -x .node-tools/node_modules/.bin/html-validate &&
+  -f .node-tools/node_modules/axe-core/axe.min.js ]]; then
+  npm install --no-audit --no-fund --loglevel=error --prefix .node-tools \
+    html-validate@9.7.1 axe-core@4.14.1
 fi
 
 build_type="${TUIDANG_BUILD_TYPE:-RelWithDebInfo}"
