@@ -5,7 +5,14 @@ then every acknowledged statement must be there, the log must audit from the sta
 at the start, and the server's RSS after the last restart must be within 10 % of the
 first restart's (each measured 30 s after its start, under the same load).
 
-usage: bench/soak.py [--minutes 10] [--rate 200] [--bin build/tuidang]   (root: tmpfs)
+The data folder starts with --prefill statements (default 300,000, imported from a sheet):
+a real center's database is far larger than SQLite's page cache (64 MiB for the writer), so
+a soak that started empty would measure the cache filling up as the database grows (the
+first 60-minute run did: 31 MB at the first restart, 95 MB from about 180,000 statements
+on, flat after that), not whether the server leaks.
+
+usage: bench/soak.py [--minutes 10] [--rate 200] [--prefill 300000] [--bin build/tuidang]
+(root: tmpfs)
 Prints a summary and exits 1 if a check fails."""
 import argparse
 import http.client
@@ -76,12 +83,34 @@ class Load:
             t.join()
 
 
+def prefill(data, rows, work):
+    """`rows` statements imported into the data folder `data` before the soak starts."""
+    if rows <= 0:
+        return
+    sheet = os.path.join(work, "prefill.csv")
+    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+    given = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳"]
+    orgs = ["党", "团", "队", "党、团", "团、队", "党团队"]
+    with open(sheet, "w", encoding="utf-8") as f:
+        f.write("姓名,组织,内容\n")
+        for i in range(rows):
+            f.write(f"{surnames[i % len(surnames)]}{given[(i // 7) % len(given)]}{i},"
+                    f"{orgs[i % len(orgs)]},我自愿退出中共及其附属组织，第{i}份。\n")
+    binary = harness.binary()
+    subprocess.run([binary, "user", "add", "soak-archivist", "--role", "volunteer", "--data",
+                    data], check=True, capture_output=True, stdin=subprocess.DEVNULL)
+    subprocess.run([binary, "import", sheet, "--channel", "sheet", "--operator",
+                    "soak-archivist", "--data", data], check=True, capture_output=True)
+    os.remove(sheet)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--rate", type=float, default=200)
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "tuidang"))
     ap.add_argument("--tmpfs", default="4g")
+    ap.add_argument("--prefill", type=int, default=300000)
     args = ap.parse_args()
     os.environ["TUIDANG_BIN"] = os.path.abspath(args.bin)
     if os.geteuid() != 0:
@@ -95,7 +124,8 @@ def main():
     state = os.path.join(work, "audit.state")
     failures = []
     try:
-        server.start()
+        prefill(server.data, args.prefill, work)
+        server.start(timeout=300)
         vkey = subprocess.run([harness.binary(), "log", "key", "--data", server.data],
                               capture_output=True, text=True, check=True).stdout.strip()
         server.submit_api("浸泡开始")
@@ -156,7 +186,8 @@ def main():
         growth = last_rss / first_rss if first_rss else 0
         if growth > 1.10:
             failures.append(f"RSS grew {growth:.3f}x ({first_rss} -> {last_rss} KiB)")
-        print(json.dumps({"minutes": minutes, "rate": args.rate, "acknowledged": len(load.acked),
+        print(json.dumps({"minutes": minutes, "rate": args.rate, "prefill": args.prefill,
+                          "acknowledged": len(load.acked),
                           "refused": load.refused, "connection_errors": load.errors,
                           "restarts": restarts, "missing": missing,
                           "rss_first_kib": first_rss, "rss_last_kib": last_rss,

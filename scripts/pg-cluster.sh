@@ -8,6 +8,11 @@
 #   scripts/pg-cluster.sh start DIR     initdb (if needed) and start; prints the conninfo
 #   scripts/pg-cluster.sh stop DIR      stop (fast shutdown)
 #   scripts/pg-cluster.sh url DIR       print the conninfo of a started cluster
+#   scripts/pg-cluster.sh replica PRIMARY DIR
+#                                       a streaming replica of the started cluster in
+#                                       PRIMARY: pg_basebackup -R into DIR, started as a hot
+#                                       standby on a free port; prints its conninfo (stop
+#                                       it with `stop DIR`)
 #   scripts/pg-cluster.sh run CMD...    a new cluster in a temporary folder, CMD run with
 #                                       TUIDANG_TEST_POSTGRES (and PGHOST, PGPORT, PGUSER,
 #                                       PGDATABASE) set to it, then the cluster stopped and
@@ -74,6 +79,25 @@ start() {
   url_of "$dir"
 }
 
+# A hot standby of the cluster in $1, in $2: a base backup with its replication settings
+# (-R: standby.signal and primary_conninfo), streaming the WAL, on a port of its own.
+replica() {
+  local primary="$1" dir="$2"
+  [[ -f "$primary/port" ]] || { echo "pg-cluster: $primary is not a started cluster" >&2; exit 2; }
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd)"
+  if [[ $(id -u) -eq 0 ]]; then
+    chown nobody: "$dir"
+  fi
+  chmod 0700 "$dir"
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    as_owner "$bindir/pg_basebackup" -h 127.0.0.1 -p "$(cat "$primary/port")" -U tuidang \
+      -D "$dir/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1 ||
+      { cat "$dir/basebackup.log" >&2; exit 1; }
+  fi
+  start "$dir"
+}
+
 stop() {
   local dir="$1"
   if [[ -f "$dir/data/postmaster.pid" ]]; then
@@ -85,6 +109,8 @@ case "${1:-}" in
   start) start "${2:?usage: pg-cluster.sh start DIR}" ;;
   stop) stop "${2:?usage: pg-cluster.sh stop DIR}" ;;
   url) url_of "${2:?usage: pg-cluster.sh url DIR}" ;;
+  replica) replica "${2:?usage: pg-cluster.sh replica PRIMARY DIR}" \
+    "${3:?usage: pg-cluster.sh replica PRIMARY DIR}" ;;
   run)
     shift
     (($#)) || { echo "usage: pg-cluster.sh run CMD..." >&2; exit 2; }
@@ -99,7 +125,7 @@ case "${1:-}" in
     exit "$status"
     ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -27,6 +27,7 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v npm >/dev/null || packages+=(nodejs npm)  # tests/test_html_checks.py: html-validate, axe-core
   packages+=(python3-prometheus-client)  # tests/test_metrics.py parses the scrape with it
   packages+=(python3-cryptography)  # tests/test_witness.py checks cosignatures (Ed25519) itself
+  packages+=(faketime)  # tests/test_moderation_stats.py: acts of yesterday (libfaketime)
 fi
 
 missing=()
@@ -42,15 +43,22 @@ if ((${#missing[@]})); then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# html-validate and axe-core for tests/test_html_checks.py, pinned, in .node-tools/ (git-ignored).
+# html-validate and axe-core for tests/test_html_checks.py, Lighthouse for
+# tests/test_lighthouse.py (12.x: 13 needs Node 22, newer than Debian bookworm's 18), pinned, in
+# .node-tools/ (git-ignored).
 if [[ "${1:-}" == "--test" ]] && ! [[ -x .node-tools/node_modules/.bin/html-validate &&
-  -f .node-tools/node_modules/axe-core/axe.min.js ]]; then
+  -f .node-tools/node_modules/axe-core/axe.min.js &&
+  -f .node-tools/node_modules/lighthouse/package.json ]]; then
   npm install --no-audit --no-fund --loglevel=error --prefix .node-tools \
-    html-validate@9.7.1 axe-core@4.14.1
+    html-validate@9.7.1 axe-core@4.14.1 lighthouse@12.8.2
 fi
 
 build_type="${TUIDANG_BUILD_TYPE:-RelWithDebInfo}"
 if [[ ! -f build/build.ninja ]]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type"
+  # -g1 (functions and line tables, enough for a backtrace) rather than -g: full debug
+  # information is a third of the compile time (docs/building.md) and nobody steps
+  # through this build in a debugger.
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 fi
 cmake --build build -j "$(nproc)"

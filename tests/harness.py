@@ -346,6 +346,19 @@ PROTECTIONS_OFF = {
 }
 
 
+def psql(sql, url=None, timeout=60):
+    """Runs `sql` with psql on `url` (default: the test cluster, $TUIDANG_TEST_POSTGRES of
+    scripts/pg-cluster.sh run); returns its unaligned output, raises on failure."""
+    bindir = os.environ.get("TUIDANG_TEST_POSTGRES_BIN", "")
+    out = subprocess.run([os.path.join(bindir, "psql") if bindir else "psql", "-X", "-q", "-tA",
+                          "-v", "ON_ERROR_STOP=1", "-d",
+                          url or os.environ.get("TUIDANG_TEST_POSTGRES", ""), "-c", sql],
+                         capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise AssertionError(f"psql failed: {out.stderr}")
+    return out.stdout.strip()
+
+
 def postgres_schema_url(name):
     """A URL of the test cluster ($TUIDANG_TEST_POSTGRES, scripts/pg-cluster.sh run) whose
     tables live in a new, empty schema named after `name`."""
@@ -354,12 +367,7 @@ def postgres_schema_url(name):
         raise AssertionError("TUIDANG_TEST_STORE=postgres needs TUIDANG_TEST_POSTGRES: run "
                              "under scripts/pg-cluster.sh run")
     schema = "t_" + re.sub(r"[^a-z0-9]", "_", name.lower())[:40] + "_" + os.urandom(4).hex()
-    bindir = os.environ.get("TUIDANG_TEST_POSTGRES_BIN", "")
-    out = subprocess.run([os.path.join(bindir, "psql") if bindir else "psql", "-X", "-q",
-                          "-v", "ON_ERROR_STOP=1", "-d", url, "-c", f"CREATE SCHEMA {schema}"],
-                         capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise AssertionError(f"psql: {out.stderr}")
+    psql(f"CREATE SCHEMA {schema}", url)
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-csearch_path%3D{schema}"
 
@@ -395,6 +403,13 @@ class Server:
             os.makedirs(self.data, exist_ok=True)
             with open(os.path.join(self.data, "tuidang.toml"), "w", encoding="utf-8") as f:
                 f.write(config_text(settings))
+
+    def rewrite_settings(self, settings):
+        """Merges `settings` into this server's and writes DIR/tuidang.toml again (read at
+        the next start)."""
+        self.settings = {**self.settings, **settings}
+        with open(os.path.join(self.data, "tuidang.toml"), "w", encoding="utf-8") as f:
+            f.write(config_text(self.settings))
 
     # -- lifecycle --
 

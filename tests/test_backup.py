@@ -4,19 +4,40 @@ docs/backup.md): a backup taken while statements arrive restores to a center tha
 same statements, numbers, receipts and totals, signs with the same key, and whose log an
 audit state saved before the backup accepts; a cut, changed, foreign or unfinished backup is
 refused and writes nothing; and killing a backup half-way leaves no file that looks whole.
+
+Also run as integration_backup_pg (TUIDANG_TEST_STORE=postgres): the center is on
+PostgreSQL, the backup holds pg_dump's file, and `restore --database` puts it into a new,
+empty database of the same cluster, which the restored center then serves.
 """
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
+import re
 import threading
 import time
 import unittest
+import urllib.parse
 
 import harness
 
 SUMMARY = "audit ok: "
+ON_POSTGRES = os.environ.get("TUIDANG_TEST_STORE") == "postgres"
+
+
+def new_database_url(server):
+    """PostgreSQL: a new, empty database in the test cluster, and the URL of it with the
+    same search_path as `server`'s (the schema the backup creates there)."""
+    base = os.environ["TUIDANG_TEST_POSTGRES"]
+    name = "restored_" + os.urandom(4).hex()
+    bindir = os.environ.get("TUIDANG_TEST_POSTGRES_BIN", "")
+    out = subprocess.run([os.path.join(bindir, "psql") if bindir else "psql", "-X", "-q",
+                          "-v", "ON_ERROR_STOP=1", "-d", base, "-c", f"CREATE DATABASE {name}"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    parts = urllib.parse.urlsplit(server.settings["database"])
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name)), name
 
 
 def run(*args, timeout=120):
@@ -111,14 +132,31 @@ class BackupTest(unittest.TestCase):
         with open(out, "rb") as f:
             raw = f.read()
         self.assertTrue(raw.startswith(b"tuidang-sealed-stream-v1\n"))
-        for needle in ("备份前0".encode(), b"SQLite format", b"PRIVATE+KEY"):
+        for needle in ("备份前0".encode(), b"SQLite format", b"PGDMP", b"PRIVATE+KEY"):
             self.assertNotIn(needle, raw)
 
         target = self.path("restored")
-        r = run("restore", out, "--key", self.secret, "--data", target)
+        extra, serve_args = [], []
+        if ON_POSTGRES:
+            url, _ = new_database_url(s)
+            extra = ["--database", url]
+            serve_args = ["--database", url]  # what the restored tuidang.toml says (below)
+        r = run("restore", out, "--key", self.secret, "--data", target, *extra)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(os.stat(target).st_mode & 0o777, 0o700)
-        restored = harness.Server(None, data_dir=target, protections=True, name="restored")
+        if ON_POSTGRES:
+            # The configuration names the new database; the plaintext dump is gone.
+            with open(os.path.join(target, "tuidang.toml"), encoding="utf-8") as f:
+                self.assertIn(f'database = "{url}"', f.read())
+            self.assertEqual(sorted(os.listdir(target)), ["log.key", "tuidang.toml"])
+            # A second restore into the same database is refused and changes nothing.
+            again = self.path("restored-again")
+            r = run("restore", out, "--key", self.secret, "--data", again, *extra)
+            self.assertEqual(r.returncode, 65, r.stdout + r.stderr)
+            self.assertIn("already", r.stderr)
+            self.assertFalse(os.path.exists(again))
+        restored = harness.Server(None, data_dir=target, protections=True, name="restored",
+                                  serve_args=serve_args)
         restored.start()
         try:
             # The same log key, hence the same verifier key line.

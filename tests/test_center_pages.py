@@ -96,5 +96,68 @@ We are *volunteers*. Write to us at the [contact page](https://example.org/conta
         self.assertEqual(self.server.post_form("/about", [("a", "b")]).status, 405)
 
 
+ONION = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion"
+MIRRORS = ["https://mirror-one.example.org/tuidang/", "http://mirror-two.example.net"]
+ADDRESS_TITLES = {"": "本站的其他地址", "/zh-hant": "本站的其他地址",
+                  "/en": "Other addresses of this site"}
+
+
+class CenterAddressesTest(ServerTestCase, unittest.TestCase):
+    """The onion address and the site's copies from tuidang.toml (onion_address,
+    site_mirrors) on /about and /safety in the three languages."""
+
+    SETTINGS = {"onion_address": ONION, "site_mirrors": MIRRORS}
+
+    def test_onion_and_mirrors_on_about_and_safety(self):
+        for path in ("/about", "/safety"):
+            for prefix, title in ADDRESS_TITLES.items():
+                r = self.server.get(prefix + path)
+                self.assertEqual(r.status, 200, r.describe())
+                section = r.doc.by_id("addresses")
+                self.assertIsNotNone(section, f"{prefix}{path}: no addresses")
+                self.assertEqual(section.find("h2").text(), title)
+                onion = r.doc.by_id("onion")
+                links = onion.find_all("a")
+                self.assertEqual([a.get("href") for a in links], [f"http://{ONION}/"])
+                self.assertEqual(links[0].text(), ONION)
+                self.assertRegex(onion.text(), "Tor")
+                listed = r.doc.by_id("site-mirrors").find_all("a")
+                self.assertEqual([a.get("href") for a in listed], MIRRORS)
+                self.assertEqual([a.text() for a in listed], MIRRORS)
+                # Explained in the page's language.
+                p = [n for n in section.find_all("p") if n.get("id") != "onion"][0]
+                if prefix == "/en":
+                    self.assertIn("mirrors", p.text())
+                else:
+                    self.assertRegex(p.text(), harness.CJK_RE)
+        # Not on the privacy page, whose subject is what is kept.
+        self.assertIsNone(self.server.get("/privacy").doc.by_id("addresses"))
+
+    def test_without_addresses_nothing_is_shown(self):
+        s = harness.Server({}, name="center-no-addresses")
+        s.start()
+        try:
+            for path in ("/about", "/en/safety"):
+                r = s.get(path)
+                self.assertEqual(r.status, 200)
+                self.assertIsNone(r.doc.by_id("addresses"), path)
+                self.assertNotIn(".onion", r.text)
+        finally:
+            s.stop()
+            s.cleanup()
+
+    def test_bad_addresses_stop_the_server_with_the_setting_named(self):
+        for settings, named in (({"onion_address": "example.onion"}, "onion_address"),
+                                ({"site_mirrors": ["javascript:alert(1)"]}, "site_mirrors"),
+                                ({"site_mirrors": "https://a.example"}, "site_mirrors")):
+            s = harness.Server(settings, name="center-bad-addresses")
+            try:
+                with self.assertRaises(RuntimeError) as e:
+                    s.start(timeout=10)
+                self.assertIn(named, str(e.exception))
+            finally:
+                s.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()

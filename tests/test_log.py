@@ -215,10 +215,13 @@ class LogTest(unittest.TestCase):
     def test_bad_tile_paths(self):
         self.publish(3)
         self.wait_size(3)
+        # Not 000.p/1 or 000.p/2: the three may have been integrated in two steps (CI under
+        # ASan saw a checkpoint of size 2), and an older checkpoint's partial tile stays
+        # served (test_withdrawal_drops_the_count_and_keeps_old_sizes).
         for path in ["/log/tile/0/000.p/0", "/log/tile/0/000.p/256", "/log/tile/0/0000",
                      "/log/tile/0/x000/000", "/log/tile/00/000", "/log/tile/a/000",
                      "/log/tile/0/99999999999999999999999", "/log/tile/0/001",
-                     "/log/tile/0/000", "/log/tile/0/000.p/2", "/log/tile/0/000.p/4",
+                     "/log/tile/0/000", "/log/tile/0/000.p/4",
                      "/log/tile/entries/000.p/9", "/log/tile/64/000", "/log/tile/1/000",
                      "/log/tile/0/-1", "/log/tile/0/000.p/03", "/log/nothing", "/log/tile/",
                      "/log/tile/0/x999/x999/x999/x999/x999/x999/999"]:

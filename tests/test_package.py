@@ -3,7 +3,8 @@
 
 Builds tuidang_<version>-1_amd64.deb from the tested build with CPack, installs it with
 dpkg on this machine, checks its files, the system user, the data folder's permissions and
-the systemd unit (systemd-analyze verify, and security --offline rated 1.5 or lower),
+the systemd units of the server, the witness and the mirror (systemd-analyze verify, and
+security --offline rated 1.5 or lower),
 starts the installed binary as the tuidang user with the unit's own command line and
 submits a statement, then removes the package (the data folder stays), reinstalls it (the
 statement is still there), purges it and checks that nothing is left.
@@ -33,6 +34,8 @@ UNIT = "/lib/systemd/system/tuidang.service"
 DATA = "/var/lib/tuidang"
 WITNESS_UNIT = "/lib/systemd/system/tuidang-witness.service"
 WITNESS_DATA = "/var/lib/tuidang-witness"
+MIRROR_UNIT = "/lib/systemd/system/tuidang-mirror.service"
+MIRROR_DATA = "/var/lib/tuidang-mirror"
 # docs/deploy.md, "The Debian package", says why each of these remains.
 EXPLAINED_LINTIAN_TAGS = {"initial-upload-closes-no-bugs", "binary-has-unneeded-section",
                           "package-supports-alternative-init-but-no-init.d-script"}
@@ -120,22 +123,23 @@ class PackageTest(unittest.TestCase):
         return run("setpriv", "--reuid=tuidang", "--regid=tuidang", "--init-groups", "--",
                    *args, check=False)
 
-    def witness_as_unit(self, checkpoint):
-        """The witness unit's command line, configured as docs/witness.md says, cosigns the
-        installed server's checkpoint."""
-        cmd = unit_exec_start(WITNESS_UNIT)
-        self.assertEqual(cmd[:3], ["/usr/bin/tuidang", "witness", "serve"])
-        self.assertEqual(cmd[cmd.index("--data") + 1], WITNESS_DATA)
-        name = "witness.test.example/w1"
-        r = self.as_tuidang("/usr/bin/tuidang", "witness", "keygen", "--data", WITNESS_DATA,
-                            "--name", name)
+    def cosigner_as_unit(self, kind, unit, data, name, checkpoint, answered, files):
+        """The unit of `tuidang <kind> serve` (witness or mirror), its command line run as its
+        user, configured as docs/<kind>.md says (`<kind> keygen`, then <kind>.toml naming the
+        installed server's log), answers add-checkpoint with the installed server's
+        `checkpoint`; `answered(status, body)` checks the answer. Its data folder then holds
+        `files` (at least), all owned by tuidang and private."""
+        cmd = unit_exec_start(unit)
+        self.assertEqual(cmd[:3], ["/usr/bin/tuidang", kind, "serve"])
+        self.assertEqual(cmd[cmd.index("--data") + 1], data)
+        r = self.as_tuidang("/usr/bin/tuidang", kind, "keygen", "--data", data, "--name", name)
         self.assertEqual(r.returncode, 0, r.stderr)
         r = self.as_tuidang("/usr/bin/tuidang", "log", "key", "--data", DATA)
         self.assertEqual(r.returncode, 0, r.stderr)
         log_vkey = r.stdout.strip()
         origin = checkpoint.split("\n")[0]
         port = harness.free_port()
-        config = os.path.join(WITNESS_DATA, "witness.toml")
+        config = os.path.join(data, f"{kind}.toml")
         with open(config, "w") as f:
             f.write(f'name = "{name}"\nlisten = "127.0.0.1:{port}"\n'
                     f'[[log]]\norigin = "{origin}"\nkey = "{log_vkey}"\n')
@@ -152,22 +156,44 @@ class PackageTest(unittest.TestCase):
                     req = urllib.request.Request(f"http://127.0.0.1:{port}/add-checkpoint",
                                                  ("old 0\n\n" + checkpoint).encode())
                     with urllib.request.urlopen(req, timeout=5) as resp:
-                        self.assertEqual(resp.status, 200)
-                        self.assertTrue(resp.read().decode().startswith(f"\u2014 {name} "))
+                        answered(resp.status, resp.read())
                     break
                 except urllib.error.URLError as e:
                     if isinstance(e, urllib.error.HTTPError) or proc.poll() is not None:
-                        self.fail(f"the installed witness refused or exited: {e}")
+                        self.fail(f"the installed {kind} refused or exited: {e}")
                     if time.monotonic() > deadline:
-                        self.fail("the installed witness did not answer")
+                        self.fail(f"the installed {kind} did not answer")
                     time.sleep(0.1)
         finally:
             self.stop(proc)
         user = pwd.getpwnam("tuidang")
-        for name in os.listdir(WITNESS_DATA):
-            st = os.lstat(os.path.join(WITNESS_DATA, name))
-            self.assertEqual(st.st_uid, user.pw_uid, name)
-            self.assertEqual(stat.S_IMODE(st.st_mode) & 0o077, 0, name)
+        names = os.listdir(data)
+        self.assertTrue(set(files) <= set(names), names)
+        for file in names:
+            st = os.lstat(os.path.join(data, file))
+            self.assertEqual(st.st_uid, user.pw_uid, file)
+            self.assertEqual(stat.S_IMODE(st.st_mode) & 0o077, 0, file)
+
+    def witness_as_unit(self, checkpoint):
+        """The witness unit cosigns the installed server's checkpoint."""
+        name = "witness.test.example/w1"
+
+        def cosigned(status, body):
+            self.assertEqual(status, 200)
+            self.assertTrue(body.decode().startswith(f"\u2014 {name} "), body)
+
+        self.cosigner_as_unit("witness", WITNESS_UNIT, WITNESS_DATA, name, checkpoint, cosigned,
+                              {"witness.key", "witness.toml", "witness.db"})
+
+    def mirror_as_unit(self, checkpoint):
+        """The mirror unit takes the installed server's checkpoint as its pending one."""
+
+        def pending(status, body):
+            # A mirror never cosigns on add-checkpoint: 200, empty body.
+            self.assertEqual((status, body), (200, b""))
+
+        self.cosigner_as_unit("mirror", MIRROR_UNIT, MIRROR_DATA, "mirror.test.example/m1",
+                              checkpoint, pending, {"mirror.key", "mirror.toml", "mirror.db"})
 
     def stop(self, proc):
         proc.send_signal(signal.SIGTERM)
@@ -218,12 +244,14 @@ class PackageTest(unittest.TestCase):
             tags = set(re.findall(r"^[EWI]: tuidang: ([a-z0-9.+-]+)", r.stdout, re.M))
             self.assertTrue(tags <= EXPLAINED_LINTIAN_TAGS, r.stdout + r.stderr)
         # The unit: valid, and sandboxed to 1.5 or lower.
-        # The units (the witness's installed, not enabled): valid, sandboxed to 1.5 or lower.
-        self.assertFalse(os.path.exists(
-            "/etc/systemd/system/multi-user.target.wants/tuidang-witness.service"))
-        st = os.stat(WITNESS_DATA)
-        self.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid), (0o700, user.pw_uid))
-        for unit in (UNIT, WITNESS_UNIT):
+        # The units (the witness's and the mirror's installed, not enabled): valid,
+        # sandboxed to 1.5 or lower.
+        for name, data in (("tuidang-witness", WITNESS_DATA), ("tuidang-mirror", MIRROR_DATA)):
+            self.assertFalse(os.path.exists(
+                f"/etc/systemd/system/multi-user.target.wants/{name}.service"))
+            st = os.stat(data)
+            self.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid), (0o700, user.pw_uid))
+        for unit in (UNIT, WITNESS_UNIT, MIRROR_UNIT):
             self.assertEqual(stat.S_IMODE(os.stat(unit).st_mode), 0o644, unit)
             r = run("systemd-analyze", "verify", unit, check=False)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -253,6 +281,7 @@ class PackageTest(unittest.TestCase):
         finally:
             self.stop(proc)
         self.witness_as_unit(checkpoint)
+        self.mirror_as_unit(checkpoint)
         # Everything the server wrote is the tuidang user's and nobody else's.
         for root, dirs, files in os.walk(DATA):
             for name in dirs + files:
@@ -279,7 +308,8 @@ class PackageTest(unittest.TestCase):
         r = run("dpkg", "--purge", "tuidang", check=False, stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertFalse(installed())
-        for path in ("/usr/bin/tuidang", UNIT, DATA, WITNESS_UNIT, WITNESS_DATA,
+        for path in ("/usr/bin/tuidang", UNIT, DATA, WITNESS_UNIT, WITNESS_DATA, MIRROR_UNIT,
+                     MIRROR_DATA,
                      "/usr/share/tuidang", wants,
                      "/usr/share/doc/tuidang", "/usr/share/man/man1/tuidang.1.gz"):
             self.assertFalse(os.path.exists(path), path)

@@ -23,15 +23,7 @@ import harness
 PG_URL = os.environ.get("TUIDANG_TEST_POSTGRES", "")
 
 
-def psql(sql, url=PG_URL):
-    """Runs `sql` with psql on the test cluster; returns its unaligned output."""
-    bindir = os.environ.get("TUIDANG_TEST_POSTGRES_BIN", "")
-    exe = os.path.join(bindir, "psql") if bindir else "psql"
-    out = subprocess.run([exe, "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise AssertionError(f"psql failed: {out.stderr}")
-    return out.stdout.strip()
+psql = harness.psql
 
 
 def fresh_schema_url(name):

@@ -73,7 +73,7 @@ class UpgradeTest(unittest.TestCase):
         db = sqlite3.connect(os.path.join(self.data, "tuidang.db"))
         try:
             self.assertEqual(db.execute("SELECT value FROM meta WHERE key = 'schema_version'")
-                             .fetchone()[0], "5")
+                             .fetchone()[0], "6")
             days = {r[0] for r in db.execute("SELECT day FROM audit_trail")}
             made = (datetime.date(2026, 12, 1) - datetime.date(1970, 1, 1)).days
             self.assertEqual(days, {made}, "the fixture's minutes became its day (CST)")

@@ -22,7 +22,8 @@ import time
 import unittest
 
 import harness
-from test_witness import (Witness, consistency_proof, split_note, verify_cosignature,
+from test_mirror import MIRROR_NAME, Mirror, origin_hash
+from test_witness import (EM_DASH, Witness, consistency_proof, split_note, verify_cosignature,
                           verify_note_signature)
 
 ORIGIN = "witlog.test/log"
@@ -61,7 +62,11 @@ class WitnessedLogTest(unittest.TestCase):
         cls.vkey = key.stdout.strip()
         cls.w1 = cls.started(Witness([(ORIGIN, cls.vkey)], name="w1", key_name="w1.test/w"))
         cls.w2 = cls.started(Witness([(ORIGIN, cls.vkey)], name="w2", key_name="w2.test/w"))
+        # And a mirror, as issue 16 has it: two witnesses and one mirror under submissions.
+        cls.mirror = cls.started(Mirror([(ORIGIN, cls.vkey)], name="witlog-mirror"))
         with open(os.path.join(cls.log.data, "tuidang.toml"), "a", encoding="utf-8") as f:
+            f.write(f'\n[[mirror]]\nname = "m1"\nkey = "{cls.mirror.vkey}"\n'
+                    f'url = "{cls.mirror.base}"\n')
             f.write(witness_tables([("w1", cls.w1), ("w2", cls.w2)], "quorum"))
         cls.log.start()
 
@@ -150,6 +155,22 @@ class WitnessedLogTest(unittest.TestCase):
         self.assertGreater(len(seen), 1, "the checkpoint advanced under submissions")
         # Each witness's own monitoring endpoint holds what the log serves.
         self.assertIn(final.split("\n\n")[0], self.w1.monitored(ORIGIN).text)
+        # The mirror followed: its copy holds the whole tree, cosigned by it, and audits.
+        copy = self.mirror.base + "/" + origin_hash(ORIGIN)
+        deadline = time.monotonic() + 20
+        while True:
+            r = self.mirror.get("/" + origin_hash(ORIGIN) + "/checkpoint")
+            if r.status == 200 and int(r.text.split("\n")[1]) >= 60:
+                break
+            self.assertLess(time.monotonic(), deadline, f"the mirror did not reach 60: {r.text}")
+            time.sleep(0.05)
+        text, _ = split_note(r.text)
+        ours = [line for line in r.text.rpartition("\n\n")[2].splitlines(keepends=True)
+                if line.startswith(f"{EM_DASH} {MIRROR_NAME} ")]
+        self.assertEqual(len(ours), 1, r.text)
+        verify_cosignature(self.mirror.vkey, text, ours[0])
+        mirrored = run("audit", copy, "--vkey", self.vkey)
+        self.assertEqual(mirrored.returncode, 0, mirrored.stdout + mirrored.stderr)
 
         # The /log page: who cosigned, on which day (never a finer time), and the policy.
         page = self.log.get("/en/log")

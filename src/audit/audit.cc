@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include "audit/reread.h"
+#include "core/leaf.h"
 #include "tlog/hash.h"
 #include "tlog/merkle.h"
 #include "tlog/tile.h"
@@ -41,23 +43,27 @@ TileId BundleOf(const TileId& tile) {
   return TileId{tlog::kEntryBundleLevel, tile.index, tile.width};
 }
 
-std::string LogPath(const TileId& tile) { return "log/" + tlog::TilePath(tile); }
-
-// One audit's walk over the tiles of a tree of `size_` leaves.
+// One audit's walk over the tiles of a tree of `size_` leaves, in bounded memory: a batch of
+// level-0 tiles with their bundles, at most 255 hashes per tile level waiting for the tile
+// above them, the tiles kept for the roots, the tally (days and withdrawals) and the
+// rereader's cache. Nothing is kept per leaf.
 class Walk {
  public:
-  Walk(LogSource& source, const AuditOptions& options, uint64_t size,
+  Walk(LogSource& source, const AuditOptions& options, uint64_t size, const Hash& root,
        std::optional<uint64_t> previous_size, std::optional<uint64_t> snapshot_size,
        AuditReport* report)
       : source_(source),
         options_(options),
         size_(size),
         previous_size_(previous_size),
-        tally_(snapshot_size),
+        rereader_(source, size, root),
+        tally_([this](uint64_t index) { return Reread(index); }, snapshot_size),
         report_(report) {
     progress_.entries_total = size;
     for (int level = 0; NodesAt(level, size) > 0; ++level) {
       progress_.tiles_total += TilesAt(level, size);
+      pending_.emplace_back();
+      next_tile_.push_back(0);
     }
     progress_.tiles_total += TilesAt(0, size);  // the entry bundles
   }
@@ -65,10 +71,7 @@ class Walk {
   // Verifies every bundle and tile and counts the entries.
   Status Run() {
     if (Status s = Level0(); !s) return s;
-    for (int level = 1; NodesAt(level, size_) > 0; ++level) {
-      if (Status s = UpperLevel(level); !s) return s;
-    }
-    return Status::Ok();
+    return Finish();
   }
 
   // The root of the first `size` leaves, from the tiles kept on the way.
@@ -79,8 +82,21 @@ class Walk {
   }
 
   const Tally& tally() const { return tally_; }
+  // The first entry read again that the checkpoint's tree did not prove, if any. Reported
+  // after the tiles' own checks: a tampered tile, which they name precisely, also breaks
+  // the proof, so the walk goes on with the entry as read and fails at the end.
+  const std::optional<std::string>& unproven() const { return unproven_; }
 
  private:
+  Result<std::string> Reread(uint64_t index) {
+    std::string unproven;
+    Result<std::string> entry = rereader_.Read(index, &unproven);
+    if (entry && !unproven.empty() && !unproven_) {
+      unproven_ = fmt::format("leaf {}, withdrawn later: {}", index, unproven);
+    }
+    return entry;
+  }
+
   // The contents of `tiles`, in order. A partial tile that is missing is read from the full
   // tile it grew into, when that exists: the spec lets a log (or a mirror) keep only that.
   Result<std::vector<std::string>> FetchTiles(std::span<const TileId> tiles) {
@@ -127,9 +143,10 @@ class Walk {
     if (tile.index == last || previous) kept_.Put(tile, tlog::EncodeTile(hashes));
   }
 
-  // Full tiles' roots, the hashes that the level above must hold.
+  // A full tile's root is a hash that the tile above must hold.
   void Carry(const TileId& tile, std::span<const Hash> hashes) {
-    if (tile.is_full()) above_.push_back(tlog::RootFromHashes(hashes));
+    if (tile.is_full())
+      pending_[static_cast<size_t>(tile.level) + 1].push_back(tlog::RootFromHashes(hashes));
   }
 
   void ReportProgress() {
@@ -140,7 +157,6 @@ class Walk {
   Status Level0() {
     const uint64_t count = TilesAt(0, size_);
     const size_t batch = std::max<size_t>(1, options_.batch_tiles);
-    above_.reserve(static_cast<size_t>(std::min<uint64_t>(count, uint64_t{1} << 16)));
     std::vector<TileId> ids;
     for (uint64_t first = 0; first < count; first += batch) {
       ids.clear();
@@ -151,12 +167,28 @@ class Walk {
       }
       Result<std::vector<std::string>> data = FetchTiles(ids);
       if (!data) return Status::Fail(data.error());
+      PrefetchWithdrawn(ids, *data);
       for (size_t i = 0; i < ids.size(); i += 2) {
         if (Status s = CheckBundle(ids[i + 1], (*data)[i], (*data)[i + 1]); !s) return s;
       }
+      if (Status s = UpperTiles(/*finish=*/false); !s) return s;
       ReportProgress();
     }
     return Status::Ok();
+  }
+
+  // The leaves that this batch's withdrawals cancel, fetched again in one round trip.
+  void PrefetchWithdrawn(std::span<const TileId> ids, std::span<const std::string> data) {
+    std::vector<uint64_t> targets;
+    for (size_t i = 0; i < ids.size(); i += 2) {
+      Result<std::vector<std::string_view>> entries = tlog::ParseEntryBundle(data[i], ids[i].width);
+      if (!entries) continue;  // CheckBundle reports it
+      for (std::string_view e : *entries) {
+        Result<ParsedLeaf> leaf = DecodeLeaf(e);
+        if (leaf && leaf->withdrawal) targets.push_back(leaf->withdrawal->cancelled);
+      }
+    }
+    if (!targets.empty()) rereader_.Prefetch(targets);
   }
 
   // Entry bundle against level-0 tile `tile`, then the entries counted.
@@ -190,46 +222,73 @@ class Walk {
     return Status::Ok();
   }
 
-  // The tiles of `level` against the roots of the full tiles of the level below.
-  Status UpperLevel(int level) {
-    const std::vector<Hash> below = std::move(above_);
-    above_ = {};
-    if (below.size() != NodesAt(level, size_)) {
-      return Status::Fail(fmt::format("audit: {} nodes at tile level {}, want {} (a bug)",
-                                      below.size(), level, NodesAt(level, size_)));
-    }
-    const uint64_t count = TilesAt(level, size_);
-    const size_t batch = std::max<size_t>(1, options_.batch_tiles) * 2;
-    std::vector<TileId> ids;
-    for (uint64_t first = 0; first < count; first += batch) {
-      ids.clear();
-      for (uint64_t n = first; n < std::min<uint64_t>(count, first + batch); ++n) {
-        ids.push_back(TileAt(level, n, size_));
+  // Checks every upper tile whose hashes below are all known: the full ones as soon as 256
+  // are pending, and with `finish` (all of level 0 done) the partial ones at the end of each
+  // level, lowest level first, since a full tile's root goes to the level above.
+  Status UpperTiles(bool finish) {
+    for (;;) {
+      std::vector<TileId> ready;
+      for (size_t level = 1; level < pending_.size(); ++level) {
+        const uint64_t nodes = NodesAt(static_cast<int>(level), size_);
+        const uint64_t done = std::min(next_tile_[level] * kTileWidth, nodes);
+        const uint64_t known = done + pending_[level].size();
+        if (known > nodes) {
+          return Status::Fail(fmt::format("audit: {} nodes at tile level {}, want {} (a bug)",
+                                          known, level, nodes));
+        }
+        if (pending_[level].size() >= kTileWidth || (finish && known == nodes && done < nodes)) {
+          ready.push_back(TileAt(static_cast<int>(level), next_tile_[level], size_));
+        }
       }
-      Result<std::vector<std::string>> data = FetchTiles(ids);
+      if (ready.empty()) return Status::Ok();
+      Result<std::vector<std::string>> data = FetchTiles(ready);
       if (!data) return Status::Fail(data.error());
-      for (size_t j = 0; j < ids.size(); ++j) {
-        const TileId& tile = ids[j];
-        Result<std::vector<Hash>> hashes = tlog::DecodeTile((*data)[j], tile.width);
-        if (!hashes) {
-          return Status::Fail(fmt::format("{}: {}", source_.Locate(LogPath(tile)), hashes.error()));
-        }
-        for (size_t i = 0; i < hashes->size(); ++i) {
-          const uint64_t node = tile.index * kTileWidth + i;
-          if ((*hashes)[i] != below[node]) {
-            return Status::Fail(fmt::format(
-                "tile mismatch at {} ({}): hash {} is {} but level-{} tile {} hashes to {}",
-                tlog::TilePath(tile), source_.Locate(LogPath(tile)), i,
-                tlog::HashToBase64((*hashes)[i]), level - 1,
-                tlog::TilePath(TileId{level - 1, node, kTileWidth}),
-                tlog::HashToBase64(below[node])));
-          }
-        }
-        Carry(tile, *hashes);
-        Keep(tile, *hashes);
+      for (size_t j = 0; j < ready.size(); ++j) {
+        if (Status s = CheckUpper(ready[j], (*data)[j]); !s) return s;
       }
-      ReportProgress();
     }
+  }
+
+  // An upper tile against the roots of the full tiles of the level below, kept in pending_.
+  Status CheckUpper(const TileId& tile, std::string_view data) {
+    std::vector<Hash>& below = pending_[static_cast<size_t>(tile.level)];
+    Result<std::vector<Hash>> hashes = tlog::DecodeTile(data, tile.width);
+    if (!hashes) {
+      return Status::Fail(fmt::format("{}: {}", source_.Locate(LogPath(tile)), hashes.error()));
+    }
+    for (size_t i = 0; i < hashes->size(); ++i) {
+      const uint64_t node = tile.index * kTileWidth + i;
+      if ((*hashes)[i] != below[i]) {
+        return Status::Fail(
+            fmt::format("tile mismatch at {} ({}): hash {} is {} but level-{} tile {} hashes to {}",
+                        tlog::TilePath(tile), source_.Locate(LogPath(tile)), i,
+                        tlog::HashToBase64((*hashes)[i]), tile.level - 1,
+                        tlog::TilePath(TileId{tile.level - 1, node, kTileWidth}),
+                        tlog::HashToBase64(below[i])));
+      }
+    }
+    below.erase(below.begin(), below.begin() + static_cast<std::ptrdiff_t>(hashes->size()));
+    ++next_tile_[static_cast<size_t>(tile.level)];
+    Carry(tile, *hashes);
+    Keep(tile, *hashes);
+    return Status::Ok();
+  }
+
+  // The partial tiles at the end of each upper level, and a check that nothing is left over.
+  Status Finish() {
+    if (Status s = UpperTiles(/*finish=*/true); !s) return s;
+    for (size_t level = 1; level < pending_.size(); ++level) {
+      const uint64_t nodes = NodesAt(static_cast<int>(level), size_);
+      const uint64_t known =
+          std::min(next_tile_[level] * kTileWidth, nodes) + pending_[level].size();
+      if (!pending_[level].empty() || known < nodes) {
+        return Status::Fail(
+            fmt::format("audit: {} nodes at tile level {}, want {} (a bug)", known, level, nodes));
+      }
+    }
+    report_->tiles_refetched = rereader_.tiles_fetched();
+    report_->bytes_refetched = rereader_.bytes_fetched();
+    ReportProgress();
     return Status::Ok();
   }
 
@@ -237,11 +296,16 @@ class Walk {
   const AuditOptions& options_;
   const uint64_t size_;
   const std::optional<uint64_t> previous_size_;
+  EntryRereader rereader_;  // before tally_, which reads through it
   Tally tally_;
   AuditReport* report_;
   AuditProgress progress_;
-  std::vector<Hash> above_;     // roots of the full tiles of the level in progress
+  // pending_[L]: roots of full level-(L-1) tiles not yet checked against level-L tile
+  // next_tile_[L] (fewer than 256 once checked); index 0 unused.
+  std::vector<std::vector<Hash>> pending_;
+  std::vector<uint64_t> next_tile_;
   tlog::MemoryTileStore kept_;  // see Keep
+  std::optional<std::string> unproven_;
 };
 
 // The published stats, if any, with where they came from.
@@ -343,7 +407,7 @@ Result<AuditReport> Audit(LogSource& source, const tlog::NoteVerifier& key, std:
     }
   }
 
-  Walk walk(source, options, size,
+  Walk walk(source, options, size, checkpoint->root,
             previous ? std::optional<uint64_t>(previous->size) : std::nullopt, snapshot_size,
             &report);
   if (Status s = walk.Run(); !s) return Error{s.message()};
@@ -367,6 +431,8 @@ Result<AuditReport> Audit(LogSource& source, const tlog::NoteVerifier& key, std:
           tlog::HashToBase64(*old_root), previous->size, tlog::HashToBase64(previous->root))};
     }
   }
+
+  if (walk.unproven()) return Error{*walk.unproven()};
 
   report.totals = walk.tally().totals();
   report.withdrawals = walk.tally().withdrawals();

@@ -9,8 +9,10 @@
 //  4. the previous checkpoint, when given: the same tiles must give its root at its size;
 //  5. the totals recomputed from the entries equal the published stats.
 //
-// The walk streams: it holds a batch of tiles, the roots of the full tiles of the level in
-// progress (1/256 of the level below) and 16 bytes per entry for withdrawals to refer to.
+// The walk streams, in memory that grows with the days and the withdrawals, never with the
+// leaves: a batch of tiles, at most 255 hashes per tile level waiting for the tile above, the
+// per-day totals, the withdrawn leaves' numbers, and a small cache of tiles for re-reading the
+// leaf a withdrawal cancels (proven against the checkpoint by an inclusion proof: reread.h).
 #pragma once
 
 #include <cstdint>
@@ -59,6 +61,9 @@ struct AuditReport {
   std::optional<uint64_t> stats_tree_size;  // when the stats name the size they describe
   uint64_t tiles_fetched = 0;               // hash tiles and entry bundles
   uint64_t bytes_fetched = 0;
+  // Fetched again to read the leaves that withdrawals cancel, with their proofs (not in the
+  // two above): the auditor keeps no per-leaf state (reread.h).
+  uint64_t tiles_refetched = 0, bytes_refetched = 0;
 };
 
 // Audits the log that `source` serves, under `origin` (usually key.name()), against the

@@ -164,6 +164,9 @@ TEST(AuditTest, GoodLogPassesWithTheRightTotals) {
   EXPECT_EQ(report->signed_checkpoint, *log.source().Find("log/checkpoint"));
   // 3 level-0 tiles, 3 bundles, 1 level-1 tile.
   EXPECT_EQ(report->tiles_fetched, 7u);
+  // Leaves 3 and 17 read again: bundle 0 and, for the proof, level-0 tiles 0 and 2 and the
+  // level-1 tile.
+  EXPECT_EQ(report->tiles_refetched, 4u);
   EXPECT_EQ(last.entries_done, 602u);
   EXPECT_EQ(last.tiles_done, last.tiles_total);
   EXPECT_EQ(last.tiles_total, 7u);
@@ -346,6 +349,30 @@ TEST(AuditTest, WithdrawalTwiceOrOfAWithdrawalFails) {
         "leaf 4: withdraws leaf 3, which is a withdrawal, not a statement"))
         << report.error();
   }
+}
+
+// The leaf a withdrawal cancels is read again from the source (nothing is kept per leaf):
+// a source that serves another bundle the second time is caught by the inclusion proof.
+TEST(AuditTest, ABundleChangedBeforeItsLeafIsReadAgainFails) {
+  TestLog log;
+  log.AppendStatements(300);
+  log.Append({WithdrawalEntry(0)});
+  std::string forged;
+  for (size_t i = 0; i < 256; ++i) {
+    tlog::AppendBundleEntry(&forged, i == 0 ? StatementEntry(1, kDay) : log.entries()[i]);
+  }
+  ASSERT_NE(forged, *log.source().Find("log/tile/entries/000"));
+  AuditOptions options;
+  options.batch_tiles = 1;
+  options.progress = [&](const AuditProgress& p) {
+    if (p.tiles_done == 2) log.source().Put("log/tile/entries/000", forged);
+  };
+  Result<AuditReport> report = log.Run(std::nullopt, options);
+  ASSERT_FALSE(report.ok());
+  EXPECT_TRUE(report.error().starts_with(
+      "leaf 0, withdrawn later: read again from memory:log/tile/entries/000, it is not in the "
+      "checkpoint's tree"))
+      << report.error();
 }
 
 TEST(AuditTest, InvalidLeafFails) {

@@ -12,9 +12,6 @@ namespace json = boost::json;
 
 namespace {
 
-// Grows the per-entry array in large steps: a million-leaf log reallocates a few times.
-constexpr size_t kInitialFacts = size_t{1} << 16;
-
 void AddDay(std::map<Day, DayTotals>* by_day, Day day, int64_t persons, int64_t statements) {
   auto [it, inserted] = by_day->try_emplace(day);
   it->second.persons += static_cast<uint64_t>(persons);
@@ -61,12 +58,12 @@ std::string Differ(std::string_view what, uint64_t stats, uint64_t log) {
 
 }  // namespace
 
-Tally::Tally(std::optional<uint64_t> snapshot_size) : snapshot_size_(snapshot_size) {
-  facts_.reserve(kInitialFacts);
+Tally::Tally(EarlierEntry earlier, std::optional<uint64_t> snapshot_size)
+    : earlier_(std::move(earlier)), snapshot_size_(snapshot_size) {
   MaybeSnapshot();
 }
 
-void Tally::Count(const Facts& f, int sign) {
+void Tally::Count(const StatementLeaf& f, int sign) {
   const int64_t s = sign;
   totals_.statements += static_cast<uint64_t>(s);
   totals_.persons += static_cast<uint64_t>(s * f.persons);
@@ -77,41 +74,59 @@ void Tally::Count(const Facts& f, int sign) {
 }
 
 void Tally::MaybeSnapshot() {
-  if (snapshot_size_ && *snapshot_size_ == facts_.size()) snapshot_ = totals_;
+  if (snapshot_size_ && *snapshot_size_ == entries_) snapshot_ = totals_;
+}
+
+size_t Tally::StateBytes() const {
+  // A std::map node holds three pointers and a colour beside its value; an unordered_set
+  // node a pointer and its value (and the cached hash), plus a bucket array.
+  constexpr size_t kMapNode = 4 * sizeof(void*) + sizeof(std::pair<const Day, DayTotals>);
+  constexpr size_t kSetNode = 2 * sizeof(void*) + sizeof(uint64_t);
+  size_t days = totals_.by_day.size();
+  if (snapshot_) days += snapshot_->by_day.size();
+  return days * kMapNode + withdrawn_.size() * kSetNode + withdrawn_.bucket_count() * sizeof(void*);
 }
 
 Status Tally::Add(uint64_t index, std::string_view entry) {
   Result<ParsedLeaf> leaf = DecodeLeaf(entry);
   if (!leaf) return Status::Fail(fmt::format("leaf {}: {}", index, leaf.error()));
-  Facts f;
   if (leaf->statement) {
     const StatementLeaf& s = *leaf->statement;
     if (s.party > s.persons || s.league > s.persons || s.pioneers > s.persons) {
       return Status::Fail(fmt::format(
           "leaf {}: counts more persons in an organisation than its {} persons", index, s.persons));
     }
-    f = Facts{s.day, s.persons, s.party, s.league, s.pioneers, Kind::kStatement};
-    Count(f, +1);
+    Count(s, +1);
   } else {
     const uint64_t target = leaf->withdrawal->cancelled;
     if (target >= index) {
       return Status::Fail(
           fmt::format("leaf {}: withdraws leaf {}, which is not an earlier leaf", index, target));
     }
-    Facts& cancelled = facts_[target];
-    if (cancelled.kind == Kind::kWithdrawal) {
-      return Status::Fail(fmt::format(
-          "leaf {}: withdraws leaf {}, which is a withdrawal, not a statement", index, target));
-    }
-    if (cancelled.kind == Kind::kWithdrawn) {
+    // Only statement leaves enter withdrawn_, so a hit is a second withdrawal of a statement.
+    if (withdrawn_.contains(target)) {
       return Status::Fail(
           fmt::format("leaf {}: withdraws leaf {}, which was already withdrawn", index, target));
     }
-    Count(cancelled, -1);
-    cancelled.kind = Kind::kWithdrawn;
+    Result<std::string> again = earlier_(target);
+    if (!again) {
+      return Status::Fail(
+          fmt::format("leaf {}: withdraws leaf {}: {}", index, target, again.error()));
+    }
+    Result<ParsedLeaf> cancelled = DecodeLeaf(*again);
+    if (!cancelled) {
+      return Status::Fail(
+          fmt::format("leaf {}: withdraws leaf {}: {}", index, target, cancelled.error()));
+    }
+    if (!cancelled->statement) {
+      return Status::Fail(fmt::format(
+          "leaf {}: withdraws leaf {}, which is a withdrawal, not a statement", index, target));
+    }
+    Count(*cancelled->statement, -1);
+    withdrawn_.insert(target);
     ++withdrawals_;
   }
-  facts_.push_back(f);
+  ++entries_;
   MaybeSnapshot();
   return Status::Ok();
 }

@@ -3,13 +3,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "core/day.h"
+#include "core/leaf.h"
 #include "core/result.h"
 
 namespace tuidang::audit {
@@ -29,38 +32,43 @@ struct Totals {
   bool operator==(const Totals&) const = default;
 };
 
-// Counts entries in log order. Remembers a few bytes for every statement leaf so that a
-// later withdrawal can take it back; no allocation per entry beyond that array's growth.
-// Not thread-safe.
+// Reads entry `index` of the log again (an earlier entry, already counted), or fails with a
+// message that says what could not be read or proven. The auditor's reads it again from the
+// log's files and proves it by an inclusion proof (audit/reread.h); tests read a vector.
+using EarlierEntry = std::function<Result<std::string>(uint64_t index)>;
+
+// Counts entries in log order, in memory that grows with the days and the withdrawals, never
+// with the entries: a withdrawal's target is read again through `earlier` instead of every
+// leaf's facts being kept (458M leaves would need 7 GB at 16 bytes each). Not thread-safe.
 class Tally {
  public:
   // With `snapshot_size`, Snapshot() gives the totals of the first snapshot_size entries.
-  explicit Tally(std::optional<uint64_t> snapshot_size = std::nullopt);
+  // `earlier` must be callable for as long as entries are added.
+  explicit Tally(EarlierEntry earlier, std::optional<uint64_t> snapshot_size = std::nullopt);
 
   // Counts entry number `index` (REQUIRES: entries come in order from 0). Fails, counting
   // nothing, when the entry is not a valid leaf, or withdraws a leaf that is not an earlier
-  // statement leaf or that was already withdrawn. The message starts with "leaf <index>".
+  // statement leaf or that was already withdrawn, or when that leaf cannot be read again. The
+  // message starts with "leaf <index>".
   Status Add(uint64_t index, std::string_view entry);
 
   const Totals& totals() const { return totals_; }
-  uint64_t entries() const { return facts_.size(); }
+  uint64_t entries() const { return entries_; }
   uint64_t withdrawals() const { return withdrawals_; }
   // The totals at snapshot_size entries, once that many were added.
   const std::optional<Totals>& Snapshot() const { return snapshot_; }
 
- private:
-  enum class Kind : uint8_t { kWithdrawal, kStatement, kWithdrawn };
-  // 16 bytes per entry: 16 MB for a million.
-  struct Facts {
-    Day day = 0;
-    uint16_t persons = 0, party = 0, league = 0, pioneers = 0;
-    Kind kind = Kind::kWithdrawal;
-  };
+  // The heap bytes this tally holds (its day maps and the withdrawn leaves), about: what the
+  // bounded-memory test watches as the entries grow.
+  size_t StateBytes() const;
 
-  void Count(const Facts& f, int sign);
+ private:
+  void Count(const StatementLeaf& s, int sign);
   void MaybeSnapshot();
 
-  std::vector<Facts> facts_;
+  EarlierEntry earlier_;
+  std::unordered_set<uint64_t> withdrawn_;  // statement leaves already withdrawn
+  uint64_t entries_ = 0;
   Totals totals_;
   uint64_t withdrawals_ = 0;
   std::optional<uint64_t> snapshot_size_;

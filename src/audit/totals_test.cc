@@ -18,13 +18,30 @@ std::string Withdrawal(uint64_t cancelled) {
   return EncodeLeaf(WithdrawalLeaf{kDay + 1, WithdrawalReason::kDanger, cancelled});
 }
 
+// Entries added to a tally, and read again from here when a withdrawal names one.
+struct Entries {
+  std::vector<std::string> all;
+  EarlierEntry Reader() {
+    return [this](uint64_t i) -> Result<std::string> {
+      if (i >= all.size()) return Error{"no such entry"};
+      return all[i];
+    };
+  }
+  Status Add(Tally& tally, std::string entry) {
+    Status s = tally.Add(all.size(), entry);
+    if (s) all.push_back(std::move(entry));
+    return s;
+  }
+};
+
 TEST(TallyTest, CountsStatementsAndTakesWithdrawalsBack) {
-  Tally tally(3);
-  ASSERT_TRUE(tally.Add(0, Statement(kDay, 2, 1, 1, 0)).ok());
-  ASSERT_TRUE(tally.Add(1, Statement(kDay, 1, 0, 0, 1)).ok());
-  ASSERT_TRUE(tally.Add(2, Statement(kDay + 1, 3, 3, 2, 1)).ok());
-  ASSERT_TRUE(tally.Add(3, Withdrawal(2)).ok());
-  ASSERT_TRUE(tally.Add(4, Withdrawal(0)).ok());
+  Entries log;
+  Tally tally(log.Reader(), 3);
+  ASSERT_TRUE(log.Add(tally, Statement(kDay, 2, 1, 1, 0)).ok());
+  ASSERT_TRUE(log.Add(tally, Statement(kDay, 1, 0, 0, 1)).ok());
+  ASSERT_TRUE(log.Add(tally, Statement(kDay + 1, 3, 3, 2, 1)).ok());
+  ASSERT_TRUE(log.Add(tally, Withdrawal(2)).ok());
+  ASSERT_TRUE(log.Add(tally, Withdrawal(0)).ok());
 
   Totals want;
   want.statements = 1;
@@ -42,15 +59,17 @@ TEST(TallyTest, CountsStatementsAndTakesWithdrawalsBack) {
 }
 
 TEST(TallyTest, SnapshotOfTheEmptyPrefix) {
-  Tally tally(0);
+  Entries log;
+  Tally tally(log.Reader(), 0);
   ASSERT_TRUE(tally.Snapshot().has_value());
   EXPECT_EQ(*tally.Snapshot(), Totals{});
-  EXPECT_FALSE(Tally().Snapshot().has_value());
+  EXPECT_FALSE(Tally(log.Reader()).Snapshot().has_value());
 }
 
 TEST(TallyTest, RejectsBadLeavesWithoutCounting) {
-  Tally tally;
-  ASSERT_TRUE(tally.Add(0, Statement(kDay, 1, 1, 0, 0)).ok());
+  Entries log;
+  Tally tally(log.Reader());
+  ASSERT_TRUE(log.Add(tally, Statement(kDay, 1, 1, 0, 0)).ok());
   Status s = tally.Add(1, Statement(kDay, 1, 2, 0, 0));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.message(), "leaf 1: counts more persons in an organisation than its 1 persons");
@@ -60,6 +79,32 @@ TEST(TallyTest, RejectsBadLeavesWithoutCounting) {
   EXPECT_EQ(s.message(), "leaf 1: unknown leaf format version");
   EXPECT_EQ(tally.entries(), 1u);
   EXPECT_EQ(tally.totals().persons, 1u);
+}
+
+TEST(TallyTest, AWithdrawnLeafThatCannotBeReadAgainFails) {
+  Tally tally([](uint64_t) -> Result<std::string> { return Error{"missing file x"}; });
+  ASSERT_TRUE(tally.Add(0, Statement(kDay, 1, 1, 0, 0)).ok());
+  Status s = tally.Add(1, Withdrawal(0));
+  EXPECT_EQ(s.message(), "leaf 1: withdraws leaf 0: missing file x");
+  EXPECT_EQ(tally.totals().persons, 1u);
+  EXPECT_EQ(tally.withdrawals(), 0u);
+}
+
+// StateBytes counts what grows with the days and the withdrawals; the heap itself is watched
+// by audit_memory_test.cc, through a whole audit.
+TEST(TallyTest, StateBytesFollowTheDaysAndWithdrawalsOnly) {
+  Entries log;
+  Tally tally(log.Reader());
+  for (uint64_t i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(log.Add(tally, Statement(kDay + static_cast<Day>(i % 40), 1, 1, 0, 0)).ok());
+  }
+  const size_t small = tally.StateBytes();
+  for (uint64_t i = 1000; i < 200'000; ++i) {
+    ASSERT_TRUE(tally.Add(i, Statement(kDay + static_cast<Day>(i % 40), 1, 1, 0, 0)).ok());
+  }
+  EXPECT_EQ(tally.StateBytes(), small);
+  ASSERT_TRUE(tally.Add(200'000, Withdrawal(7)).ok());
+  EXPECT_GT(tally.StateBytes(), small);
 }
 
 TEST(StatsTest, ParsesTheDocumentedExample) {

@@ -14,6 +14,8 @@
 #include "audit/quorum.h"
 #include "audit/state.h"
 #include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "tlog/hash.h"
 #include "tlog/note.h"
 
 namespace tuidang::cli {
@@ -21,7 +23,6 @@ namespace tuidang::cli {
 namespace {
 
 constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 64;  // EX_USAGE
 // How often the progress line is redrawn: smooth enough to watch, cheap on a slow terminal.
 constexpr auto kProgressInterval = std::chrono::milliseconds(100);
 
@@ -66,11 +67,17 @@ class ProgressLine {
   std::chrono::steady_clock::time_point last_;
 };
 
+// True when `url` ends in the path segment a C2SP tlog-mirror serves `origin`'s copy under.
+bool IsTlogMirrorCopy(std::string_view url, std::string_view origin) {
+  while (url.ends_with('/')) url.remove_suffix(1);
+  return url.ends_with("/" + tlog::HashToHex(tlog::Sha256(origin)));
+}
+
 int RunAudit(const AuditFlags& flags) {
   auto policy = audit::LoadQuorumPolicy(flags.policy, flags.witnesses, flags.quorum);
-  if (!policy) return Fail(kExitUsage, policy.error());
+  if (!policy) return Fail(kExUsage, policy.error());
   Result<tlog::NoteVerifier> key = audit::LogKeyFor(flags.vkey, *policy, flags.origin);
-  if (!key) return Fail(kExitUsage, key.error());
+  if (!key) return Fail(kExUsage, key.error());
   const std::string origin = flags.origin.empty() ? key->name() : flags.origin;
 
   std::unique_ptr<audit::LogSource> source;
@@ -80,14 +87,14 @@ int RunAudit(const AuditFlags& flags) {
     options.request_timeout = std::chrono::seconds(flags.timeout_seconds);
     options.parallel = flags.parallel;
     auto http = audit::HttpSource::Open(flags.source, options);
-    if (!http) return Fail(kExitUsage, http.error());
+    if (!http) return Fail(kExUsage, http.error());
     source = std::move(*http);
   } else {
     struct stat st {};
     if (::stat(flags.source.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return Fail(kExitUsage, fmt::format("{}: not a folder (give a site's http(s) URL or a "
-                                          "mirror folder)",
-                                          flags.source));
+      return Fail(kExUsage, fmt::format("{}: not a folder (give a site's http(s) URL or a "
+                                        "mirror folder)",
+                                        flags.source));
     }
     source = std::make_unique<audit::FolderSource>(flags.source);
   }
@@ -100,7 +107,9 @@ int RunAudit(const AuditFlags& flags) {
   }
 
   audit::AuditOptions options;
-  options.require_stats = remote;  // a live site publishes its stats; a mirror may not
+  // A live site publishes its stats; a mirror folder may not, nor a tlog-mirror's copy
+  // (served under <mirror>/<hex SHA-256 of the origin>, docs/mirror.md).
+  options.require_stats = remote && !IsTlogMirrorCopy(flags.source, origin);
   ProgressLine progress;
   if (::isatty(STDERR_FILENO)) {
     options.progress = [&progress](const audit::AuditProgress& p) { progress.Show(p); };

@@ -1,6 +1,7 @@
 // tuidang backup / tuidang restore: the data folder as one file encrypted to the office key
 // (docs/backup.md). The backup is taken while the server runs, from one read transaction of
-// SQLite's online backup API, so it is a state the database really was in.
+// SQLite's online backup API (or, on PostgreSQL, pg_dump's one snapshot), so it is a state
+// the database really was in.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -17,13 +18,16 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include "cli/backup_postgres.h"
 #include "cli/commands.h"
 #include "cli/config.h"
 #include "cli/data_dir.h"
 #include "cli/office_key.h"
 #include "core/random.h"
+#include "core/text.h"
 #include "safety/seal.h"
 #include "safety/sealed_stream.h"
+#include "store/open_store.h"
 
 namespace tuidang::cli {
 namespace {
@@ -32,21 +36,17 @@ namespace fs = std::filesystem;
 
 // What a backup holds, in this order: every file a restored center needs to go on serving
 // and signing the same log. The database's -wal and -shm files are not among them: the
-// snapshot is a database of its own.
-constexpr const char* kBackedUp[] = {"tuidang.toml", "log.key", "tuidang.db"};
+// snapshot is a database of its own. A center on PostgreSQL has no tuidang.db: its backup
+// holds pg_dump's file instead and the name of the schema dumped (backup_postgres.h).
+constexpr const char* kBackedUp[] = {"tuidang.toml", "log.key", "tuidang.db", "tuidang.pgdump",
+                                     "tuidang.pgschema"};
+constexpr std::string_view kPgDump = "tuidang.pgdump";
+constexpr std::string_view kPgSchema = "tuidang.pgschema";
 
 // The archive inside the sealed stream: per file "F", the name's length (1 byte), the name,
 // the size (8 bytes, big-endian) and the bytes; then "E" and the number of files (1 byte).
 // A name no other file in the folder has: hex of random bytes.
-std::string RandomHex(size_t bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : RandomBytes(bytes)) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
+std::string RandomHex(size_t bytes) { return HexEncode(RandomBytes(bytes)); }
 
 void AppendSize(std::string* out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -96,6 +96,16 @@ Status SnapshotDatabase(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+// One file of the archive from bytes in memory.
+Status AppendBytes(safety::SealedWriter& w, std::string_view name, std::string_view bytes) {
+  std::string head = "F";
+  head.push_back(static_cast<char>(name.size()));
+  head += name;
+  AppendSize(&head, bytes.size(), 8);
+  head += bytes;
+  return w.Write(head);
+}
+
 Status AppendFile(safety::SealedWriter& w, const std::string& name, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Fail("cannot read " + path);
@@ -119,16 +129,17 @@ Status AppendFile(safety::SealedWriter& w, const std::string& name, const std::s
   return Status::Ok();
 }
 
-// Deletes the snapshots ".backup-<pid>.db" in `data` whose process no longer runs.
+// Deletes the snapshots ".backup-<pid>.db" (".pgdump" on PostgreSQL) in `data` whose
+// process no longer runs.
 void RemoveStaleSnapshots(const std::string& data) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(data, ec)) {
     std::string name = entry.path().filename().string();
-    if (name.rfind(".backup-", 0) != 0 || name.size() < 12 ||
-        name.compare(name.size() - 3, 3, ".db") != 0) {
-      continue;
-    }
-    std::string digits = name.substr(8, name.size() - 11);
+    if (name.rfind(".backup-", 0) != 0) continue;
+    size_t dot = name.rfind('.');
+    std::string suffix = name.substr(dot);
+    if (dot <= 8 || (suffix != ".db" && suffix != ".pgdump")) continue;
+    std::string digits = name.substr(8, dot - 8);
     if (digits.empty() || digits.size() > 9 ||
         digits.find_first_not_of("0123456789") != std::string::npos) {
       continue;
@@ -147,14 +158,20 @@ int RunBackup(const std::string& data, const std::string& out) {
     return 1;
   }
   DataDir dir{data};
-  if (!fs::is_regular_file(dir.DatabasePath())) {
-    spdlog::error("{} holds no tuidang.db: not a data folder", data);
+  if (!fs::is_regular_file(dir.ConfigPath())) {
+    spdlog::error("{} holds no tuidang.toml: not a data folder", data);
     return 66;  // EX_NOINPUT
   }
   auto config = LoadConfig(dir.ConfigPath());
   if (!config) {
     spdlog::error("{}", config.error());
     return 78;
+  }
+  const StoreLocation location = dir.Location(*config);
+  const bool postgres = UsesPostgres(location);
+  if (!postgres && !fs::is_regular_file(dir.DatabasePath())) {
+    spdlog::error("{} holds no tuidang.db: not a data folder", data);
+    return 66;
   }
   if (config->office_public_key.empty()) {
     spdlog::error(
@@ -177,14 +194,27 @@ int RunBackup(const std::string& data, const std::string& out) {
   // Named after this process, so that a snapshot left by a backup that was killed (its
   // process gone) is recognised and deleted here, and one of a backup still running is not.
   RemoveStaleSnapshots(data);
-  std::string snapshot = data + "/.backup-" + std::to_string(::getpid()) + ".db";
+  std::string snapshot =
+      data + "/.backup-" + std::to_string(::getpid()) + (postgres ? ".pgdump" : ".db");
   std::string partial = out + ".partial";
   auto cleanup = [&] {
     std::error_code ec;
     fs::remove(snapshot, ec);
     fs::remove(partial, ec);
   };
-  if (Status s = SnapshotDatabase(dir.DatabasePath(), snapshot); !s) {
+  std::string schema;  // PostgreSQL: the schema dumped
+  if (postgres) {
+    auto current = pgbackup::CurrentSchema(location.database);
+    Status dumped = current ? pgbackup::Dump(location.database, *current, snapshot)
+                            : Status::Fail(current.error());
+    if (!dumped) {
+      spdlog::error("cannot dump the PostgreSQL database ({}): {}", DescribeStore(location),
+                    dumped.message());
+      cleanup();
+      return 1;
+    }
+    schema = *current;
+  } else if (Status s = SnapshotDatabase(dir.DatabasePath(), snapshot); !s) {
     spdlog::error("{}", s.message());
     cleanup();
     return 1;
@@ -200,7 +230,15 @@ int RunBackup(const std::string& data, const std::string& out) {
     if (!w) return Status::Fail(w.error());
     int files = 0;
     for (const char* name : kBackedUp) {
-      std::string path = std::string(name) == "tuidang.db" ? snapshot : data + "/" + name;
+      if (name == kPgSchema) {
+        if (!postgres) continue;
+        if (Status a = AppendBytes(*w, name, schema); !a) return a;
+        ++files;
+        continue;
+      }
+      const bool database = name == std::string_view(postgres ? kPgDump : "tuidang.db");
+      if (!database && (name == kPgDump || std::string_view(name) == "tuidang.db")) continue;
+      std::string path = database ? snapshot : data + "/" + name;
       if (!fs::exists(path)) continue;  // log.key: made at the first start of serve
       if (Status a = AppendFile(*w, name, path); !a) return a;
       ++files;
@@ -326,7 +364,8 @@ Status Unpack(safety::SealedReader& r, const std::string& dir) {
     ::close(fd);
     if (!s) return s;
   }
-  if (!seen.count("tuidang.db") || !seen.count("tuidang.toml")) {
+  const bool pg = seen.count(std::string(kPgDump)) && seen.count(std::string(kPgSchema));
+  if ((!seen.count("tuidang.db") && !pg) || !seen.count("tuidang.toml")) {
     return Status::Fail("the archive lacks the database or the configuration");
   }
   return a.ExpectEnd();
@@ -350,7 +389,43 @@ Status CheckDatabase(const std::string& path) {
   return Status::Ok();
 }
 
-int RunRestore(const std::string& file, const std::string& key_path, const std::string& data) {
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A PostgreSQL backup unpacked in `staging`: with `database`, its dump restored there (one
+// transaction) and the configuration set to it, the dump deleted; without, left beside the
+// configuration for the administrator's pg_restore.
+Status RestorePostgres(const std::string& staging, const std::string& database) {
+  if (database.empty()) return Status::Ok();
+  const std::string dump = staging + "/" + std::string(kPgDump);
+  const std::string schema_file = staging + "/" + std::string(kPgSchema);
+  const std::string schema = ReadWhole(schema_file);
+  if (schema.empty()) return Status::Fail("the archive names no schema");
+  if (Status s = CheckDatabaseSetting(database); !s)
+    return Status::Fail("--database: " + s.message());
+  if (Status s = pgbackup::Restore(dump, schema, database); !s) return s;
+  const std::string config = staging + "/tuidang.toml";
+  std::string toml = pgbackup::WithDatabase(ReadWhole(config), database);
+  std::string tmp = config + ".new";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << toml;
+    out.flush();
+    if (!out) return Status::Fail("cannot write " + tmp);
+  }
+  if (Status s = Fsync(tmp, false); !s) return s;
+  std::error_code ec;
+  fs::rename(tmp, config, ec);
+  if (ec) return Status::Fail("cannot rename " + tmp + ": " + ec.message());
+  fs::remove(dump, ec);
+  fs::remove(schema_file, ec);
+  return Status::Ok();
+}
+
+int RunRestore(const std::string& file, const std::string& key_path, const std::string& data,
+               const std::string& database) {
   ::umask(077);
   if (sodium_init() < 0) {
     spdlog::error("libsodium failed to initialise");
@@ -377,6 +452,7 @@ int RunRestore(const std::string& file, const std::string& key_path, const std::
   std::string target = fs::absolute(data).lexically_normal().string();
   while (target.size() > 1 && target.back() == '/') target.pop_back();
   std::string staging = target + ".restoring-" + RandomHex(6);
+  bool postgres = false;
   Status s = [&]() -> Status {
     auto r = safety::SealedReader::Start(*key, fd);
     if (!r) return Status::Fail(r.error());
@@ -386,7 +462,17 @@ int RunRestore(const std::string& file, const std::string& key_path, const std::
       return Status::Fail("cannot create " + staging + ": " + std::strerror(errno));
     }
     if (Status u = Unpack(*r, staging); !u) return u;
-    if (Status c = CheckDatabase(staging + "/tuidang.db"); !c) return c;
+    postgres = !fs::exists(staging + "/tuidang.db");
+    if (!postgres && !database.empty()) {
+      return Status::Fail(
+          "--database is for a backup of a center on PostgreSQL; this one holds its SQLite "
+          "database, restored into the data folder");
+    }
+    if (postgres) {
+      if (Status p = RestorePostgres(staging, database); !p) return p;
+    } else if (Status c = CheckDatabase(staging + "/tuidang.db"); !c) {
+      return c;
+    }
     if (Status c = Fsync(staging, true); !c) return c;
     if (fs::exists(target)) fs::remove(target, e);  // the empty folder
     fs::rename(staging, target, e);
@@ -398,6 +484,15 @@ int RunRestore(const std::string& file, const std::string& key_path, const std::
     fs::remove_all(staging, ec);
     spdlog::error("{} is refused: {}; nothing was written", file, s.message());
     return 65;  // EX_DATAERR
+  }
+  if (postgres && database.empty()) {
+    fmt::print(
+        "restored into {}; the PostgreSQL database is in {}/{}: restore it into an empty "
+        "database with `pg_restore --single-transaction --no-owner -d URL {}/{}`, set "
+        "database = \"URL\" in {}/tuidang.toml, and delete the dump (or run this restore "
+        "again with --database URL, which does all three)\n",
+        target, target, kPgDump, target, kPgDump, target);
+    return 0;
   }
   fmt::print("restored into {}: start it with `tuidang serve --data {}`\n", target, target);
   return 0;
@@ -423,7 +518,7 @@ Subcommand AddBackup(CLI::App& app) {
 
 Subcommand AddRestore(CLI::App& app) {
   struct Flags {
-    std::string file, key, data;
+    std::string file, key, data, database;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
@@ -435,7 +530,11 @@ Subcommand AddRestore(CLI::App& app) {
   cmd->add_option("--key", flags->key, "The office secret key file")->required();
   cmd->add_option("--data", flags->data, "The new data folder (must not exist, or be empty)")
       ->required();
-  return {cmd, [flags] { return RunRestore(flags->file, flags->key, flags->data); }};
+  cmd->add_option("--database", flags->database,
+                  "For a backup of a center on PostgreSQL: the empty database to restore it "
+                  "into (a libpq conninfo or URI), set in the restored tuidang.toml");
+  return {cmd,
+          [flags] { return RunRestore(flags->file, flags->key, flags->data, flags->database); }};
 }
 
 }  // namespace tuidang::cli

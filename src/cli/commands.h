@@ -27,10 +27,12 @@ Subcommand AddVerifyProof(CLI::App& app);
 Subcommand AddUser(CLI::App& app);
 Subcommand AddExport(CLI::App& app);
 Subcommand AddVerifyMirror(CLI::App& app);
-Subcommand AddPurge(CLI::App& app);    // purge.cc
-Subcommand AddBackup(CLI::App& app);   // backup.cc
-Subcommand AddRestore(CLI::App& app);  // backup.cc
-Subcommand AddWitness(CLI::App& app);  // witness.cc
-Subcommand AddMigrate(CLI::App& app);  // migrate.cc
+Subcommand AddPurge(CLI::App& app);         // purge.cc
+Subcommand AddBackup(CLI::App& app);        // backup.cc
+Subcommand AddRestore(CLI::App& app);       // backup.cc
+Subcommand AddWitness(CLI::App& app);       // witness.cc
+Subcommand AddMirror(CLI::App& app);        // mirror.cc
+Subcommand AddMigrate(CLI::App& app);       // migrate.cc
+Subcommand AddMigrateStore(CLI::App& app);  // migrate_store.cc
 
 }  // namespace tuidang::cli

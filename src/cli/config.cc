@@ -1,5 +1,7 @@
 #include "cli/config.h"
 
+#include "cli/config_addresses.h"
+#include "cli/config_mirrors.h"
 #include "cli/config_witnesses.h"
 
 #include <set>
@@ -21,6 +23,11 @@ std::string DefaultConfigText() {
       "metrics_listen = \"\"\n"
       "# Threads serving HTTP.\n"
       "threads = {}\n"
+      "# Threads of the read lane: day lists, statements, search, /stats and the statements\n"
+      "# API read the database there, at a lower priority, so that a crawler queues behind\n"
+      "# them and not before /healthz, the form or a submission (docs/deploy-safety.md).\n"
+      "# 0: those pages on the HTTP threads.\n"
+      "read_threads = {}\n"
       "# Open connections at most. Connections waiting on a slow client get 90 % of them at\n"
       "# most: past that the one waiting longest is closed for a newcomer; when every slot is\n"
       "# busy with a request, new connections get 503 and are closed.\n"
@@ -39,9 +46,20 @@ std::string DefaultConfigText() {
       "header_timeout_seconds = {}\n"
       "# The address the public reaches this site at.\n"
       "public_url = \"{}\"\n"
+      "# The center's onion service (Tor), shown on /about and /safety: \"http://<56\n"
+      "# characters>.onion\". Empty: none.\n"
+      "onion_address = \"\"\n"
+      "# Other addresses where a copy of the public site is served (tuidang export on any web\n"
+      "# host: docs/export.md), shown on /about and /safety, e.g.\n"
+      "# [\"https://mirror.example.org/tuidang/\"]. Not [[mirror]] (tlog-mirrors: "
+      "docs/mirror.md).\n"
+      "site_mirrors = []\n"
       "# The transparency log's name (first line of every checkpoint). Empty: the host of\n"
       "# public_url followed by /log. Never change it once checkpoints were published.\n"
       "log_origin = \"\"\n"
+      "# Where the center publishes tuidang's Debian package and source code, shown on /log\n"
+      "# so that anyone can get the tool that audits the log. Empty: not said.\n"
+      "software_url = \"\"\n"
       "# Milliseconds within which a new statement is in a signed checkpoint.\n"
       "checkpoint_interval_ms = {}\n"
       "# Statements entered by operators: \"publish\" at once, or \"hold\" for a second operator.\n"
@@ -113,6 +131,9 @@ std::string DefaultConfigText() {
       "# The database (docs/postgres.md): empty, the SQLite file tuidang.db in this folder; or\n"
       "# a PostgreSQL connection string or URI (what it leaves out comes from PG* variables).\n"
       "# database = \"postgresql://tuidang@db.example.org/tuidang\"\n"
+      "# With PostgreSQL, a streaming replica for the public pages and the API (empty: they\n"
+      "# read database too).\n"
+      "# read_database = \"postgresql://tuidang@replica.example.org/tuidang\"\n"
       "\n"
       "# Publication policy per channel: \"publish\" at once or \"hold\" for moderation (an\n"
       "# operator's held statement must be approved by another operator). A channel left out\n"
@@ -135,11 +156,11 @@ std::string DefaultConfigText() {
       "# quorum_wait_seconds = 30 # at most this long\n"
       "# timeout_seconds = 10     # one request to a witness\n"
       "# retry_max_seconds = 300  # the longest back-off after failures\n",
-      c.listen, c.threads, c.max_connections, c.max_connections_per_client, c.queue_limit,
-      c.max_batch, c.publish_policy, c.request_timeout_seconds, c.header_timeout_seconds,
-      c.public_url, c.checkpoint_interval_ms, c.operator_policy, c.ops_idle_timeout_seconds,
-      c.rejected_retention_hours, c.publication_interval_seconds, c.publication_min_batch,
-      c.publication_max_wait_seconds, c.client_key, c.client_header,
+      c.listen, c.threads, c.read_threads, c.max_connections, c.max_connections_per_client,
+      c.queue_limit, c.max_batch, c.publish_policy, c.request_timeout_seconds,
+      c.header_timeout_seconds, c.public_url, c.checkpoint_interval_ms, c.operator_policy,
+      c.ops_idle_timeout_seconds, c.rejected_retention_hours, c.publication_interval_seconds,
+      c.publication_min_batch, c.publication_max_wait_seconds, c.client_key, c.client_header,
       c.submissions_per_client_per_hour, c.receipt_lookups_per_client_per_hour,
       c.failed_receipt_lookups_per_client_per_hour, c.lookups_per_receipt_per_hour,
       c.receipt_lookups_per_minute, c.failed_receipt_lookups_per_minute,
@@ -155,6 +176,7 @@ namespace {
 const std::set<std::string> kKnown = {"listen",
                                       "metrics_listen",
                                       "threads",
+                                      "read_threads",
                                       "max_connections",
                                       "max_connections_per_client",
                                       "header_timeout_seconds",
@@ -164,6 +186,7 @@ const std::set<std::string> kKnown = {"listen",
                                       "request_timeout_seconds",
                                       "public_url",
                                       "log_origin",
+                                      "software_url",
                                       "checkpoint_interval_ms",
                                       "operator_policy",
                                       "ops_idle_timeout_seconds",
@@ -194,8 +217,12 @@ const std::set<std::string> kKnown = {"listen",
                                       "flood_burst",
                                       "office_public_key",
                                       "database",
+                                      "read_database",
                                       "witness",
-                                      "witnessing"};
+                                      "witnessing",
+                                      "mirror",
+                                      "onion_address",
+                                      "site_mirrors"};
 
 // [policy]: publish or hold, per channel. Returns an error message, or empty.
 std::string ReadPolicy(const toml::node& n, const std::string& path, Config* config) {
@@ -275,6 +302,14 @@ std::string CheckChoices(const Config& c, const std::string& path) {
   if (c.operator_policy != "publish" && c.operator_policy != "hold") {
     return fmt::format("{}: 'operator_policy' must be \"publish\" or \"hold\"", path);
   }
+  // Both are printed on /log as addresses to follow: a command must run as printed.
+  for (const auto& [key, url] :
+       {std::pair{"public_url", &c.public_url}, std::pair{"software_url", &c.software_url}}) {
+    if (url->empty() && std::string_view(key) == "software_url") continue;
+    if (!url->starts_with("http://") && !url->starts_with("https://")) {
+      return fmt::format("{}: '{}' must start with http:// or https://", path, key);
+    }
+  }
   return {};
 }
 
@@ -314,6 +349,7 @@ Result<Config> LoadConfig(const std::string& path) {
   str("listen", &c.listen);
   str("metrics_listen", &c.metrics_listen);
   num("threads", &threads, 1, 64);
+  num("read_threads", &c.read_threads, 0, 64);
   num("max_connections", &c.max_connections, 1, 1000000);
   num("max_connections_per_client", &c.max_connections_per_client, 0, 1000000);
   num("queue_limit", &c.queue_limit, 1, 10000000);
@@ -323,7 +359,9 @@ Result<Config> LoadConfig(const std::string& path) {
   num("header_timeout_seconds", &c.header_timeout_seconds, 1, 3600);
   str("public_url", &c.public_url);
   str("log_origin", &c.log_origin);
+  str("software_url", &c.software_url);
   str("database", &c.database);
+  str("read_database", &c.read_database);
   num("checkpoint_interval_ms", &c.checkpoint_interval_ms, 10, 3600000);
   str("operator_policy", &c.operator_policy);
   num("ops_idle_timeout_seconds", &c.ops_idle_timeout_seconds, 1, 86400);
@@ -360,6 +398,8 @@ Result<Config> LoadConfig(const std::string& path) {
   num("flood_burst", &c.flood_burst, 1, 1000000);
   str("office_public_key", &c.office_public_key);
   if (error.empty()) error = ReadWitnessing(t, path, &c);
+  if (error.empty()) error = ReadMirrors(t, path, &c);
+  if (error.empty()) error = ReadCenterAddresses(t, path, &c);
   if (error.empty()) error = CheckChoices(c, path);
   if (!error.empty()) return Error{error};
   return c;

@@ -17,6 +17,7 @@ struct Config {
   // Prometheus metrics (metrics/metrics.h): a loopback HOST:PORT, or "" (off).
   std::string metrics_listen;
   int threads = 2;                 // HTTP threads
+  int64_t read_threads = 1;        // the read lane's threads (web/app.h); 0: none
   int64_t max_connections = 2000;  // beyond it new connections get 503 and are closed
   // Connections one client may hold (a peer told apart; never a trusted proxy, nor the
   // clients of an onion service). A browser opens at most 6 to a site: 64 leaves room for
@@ -33,8 +34,14 @@ struct Config {
   int64_t header_timeout_seconds = 5;
   std::string public_url = "http://127.0.0.1:8080";
   std::string log_origin;  // empty: host[:port] of public_url + "/log"
+  // Where the center publishes tuidang's Debian package and source, for auditors (the /log
+  // page says so); empty: the page sends them to the center's about page.
+  std::string software_url;
   // Empty: SQLite in the data folder; else a PostgreSQL conninfo or URI (store/open_store.h).
   std::string database;
+  // Empty: the public pages read `database` too; else a conninfo or URI of a streaming
+  // replica of it that they read (tuidang serve only; docs/postgres.md).
+  std::string read_database;
   int64_t checkpoint_interval_ms = 1000;  // how soon a new leaf is in a signed checkpoint
   // Statements entered by operators: "publish" at once, or "hold" for a second operator.
   std::string operator_policy = "publish";
@@ -102,6 +109,19 @@ struct Config {
   // LoadConfig: a witness line per [[witness]], then policy_file, then policy; when neither
   // gives a quorum line, every witness must cosign ("quorum none" with no witness).
   std::string witness_policy_text = "quorum none\n";
+  // C2SP tlog-mirrors the log pushes to (docs/mirror.md): [[mirror]] tables (name, key, url,
+  // monitoring_url);
+  // [witnessing]'s timeout_seconds and retry_max_seconds apply to them too.
+  struct MirrorSetting {
+    std::string name, key, url;
+    std::string monitoring_url;  // empty: /log does not say where the copy is read
+  };
+  std::vector<MirrorSetting> mirrors;
+  // The center's other public addresses, shown on /about and /safety (cli/config_addresses.h):
+  // its onion service ("http://<56 characters>.onion/", empty: none) and the URLs of copies
+  // of the public site (static exports), in the order given.
+  std::string onion_address;
+  std::vector<std::string> site_mirrors;
 
   // log_origin, or its default derived from public_url.
   std::string LogOrigin() const;

@@ -21,6 +21,10 @@ TEST(Config, DefaultTextLoadsAsDefaults) {
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->listen, "127.0.0.1:8080");
   EXPECT_EQ(c->publish_policy, "publish");
+  EXPECT_EQ(c->read_threads, 1);
+  auto off = LoadConfig(Write("read_threads = 0\n"));
+  ASSERT_TRUE(off) << off.error();
+  EXPECT_EQ(off->read_threads, 0);
 }
 
 TEST(Config, ProtectionsAreOnByDefaultInTheFileAndWithout) {
@@ -63,6 +67,8 @@ TEST(Config, RejectsUnknownKeysAndBadValues) {
   EXPECT_FALSE(LoadConfig(Write("listn = \"x\"\n")));
   EXPECT_FALSE(LoadConfig(Write("threads = \"two\"\n")));
   EXPECT_FALSE(LoadConfig(Write("threads = 0\n")));
+  EXPECT_FALSE(LoadConfig(Write("read_threads = -1\n")));
+  EXPECT_FALSE(LoadConfig(Write("read_threads = 65\n")));
   EXPECT_FALSE(LoadConfig(Write("publish_policy = \"maybe\"\n")));
   auto c = LoadConfig(Write("publish_policy = \"hold\"\nmax_connections = 50\n"));
   ASSERT_TRUE(c);
@@ -74,6 +80,25 @@ TEST(Config, RejectsUnknownKeysAndBadValues) {
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->max_connections_per_client, 0);
   EXPECT_EQ(c->header_timeout_seconds, 2);
+}
+
+TEST(Config, AddressesPrintedOnTheLogPageHaveTheirScheme) {
+  // /log prints `tuidang audit <public_url>`: without a scheme the audit takes it for a
+  // folder, so the configuration refuses it (issue 15).
+  auto bare = LoadConfig(Write("public_url = \"example.org\"\n"));
+  ASSERT_FALSE(bare);
+  EXPECT_NE(bare.error().find("'public_url' must start with http:// or https://"),
+            std::string::npos)
+      << bare.error();
+  EXPECT_FALSE(LoadConfig(Write("software_url = \"ftp://example.org/tuidang\"\n")));
+  auto c =
+      LoadConfig(Write("public_url = \"https://example.org\"\n"
+                       "software_url = \"https://example.org/tuidang/\"\n"));
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->software_url, "https://example.org/tuidang/");
+  auto unset = LoadConfig(Write(DefaultConfigText()));
+  ASSERT_TRUE(unset) << unset.error();
+  EXPECT_EQ(unset->software_url, "");
 }
 
 TEST(Config, PolicyPerChannelDefaultsToTheOldKeys) {
@@ -139,6 +164,67 @@ TEST(Config, WitnessesAndTheirPolicy) {
     ASSERT_FALSE(r) << c.text;
     EXPECT_NE(r.error().find(c.error), std::string::npos) << r.error();
     EXPECT_NE(r.error().find(".toml"), std::string::npos) << r.error();
+  }
+}
+
+TEST(Config, MirrorsAndWhereTheirCopiesAreRead) {
+  const std::string key =
+      "witness.example.com/w1+a0059f11+BAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4";
+  const std::string table =
+      "[[mirror]]\nname = \"m1\"\nkey = \"" + key + "\"\nurl = \"http://127.0.0.1:9\"\n";
+  auto c = LoadConfig(Write(table));
+  ASSERT_TRUE(c) << c.error();
+  ASSERT_EQ(c->mirrors.size(), 1u);
+  EXPECT_EQ(c->mirrors[0].monitoring_url, "");
+  c = LoadConfig(Write(table + "monitoring_url = \"https://m.example/copies/\"\n"));
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->mirrors[0].url, "http://127.0.0.1:9");
+  EXPECT_EQ(c->mirrors[0].monitoring_url, "https://m.example/copies/");
+  for (const auto& [bad, message] : std::vector<std::pair<std::string, std::string>>{
+           {table + "monitoring_url = \"ftp://m.example\"\n", "monitoring_url must start"},
+           {table + "monitoring_url = \"\"\n", "'monitoring_url' must be a string"},
+           {table + "copy = \"https://m.example\"\n", "unknown setting 'copy'"},
+       }) {
+    auto r = LoadConfig(Write(bad));
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().find(message), std::string::npos) << r.error();
+  }
+}
+
+TEST(Config, OnionAddressAndSiteMirrors) {
+  const std::string onion = "duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad";
+  auto c =
+      LoadConfig(Write("onion_address = \"" + onion +
+                       ".onion\"\n"
+                       "site_mirrors = [\"https://a.example.org/td/\", \"http://b.example\"]\n"));
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->onion_address, "http://" + onion + ".onion/");
+  EXPECT_EQ(c->site_mirrors,
+            (std::vector<std::string>{"https://a.example.org/td/", "http://b.example"}));
+  c = LoadConfig(Write("onion_address = \"https://" + onion + ".onion/\"\n"));
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->onion_address, "https://" + onion + ".onion/");
+  // Defaults: none.
+  c = LoadConfig(Write(DefaultConfigText()));
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->onion_address, "");
+  EXPECT_TRUE(c->site_mirrors.empty());
+  for (const std::string& bad : std::vector<std::string>{
+           "onion_address = \"example.org\"",
+           "onion_address = \"http://" + onion.substr(1) + ".onion\"",       // 55 characters
+           "onion_address = \"http://" + onion.substr(0, 55) + "1.onion\"",  // not base32
+           "onion_address = \"http://" + onion.substr(0, 55) + "a.onion\"",  // not version 3
+           "onion_address = \"http://" + onion + ".onion/path\"",
+           "onion_address = 3",
+           "site_mirrors = \"https://a.example\"",
+           "site_mirrors = [\"ftp://a.example\"]",
+           "site_mirrors = [\"https://a.example/\\\"><script>\"]",
+           "site_mirrors = [\"https:///path\"]",
+           "site_mirrors = [\"https://a.example\", \"https://a.example\"]",
+       }) {
+    auto r = LoadConfig(Write(bad + "\n"));
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().find(bad.substr(0, bad.find(' '))), std::string::npos) << r.error();
   }
 }
 

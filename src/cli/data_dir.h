@@ -25,7 +25,7 @@ struct DataDir {
   // Where the store is (store/open_store.h): `database_flag` when given, else the
   // configuration's `database`, else the SQLite file above.
   StoreLocation Location(const Config& config, const std::string& database_flag = "") const {
-    return {database_flag.empty() ? config.database : database_flag, DatabasePath()};
+    return {database_flag.empty() ? config.database : database_flag, DatabasePath(), ""};
   }
 };
 

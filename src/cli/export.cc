@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/data_dir.h"
 #include "export/exporter.h"
+#include "export/log_copy.h"
 #include "log/integrator.h"
 
 namespace tuidang::cli {
@@ -33,6 +34,11 @@ struct ExportFlags {
   bool full = false;
   int threads = 2;
   std::string database;
+  // --log-from: the log alone, from a mirror's copy (export/log_copy.h).
+  std::string log_from;
+  std::string vkey;
+  std::string origin;
+  bool site_options = false;  // one of the options that only a site export uses was given
 };
 
 // Makes sure the latest checkpoint covers every leaf the store's totals count.
@@ -54,11 +60,56 @@ Status CoverTotals(Store* store, const tlog::NoteSigner& signer, const std::stri
   return Status::Ok();
 }
 
+// The log folder alone, copied from a mirror's copy and verified while copied.
+int RunLogCopy(const ExportFlags& flags) {
+  if (flags.site_options) {
+    spdlog::error(
+        "--log-from copies the log alone: --data, --database, --base-url, --submit-url, --full, "
+        "--threads and --locale-dir are for a site export");
+    return 64;  // EX_USAGE
+  }
+  if (flags.vkey.empty()) {
+    spdlog::error("--log-from needs --vkey, the log's verifier key (on its /log page)");
+    return 64;
+  }
+  auto key = tlog::NoteVerifier::Parse(flags.vkey);
+  if (!key) {
+    spdlog::error("--vkey: {}", key.error());
+    return 64;
+  }
+  const std::string origin = flags.origin.empty() ? key->name() : flags.origin;
+  auto from = exporter::OpenMirrorCopy(flags.log_from, origin);
+  if (!from) {
+    spdlog::error("--log-from {}", from.error());
+    return 66;  // EX_NOINPUT
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto report = exporter::CopyLog(**from, *key, origin, flags.out);
+  if (!report) {
+    spdlog::error("log copy failed, {} unchanged: {}", flags.out, report.error());
+    return 1;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print(
+      "copied the log of {} from {} to {}/log, tree size {}{} ({} files read from the copy, {} "
+      "full tiles kept, {} written, {} deleted), verified against {}, in {:.1f} s\n",
+      origin, flags.log_from, flags.out, report->tree_size,
+      report->previous_size ? fmt::format(", extending size {}", *report->previous_size) : "",
+      report->fetched, report->kept, report->written, report->deleted, key->name(), seconds);
+  return 0;
+}
+
 int RunExport(const ExportFlags& flags) {
   ::umask(022);  // a mirror is public: its files are world-readable
   if (sodium_init() < 0) {
     spdlog::error("libsodium failed to initialise");
     return 1;
+  }
+  if (!flags.log_from.empty()) return RunLogCopy(flags);
+  if (!flags.vkey.empty() || !flags.origin.empty()) {
+    spdlog::error("--vkey and --origin go with --log-from (a site export uses its own key)");
+    return 64;
   }
   DataDir dir{flags.data};
   auto config = LoadConfig(dir.ConfigPath());
@@ -87,6 +138,7 @@ int RunExport(const ExportFlags& flags) {
   options.base_url = flags.base_url;
   options.submit_urls = flags.submit_urls;
   if (options.submit_urls.empty()) options.submit_urls.push_back(config->public_url);
+  options.software_url = config->software_url;
   options.verifier_key = signer->Verifier().VerifierKey();
   options.full = flags.full;
   options.threads = flags.threads;
@@ -116,8 +168,9 @@ Subcommand AddExport(CLI::App& app) {
       "export",
       "Write the public site and its log as static files that any web host, CDN or USB stick "
       "can serve, with a manifest signed by the log's key. A second export into the same "
-      "folder writes only what changed.");
-  cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
+      "folder writes only what changed. With --log-from, the log alone, copied from a mirror's "
+      "copy and verified.");
+  CLI::Option* data = cmd->add_option("--data", flags->data, "Data folder")->capture_default_str();
   AddDatabaseOption(cmd, &flags->database);
   cmd->add_option("--out", flags->out, "The mirror folder")->required();
   cmd->add_option("--base-url", flags->base_url,
@@ -131,7 +184,23 @@ Subcommand AddExport(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   cmd->add_option("--locale-dir", flags->locale_dir,
                   "Folder of the compiled translation catalogs (default: found automatically)");
-  return {cmd, [flags] { return RunExport(*flags); }};
+  cmd->add_option("--log-from", flags->log_from,
+                  "Write the log folder alone (log/checkpoint, log/tile/...), copied from a "
+                  "mirror's copy instead of the data folder and verified while copied: the "
+                  "copy's address (https://MIRROR/<hex SHA-256 of the origin>) or a `tuidang "
+                  "mirror serve` data folder");
+  cmd->add_option("--vkey", flags->vkey,
+                  "With --log-from: the log's verifier key, which must have signed the copy");
+  cmd->add_option("--origin", flags->origin,
+                  "With --log-from: the log's origin line (default: the key's name)");
+  return {cmd, [flags, cmd, data] {
+            for (const char* name : {"--database", "--base-url", "--submit-url", "--full",
+                                     "--threads", "--locale-dir"}) {
+              if (cmd->get_option(name)->count() > 0) flags->site_options = true;
+            }
+            if (data->count() > 0) flags->site_options = true;
+            return RunExport(*flags);
+          }};
 }
 
 }  // namespace tuidang::cli

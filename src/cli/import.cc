@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "cli/exit_codes.h"
 #include "core/text.h"
 #include "intake/csv_import.h"
 
@@ -30,10 +31,6 @@ struct ImportFlags {
   bool historic = false;
   std::string source;
 };
-
-// sysexits(3)
-constexpr int kExDataErr = 65, kExNoUser = 67, kExNoInput = 66, kExSoftware = 70, kExTempFail = 75,
-              kExNoPerm = 77, kExConfig = 78, kExUsage = 64;
 
 // A bar on stderr, redrawn at most every percent; nothing when stderr is not a terminal.
 class ProgressBar {

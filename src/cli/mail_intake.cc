@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "cli/exit_codes.h"
 #include "intake/intake.h"
 #include "intake/mail_intake.h"
 #include "intake/sequencer.h"
@@ -20,8 +21,6 @@
 namespace tuidang::cli {
 
 namespace {
-
-constexpr int kExDataErr = 65, kExTempFail = 75;
 
 // Messages go to stderr, which Postfix quotes in its logs and bounces: never the sender's
 // address or the message's content.

@@ -20,16 +20,17 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tuidang ") + TUIDANG_VERSION);
   app.require_subcommand(1);
   std::vector<tuidang::cli::Subcommand> commands = {
-      tuidang::cli::AddServe(app),       tuidang::cli::AddImport(app),
-      tuidang::cli::AddMailIntake(app),  tuidang::cli::AddInit(app),
-      tuidang::cli::AddLog(app),         tuidang::cli::AddWithdraw(app),
-      tuidang::cli::AddAudit(app),       tuidang::cli::AddKeys(app),
-      tuidang::cli::AddPrivate(app),     tuidang::cli::AddHeld(app),
-      tuidang::cli::AddVerifyProof(app), tuidang::cli::AddUser(app),
-      tuidang::cli::AddExport(app),      tuidang::cli::AddVerifyMirror(app),
-      tuidang::cli::AddPurge(app),       tuidang::cli::AddBackup(app),
-      tuidang::cli::AddRestore(app),     tuidang::cli::AddWitness(app),
-      tuidang::cli::AddMigrate(app),
+      tuidang::cli::AddServe(app),        tuidang::cli::AddImport(app),
+      tuidang::cli::AddMailIntake(app),   tuidang::cli::AddInit(app),
+      tuidang::cli::AddLog(app),          tuidang::cli::AddWithdraw(app),
+      tuidang::cli::AddAudit(app),        tuidang::cli::AddKeys(app),
+      tuidang::cli::AddPrivate(app),      tuidang::cli::AddHeld(app),
+      tuidang::cli::AddVerifyProof(app),  tuidang::cli::AddUser(app),
+      tuidang::cli::AddExport(app),       tuidang::cli::AddVerifyMirror(app),
+      tuidang::cli::AddPurge(app),        tuidang::cli::AddBackup(app),
+      tuidang::cli::AddRestore(app),      tuidang::cli::AddWitness(app),
+      tuidang::cli::AddMirror(app),       tuidang::cli::AddMigrate(app),
+      tuidang::cli::AddMigrateStore(app),
   };
   // --version alone answers without a subcommand (help2man asks it for the man page).
   if (argc == 2 && std::string_view(argv[1]) == "--version") {

@@ -21,8 +21,11 @@
 #include "intake/sequencer.h"
 #include "log/cosigning.h"
 #include "log/integrator.h"
+#include "log/mirroring.h"
+#include "log/tile_reader.h"
 #include "store/sqlite/sqlite_backfill.h"
 #include "store/sqlite/sqlite_store.h"
+#include "tlog/hash.h"
 #include "web/app.h"
 #include "web/server.h"
 
@@ -89,6 +92,11 @@ Result<std::unique_ptr<Cosigning>> StartCosigning(const Config& config, LogStore
   auto policy = tlog::Policy::Parse(config.witness_policy_text);
   if (!policy) return Error{policy.error()};
   CosigningOptions options{std::move(*policy)};
+  for (const Config::MirrorSetting& m : config.mirrors) {  // their cosignatures are served too
+    auto key = tlog::CosignatureVerifier::Parse(m.key);
+    if (!key) return Error{key.error()};
+    options.mirrors.push_back({m.name, std::move(*key), m.url});
+  }
   options.wait_for_quorum = config.witness_wait_for_quorum;
   options.quorum_wait = std::chrono::seconds(config.witness_quorum_wait_seconds);
   options.request_timeout = std::chrono::seconds(config.witness_timeout_seconds);
@@ -103,11 +111,56 @@ Result<std::unique_ptr<Cosigning>> StartCosigning(const Config& config, LogStore
   return Cosigning::Start(store, origin, std::move(options));
 }
 
+// Mirroring to the configuration's [[mirror]] tables (checked by LoadConfig), started with
+// the latest checkpoint when there is one, so that a mirror behind catches up at once.
+Result<std::unique_ptr<Mirroring>> StartMirroring(const Config& config, tlog::TileReader* tiles,
+                                                  LogStore* store, Cosigning* cosigning) {
+  MirroringOptions options;
+  options.on_cosigned = [cosigning](size_t index, uint64_t size, const std::string& line) {
+    cosigning->OnMirrorCosignature(index, size, line);
+  };
+  for (const Config::MirrorSetting& m : config.mirrors) {
+    auto key = tlog::CosignatureVerifier::Parse(m.key);
+    if (!key) return Error{key.error()};
+    options.mirrors.push_back({m.name, std::move(*key), m.url});
+  }
+  options.request_timeout = std::chrono::seconds(config.witness_timeout_seconds);
+  options.backoff_max = std::chrono::seconds(config.witness_retry_max_seconds);
+  options.backoff_min = std::min(options.backoff_min, options.backoff_max);
+  options.conflict_wait = std::min(options.conflict_wait, options.backoff_max);
+  if (!options.mirrors.empty()) {
+    spdlog::info("mirrors: {} configured", options.mirrors.size());
+  }
+  auto mirroring = Mirroring::Start(tiles, std::move(options));
+  if (!mirroring) return mirroring;
+  auto latest = store->LatestCheckpoint();
+  if (!latest) return Error{latest.error()};
+  if (latest->has_value()) (*mirroring)->OnCheckpoint((*latest)->first, (*latest)->second);
+  return mirroring;
+}
+
+// The witnesses' and mirrors' outcomes for the metrics (metrics/metrics.h).
+std::vector<metrics::PeerOutcomes> WitnessOutcomes(const Cosigning& cosigning) {
+  std::vector<metrics::PeerOutcomes> out;
+  for (const WitnessStatus& w : cosigning.Statuses()) {
+    out.push_back({w.name, w.cosigned, w.conflicts, w.failures, w.backing_off, w.cosigned_size});
+  }
+  return out;
+}
+std::vector<metrics::PeerOutcomes> MirrorOutcomes(const Mirroring& mirroring) {
+  std::vector<metrics::PeerOutcomes> out;
+  for (const MirrorStatus& m : mirroring.Statuses()) {
+    out.push_back({m.name, m.mirrored, m.conflicts, m.failures, m.backing_off, m.mirrored_size});
+  }
+  return out;
+}
+
 struct ServeFlags {
   std::string data = "./data";
   std::string listen;
   std::string locale_dir;
   std::string database;
+  std::string read_database;
 };
 
 int Serve(const ServeFlags& flags) {
@@ -146,8 +199,15 @@ int Serve(const ServeFlags& flags) {
   options.identify = safety->identify.get();
   RaiseOpenFileLimit(options.max_connections);
 
-  const StoreLocation location = dir.Location(*config, flags.database);
+  StoreLocation location = dir.Location(*config, flags.database);
+  // The public reads from a streaming replica (docs/postgres.md); serve is their only reader.
+  location.read_database =
+      flags.read_database.empty() ? config->read_database : flags.read_database;
   if (Status s = CheckDatabaseSetting(location.database); !s) {
+    spdlog::error("{}", s.message());
+    return 78;
+  }
+  if (Status s = CheckReadDatabaseSetting(location); !s) {
     spdlog::error("{}", s.message());
     return 78;
   }
@@ -174,9 +234,20 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("witnesses: {}", cosigning.error());
     return 1;
   }
+  // The mirrors get each checkpoint and its entries on threads of their own too
+  // (log/mirroring.h), from the log's tiles; their cosignatures go to Cosigning, which serves
+  // them (so it is declared first and outlives Mirroring's threads).
+  StoreTileReader mirror_tiles(store->get());
+  auto mirroring = StartMirroring(*config, &mirror_tiles, store->get(), cosigning->get());
+  if (!mirroring) {
+    spdlog::error("mirrors: {}", mirroring.error());
+    return 1;
+  }
   IntegratorOptions integration{origin, std::chrono::milliseconds(config->checkpoint_interval_ms)};
-  integration.on_checkpoint = [c = cosigning->get()](uint64_t size, const std::string& note) {
+  integration.on_checkpoint = [c = cosigning->get(), m = mirroring->get()](
+                                  uint64_t size, const std::string& note) {
     c->OnCheckpoint(size, note);
+    m->OnCheckpoint(size, note);
   };
   auto integrator =
       Integrator::Open((*metrics)->MeasuredLog(store->get()), &*signer, std::move(integration));
@@ -197,12 +268,25 @@ int Serve(const ServeFlags& flags) {
     intake::Intake intake(&sequencer, safety->guard.get(), office);
     web::AppOptions app_options;
     app_options.publish_at_once = config->PublishAtOnce("web");
+    app_options.read_threads = static_cast<size_t>(config->read_threads);
     app_options.log_origin = origin;
     app_options.log_verifier_key = signer->Verifier().VerifierKey();
+    app_options.public_url = config->public_url;
+    app_options.software_url = config->software_url;
     if (config->witness_policy_text.find("\nwitness ") != std::string::npos ||
         config->witness_policy_text.starts_with("witness ")) {
       app_options.log_witness_policy =
           "log " + app_options.log_verifier_key + "\n" + config->witness_policy_text;
+    }
+    for (const Config::MirrorSetting& m : config->mirrors) {
+      std::string copy;
+      if (!m.monitoring_url.empty()) {
+        copy = m.monitoring_url;
+        while (copy.back() == '/') copy.pop_back();
+        // A tlog-mirror serves each log under the hex SHA-256 of its origin (C2SP tlog-mirror).
+        copy += "/" + tlog::HashToHex(tlog::Sha256(origin));
+      }
+      app_options.log_mirrors.push_back({m.name, m.key, std::move(copy)});
     }
     app_options.operator_publish_at_once = config->operator_policy == "publish";
     for (int c = 1; c < static_cast<int>(app_options.channel_publish.size()); ++c) {
@@ -213,6 +297,8 @@ int Serve(const ServeFlags& flags) {
     app_options.rejected_retention_hours = config->rejected_retention_hours;
     app_options.publication_interval_seconds = config->publication_interval_seconds;
     app_options.pages_dir = dir.path + "/pages";  // the center's pages (docs/center-pages.md)
+    app_options.onion_address = config->onion_address;
+    app_options.site_mirrors = config->site_mirrors;
     web::SessionTable sessions(std::chrono::seconds(config->ops_idle_timeout_seconds));
     // Unlocked office keys live as long as the console session that unlocked them.
     safety::SessionKeyring keyring(std::chrono::seconds(config->ops_idle_timeout_seconds));
@@ -234,7 +320,9 @@ int Serve(const ServeFlags& flags) {
                                       [s = store->get()] {
                                         auto n = s->LeafCount();
                                         return n ? *n : uint64_t{0};
-                                      }});
+                                      },
+                                      [c = cosigning->get()] { return WitnessOutcomes(*c); },
+                                      [m = mirroring->get()] { return MirrorOutcomes(*m); }});
         !s) {
       spdlog::error("{}", s.message());
       return 1;
@@ -286,6 +374,9 @@ Subcommand AddServe(CLI::App& app) {
   cmd->add_option("--locale-dir", flags->locale_dir,
                   "Folder of the compiled translation catalogs (default: found automatically)");
   AddDatabaseOption(cmd, &flags->database);
+  cmd->add_option("--read-database", flags->read_database,
+                  "A streaming replica of the PostgreSQL database for the public pages and the "
+                  "API (default: 'read_database' in tuidang.toml; unset: they read --database)");
   return {cmd, [flags] { return Serve(*flags); }};
 }
 

@@ -14,18 +14,18 @@
 
 #include "cli/commands.h"
 #include "cli/config.h"
+#include "cli/exit_codes.h"
 #include "cli/stop_signals.h"
 #include "web/server.h"
 #include "witness/config.h"
 #include "witness/http_handler.h"
+#include "witness/poller.h"
 #include "witness/state.h"
 #include "witness/witness.h"
 
 namespace tuidang::cli {
 
 namespace {
-
-constexpr int kExitConfig = 78;  // EX_CONFIG
 
 struct WitnessFlags {
   std::string data = "./witness";
@@ -60,7 +60,7 @@ int Keygen(const WitnessFlags& flags) {
     auto config = witness::LoadWitnessConfig(ConfigPath(flags));
     if (!config) {
       spdlog::error("{} (or give --name)", config.error());
-      return kExitConfig;
+      return kExConfig;
     }
     name = config->name;
   }
@@ -84,13 +84,13 @@ int ServeWitness(const WitnessFlags& flags) {
   auto config = witness::LoadWitnessConfig(ConfigPath(flags));
   if (!config) {
     spdlog::error("{}", config.error());
-    return kExitConfig;
+    return kExConfig;
   }
   if (!flags.listen.empty()) config->listen = flags.listen;
   web::ServerOptions options;
   if (Status s = ParseListen(config->listen, &options.host, &options.port); !s) {
     spdlog::error("{}", s.message());
-    return kExitConfig;
+    return kExConfig;
   }
   options.threads = config->threads;
   auto key = witness::LoadWitnessKey(KeyPath(flags), config->name, /*create=*/true);
@@ -107,11 +107,22 @@ int ServeWitness(const WitnessFlags& flags) {
   auto witness = witness::Witness::Create(std::move(config->logs), std::move(*key), state->get());
   if (!witness) {
     spdlog::error("{}", witness.error());
-    return kExitConfig;
+    return kExConfig;
   }
   witness::WitnessHandler handler(witness->get());
 
+  // Signals blocked before the pollers' threads start, so that only the stopper takes them.
   const sigset_t signals = BlockStopSignals();
+  // The logs to poll (witness/poller.h), beside the add-checkpoint requests of those that
+  // call; stopped (its threads joined) before the witness and the state go.
+  auto poller = witness::Poller::Start(witness->get(), state->get(), config->polled);
+  if (!poller) {
+    spdlog::error("{}: {}", ConfigPath(flags), poller.error());
+    return kExConfig;
+  }
+  for (const witness::PolledLog& p : config->polled) {
+    spdlog::info("witness: polling {} at {} every {} s", p.origin, p.url, p.interval.count());
+  }
   web::Server server(options, &handler);
   if (Status s = server.Listen(); !s) {
     spdlog::error("{}", s.message());

@@ -1,4 +1,5 @@
 #include "core/leaf.h"
+#include "core/text.h"
 
 #include <random>
 
@@ -9,16 +10,6 @@
 namespace tuidang {
 
 namespace {
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
 
 // The test vector of docs/log-format.md.
 Statement Example() {
@@ -103,23 +94,23 @@ TEST(Leaf, StatementLeafVector) {
   std::string entry = EncodeLeaf(LeafOf(Example(), c));
   ASSERT_EQ(entry.size(), kStatementLeafSize);
   // Checked independently with Python's hashlib (docs/log-format.md).
-  EXPECT_EQ(Hex(std::string_view(reinterpret_cast<const char*>(c.data()), c.size())),
+  EXPECT_EQ(HexEncode(std::string_view(reinterpret_cast<const char*>(c.data()), c.size())),
             "7f564a4a530de77caa32ea0c1562eb3b455eec65dd201b4dd40c9b06983eddb1");
-  EXPECT_EQ(Hex(entry),
+  EXPECT_EQ(HexEncode(entry),
             "01010000512c01000002000100010001"
             "7f564a4a530de77caa32ea0c1562eb3b455eec65dd201b4dd40c9b06983eddb1");
   // RFC 6962 leaf hash: SHA-256(0x00 || entry).
   std::string prefixed = std::string(1, '\0') + entry;
   unsigned char h[32];
   crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(prefixed.data()), prefixed.size());
-  EXPECT_EQ(Hex(std::string_view(reinterpret_cast<const char*>(h), 32)),
+  EXPECT_EQ(HexEncode(std::string_view(reinterpret_cast<const char*>(h), 32)),
             "086c067c39ea5ba84ffac09fed46115431df31f1d790e333aeaf9bf68c1a4ac2");
 }
 
 TEST(Leaf, WithdrawalRoundTrip) {
   WithdrawalLeaf w{*ParseDay("2026-11-24"), WithdrawalReason::kFake, 77};
   std::string e = EncodeLeaf(w);
-  EXPECT_EQ(Hex(e), "01020000512d0300000000000000004d");
+  EXPECT_EQ(HexEncode(e), "01020000512d0300000000000000004d");
   auto parsed = DecodeLeaf(e);
   ASSERT_TRUE(parsed);
   ASSERT_TRUE(parsed->withdrawal);

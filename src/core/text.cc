@@ -1,5 +1,7 @@
 #include "core/text.h"
 
+#include <sodium.h>
+
 #include <cstdlib>
 #include <memory>
 #include <unordered_map>
@@ -263,6 +265,14 @@ std::string HtmlEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   AppendHtmlEscaped(&out, s);
+  return out;
+}
+
+std::string HexEncode(std::string_view bytes) {
+  std::string out(2 * bytes.size() + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                 bytes.size());
+  out.pop_back();  // the terminating NUL
   return out;
 }
 

@@ -41,4 +41,7 @@ std::string HtmlEscape(std::string_view s);
 // Appends the HTML-escaped `s` to `*out`.
 void AppendHtmlEscaped(std::string* out, std::string_view s);
 
+// Lower-case hexadecimal of `bytes` (libsodium's sodium_bin2hex), two digits a byte.
+std::string HexEncode(std::string_view bytes);
+
 }  // namespace tuidang

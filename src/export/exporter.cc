@@ -23,6 +23,7 @@
 #include "core/mutex.h"
 #include "core/text.h"
 #include "export/links.h"
+#include "export/write_file.h"
 #include "log/tile_reader.h"
 #include "tlog/hash.h"
 #include "tlog/tile.h"
@@ -254,23 +255,7 @@ class Writer {
         dirs_.insert(dir);
       }
     }
-    std::string tmp = fmt::format("{}/{}/{}", root_, kTmpDir, counter_++);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::Fail(fmt::format("{}: {}", tmp, std::strerror(errno)));
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ::close(fd);
-        return Status::Fail(fmt::format("{}: {}", tmp, std::strerror(errno)));
-      }
-      done += static_cast<size_t>(n);
-    }
-    if (::close(fd) != 0 || ::rename(tmp.c_str(), target.c_str()) != 0) {
-      return Status::Fail(fmt::format("{}: {}", target, std::strerror(errno)));
-    }
-    return Status::Ok();
+    return WriteAndRename(fmt::format("{}/{}/{}", root_, kTmpDir, counter_++), target, data);
   }
 
   const std::string root_;
@@ -330,6 +315,7 @@ class Exporter {
     return writer_->Put(file, render(ctx));
   }
   Status ExportSitePages();
+  std::string AuditUrl() const;
   Status ExportDay(Day day);
   Status ExportLog();
 
@@ -345,6 +331,14 @@ class Exporter {
   ExportReport report_;
 };
 
+// The address log.html's audit command reads the log at: the live site (the first submit
+// URL), else where the mirror is served, else the host of the log's origin over https.
+std::string Exporter::AuditUrl() const {
+  if (!options_.submit_urls.empty()) return options_.submit_urls.front();
+  if (!options_.base_url.empty()) return options_.base_url;
+  return "https://" + source_.log_origin.substr(0, source_.log_origin.find('/'));
+}
+
 Status Exporter::ExportSitePages() {
   if (Status s = writer_->Put("static/site.css", web::SiteCss()); !s) return s;
   if (Status s = writer_->Put("static/certificates.css", web::DayCertificatesCss()); !s) return s;
@@ -352,10 +346,17 @@ Status Exporter::ExportSitePages() {
   for (const char* icon : {"static/favicon.ico", "favicon.ico"}) {
     if (Status s = writer_->Put(icon, web::FaviconIco()); !s) return s;
   }
-  if (Status s = writer_->Put("api/v1/stats.json", web::StatsJson(*totals_, map_.today)); !s) {
+  // Every closed day's moderation counters (docs/moderation-stats.md), as the server's.
+  auto moderation = web::ReadModerationFigures(source_.store, 0, map_.today);
+  if (!moderation) return Status::Fail("moderation counters: " + moderation.error());
+  if (Status s =
+          writer_->Put("api/v1/stats.json", web::StatsJson(*totals_, map_.today, *moderation));
+      !s) {
     return s;
   }
-  if (Status s = writer_->Put("stats.csv", web::StatsCsvText(*totals_)); !s) return s;
+  if (Status s = writer_->Put("stats.csv", web::StatsCsvText(*totals_, *moderation)); !s) {
+    return s;
+  }
   for (Language lang : kLanguages) {
     std::string dir = LangDir(lang);
     auto home = [&](const web::PageContext& ctx) {
@@ -368,7 +369,10 @@ Status Exporter::ExportSitePages() {
     if (Status s = PutPage(dir + "mirror.html", lang, "/mirror", map_, mirror); !s) return s;
     // The checkpoint this export holds, which its log/checkpoint file will be.
     auto log = [&](const web::PageContext& ctx) {
-      return web::LogHtml(ctx, source_.log_origin, options_.verifier_key, checkpoint_.second);
+      return web::LogHtml(
+          ctx,
+          {source_.log_origin, options_.verifier_key, AuditUrl(), options_.software_url, {}, {}},
+          checkpoint_.second);
     };
     if (Status s = PutPage(dir + "log.html", lang, "/log", map_, log); !s) return s;
     for (std::string_view range : {"30", "365", "all"}) {
@@ -376,7 +380,7 @@ Status Exporter::ExportSitePages() {
       std::string file =
           dir + (range == "30" ? "stats.html" : "stats-" + std::string(range) + ".html");
       auto stats = [&](const web::PageContext& ctx) {
-        return *web::StatsHtml(ctx, *totals_, range);
+        return *web::StatsHtml(ctx, *totals_, range, *moderation);
       };
       if (Status s = PutPage(file, lang, url, map_, stats); !s) return s;
     }

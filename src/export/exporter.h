@@ -37,6 +37,7 @@ struct ExportOptions {
   std::string base_url;                  // where the mirror will be served; may be empty
   std::vector<std::string> submit_urls;  // live addresses that receive statements
   std::string verifier_key;              // the log's, shown on the mirror's check page
+  std::string software_url;              // where the center publishes tuidang (log.html)
   bool full = false;                     // re-render every page (after an upgrade)
   int threads = 2;                       // threads rendering and writing the pages of a day
 };

@@ -87,13 +87,16 @@ Result<std::unique_ptr<Cosigning>> Cosigning::Start(LogStore* store, const std::
       auto parsed = tlog::ParseNote((*served)->second);
       if (parsed && c->have_latest_ && (*served)->first == c->latest_size_) {
         const auto& ws = c->options_.policy.witnesses();
-        for (size_t i = 0; i < ws.size(); ++i) {
-          if (!ws[i].key.VerifyNote(*parsed)) continue;
+        const auto& ms = c->options_.mirrors;
+        for (size_t i = 0; i < ws.size() + ms.size(); ++i) {
+          const tlog::PolicyWitness& w = i < ws.size() ? ws[i] : ms[i - ws.size()];
+          if (!w.key.VerifyNote(*parsed)) continue;
           for (const auto& s : parsed->unverified) {
-            if (s.name == ws[i].key.name() && s.key_id == ws[i].key.key_id()) {
+            if (s.name == w.key.name() && s.key_id == w.key.key_id()) {
               c->pending_[c->latest_size_].cosignatures[i] = LineOf(s);
             }
           }
+          if (i >= ws.size()) continue;  // a mirror: Mirroring pushes to it again anyway
           c->witnesses_[i].cosigned_size = c->latest_size_;
           c->witnesses_[i].known_size = c->latest_size_;
         }
@@ -132,12 +135,27 @@ void Cosigning::OnCheckpoint(uint64_t size, const std::string& signed_checkpoint
   cv_.SignalAll();
 }
 
+void Cosigning::OnMirrorCosignature(size_t index, uint64_t size, const std::string& line) {
+  {
+    MutexLock lock(&mu_);
+    if (index >= options_.mirrors.size()) return;
+    auto it = pending_.find(size);
+    if (it == pending_.end()) return;
+    std::string& kept = it->second.cosignatures[options_.policy.witnesses().size() + index];
+    if (kept == line) return;
+    kept = line;
+    serve_dirty_ = true;
+  }
+  cv_.SignalAll();
+}
+
 std::vector<WitnessStatus> Cosigning::Statuses() const {
   MutexLock lock(&mu_);
   std::vector<WitnessStatus> out;
   for (size_t i = 0; i < witnesses_.size(); ++i) {
-    out.push_back({options_.policy.witnesses()[i].name, witnesses_[i].cosigned_size,
-                   witnesses_[i].last_problem});
+    const Witness& w = witnesses_[i];
+    out.push_back({options_.policy.witnesses()[i].name, w.cosigned_size, w.last_problem,
+                   w.cosigned_total, w.conflicts_total, w.failures_total, w.failures > 0});
   }
   return out;
 }
@@ -172,6 +190,7 @@ void Cosigning::Apply(size_t index, uint64_t size, const WitnessOutcome& outcome
       w.cosigned_size = size;
       w.known_size = size;
       w.failures = 0;
+      ++w.cosigned_total;
       w.last_problem.clear();
       if (auto it = pending_.find(size); it != pending_.end()) {
         it->second.cosignatures[index] = outcome.cosignature;
@@ -180,6 +199,8 @@ void Cosigning::Apply(size_t index, uint64_t size, const WitnessOutcome& outcome
       break;
     case WitnessOutcome::kConflict:
       w.conflict_size = size;
+      w.failures = 0;  // an answer, not an outage: the back-off starts again after it
+      ++w.conflicts_total;
       w.next_attempt = Clock::now() + options_.conflict_wait;
       w.last_problem = outcome.message;
       spdlog::error(
@@ -190,6 +211,7 @@ void Cosigning::Apply(size_t index, uint64_t size, const WitnessOutcome& outcome
       break;
     case WitnessOutcome::kRetry: {
       ++w.failures;
+      ++w.failures_total;
       auto wait = Backoff(w.failures);
       w.next_attempt = Clock::now() + wait;
       w.last_problem = outcome.message;
@@ -242,7 +264,9 @@ std::optional<std::pair<uint64_t, std::string>> Cosigning::ToServe() {
   for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
     if (served_size_ && it->first < *served_size_) break;
     std::set<std::string> by;
-    for (const auto& [i, line] : it->second.cosignatures) by.insert(ws[i].name);
+    for (const auto& [i, line] : it->second.cosignatures) {
+      if (i < ws.size()) by.insert(ws[i].name);  // the mirrors are not in the policy
+    }
     if (!options_.policy.Met(by)) continue;
     std::string note = note_of(it->second);
     if (IsServed(it->first, note)) return std::nullopt;

@@ -43,6 +43,10 @@ namespace tuidang {
 
 struct CosigningOptions {
   tlog::Policy policy;  // the witnesses asked (each with a URL) and the quorum
+  // The cosigning mirrors (log/mirroring.h pushes to them and hands their cosignatures to
+  // OnMirrorCosignature): served beside the witnesses' cosignatures, after them, but not
+  // counted in the policy's quorum, which names witnesses only.
+  std::vector<tlog::PolicyWitness> mirrors{};
   bool wait_for_quorum = false;
   std::chrono::milliseconds quorum_wait{30000};
   std::chrono::milliseconds request_timeout{10000};
@@ -53,11 +57,16 @@ struct CosigningOptions {
   std::chrono::milliseconds conflict_wait{60000};
 };
 
-// What one witness did last, for the /log page and tests.
+// What one witness did, for the /log page, the metrics and tests. The counts are of
+// exchanges since this process started (each AskWitness call, its 409 retry included).
 struct WitnessStatus {
   std::string name;
   std::optional<uint64_t> cosigned_size;  // the largest size it cosigned since start
   std::string last_problem;               // empty when its last exchange worked
+  uint64_t cosigned = 0;                  // exchanges that brought a verified cosignature
+  uint64_t conflicts = 0;                 // refusals for good (WitnessOutcome::kConflict)
+  uint64_t failures = 0;                  // 429, 5xx, time-outs, connection errors
+  bool backing_off = false;               // its last exchange failed: waiting to retry
 };
 
 // The checkpoint the public is served: the one Cosigning saved, with its cosignatures, or
@@ -80,12 +89,19 @@ class Cosigning {
   // The integrator's hook: `signed_checkpoint` of `size` was stored. Never blocks on I/O.
   void OnCheckpoint(uint64_t size, const std::string& signed_checkpoint) EXCLUDES(mu_);
 
+  // Mirroring's hook: mirror `index` (of options.mirrors) stored the tree of `size` and
+  // cosigned it with `line` (one signature line, verified by the caller). Kept and served
+  // with that checkpoint while it is the latest or not yet served; dropped otherwise (an
+  // older tree can no longer be served). Never blocks on I/O.
+  void OnMirrorCosignature(size_t index, uint64_t size, const std::string& line) EXCLUDES(mu_);
+
   std::vector<WitnessStatus> Statuses() const EXCLUDES(mu_);
 
  private:
   struct Pending {
-    std::string signed_note;                     // the log's signature only
-    std::map<size_t, std::string> cosignatures;  // by witness index
+    std::string signed_note;  // the log's signature only
+    // By cosigner: the witness's index, or the number of witnesses + the mirror's index.
+    std::map<size_t, std::string> cosignatures;
     std::chrono::steady_clock::time_point arrived;
   };
   struct Witness {
@@ -93,8 +109,11 @@ class Cosigning {
     std::optional<uint64_t> cosigned_size;
     std::optional<uint64_t> conflict_size;  // not asked again for this size
     std::chrono::steady_clock::time_point next_attempt{};
-    int failures = 0;
+    int failures = 0;  // in a row, for the back-off
     std::string last_problem;
+    uint64_t cosigned_total = 0;
+    uint64_t conflicts_total = 0;
+    uint64_t failures_total = 0;
   };
 
   Cosigning(LogStore* store, std::string origin, CosigningOptions options);

@@ -1,5 +1,6 @@
 #include "log/integrator.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "log/tile_reader.h"
@@ -10,29 +11,51 @@ namespace tuidang {
 Result<std::unique_ptr<Integrator>> Integrator::Open(LogStore* store,
                                                      const tlog::NoteSigner* signer,
                                                      IntegratorOptions options) {
+  std::unique_ptr<Integrator> in(
+      new Integrator(store, signer, std::move(options), tlog::TreeBuilder()));
   auto latest = store->LatestCheckpoint();
   if (!latest) return Error{latest.error()};
   if (!latest->has_value()) {
-    std::unique_ptr<Integrator> in(
-        new Integrator(store, signer, std::move(options), tlog::TreeBuilder()));
     tlog::AppendResult empty;
     empty.tree_size = 0;
     empty.root = in->builder_.Root();
-    if (Status s = in->Publish(empty); !s) return Error{s.message()};
-    return in;
+    auto saved = in->Publish(empty, std::nullopt);
+    if (!saved) return Error{saved.error()};
+    if (*saved) {
+      in->published_ = true;
+      return in;
+    }
+    // Another server started the log at the same moment: follow it.
   }
+  if (Status s = in->Follow(); !s) return Error{s.message()};
+  return in;
+}
+
+Status Integrator::Follow() {
+  auto latest = store_->LatestCheckpoint();
+  if (!latest) return Status::Fail(latest.error());
+  if (!latest->has_value()) return Status::Fail("the log has no checkpoint");
   const auto& [size, note] = **latest;
-  auto checkpoint = tlog::OpenCheckpoint(note, options.origin, std::array{signer->Verifier()});
-  if (!checkpoint) return Error{"the stored checkpoint does not verify: " + checkpoint.error()};
-  if (checkpoint->size != size) return Error{"the stored checkpoint is not the latest size"};
-  StoreTileReader reader(store);
-  auto builder = tlog::TreeBuilder::Resume(reader, size);
-  if (!builder) return Error{"cannot resume the log: " + builder.error()};
-  if (builder->Root() != checkpoint->root) {
-    return Error{"the stored tiles do not hash to the latest checkpoint's root"};
+  if (published_ && size == builder_.size()) return Status::Ok();  // nothing new
+  if (published_ && size < builder_.size()) {
+    return Status::Fail(
+        fmt::format("the stored log ends at a checkpoint of size {}, older than the {} this server "
+                    "published: was the database restored from a backup? (nothing integrated)",
+                    size, builder_.size()));
   }
-  return std::unique_ptr<Integrator>(
-      new Integrator(store, signer, std::move(options), std::move(*builder)));
+  auto checkpoint = tlog::OpenCheckpoint(note, options_.origin, std::array{signer_->Verifier()});
+  if (!checkpoint)
+    return Status::Fail("the stored checkpoint does not verify: " + checkpoint.error());
+  if (checkpoint->size != size) return Status::Fail("the stored checkpoint is not the latest size");
+  StoreTileReader reader(store_);
+  auto builder = tlog::TreeBuilder::Resume(reader, size);
+  if (!builder) return Status::Fail("cannot resume the log: " + builder.error());
+  if (builder->Root() != checkpoint->root) {
+    return Status::Fail("the stored tiles do not hash to the latest checkpoint's root");
+  }
+  builder_ = std::move(*builder);
+  published_ = true;
+  return Status::Ok();
 }
 
 Integrator::~Integrator() {
@@ -44,7 +67,7 @@ Integrator::~Integrator() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status Integrator::Publish(const tlog::AppendResult& result) {
+Result<bool> Integrator::Publish(const tlog::AppendResult& result, std::optional<uint64_t> after) {
   std::vector<StoredTile> tiles;
   for (const auto& t : result.tiles) {
     // Bundles and level-0 tiles are derived from the leaves themselves (StoreTileReader).
@@ -53,13 +76,18 @@ Status Integrator::Publish(const tlog::AppendResult& result) {
   }
   tlog::Checkpoint cp{options_.origin, result.tree_size, result.root, {}};
   auto note = tlog::SignCheckpoint(cp, *signer_);
-  if (!note) return Status::Fail("cannot sign the checkpoint: " + note.error());
-  if (Status s = store_->SaveCheckpoint(tiles, result.tree_size, *note); !s) return s;
+  if (!note) return Error{"cannot sign the checkpoint: " + note.error()};
+  auto saved = store_->SaveCheckpoint(tiles, after, result.tree_size, *note);
+  if (!saved || !*saved) return saved;
   if (options_.on_checkpoint) options_.on_checkpoint(result.tree_size, *note);
-  return Status::Ok();
+  return true;
 }
 
 Result<uint64_t> Integrator::IntegrateAll() {
+  // What another integrator (another server on the same database) published since this
+  // one's last step is taken up first: this one then extends the latest checkpoint, never
+  // its own older view.
+  if (Status s = Follow(); !s) return Error{s.message()};
   auto count = store_->LeafCount();
   if (!count) return Error{count.error()};
   while (builder_.size() < *count) {
@@ -74,9 +102,14 @@ Result<uint64_t> Integrator::IntegrateAll() {
     tlog::TreeBuilder before = builder_;
     auto result = builder_.Append(std::span<const std::string>(*leaves));
     if (!result) return Error{result.error()};
-    if (Status s = Publish(*result); !s) {
+    auto saved = Publish(*result, begin);
+    if (!saved || !*saved) {
       builder_ = std::move(before);  // the store did not take it: try again next time
-      return Error{s.message()};
+      if (!saved) return Error{saved.error()};
+      // Fenced off: another integrator published meanwhile, or is publishing now. Take up
+      // what it published; if it is still at it, leave the rest to it (or the next step).
+      if (Status s = Follow(); !s) return Error{s.message()};
+      if (builder_.size() == begin) break;
     }
   }
   return builder_.size();

@@ -1,12 +1,18 @@
-// The integrator: the one process-wide task that turns appended leaves into the public log.
-// It reads the leaves that the sequencer (and withdrawals) appended past the last
-// checkpoint, computes their tiles, and stores the tiles and the new signed checkpoint in
-// one durable transaction, so no checkpoint ever names a tree whose tiles are not stored.
+// The integrator: the task that turns appended leaves into the public log. It reads the
+// leaves that the sequencer (and withdrawals) appended past the last checkpoint, computes
+// their tiles, and stores the tiles and the new signed checkpoint in one durable
+// transaction, so no checkpoint ever names a tree whose tiles are not stored.
+//
+// Several integrators may share one log (servers on one PostgreSQL database, each with the
+// log's key): the store takes a checkpoint only if it extends the latest one stored
+// (LogStore::SaveCheckpoint's fence), and an integrator fenced off takes up the latest
+// checkpoint from the store (its tiles, checked against its root) before it goes on.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -36,9 +42,11 @@ class Integrator {
                                                   IntegratorOptions options);
   ~Integrator();
 
-  // Integrates every leaf appended so far, in steps of at most max_leaves_per_checkpoint,
-  // each with its checkpoint. Returns the new tree size. Not thread-safe with itself: call
-  // it from one thread (the background thread, or a command).
+  // Takes up what other integrators published, then integrates every leaf appended so far,
+  // in steps of at most max_leaves_per_checkpoint, each with its checkpoint (unless another
+  // integrator is publishing them at this moment: it leaves them to it). Returns the tree
+  // size of the latest checkpoint it knows. Not thread-safe with itself: call it from one
+  // thread (the background thread, or a command).
   Result<uint64_t> IntegrateAll();
 
   // Runs `tick` (if any) then IntegrateAll at once and then every `interval` on a thread of
@@ -54,12 +62,18 @@ class Integrator {
         signer_(signer),
         options_(std::move(options)),
         builder_(std::move(builder)) {}
-  Status Publish(const tlog::AppendResult& result);
+  // Signs and stores the checkpoint of `result` if the latest stored is still of size
+  // `after` (LogStore::SaveCheckpoint): true when stored, false when fenced off.
+  Result<bool> Publish(const tlog::AppendResult& result, std::optional<uint64_t> after);
+  // Makes builder_ the tree of the latest stored checkpoint (verified with the log's key,
+  // its tiles checked against its root) when that is not the one builder_ holds already.
+  Status Follow();
 
   LogStore* const store_;
   const tlog::NoteSigner* const signer_;
   const IntegratorOptions options_;
   tlog::TreeBuilder builder_;  // used by one thread at a time (see IntegrateAll)
+  bool published_ = false;     // builder_ is the tree of a stored checkpoint (same thread)
 
   Mutex mu_;
   CondVar cv_;

@@ -113,6 +113,37 @@ TEST_F(IntegratorTest, CheckpointsCoverEveryLeafAndResume) {
   EXPECT_EQ(store_->RecountTotals()->persons, 699);
 }
 
+// Two integrators on one log (two servers of one database): each takes up what the other
+// published and extends it; the one behind never publishes its older view, and the stored
+// log stays one tree.
+TEST_F(IntegratorTest, AnIntegratorTakesUpWhatAnotherPublished) {
+  IntegratorOptions options{"example.org/log", std::chrono::milliseconds(10), 1000};
+  std::vector<uint64_t> sizes;
+  options.on_checkpoint = [&](uint64_t size, const std::string&) { sizes.push_back(size); };
+  auto a = Integrator::Open(store_.get(), signer_.get(), options);
+  ASSERT_TRUE(a) << a.error();
+  auto b = Integrator::Open(store_.get(), signer_.get(), options);
+  ASSERT_TRUE(b) << b.error();
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{0})) << "b found the log a started";
+  Publish(300);
+  ASSERT_EQ(*(*a)->IntegrateAll(), 300u);
+  Publish(10);
+  auto size = (*b)->IntegrateAll();  // b was at 0: it resumes at 300, then extends
+  ASSERT_TRUE(size) << size.error();
+  EXPECT_EQ(*size, 310u);
+  size = (*a)->IntegrateAll();  // nothing new: a takes up 310 and publishes nothing
+  ASSERT_TRUE(size) << size.error();
+  EXPECT_EQ(*size, 310u);
+  Publish(5);
+  ASSERT_EQ(*(*a)->IntegrateAll(), 315u);
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{0, 300, 310, 315})) << "each size published once";
+  auto leaves = store_->ReadLeaves(0, 315);
+  ASSERT_TRUE(leaves);
+  tlog::MemoryTree tree;
+  for (const auto& e : *leaves) tree.AppendEntry(e);
+  EXPECT_EQ(Latest().root, tree.Root());
+}
+
 TEST_F(IntegratorTest, OpeningRecomputesTheLeaf) {
   Publish(3);
   auto opening = store_->GetOpening(2);

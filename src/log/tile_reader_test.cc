@@ -23,8 +23,9 @@ class FakeLog : public LogStore {
     if (end > leaves.size()) return Error{"leaves are missing"};
     return std::vector<std::string>(leaves.begin() + begin, leaves.begin() + end);
   }
-  Status SaveCheckpoint(const std::vector<StoredTile>&, uint64_t, const std::string&) override {
-    return Status::Fail("not used");
+  Result<bool> SaveCheckpoint(const std::vector<StoredTile>&, std::optional<uint64_t>, uint64_t,
+                              const std::string&) override {
+    return Error{"not used"};
   }
   Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override {
     return std::optional<std::pair<uint64_t, std::string>>();

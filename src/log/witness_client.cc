@@ -32,6 +32,19 @@ class CurlPoster : public HttpPoster {
   }
 
   Result<HttpReply> Post(const std::string& url, const std::string& body) override {
+    return PostAs(url, "text/plain; charset=utf-8", body);
+  }
+
+  Result<HttpReply> PostAs(const std::string& url, const std::string& content_type,
+                           const std::string& body) override {
+    curl_slist* headers = curl_slist_append(nullptr, ("Content-Type: " + content_type).c_str());
+    // No "Expect: 100-continue" (curl's default for larger bodies): the server does not
+    // answer it, and curl would wait a second before every add-entries.
+    if (headers != nullptr) headers = curl_slist_append(headers, "Expect:");
+    if (headers == nullptr) return Error{"libcurl: out of memory"};
+    curl_slist_free_all(headers_);
+    headers_ = headers;
+    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
     body_.clear();
     too_large_ = false;
     error_[0] = '\0';

@@ -30,6 +30,12 @@ class HttpPoster {
  public:
   virtual ~HttpPoster() = default;
   virtual Result<HttpReply> Post(const std::string& url, const std::string& body) = 0;
+  // The same with the body's Content-Type given (a mirror's add-entries takes
+  // application/octet-stream; Post sends text/plain). Test fakes may ignore the type.
+  virtual Result<HttpReply> PostAs(const std::string& url, const std::string& content_type,
+                                   const std::string& body) {
+    return Post(url, body);
+  }
 };
 
 // libcurl, with one handle kept so that its connection is reused (the spec asks clients for

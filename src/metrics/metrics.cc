@@ -7,6 +7,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -40,6 +41,56 @@ Outcome OutcomeOf(const Committed& c) {
 
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
+}
+
+prometheus::ClientMetric Sample(std::vector<prometheus::ClientMetric::Label> labels) {
+  prometheus::ClientMetric m;
+  m.label = std::move(labels);
+  return m;
+}
+
+// The families of the witnesses' (role "witness") or mirrors' ("mirror") outcomes, built at
+// each scrape from the counts Cosigning and Mirroring keep: the peers are few and fixed by
+// the configuration, and the counts live where the outcomes happen.
+void AppendPeerFamilies(const std::string& role, const std::vector<PeerOutcomes>& peers,
+                        std::vector<prometheus::MetricFamily>* out) {
+  if (peers.empty()) return;
+  prometheus::MetricFamily outcomes{
+      "tuidang_" + role + "_outcomes_total",
+      "Exchanges of the log with each " + role +
+          ": cosigned, conflict (refused for good: a fork, a rollback, a 4xx), failed "
+          "(429, 5xx, time-out or connection error, then backed off)",
+      prometheus::MetricType::Counter,
+      {}};
+  prometheus::MetricFamily backing_off{
+      "tuidang_" + role + "_backing_off",
+      "1 while the " + role + "'s last exchange failed and the log waits to retry",
+      prometheus::MetricType::Gauge,
+      {}};
+  prometheus::MetricFamily size{"tuidang_" + role + "_cosigned_tree_size",
+                                "The largest tree the " + role + " cosigned since the start",
+                                prometheus::MetricType::Gauge,
+                                {}};
+  for (const PeerOutcomes& p : peers) {
+    const std::pair<const char*, uint64_t> counts[] = {
+        {"cosigned", p.cosigned}, {"conflict", p.conflicts}, {"failed", p.failures}};
+    for (const auto& [outcome, n] : counts) {
+      auto m = Sample({{role, p.name}, {"outcome", outcome}});
+      m.counter.value = static_cast<double>(n);
+      outcomes.metric.push_back(std::move(m));
+    }
+    auto b = Sample({{role, p.name}});
+    b.gauge.value = p.backing_off ? 1 : 0;
+    backing_off.metric.push_back(std::move(b));
+    if (p.cosigned_size) {
+      auto s = Sample({{role, p.name}});
+      s.gauge.value = static_cast<double>(*p.cosigned_size);
+      size.metric.push_back(std::move(s));
+    }
+  }
+  out->push_back(std::move(outcomes));
+  out->push_back(std::move(backing_off));
+  if (!size.metric.empty()) out->push_back(std::move(size));
 }
 
 }  // namespace
@@ -183,10 +234,10 @@ class Metrics::MeasuredLog : public LogStore {
   Result<std::vector<std::string>> ReadLeaves(uint64_t begin, uint64_t end) override {
     return inner_->ReadLeaves(begin, end);
   }
-  Status SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
-                        const std::string& signed_checkpoint) override {
-    Status s = inner_->SaveCheckpoint(tiles, size, signed_checkpoint);
-    if (s) {
+  Result<bool> SaveCheckpoint(const std::vector<StoredTile>& tiles, std::optional<uint64_t> after,
+                              uint64_t size, const std::string& signed_checkpoint) override {
+    auto s = inner_->SaveCheckpoint(tiles, after, size, signed_checkpoint);
+    if (s && *s) {
       f_->checkpoints->Increment();
       f_->tree_size->Set(static_cast<double>(size));
       f_->last_checkpoint_ns.store(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -317,8 +368,11 @@ std::string Metrics::Render() {
     double leaves = static_cast<double>(gauges_.leaf_count());
     f_->integration_lag->Set(std::max(0.0, leaves - f_->tree_size->Value()));
   }
+  std::vector<prometheus::MetricFamily> families = f_->registry.Collect();
+  if (gauges_.witnesses) AppendPeerFamilies("witness", gauges_.witnesses(), &families);
+  if (gauges_.mirrors) AppendPeerFamilies("mirror", gauges_.mirrors(), &families);
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, f_->registry.Collect());
+  prometheus::TextSerializer().Serialize(out, families);
   return out.str();
 }
 

@@ -7,8 +7,9 @@
 // store roles the sequencer and the integrator write through (batch sizes, commit times,
 // outcomes by channel; the tree size and when it last grew), a decorator of the public
 // handler (answers by status class), and gauges read at each scrape (queue depth, open
-// connections, leaves not yet integrated). No label can tell clients apart: the labels are
-// channels, outcomes and status classes, and nothing about a request is kept.
+// connections, leaves not yet integrated, the witnesses' and mirrors' outcomes). No label can
+// tell clients apart: the labels are channels, outcomes, status classes and the names of the
+// witnesses and mirrors in tuidang.toml, and nothing about a request is kept.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -17,7 +18,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "store/batch_writer.h"
 #include "store/log_store.h"
@@ -25,11 +28,24 @@
 
 namespace tuidang::metrics {
 
+// What the log's exchanges with one witness or mirror came to since the server started
+// (log/cosigning.h, log/mirroring.h count them; they are rendered as counters).
+struct PeerOutcomes {
+  std::string name;                       // its name in tuidang.toml
+  uint64_t cosigned = 0;                  // exchanges that brought its verified cosignature
+  uint64_t conflicts = 0;                 // refusals for good: a fork, a rollback, a 4xx
+  uint64_t failures = 0;                  // 429, 5xx, time-outs, connection errors
+  bool backing_off = false;               // its last exchange failed: waiting to retry
+  std::optional<uint64_t> cosigned_size;  // the largest tree it cosigned
+};
+
 // The gauges read at each scrape, from the live server; a null function is not shown.
 struct Gauges {
-  std::function<size_t()> queue_depth;       // submissions waiting for the writer
-  std::function<size_t()> open_connections;  // on the public port
-  std::function<uint64_t()> leaf_count;      // leaves appended (integrated or not)
+  std::function<size_t()> queue_depth;                   // submissions waiting for the writer
+  std::function<size_t()> open_connections;              // on the public port
+  std::function<uint64_t()> leaf_count;                  // leaves appended (integrated or not)
+  std::function<std::vector<PeerOutcomes>()> witnesses;  // in configuration order
+  std::function<std::vector<PeerOutcomes>()> mirrors;
 };
 
 class Metrics {

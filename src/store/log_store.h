@@ -2,8 +2,9 @@
 // the integrator (log/integrator.h) makes of them. The log's pages (/log/...) read it
 // through log/tile_reader.h.
 //
-// Thread-safety: every method may be called from any thread; SaveCheckpoint is meant for
-// one integrator at a time.
+// Thread-safety: every method may be called from any thread, and several integrators (of
+// this process or others on the same database) may call SaveCheckpoint at once: it is
+// fenced (see there).
 #pragma once
 
 #include <cstdint>
@@ -35,9 +36,15 @@ class LogStore {
   // Entries of leaves [begin, end), in order; an error if one of them is missing.
   virtual Result<std::vector<std::string>> ReadLeaves(uint64_t begin, uint64_t end) = 0;
   // Stores the tiles that tree size `size` adds (keeping the widest version of each) and
-  // the signed checkpoint for it, in one durable transaction; on error nothing is stored.
-  virtual Status SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
-                                const std::string& signed_checkpoint) = 0;
+  // the signed checkpoint for it, in one durable transaction, if the latest checkpoint
+  // stored is still of size `after` (nullopt: none yet) when the transaction commits: the
+  // fence between integrators of several processes (docs/postgres.md). Returns true when
+  // stored; false, with nothing stored, when another integrator published meanwhile or is
+  // publishing now (the caller re-reads the latest checkpoint and tries again later); an
+  // error, with nothing stored, when the store fails. A size never gets a second checkpoint.
+  virtual Result<bool> SaveCheckpoint(const std::vector<StoredTile>& tiles,
+                                      std::optional<uint64_t> after, uint64_t size,
+                                      const std::string& signed_checkpoint) = 0;
   // The latest signed checkpoint and its size; nullopt before the first.
   virtual Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() = 0;
   // The stored (widest) version of hash tile (level, index); nullopt if none.

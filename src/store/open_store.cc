@@ -48,10 +48,24 @@ Status CheckDatabaseSetting(const std::string& database) {
   return Status::Ok();
 }
 
-std::string DescribeStore(const StoreLocation& loc) {
-  if (!UsesPostgres(loc)) return loc.sqlite_path;
+Status CheckReadDatabaseSetting(const StoreLocation& loc) {
+  if (loc.read_database.empty()) return Status::Ok();
+  if (!UsesPostgres(loc)) {
+    return Status::Fail(
+        "read_database names a replica of a PostgreSQL database, but database is unset "
+        "(SQLite): set database too, or leave read_database out");
+  }
+  if (Status s = CheckDatabaseSetting(loc.read_database); !s)
+    return Status::Fail("read_" + s.message());
+  return Status::Ok();
+}
+
+namespace {
+
+// "PostgreSQL database D on H:P" for a connection string, without what else it holds.
+std::string DescribePostgres(const std::string& conninfo) {
   std::string host, port, dbname;
-  if (PQconninfoOption* options = PQconninfoParse(loc.database.c_str(), nullptr)) {
+  if (PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr)) {
     for (PQconninfoOption* o = options; o->keyword; ++o) {
       if (!o->val) continue;
       std::string_view k = o->keyword;
@@ -65,13 +79,26 @@ std::string DescribeStore(const StoreLocation& loc) {
                      host.empty() ? "(default host)" : host, port.empty() ? "" : ":" + port);
 }
 
+}  // namespace
+
+std::string DescribeStore(const StoreLocation& loc) {
+  if (!UsesPostgres(loc)) return loc.sqlite_path;
+  std::string out = DescribePostgres(loc.database);
+  if (!loc.read_database.empty()) {
+    out += ", public pages read from its replica " + DescribePostgres(loc.read_database);
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Store>> OpenStore(const StoreLocation& loc) {
   if (UsesPostgres(loc)) {
     if (Status s = CheckDatabaseSetting(loc.database); !s) return Error{s.message()};
-    auto store = PostgresStore::Open(loc.database);
+    if (Status s = CheckReadDatabaseSetting(loc); !s) return Error{s.message()};
+    auto store = PostgresStore::Open(loc.database, loc.read_database);
     if (!store) return Error{store.error()};
     return std::unique_ptr<Store>(std::move(*store));
   }
+  if (Status s = CheckReadDatabaseSetting(loc); !s) return Error{s.message()};
   auto store = SqliteStore::Open(loc.sqlite_path);
   if (!store) return Error{store.error()};
   return std::unique_ptr<Store>(std::move(*store));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/moderation.h"
 #include "core/receipt.h"
 #include "core/result.h"
 #include "core/statement.h"
@@ -56,6 +57,11 @@ class StatementReader {
   virtual Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) = 0;
   // The opening of a published statement; nullopt if there is none.
   virtual Result<std::optional<Opening>> GetOpening(int64_t number) = 0;
+  // The moderation counters of days `first`..`last` (inclusive), ascending by day, event and
+  // reason, only those above zero. O(rows returned): one range of the per-day counter table,
+  // never a pass over the statements. Which days may be shown is the caller's rule
+  // (LastPublicModerationDay).
+  virtual Result<std::vector<ModerationCount>> ModerationCounts(Day first, Day last) = 0;
 
   // Totals as of the last committed batch (kept incrementally, never recounted per call).
   // Never null.

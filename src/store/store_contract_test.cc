@@ -250,9 +250,12 @@ TEST_P(StoreContract, LogKeepsLeavesTilesAndCheckpoints) {
   EXPECT_FALSE(store_->ReadLeaves(2, 4)) << "leaf 3 is missing";
   EXPECT_FALSE(store_->LatestCheckpoint()->has_value());
   const std::string bytes("\x00\x01'\\x00\xff", 6);
-  ASSERT_TRUE(store_->SaveCheckpoint({{0, 0, 2, bytes + "a"}}, 2, "cp 2\n"));
-  ASSERT_TRUE(store_->SaveCheckpoint({{0, 0, 3, bytes + "ab"}, {-1, 0, 3, bytes}}, 3, "cp 3\n"));
-  ASSERT_TRUE(store_->SaveCheckpoint({{0, 0, 1, "narrower"}}, 3, "cp 3\n"));
+  auto saved = store_->SaveCheckpoint({{0, 0, 2, bytes + "a"}}, std::nullopt, 2, "cp 2\n");
+  ASSERT_TRUE(saved && *saved) << (saved ? "fenced off" : saved.error());
+  saved = store_->SaveCheckpoint({{0, 0, 3, bytes + "ab"}, {-1, 0, 3, bytes}}, 2, 3, "cp 3\n");
+  ASSERT_TRUE(saved && *saved) << (saved ? "fenced off" : saved.error());
+  saved = store_->SaveCheckpoint({{0, 0, 1, "narrower"}}, 3, 4, "cp 4\n");
+  ASSERT_TRUE(saved && *saved) << (saved ? "fenced off" : saved.error());
   auto tile = store_->ReadHashTile(0, 0);
   ASSERT_TRUE(tile && tile->has_value());
   EXPECT_EQ((*tile)->width, 3) << "the widest version is kept";
@@ -260,11 +263,46 @@ TEST_P(StoreContract, LogKeepsLeavesTilesAndCheckpoints) {
   EXPECT_FALSE(store_->ReadHashTile(1, 0)->has_value());
   auto latest = store_->LatestCheckpoint();
   ASSERT_TRUE(latest && latest->has_value());
+  EXPECT_EQ((*latest)->first, 4u);
+  EXPECT_EQ((*latest)->second, "cp 4\n");
+  EXPECT_TRUE(*store_->PublishedSizeIn(2, 3));
+  EXPECT_FALSE(*store_->PublishedSizeIn(5, 100));
+  EXPECT_TRUE(*store_->PublishedSizeIn(0, 1000));
+}
+
+// The fence between integrators (log_store.h): a checkpoint that does not extend the latest
+// stored one is refused whole, tiles included, and a size never gets a second checkpoint.
+TEST_P(StoreContract, CheckpointsExtendOnlyTheLatestOne) {
+  std::vector<Submission> batch;
+  for (int i = 0; i < 3; ++i) batch.push_back(Make("n", kParty));
+  Commit(std::move(batch));
+  auto saved = store_->SaveCheckpoint({}, std::nullopt, 0, "cp 0\n");
+  ASSERT_TRUE(saved && *saved) << (saved ? "fenced off" : saved.error());
+  saved = store_->SaveCheckpoint({}, std::nullopt, 1, "cp 1 of a stale integrator\n");
+  ASSERT_TRUE(saved) << saved.error();
+  EXPECT_FALSE(*saved) << "no second log start";
+  saved = store_->SaveCheckpoint({}, 0, 2, "cp 2\n");
+  ASSERT_TRUE(saved && *saved) << (saved ? "fenced off" : saved.error());
+  // A stale integrator, still at size 0, with a tile of its own: nothing of it is stored.
+  saved = store_->SaveCheckpoint({{1, 0, 1, "stale"}}, 0, 3, "cp 3 stale\n");
+  ASSERT_TRUE(saved) << saved.error();
+  EXPECT_FALSE(*saved);
+  EXPECT_FALSE(store_->ReadHashTile(1, 0)->has_value()) << "the refused tile was not stored";
+  EXPECT_FALSE(*store_->PublishedSizeIn(3, 4));
+  // A checkpoint that does not grow the tree is a caller's error.
+  EXPECT_FALSE(store_->SaveCheckpoint({}, 2, 2, "cp 2 again\n"));
+  // Another store on the same database sees the same latest checkpoint and extends it.
+  auto other = OpenAnother();
+  ASSERT_TRUE(other) << other.error();
+  saved = (*other)->SaveCheckpoint({}, 2, 3, "cp 3\n");
+  ASSERT_TRUE(saved && *saved) << (saved ? "fenced off" : saved.error());
+  saved = store_->SaveCheckpoint({}, 2, 3, "cp 3 of another\n");
+  ASSERT_TRUE(saved) << saved.error();
+  EXPECT_FALSE(*saved);
+  auto latest = store_->LatestCheckpoint();
+  ASSERT_TRUE(latest && latest->has_value());
   EXPECT_EQ((*latest)->first, 3u);
   EXPECT_EQ((*latest)->second, "cp 3\n");
-  EXPECT_TRUE(*store_->PublishedSizeIn(2, 3));
-  EXPECT_FALSE(*store_->PublishedSizeIn(4, 100));
-  EXPECT_TRUE(*store_->PublishedSizeIn(0, 1000));
 }
 
 TEST_P(StoreContract, OperatorsAndAnAppendOnlyAuditTrail) {
@@ -412,6 +450,63 @@ TEST_P(StoreContract, PublicationBatchesNumberInTheOrderGiven) {
   EXPECT_EQ(store_->GetTotals()->statements, 3);
   EXPECT_EQ(store_->GetTotals()->tree_size, 3u);
   ExpectTotalsEqualRecount(*store_, "after a publication batch");
+}
+
+// Moderation in the open: every act raises its day's counter in its own transaction, by
+// reason; a purge lowers none, and a range reads only its days.
+TEST_P(StoreContract, ModerationIsCountedPerDayAndReason) {
+  Day day = 20000;
+  SetToday([&day] { return day; });
+  std::vector<Submission> batch;
+  for (int i = 0; i < 6; ++i) {
+    batch.push_back(Make("m" + std::to_string(i), kParty, {}, false));
+    if (i < 3) {
+      batch.back().hold_reason = "generated_name";
+      batch.back().hold_group = "gen";
+    }
+  }
+  batch.push_back(Make("published", kParty));
+  batch.push_back(Make("accepted", kParty));
+  batch.back().batched = true;
+  auto out = Commit(batch);
+  ASSERT_EQ(out.size(), 8u);
+  using E = ModerationEvent;
+  auto counts = store_->ModerationCounts(day, day);
+  ASSERT_TRUE(counts) << counts.error();
+  EXPECT_EQ(*counts, (std::vector<ModerationCount>{{day, E::kHeld, "generated_name", 3},
+                                                   {day, E::kHeld, "review", 3}}))
+      << "held by reason on the day received; published and accepted are not moderation";
+
+  // The next day: one reviewed statement rejected (and one already rejected, not counted
+  // twice), the flood group rejected at once, a held statement and an accepted one
+  // withdrawn by their declarants before publication, the published one withdrawn as a
+  // danger and another approved then withdrawn by its declarant.
+  day = 20001;
+  EXPECT_EQ(*store_->Reject({out[3].id}), 1);
+  EXPECT_EQ(*store_->Reject({out[3].id}), 0);
+  EXPECT_EQ(*store_->RejectHeldGroup("gen"), 3);
+  EXPECT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(batch[4].receipt_code)));
+  EXPECT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(batch[7].receipt_code)));
+  ASSERT_TRUE(store_->Withdraw(*out[6].number, WithdrawalReason::kDanger));
+  auto numbers = store_->Approve({out[5].id});
+  ASSERT_TRUE(numbers && numbers->size() == 1u);
+  EXPECT_TRUE(*store_->WithdrawByReceipt(HashReceiptCode(batch[5].receipt_code)));
+  counts = store_->ModerationCounts(day, day);
+  ASSERT_TRUE(counts) << counts.error();
+  EXPECT_EQ(*counts, (std::vector<ModerationCount>{{day, E::kRejected, "generated_name", 3},
+                                                   {day, E::kRejected, "review", 1},
+                                                   {day, E::kWithdrawn, "before-publication", 2},
+                                                   {day, E::kWithdrawn, "danger", 1},
+                                                   {day, E::kWithdrawn, "declarant-request", 1}}));
+  // The purge deletes the rejected rows; the figures stay. A range reads its days only.
+  ASSERT_TRUE(store_->PurgeRejected(0));
+  counts = store_->ModerationCounts(day - 1, day + 5);
+  ASSERT_TRUE(counts) << counts.error();
+  EXPECT_EQ(counts->size(), 7u);
+  EXPECT_EQ(counts->front().day, day - 1);
+  EXPECT_TRUE(store_->ModerationCounts(day + 1, day + 5)->empty());
+  Reopen();
+  EXPECT_EQ(store_->ModerationCounts(day, day)->size(), 5u) << "kept across a restart";
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, ::testing::Values("sqlite", "postgres"),

@@ -219,42 +219,58 @@ TEST(PostgresOnly, SchemaVersionsAreMigratedAndANewerOneRefused) {
       << "TUIDANG_TEST_POSTGRES is not set: run under scripts/pg-cluster.sh run";
   PostgresSchema schema;
   ASSERT_TRUE(schema.error().empty()) << schema.error();
-  auto first = MigrateStore({schema.conninfo(), ""});
+  auto first = MigrateStore({schema.conninfo(), "", ""});
   ASSERT_TRUE(first) << first.error();
   EXPECT_EQ(first->from, 0);
   EXPECT_EQ(first->to, PostgresStore::SchemaVersion());
-  auto again = MigrateStore({schema.conninfo(), ""});
+  auto again = MigrateStore({schema.conninfo(), "", ""});
   ASSERT_TRUE(again) << again.error();
   EXPECT_EQ(again->from, PostgresStore::SchemaVersion());
   auto c = pg::Conn::Connect(schema.conninfo());
   ASSERT_TRUE(c) << c.error();
   ASSERT_TRUE((*c)->Run("UPDATE meta SET value = '99' WHERE key = 'schema_version'"));
-  auto refused = OpenStore({schema.conninfo(), ""});
+  auto refused = OpenStore({schema.conninfo(), "", ""});
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().find("schema 99, made by a newer tuidang"), std::string::npos)
       << refused.error();
-  EXPECT_FALSE(MigrateStore({schema.conninfo(), ""}));
+  EXPECT_FALSE(MigrateStore({schema.conninfo(), "", ""}));
 }
 
 TEST(PostgresOnly, AnUnreachableOrMalformedDatabaseIsAClearError) {
   // A port nobody listens on (the test cluster's, plus a thousand, is free in practice).
-  auto down = OpenStore({"postgresql://tuidang@127.0.0.1:1/tuidang?connect_timeout=2", ""});
+  auto down = OpenStore({"postgresql://tuidang@127.0.0.1:1/tuidang?connect_timeout=2", "", ""});
   ASSERT_FALSE(down);
   EXPECT_NE(down.error().find("cannot connect to PostgreSQL"), std::string::npos) << down.error();
-  auto malformed = OpenStore({"host=db port", ""});
+  auto malformed = OpenStore({"host=db port", "", ""});
   ASSERT_FALSE(malformed);
   EXPECT_NE(malformed.error().find("not a PostgreSQL connection string"), std::string::npos)
       << malformed.error();
   EXPECT_FALSE(CheckDatabaseSetting("postgresql://h:notaport/x?bogus=1"));
   EXPECT_TRUE(CheckDatabaseSetting(""));
-  EXPECT_EQ(DescribeStore({"postgresql://u:secret@db.example:5433/center", ""}),
+  EXPECT_EQ(DescribeStore({"postgresql://u:secret@db.example:5433/center", "", ""}),
             "PostgreSQL database center on db.example:5433");
+  // read_database: a replica of a PostgreSQL database, well formed, never beside SQLite.
+  EXPECT_TRUE(CheckReadDatabaseSetting({"postgresql://db/center", "", ""}));
+  EXPECT_TRUE(CheckReadDatabaseSetting({"postgresql://db/center", "", "host=replica"}));
+  auto beside_sqlite = CheckReadDatabaseSetting({"", "tuidang.db", "host=replica"});
+  ASSERT_FALSE(beside_sqlite);
+  EXPECT_NE(beside_sqlite.message().find("database is unset (SQLite)"), std::string::npos)
+      << beside_sqlite.message();
+  auto bad = CheckReadDatabaseSetting({"postgresql://db/center", "", "host=replica port"});
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(bad.message().starts_with("read_database: not a PostgreSQL connection string"))
+      << bad.message();
+  EXPECT_FALSE(OpenStore({"", "tuidang.db", "host=replica"}));
+  EXPECT_EQ(DescribeStore({"postgresql://u:secret@db.example:5433/center", "",
+                           "postgresql://u:secret@replica.example/center"}),
+            "PostgreSQL database center on db.example:5433, public pages read from its replica "
+            "PostgreSQL database center on replica.example");
 }
 
 TEST(StoreFactory, SqliteInTheDataFolderWhenNoDatabaseIsSet) {
   ASSERT_GE(sodium_init(), 0);
   TempDir dir;
-  const StoreLocation loc{"", dir.File("tuidang.db")};
+  const StoreLocation loc{"", dir.File("tuidang.db"), ""};
   EXPECT_FALSE(UsesPostgres(loc));
   auto migrated = MigrateStore(loc);
   ASSERT_TRUE(migrated) << migrated.error();

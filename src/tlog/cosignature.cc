@@ -12,9 +12,7 @@ namespace tuidang::tlog {
 
 namespace {
 
-void EnsureSodium() { [[maybe_unused]] static const int kInit = sodium_init(); }
-
-std::string TypedKey(const Ed25519PublicKey& key) {
+std::string CosignerTypedKey(const Ed25519PublicKey& key) {
   std::string typed(1, static_cast<char>(kSignatureTypeCosignatureV1));
   typed.append(reinterpret_cast<const char*>(key.data()), key.size());
   return typed;
@@ -58,13 +56,13 @@ Result<CosignatureVerifier> CosignatureVerifier::FromPublicKey(std::string_view 
   if (!IsValidKeyName(name)) return Error{"cosigner verifier key: bad name"};
   CosignatureVerifier verifier;
   verifier.name_ = std::string(name);
-  verifier.key_id_ = KeyId(name, TypedKey(key));
+  verifier.key_id_ = KeyId(name, CosignerTypedKey(key));
   verifier.public_key_ = key;
   return verifier;
 }
 
 std::string CosignatureVerifier::VerifierKey() const {
-  return fmt::format("{}+{:08x}+{}", name_, key_id_, Base64Encode(TypedKey(public_key_)));
+  return fmt::format("{}+{:08x}+{}", name_, key_id_, Base64Encode(CosignerTypedKey(public_key_)));
 }
 
 Result<uint64_t> CosignatureVerifier::Verify(std::string_view checkpoint_text,
@@ -126,7 +124,7 @@ Result<Cosigner> Cosigner::FromSeed(std::string_view name, const Ed25519Seed& se
   Ed25519PublicKey public_key;
   crypto_sign_seed_keypair(public_key.data(), cosigner.secret_key_.data(), seed.data());
   cosigner.name_ = std::string(name);
-  cosigner.key_id_ = KeyId(name, TypedKey(public_key));
+  cosigner.key_id_ = KeyId(name, CosignerTypedKey(public_key));
   return cosigner;
 }
 

@@ -11,11 +11,9 @@
 
 namespace tuidang::tlog {
 
-namespace {
-
-// sodium_init() picks implementations and seeds the random source; it is idempotent and
-// thread-safe, so every entry point that reaches libsodium calls this first.
 void EnsureSodium() { [[maybe_unused]] static const int kInit = sodium_init(); }
+
+namespace {
 
 // Decodes the UTF-8 sequence at s[*pos], advancing *pos. Returns -1 on an invalid sequence:
 // truncated, overlong, a surrogate, or beyond U+10FFFF.

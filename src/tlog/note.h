@@ -45,6 +45,10 @@ bool IsValidKeyName(std::string_view name);
 // a signed note must be.
 bool IsNoteText(std::string_view text);
 
+// sodium_init(): it picks implementations and seeds the random source; idempotent and
+// thread-safe, so every entry point of tlog that reaches libsodium calls this first.
+void EnsureSodium();
+
 // The key ID of a key of `name` whose typed public key (type byte, then key) is `typed_key`.
 uint32_t KeyId(std::string_view name, std::string_view typed_key);
 

@@ -265,14 +265,8 @@ Response ApiGetStatement(const RequestContext& rq) {
   // The opening: with it anyone recomputes the commitment, the leaf and its hash.
   auto opening = env.store->GetOpening(*number);
   if (opening && opening->has_value()) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string salt;
-    for (unsigned char c : (*opening)->salt) {
-      salt.push_back(kHex[c >> 4]);
-      salt.push_back(kHex[c & 15]);
-    }
     body["leaf_index"] = (*opening)->leaf_index;
-    body["salt"] = salt;
+    body["salt"] = HexEncode((*opening)->salt);
     body["record"] = (*opening)->record;
   }
   return JsonResponse(http::status::ok, body, Caching::kShort);
@@ -346,13 +340,43 @@ Response ApiGetReceipt(const RequestContext& rq) {
   return JsonResponse(http::status::ok, body, Caching::kNoStore);
 }
 
-Response ApiStats(const AppEnv& env) {
+Response ApiStats(const RequestContext& rq) {
+  const AppEnv& env = rq.env;
   auto totals = env.store->GetTotals();
-  return TextResponse(http::status::ok, StatsJson(*totals, Today()), "application/json",
+  const Day today = Today();
+  auto moderation = ReadModerationFigures(env.store, 0, today);
+  if (!moderation) {
+    return ApiError(*env.catalog, rq.page.lang, http::status::service_unavailable, "storage",
+                    "error.storage");
+  }
+  return TextResponse(http::status::ok, StatsJson(*totals, today, *moderation), "application/json",
                       Caching::kNoStore);
 }
 
-std::string StatsJson(const Totals& t, Day day) {
+namespace {
+
+// {"through": "YYYY-MM-DD", "by_day": [{"date": ..., "held": {"no_pow": 3}, "rejected": {},
+// "withdrawn": {}}]}: closed days with any count, ascending (docs/moderation-stats.md).
+json::object ModerationJson(const ModerationFigures& f) {
+  json::array days;
+  for (const ModerationCount& c : f.counts) {
+    if (c.day > f.through || c.statements <= 0) continue;
+    const std::string date = FormatDay(c.day);
+    if (days.empty() || days.back().as_object().at("date").as_string() != date) {
+      days.push_back(json::object{{"date", date},
+                                  {"held", json::object{}},
+                                  {"rejected", json::object{}},
+                                  {"withdrawn", json::object{}}});
+    }
+    json::object& day = days.back().as_object();
+    day[ModerationEventCode(c.event)].as_object()[c.reason] = c.statements;
+  }
+  return json::object{{"through", FormatDay(f.through)}, {"by_day", std::move(days)}};
+}
+
+}  // namespace
+
+std::string StatsJson(const Totals& t, Day day, const ModerationFigures& moderation) {
   json::object body;
   body["total_persons"] = t.persons;
   body["total_statements"] = t.statements;
@@ -380,6 +404,7 @@ std::string StatsJson(const Totals& t, Day day) {
     }
     body[name] = std::move(o);
   }
+  body["moderation"] = ModerationJson(moderation);
   return json::serialize(body);
 }
 

@@ -84,7 +84,7 @@ void Api(const RequestContext& rq, Responder respond) {
       return respond(ApiListStatements(rq));
     case RouteId::kApiStatement: return respond(ApiGetStatement(rq));
     case RouteId::kApiReceipt: return respond(ApiGetReceipt(rq));
-    case RouteId::kApiStats: return respond(ApiStats(rq.env));
+    case RouteId::kApiStats: return respond(ApiStats(rq));
     default:  // kApiUnknown, and the challenge without an abuse gate
       return respond(ApiError(*rq.env.catalog, rq.page.lang, http::status::not_found, "not_found",
                               "error.not_found"));
@@ -121,6 +121,34 @@ void Page(const RequestContext& rq, bool explicit_lang, Responder respond) {
   }
 }
 
+// The route of a request; without an abuse gate there is no challenge: its path is an
+// unknown API path.
+RouteMatch Match(const Target& t, http::verb method, const AppEnv& env) {
+  RouteMatch m = MatchRoute(t.path, method, t.explicit_lang);
+  if (m.route->id == RouteId::kChallenge && !env.guard) {
+    m = {&RouteOf(RouteId::kApiUnknown), true, {}};
+  }
+  return m;
+}
+
+// The public reads that go to the store for each page: the read lane's (AppOptions::
+// read_threads). Not the receipts (a declarant's, limited by the gate), the home page, the
+// form, the log and its tiles (cached) or /healthz.
+bool InReadLane(RouteId id) {
+  switch (id) {
+    case RouteId::kDayList:
+    case RouteId::kStatement:
+    case RouteId::kCertificate:
+    case RouteId::kSearch:
+    case RouteId::kStats:
+    case RouteId::kStatsCsv:
+    case RouteId::kApiStatements:
+    case RouteId::kApiStatement:
+    case RouteId::kApiStats: return true;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 void App::Handle(Request req, Responder respond) {
@@ -130,7 +158,14 @@ void App::Handle(Request req, Responder respond) {
 void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder respond_raw) {
   bool head = req.method() == http::verb::head;
   bool gzip = AcceptsGzip(req[http::field::accept_encoding]);
-  Responder respond = [respond_raw = std::move(respond_raw), head, gzip](Response res) {
+  Responder respond = [respond_raw = std::move(respond_raw), head, gzip,
+                       retry = env_.options.retry_after_seconds](Response res) {
+    // Every 503 (the database down, the queue full) says when to come back, pages as well
+    // as the API; a handler that knows better (the gate's limits) set its own.
+    if (res.result() == http::status::service_unavailable &&
+        res.find(http::field::retry_after) == res.end()) {
+      res.set(http::field::retry_after, std::to_string(retry));
+    }
     AddCommonHeaders(res);
     // Pages not cached are compressed here; cached ones and static files came compressed.
     CompressForClient(res, gzip && !head);
@@ -142,18 +177,33 @@ void App::Handle(Request req, std::optional<safety::ClientKey> client, Responder
     respond_raw(std::move(res));
   };
   Target t = SplitTarget(req.target());
-  RouteMatch m = MatchRoute(t.path, req.method(), t.explicit_lang);
-  // Without an abuse gate there is no challenge: its path is an unknown API path.
-  if (m.route->id == RouteId::kChallenge && !env_.guard) {
-    m = {&RouteOf(RouteId::kApiUnknown), true, {}};
-  }
-  const Route& route = *m.route;
+  RouteMatch m = Match(t, req.method(), env_);
   Language browser = PreferredLanguage(req[http::field::accept_language]);
   // Rate limits (429/503), the proof-of-work challenge and script (guard_web.h).
-  if (GateRequest(env_, req, m, t.path, route.area == Area::kApi ? browser : t.lang, client,
+  if (GateRequest(env_, req, m, t.path, m.route->area == Area::kApi ? browser : t.lang, client,
                   respond)) {
     return;
   }
+  if (reads_ && m.method_allowed && InReadLane(m.route->id) &&
+      (req.method() == http::verb::get || req.method() == http::verb::head)) {
+    // The match points into `t`, which stays here: the lane splits the moved request again.
+    auto shared = std::make_shared<Request>(std::move(req));
+    if (!reads_->TryPost([this, shared, client, respond] {
+          Target lt = SplitTarget(shared->target());
+          Dispatch(*shared, client, respond, lt, Match(lt, shared->method(), env_));
+        })) {
+      respond(TransportError(http::status::service_unavailable, shared->target(),
+                             (*shared)[http::field::accept_language]));
+    }
+    return;
+  }
+  Dispatch(req, client, std::move(respond), t, m);
+}
+
+void App::Dispatch(Request& req, const std::optional<safety::ClientKey>& client, Responder respond,
+                   const Target& t, const RouteMatch& m) {
+  const web::Route& route = *m.route;
+  Language browser = PreferredLanguage(req[http::field::accept_language]);
   if (m.method_allowed && route.before_query) return respond(BeforeQuery(env_, req, m));
   if (route.area == Area::kLog) {
     return respond(TextResponse(http::status::method_not_allowed, "method not allowed\n",

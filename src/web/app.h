@@ -6,6 +6,8 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "intake/intake.h"
 #include "intake/sequencer.h"
@@ -19,8 +21,17 @@
 #include "web/ops_auth.h"
 #include "web/ops_session.h"
 #include "web/page_cache.h"
+#include "web/routes.h"
+#include "web/worker_pool.h"
 
 namespace tuidang::web {
+
+// A C2SP tlog-mirror the log pushes to, as the /log page names it (tuidang.toml's [[mirror]]).
+struct LogMirror {
+  std::string name;      // its [[mirror]] name
+  std::string key;       // its cosignature verifier key
+  std::string copy_url;  // where its copy of this log is read; empty: not said
+};
 
 struct AppOptions {
   // Publish valid web statements at once, or hold them for moderation.
@@ -35,6 +46,12 @@ struct AppOptions {
   std::string log_verifier_key;
   // The witnesses' tlog-policy (log/cosigning.h), shown on /log; empty: none.
   std::string log_witness_policy;
+  // The mirrors, shown on /log with whether they cosigned the served checkpoint.
+  std::vector<LogMirror> log_mirrors;
+  // public_url (the /log page's audit command reads the log there) and software_url (where
+  // the center publishes tuidang; empty: not said), from the configuration.
+  std::string public_url;
+  std::string software_url;
   // Statements entered by operators: published at once, or held for a second operator.
   bool operator_publish_at_once = true;
   // [policy] per channel, indexed by Channel's value; unset: the two defaults above.
@@ -43,8 +60,20 @@ struct AppOptions {
   // The administrator's Markdown for the center's pages (center_pages.cc); empty: the
   // compiled-in defaults only.
   std::string pages_dir;
+  // The center's onion service and the URLs of copies of the public site, shown on /about
+  // and /safety (tuidang.toml's onion_address and site_mirrors); empty: not shown.
+  std::string onion_address;
+  std::vector<std::string> site_mirrors;
   // Hours a rejected statement's row is kept; 0: purged at once (docs/console.md).
   int64_t rejected_retention_hours = 720;
+  // Threads of the read lane (docs/deploy-safety.md, "A crawler"): the public reads that
+  // go to the store for each page (day lists, statements, certificates, search, /stats,
+  // the statements API) run there, at a lower priority, at most kReadQueuePerThread waiting
+  // per thread (beyond it 503 with Retry-After), so that a crawler at full speed queues
+  // behind its own few threads and never before /healthz, the form or a submission.
+  // 0: no lane, every request answered on the I/O thread that read it, at once (the unit
+  // tests and fuzz targets, which expect the answer before Handle returns).
+  size_t read_threads = 0;
   bool PublishesAtOnce(Channel c) const {
     auto v = channel_publish[static_cast<size_t>(c) % channel_publish.size()];
     return v ? *v : (c == Channel::kWeb ? publish_at_once : operator_publish_at_once);
@@ -79,6 +108,13 @@ struct AppEnv {
   intake::Intake* intake = nullptr;
 };
 
+// Requests waiting for the read lane, per lane thread, at most; a page of the lane takes a
+// few milliseconds, so a full queue is about a second's wait.
+constexpr size_t kReadQueuePerThread = 128;
+// The lane's threads run at this nice value: when the cores are busy, the I/O threads and
+// the writer are served first.
+constexpr int kReadThreadNice = 5;
+
 class App final : public Handler {
  public:
   explicit App(AppEnv env) : env_(env) {
@@ -88,6 +124,11 @@ class App final : public Handler {
     if (env_.operators && env_.sessions) {
       auth_ = std::make_unique<OpsAuth>(env_.operators, env_.sessions);
       env_.auth = auth_.get();
+    }
+    if (env_.options.read_threads > 0) {
+      reads_ = std::make_unique<WorkerPool>(env_.options.read_threads,
+                                            env_.options.read_threads * kReadQueuePerThread,
+                                            kReadThreadNice);
     }
   }
   void Handle(Request req, Responder respond) override;
@@ -101,6 +142,7 @@ class App final : public Handler {
   // destroyed, since their answers go to its connections.
   void SendDelayedAnswers() { delay_.Flush(); }
   void Stop() {
+    if (reads_) reads_->Stop();
     if (auth_) auth_->Stop();
   }
 
@@ -112,6 +154,14 @@ class App final : public Handler {
   AnswerDelay delay_;
   // Destroyed first: its pool finishes the logins still queued while the rest is alive.
   std::unique_ptr<OpsAuth> auth_;
+  // The read lane (AppOptions::read_threads); null: none. Declared last, so destroyed
+  // first: the pages still queued there use env_ and the caches.
+  std::unique_ptr<WorkerPool> reads_;
+
+  // Handle's work after the gate, on the I/O thread or the read lane; `m` is the route of
+  // `t`, the request's split target.
+  void Dispatch(Request& req, const std::optional<safety::ClientKey>& client, Responder respond,
+                const Target& t, const RouteMatch& m);
 };
 
 }  // namespace tuidang::web

@@ -1,7 +1,8 @@
 // The center's own pages, /about, /privacy and /safety (docs/center-pages.md): Markdown
 // rendered by cmark. An administrator edits them without rebuilding, as
 // <data>/pages/<name>.<language code>.md ("about.zh-hans.md"); a page without its file
-// shows the default compiled in from src/web/center_pages/.
+// shows the default compiled in from src/web/center_pages/. Under /about and /safety, the
+// onion address and the site's copies from tuidang.toml (onion_address, site_mirrors).
 #include <cmark.h>
 #include <spdlog/spdlog.h>
 
@@ -70,6 +71,34 @@ struct NodeFree {
   void operator()(cmark_node* n) const { cmark_node_free(n); }
 };
 
+// The center's other addresses (its onion service, the copies of the site) from the
+// configuration, under the Markdown of /about and /safety; empty when none is configured.
+// The values were checked by the configuration (cli/config_addresses.h) and are escaped
+// all the same.
+std::string AddressesHtml(const PageContext& ctx, const AppOptions& options) {
+  if (options.onion_address.empty() && options.site_mirrors.empty()) return {};
+  auto link = [](std::string_view url, std::string_view text) {
+    return "<a href=\"" + HtmlEscape(url) + "\"><code>" + HtmlEscape(text) + "</code></a>";
+  };
+  std::string b =
+      "<section id=\"addresses\" aria-labelledby=\"addresses-title\"><h2 "
+      "id=\"addresses-title\">" +
+      ctx.TrHtml("center.addresses") + "</h2>";
+  if (!options.onion_address.empty()) {
+    std::string_view host = options.onion_address;
+    host.remove_prefix(host.find("://") + 3);
+    host.remove_suffix(1);  // the final "/"
+    b += "<p id=\"onion\">" + ctx.TrHtml("center.onion") + " " + link(options.onion_address, host) +
+         "</p>";
+  }
+  if (!options.site_mirrors.empty()) {
+    b += "<p>" + ctx.TrHtml("center.mirrors") + "</p><ul id=\"site-mirrors\">";
+    for (const std::string& url : options.site_mirrors) b += "<li>" + link(url, url) + "</li>";
+    b += "</ul>";
+  }
+  return b + "</section>";
+}
+
 }  // namespace
 
 std::string MarkdownHtml(std::string_view markdown) {
@@ -113,8 +142,9 @@ Response CenterPage(const RequestContext& rq) {
   }
   std::optional<std::string> file = PageFile(rq.env.options.pages_dir, name, ctx.lang);
   std::string_view markdown = file ? std::string_view(*file) : DefaultMarkdown(name, ctx.lang);
-  std::string body =
-      "<article class=\"center-page\" id=\"center-page\">" + MarkdownHtml(markdown) + "</article>";
+  std::string body = "<article class=\"center-page\" id=\"center-page\">" + MarkdownHtml(markdown) +
+                     (name == "privacy" ? std::string() : AddressesHtml(ctx, rq.env.options)) +
+                     "</article>";
   return HtmlResponse(http::status::ok,
                       Layout(ctx, ctx.Tr(keys->title), body, ctx.Tr(keys->description)),
                       Caching::kShort);

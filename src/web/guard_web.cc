@@ -104,6 +104,13 @@ std::string SubmitSafetyFields(const PageContext& ctx, const AppEnv& env, std::s
     b += "<noscript><p class=\"hint\">" + ctx.TrHtml("form.no_script") + "</p></noscript>";
   }
   if (env.guard) {
+    // The no-script token is issued with the form, so that its delay runs while the
+    // declarant fills it in and the preview travels: the preview carries it on (as it
+    // carries a solution), and a declarant who sends at once from the preview is not asked
+    // to wait over a slow link (docs/preview.md). pow.js replaces it by a solution.
+    b += "<input type=\"hidden\" name=\"pow_challenge\" value=\"" +
+         HtmlEscape(env.guard->IssueFormToken()) +
+         "\"><input type=\"hidden\" name=\"pow_nonce\" value=\"0\">";
     b += "<script src=\"" + ctx.AssetHref("pow.js") + "\" defer></script>";
   }
   return b;
@@ -117,10 +124,15 @@ std::string PreviewSafetyFields(const PageContext& ctx, const AppEnv& env,
     if (IsValidUtf8(value)) AppendHtmlEscaped(&h, value);
     return h + "\">";
   };
-  // A solution pow.js found on the form (or a token of an earlier preview) is carried on:
-  // it is spent only when the statement is sent.
+  std::string script = "<script src=\"" + ctx.AssetHref("pow.js") + "\" defer></script>";
+  // A solution pow.js found on the form (or the form's token) is carried on: it is spent
+  // only when the statement is sent. A token means pow.js had not finished on the form (the
+  // preview was asked for at once, or there is no script): with script it solves here and
+  // replaces the token, so that a send within the token's delay is not asked to wait.
   if (!pow_challenge.empty() && !pow_nonce.empty()) {
-    return hidden("pow_challenge", pow_challenge) + hidden("pow_nonce", pow_nonce);
+    std::string b = hidden("pow_challenge", pow_challenge) + hidden("pow_nonce", pow_nonce);
+    if (safety::PowIssuer::TokenValidFrom(pow_challenge)) b += script;
+    return b;
   }
   std::string b = hidden("pow_challenge", env.guard->IssueFormToken()) + hidden("pow_nonce", "0");
   if (env.guard->options().pow_hold) {
@@ -128,7 +140,7 @@ std::string PreviewSafetyFields(const PageContext& ctx, const AppEnv& env,
          HtmlEscape(ctx.Format("preview.token_note", safety::Guard::kFormTokenDelaySeconds)) +
          "</p></noscript>";
   }
-  return b + "<script src=\"" + ctx.AssetHref("pow.js") + "\" defer></script>";
+  return b + script;
 }
 
 int64_t FormTokenWait(std::string_view pow_challenge) {
@@ -149,13 +161,16 @@ std::string CheckContact(const AppEnv& env, std::string_view contact) {
 }
 
 std::string_view PowScript() {
-  // Solves the challenge of /api/v1/challenge in small slices (the page stays responsive)
-  // and adds pow_challenge and pow_nonce to the form. Without it the statement is held for
-  // review, never refused. SHA-256 is written out because crypto.subtle is missing on
-  // plain-HTTP origins (a mirror, a LAN) and too slow per call for a search.
+  // Solves the challenge of /api/v1/challenge and adds pow_challenge and pow_nonce to the
+  // form. The search runs in a Web Worker started from this same file (no second download:
+  // the versioned file is cached), so the page's main thread stays free while it runs
+  // (Lighthouse's Total Blocking Time, tests/test_lighthouse.py: on a slow phone a search on
+  // the main thread cost seconds of blocked input). Where workers are missing or refused, it
+  // runs on the main thread in slices of at most kSlice ms. Without it the statement is
+  // held for review, never refused. SHA-256 is written out because crypto.subtle is missing
+  // on plain-HTTP origins (a mirror, a LAN) and too slow per call for a search.
   return R"js("use strict";(function(){
-var f=document.querySelector("form[data-pow]");if(!f||!window.fetch)return;
-var K=[],H=[],i,n=2,done=null,waiting=false;
+var K=[],H=[],i,n=2,kSlice=6;
 function frac(x){return (x-Math.floor(x))*4294967296|0}
 for(i=0;i<64;n++){var p=true;for(var d=2;d*d<=n;d++)if(n%d==0){p=false;break}
 if(p){if(i<8)H[i]=frac(Math.sqrt(n));K[i++]=frac(Math.cbrt(n))}}
@@ -173,11 +188,21 @@ r=q;q=m;m=k;k=(g+t)|0;g=e;e=c;c=a;a=(t+u)|0}
 h[0]=h[0]+a|0;h[1]=h[1]+c|0;h[2]=h[2]+e|0;h[3]=h[3]+g|0;h[4]=h[4]+k|0;h[5]=h[5]+m|0;h[6]=h[6]+q|0;h[7]=h[7]+r|0}
 return h}
 function zeros(h,bits){for(var j=0;j<bits;j++)if(h[j>>5]>>>(31-(j&31))&1)return false;return true}
+if(typeof document==="undefined"){self.onmessage=function(ev){var c=ev.data.c,bits=ev.data.bits;
+for(var nonce=0;;nonce++)if(zeros(sha(c+":"+nonce),bits)){self.postMessage(nonce);return}};return}
+var f=document.querySelector("form[data-pow]");if(!f||!window.fetch)return;
+var src=document.currentScript&&document.currentScript.src,done=null,waiting=false;
 function put(name,v){var el=f.querySelector("input[name="+name+"]");
 if(!el){el=document.createElement("input");el.type="hidden";el.name=name;f.appendChild(el)}el.value=v}
-function solve(c,bits){var nonce=0;(function slice(){
-for(var s=0;s<4000;s++,nonce++){if(zeros(sha(c+":"+nonce),bits)){put("pow_challenge",c);
-put("pow_nonce",""+nonce);done=true;if(waiting)f.submit();return}}setTimeout(slice,0)})()}
+function found(c,nonce){put("pow_challenge",c);put("pow_nonce",""+nonce);done=true;if(waiting)f.submit()}
+var now=window.performance?function(){return performance.now()}:Date.now;
+function slices(c,bits){var nonce=0;(function slice(){var t=now();
+for(var s=0;s<1e6;s++,nonce++){if(zeros(sha(c+":"+nonce),bits))return found(c,nonce);
+if((s&31)==31&&now()-t>kSlice)break}setTimeout(slice,0)})()}
+function solve(c,bits){if(window.Worker&&src){try{var w=new Worker(src),ok=false;
+w.onmessage=function(ev){ok=true;w.terminate();found(c,ev.data)};
+w.onerror=function(ev){if(ev.preventDefault)ev.preventDefault();w.terminate();if(!ok)slices(c,bits)};
+w.postMessage({c:c,bits:bits});return}catch(e){}}slices(c,bits)}
 fetch("/api/v1/challenge",{credentials:"omit",cache:"no-store"}).then(function(r){return r.json()})
 .then(function(j){solve(j.challenge,j.bits)}).catch(function(){done=false});
 f.addEventListener("submit",function(ev){if(done!==null||waiting)return;

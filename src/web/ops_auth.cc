@@ -12,51 +12,6 @@
 
 namespace tuidang::web {
 
-// ---- HashPool
-
-HashPool::HashPool(size_t threads, size_t queue_limit) : queue_limit_(queue_limit) {
-  for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
-}
-
-HashPool::~HashPool() { Stop(); }
-
-void HashPool::Stop() {
-  {
-    MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  wake_.SignalAll();
-  for (auto& t : workers_) {
-    if (t.joinable()) t.join();
-  }
-}
-
-bool HashPool::TryPost(std::function<void()> job) {
-  {
-    MutexLock lock(&mu_);
-    if (stopping_ || jobs_.size() >= queue_limit_) return false;
-    jobs_.push_back(std::move(job));
-  }
-  wake_.Signal();
-  return true;
-}
-
-void HashPool::Work() {
-  // Best effort: a thread that cannot lower its priority still works.
-  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kHashThreadNice);
-  for (;;) {
-    std::function<void()> job;
-    {
-      MutexLock lock(&mu_);
-      while (!stopping_ && jobs_.empty()) wake_.Wait(&mu_);
-      if (jobs_.empty()) return;  // stopping, and nothing left to run
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    job();
-  }
-}
-
 // ---- LoginRate
 
 LoginRate::LoginRate(int64_t per_minute, int64_t burst, safety::Clock clock)
@@ -215,7 +170,7 @@ OpsAuth::OpsAuth(OperatorStore* operators, SessionTable* sessions, safety::Clock
       per_client_(safety::Limit{kLoginsPerClientPerMinute, 60}, clock),
       rate_(kLoginsPerMinute, kLoginBurst, clock),
       failures_(clock),
-      pool_(kHashThreads, kHashQueue) {}
+      pool_(kHashThreads, kHashQueue, kHashThreadNice) {}
 
 void OpsAuth::Login(LoginAttempt attempt, std::function<void(LoginOutcome)> done) {
   using Kind = LoginOutcome::Kind;

@@ -20,6 +20,7 @@
 #include "safety/rate_limiter.h"
 #include "store/operator_store.h"
 #include "web/ops_session.h"
+#include "web/worker_pool.h"
 
 namespace tuidang::web {
 
@@ -54,32 +55,6 @@ constexpr int64_t kFailureMemorySeconds = 15 * 60;
 // entries, so at most kLoginBurst + kLoginsPerMinute * 15 (about 900) names are live at
 // once; the bound is a backstop against memory exhaustion.
 constexpr size_t kMaxTrackedNames = 10000;
-
-// A bounded pool of worker threads for password hashing. Thread-safe.
-class HashPool {
- public:
-  // `threads` workers; at most `queue_limit` jobs wait while they are busy.
-  HashPool(size_t threads, size_t queue_limit);
-  // Stop().
-  ~HashPool();
-  HashPool(const HashPool&) = delete;
-  HashPool& operator=(const HashPool&) = delete;
-
-  // Queues `job`; returns false, and drops it unrun, when the queue is full.
-  bool TryPost(std::function<void()> job);
-  // Refuses new jobs, runs the ones still queued, joins the workers. Idempotent; call it
-  // while what the jobs answer to (the server's connections) is still alive.
-  void Stop();
-
- private:
-  void Work();
-  const size_t queue_limit_;
-  Mutex mu_;
-  CondVar wake_;
-  std::deque<std::function<void()>> jobs_ GUARDED_BY(mu_);
-  bool stopping_ GUARDED_BY(mu_) = false;
-  std::vector<std::thread> workers_;
-};
 
 // A token bucket over every login attempt of the server. Thread-safe.
 class LoginRate {
@@ -201,7 +176,7 @@ class OpsAuth {
   // Accepts TOTP step `step` for `operator_id` once (the set-up form uses it too).
   bool ClaimTotp(int64_t operator_id, int64_t step) { return steps_.Claim(operator_id, step); }
 
-  // Finishes the logins still queued and stops the pool (HashPool::Stop); later logins
+  // Finishes the logins still queued and stops the pool (WorkerPool::Stop); later logins
   // are answered kBusy.
   void Stop() { pool_.Stop(); }
 
@@ -215,7 +190,7 @@ class OpsAuth {
   LoginRate rate_;
   FailedLogins failures_;
   TotpSteps steps_;
-  HashPool pool_;  // last: its destructor runs queued jobs, which use the members above
+  WorkerPool pool_;  // last: its destructor runs queued jobs, which use the members above
 };
 
 }  // namespace tuidang::web

@@ -182,8 +182,8 @@ TEST(LoginRate, BurstThenRefill) {
   EXPECT_GE(rate.Take(), 1);
 }
 
-TEST(HashPool, FullQueueRefusesAtOnceAndStopRunsWhatIsQueued) {
-  HashPool pool(1, 2);
+TEST(WorkerPool, FullQueueRefusesAtOnceAndStopRunsWhatIsQueued) {
+  WorkerPool pool(1, 2, 0);
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();
   std::promise<void> started;

@@ -1,5 +1,7 @@
 #include "web/page.h"
 
+#include <sodium.h>
+
 #include "core/text.h"
 #include "web/static_files.h"
 
@@ -24,7 +26,35 @@ class AbsoluteLinks final : public LinkBuilder {
     return LocalUrl(lang, path);
   }
 };
+std::string Base64(std::string_view bytes) {
+  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.pop_back();  // the terminating NUL
+  return out;
+}
+
+// The icon of a self-contained page: a data: URL (the CSP's img-src allows data:).
+const std::string& IconDataUrl() {
+  static const std::string url = "data:image/x-icon;base64," + Base64(FaviconIco());
+  return url;
+}
+
 }  // namespace
+
+const std::string& InlineStyleSource() {
+  // CSP hash-source of the inline <style> of self-contained pages: the SHA-256 of its
+  // exact text, so that no other inline style runs.
+  static const std::string source = [] {
+    if (sodium_init() < 0) return std::string();  // no hash: the inline style is refused
+    std::string_view css = SiteCss();
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(css.data()), css.size());
+    return "'sha256-" + Base64(std::string_view(reinterpret_cast<const char*>(hash), sizeof hash)) +
+           "'";
+  }();
+  return source;
+}
 
 const LinkBuilder& ServerLinks() {
   static const AbsoluteLinks links;
@@ -58,9 +88,16 @@ std::string Layout(const PageContext& ctx, std::string_view title, std::string_v
   AppendHtmlEscaped(&out, ctx.Tr("site.name"));
   out += "</title><meta name=\"description\" content=\"";
   AppendHtmlEscaped(&out, description.empty() ? ctx.Tr("meta.site") : std::string(description));
-  out += "\"><link rel=\"stylesheet\" href=\"" + ctx.AssetHref("site.css") +
-         "\"><link rel=\"icon\" href=\"" + ctx.AssetHref("favicon.ico") +
-         "\" type=\"image/x-icon\"></head><body><a class=\"skip\" href=\"#main\">" +
+  out += "\">";
+  if (ctx.self_contained) {
+    out += "<style>";
+    out += SiteCss();
+    out += "</style><link rel=\"icon\" href=\"" + IconDataUrl();
+  } else {
+    out += "<link rel=\"stylesheet\" href=\"" + ctx.AssetHref("site.css") +
+           "\"><link rel=\"icon\" href=\"" + ctx.AssetHref("favicon.ico");
+  }
+  out += "\" type=\"image/x-icon\"></head><body><a class=\"skip\" href=\"#main\">" +
          ctx.TrHtml("a11y.skip") + "</a><header><a class=\"brand\" href=\"";
   out += ctx.Href("/");
   out += "\">";
@@ -136,8 +173,9 @@ Response Redirect(std::string_view location) {
 void AddCommonHeaders(Response& res) {
   res.set(http::field::server, "tuidang");
   res.set("Content-Security-Policy",
-          "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
-          "base-uri 'none'");
+          "default-src 'self'; style-src 'self' " + InlineStyleSource() +
+              "; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
+              "base-uri 'none'");
   res.set("Referrer-Policy", "no-referrer");
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");

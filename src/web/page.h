@@ -24,6 +24,11 @@ struct PageContext {
   // Where the page's links point: the server's absolute paths unless the export renders.
   // Not owned; outlives the context.
   const LinkBuilder* links = &ServerLinks();
+  // The page carries its style sheet and icon inline instead of linking them: the
+  // declaration's own pages (form, preview, receipt), where over a slow link (64 kbit/s,
+  // 800 ms) the style sheet's extra connection and request cost more than 3 s on a first
+  // visit and its bytes about 0.2 s (docs/reach.md, "The slow link").
+  bool self_contained = false;
 
   std::string Tr(std::string_view key) const { return catalog.Tr(lang, key); }
   // Tr() escaped for HTML.
@@ -82,5 +87,8 @@ std::string FormatCount(int64_t n);
 
 // The site's only style sheet, served at /static/site.css.
 std::string_view SiteCss();
+// The Content-Security-Policy source ("'sha256-...'") that admits SiteCss() inline, and
+// only it (PageContext::self_contained).
+const std::string& InlineStyleSource();
 
 }  // namespace tuidang::web

@@ -81,21 +81,44 @@ Response StatementPage(const RequestContext& rq);
 std::string DayListHtml(const PageContext& ctx, Day day, const DayCount& count, uint64_t tree_size,
                         int64_t page, int64_t pages, const std::vector<Statement>& list,
                         bool certificate_links = false);
-std::string StatementHtml(const PageContext& ctx, const Statement& s);
+// A statement's page: the statement, links to its certificate and its day, and with its
+// `opening` (nullopt: none, e.g. an import not yet in the log) the leaf, salt, record and
+// commitment with how to check them; `site_url` (public_url) is where the printed check
+// command fetches the statement.
+std::string StatementHtml(const PageContext& ctx, const Statement& s,
+                          const std::optional<Opening>& opening, std::string_view site_url);
 // How many pages the day list of a day with `count` has (50 statements a page).
 int64_t DayListPages(const DayCount& count);
 // Statements on one page of a day list.
 inline constexpr int kDayListPageSize = 50;
 
+// stats_moderation.cc: moderation in the open (docs/moderation-stats.md).
+// The public moderation counters: closed days only, up to `through`.
+struct ModerationFigures {
+  Day through = 0;                      // LastPublicModerationDay(today)
+  std::vector<ModerationCount> counts;  // ascending by day, event, reason; days <= through
+};
+// The counters of days `first`..LastPublicModerationDay(today) from `store` (none when
+// first is after it); the store's error when it fails.
+Result<ModerationFigures> ReadModerationFigures(StatementReader* store, Day first, Day today);
+// The /stats section "Moderation in the open": what held, rejected and withdrawn mean, the
+// counts of days `first`..through by event and reason, and by day (first = 0: every day).
+std::string ModerationHtml(const PageContext& ctx, const ModerationFigures& f, Day first);
+// The CSV rows of the counters (docs/moderation-stats.md), appended to *out.
+void AppendModerationCsv(const ModerationFigures& f, std::string* out);
+
 // stats_page.cc: the statistics (docs/stats.md).
-// GET /stats?range=30|365|all: totals, categories, daily and cumulative charts (SVG).
+// GET /stats?range=30|365|all: totals, categories, daily and cumulative charts (SVG), and
+// the moderation counters of the range's closed days.
 Response StatsPage(const RequestContext& rq);
 // The page's HTML for `range` ("30", "365" or "all"); nullopt for another range.
+// `moderation` holds at least the range's closed days (more are left out).
 std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& totals,
-                                     std::string_view range);
-// GET /stats.csv: the same figures as CSV (docs/stats.md).
+                                     std::string_view range, const ModerationFigures& moderation);
+// GET /stats.csv: the same figures as CSV (docs/stats.md), with every closed day's
+// moderation counters; 503 when the store cannot read them.
 Response StatsCsv(const AppEnv& env);
-std::string StatsCsvText(const Totals& totals);
+std::string StatsCsvText(const Totals& totals, const ModerationFigures& moderation);
 // "These figures count the first N entries of the public log", with a link to /log: on
 // every page that shows counts.
 std::string AsOfHtml(const PageContext& ctx, uint64_t tree_size);
@@ -109,12 +132,22 @@ Response LogCheckpoint(const AppEnv& env);
 // `path` is what follows "/log/" ("tile/0/x001/234.p/7"); `gzip`: the client accepts it.
 Response LogTile(const AppEnv& env, std::string_view path, bool gzip);
 Response LogPage(const PageContext& ctx, const AppEnv& env);
-// The /log page's HTML: the log's origin line and verifier key, and its latest signed
-// checkpoint when there is one; with a `witness_policy` (tlog-policy text), who cosigned
-// that checkpoint and on which day, and the policy.
-std::string LogHtml(const PageContext& ctx, std::string_view log_origin,
-                    std::string_view verifier_key, const std::optional<std::string>& checkpoint,
-                    const std::string& witness_policy = {});
+// What the /log page says besides the checkpoint.
+struct LogFacts {
+  std::string origin;          // the log's origin line
+  std::string verifier_key;    // the log's signed-note verifier key
+  std::string site_url;        // http(s) address of the site (public_url): the audit reads it
+  std::string software_url;    // where the center publishes tuidang; empty: not said
+  std::string witness_policy;  // tlog-policy text; empty: no witnesses
+  std::vector<LogMirror> mirrors;
+};
+// The /log page's HTML: what the log and a checkpoint are in plain words, the verifier key,
+// the latest signed checkpoint when there is one (nullopt: none yet), the audit command as
+// it runs (`tuidang audit <site_url> --vkey <key>`) and where to get the tool; with a witness
+// policy, who cosigned that checkpoint and on which day, and the policy; with mirrors, the
+// same for each of them and where its copy is read.
+std::string LogHtml(const PageContext& ctx, const LogFacts& facts,
+                    const std::optional<std::string>& checkpoint);
 // The C2SP tlog-proof of leaf `index` against the latest checkpoint; an error when the
 // leaf is not yet in a checkpoint.
 Result<std::string> ProofText(const AppEnv& env, uint64_t index);
@@ -141,9 +174,10 @@ void ApiPostStatement(const RequestContext& rq, Responder respond);
 Response ApiGetStatement(const RequestContext& rq);
 Response ApiListStatements(const RequestContext& rq);
 Response ApiGetReceipt(const RequestContext& rq);
-Response ApiStats(const AppEnv& env);
-// GET /api/v1/stats's body for `totals`, with `today`'s counts (docs/api.md).
-std::string StatsJson(const Totals& totals, Day today);
+Response ApiStats(const RequestContext& rq);
+// GET /api/v1/stats's body for `totals`, with `today`'s counts (docs/api.md) and the
+// moderation counters of closed days (docs/moderation-stats.md).
+std::string StatsJson(const Totals& totals, Day today, const ModerationFigures& moderation);
 Response ApiError(const Catalog& catalog, Language lang, http::status status, std::string_view code,
                   std::string_view message_key);
 

@@ -85,6 +85,25 @@ Totals MakeTotals(Day day) {
 
 const Day kDay = *ParseDay("2026-11-21");
 
+// Moderation counters of the two days before kDay, one with a reason no catalog names.
+ModerationFigures MakeModeration(Day day) {
+  ModerationFigures f;
+  f.through = day - 1;
+  f.counts = {{day - 2, ModerationEvent::kHeld, "no_pow", 4},
+              {day - 1, ModerationEvent::kRejected, "<b>x</b>", 2},
+              {day - 1, ModerationEvent::kWithdrawn, "danger", 1},
+              {day, ModerationEvent::kHeld, "review", 9}};  // today: never shown
+  return f;
+}
+
+// An opening whose record holds markup, as a declarant's text may.
+Opening MakeOpening() {
+  return Opening{41, std::string(16, '\x01'), R"({"number":60,"text":"<script>&'"})"};
+}
+
+const LogFacts kLogFacts{
+    "example.org/log", "example.org/log+abcd+KEY", "https://example.org/", "", "", {}};
+
 // The pages the export renders too, each as a plain function, in `ctx`.
 std::vector<std::pair<std::string, std::string>> RenderAll(const PageContext& ctx) {
   std::vector<Statement> list;
@@ -97,12 +116,12 @@ std::vector<std::pair<std::string, std::string>> RenderAll(const PageContext& ct
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("home", HomeHtml(ctx, totals, kDay));
   out.emplace_back("day", DayListHtml(ctx, kDay, DayCount{kDay, 100, 105}, 120, 2, 3, list, true));
-  out.emplace_back("statement", StatementHtml(ctx, list[0]));
+  out.emplace_back("statement", StatementHtml(ctx, list[0], MakeOpening(), "https://example.org"));
   for (std::string_view range : {"30", "365", "all"}) {
-    out.emplace_back("stats " + std::string(range), *StatsHtml(ctx, totals, range));
+    out.emplace_back("stats " + std::string(range),
+                     *StatsHtml(ctx, totals, range, MakeModeration(kDay)));
   }
-  out.emplace_back("log",
-                   LogHtml(ctx, "example.org/log", "example.org/log+abcd+KEY", checkpoint.second));
+  out.emplace_back("log", LogHtml(ctx, kLogFacts, checkpoint.second));
   out.emplace_back("certificate",
                    CertificateHtml(ctx, list[0], "example.org/log", 3, std::optional(checkpoint)));
   out.emplace_back("certificates",
@@ -163,6 +182,11 @@ TEST_F(Pages, AskForTheRightKindOfLink) {
   EXPECT_TRUE(Has(stats, "file:/api/v1/stats"));
   EXPECT_TRUE(Has(stats, "page:en:/stats?range=365#days"));
   EXPECT_TRUE(Has(links("log"), "file:/log/checkpoint"));
+  EXPECT_TRUE(Has(links("log"), "page:en:/about"));  // no software_url: ask the center
+  std::vector<std::string> statement = links("statement");
+  EXPECT_TRUE(Has(statement, "page:en:/statements/60/certificate"));
+  EXPECT_TRUE(Has(statement, "page:en:/statements?date=2026-11-21#s-60"));
+  EXPECT_TRUE(Has(statement, "page:en:/log#verify"));
   EXPECT_TRUE(Has(links("certificate"), "asset:certificate.css"));
   // The certificates of a day page link to that page in their Chinese script.
   std::vector<std::string> certificates = links("certificates");
@@ -202,7 +226,8 @@ TEST_F(Pages, UserTextIsEscapedEverywhere) {
     Statement s = MakeStatement(17, kDay, name);
     std::pair<uint64_t, std::string> checkpoint{120, "example.org/log\n120\n<hash>\n"};
     for (const std::string& html :
-         {StatementHtml(ctx, s), DayListHtml(ctx, kDay, DayCount{kDay, 1, 1}, 1, 1, 1, {s}),
+         {StatementHtml(ctx, s, MakeOpening(), "https://example.org"),
+          DayListHtml(ctx, kDay, DayCount{kDay, 1, 1}, 1, 1, 1, {s}),
           CertificateHtml(ctx, s, "example.org/log", 3, std::optional(checkpoint)),
           DayCertificatesHtml(ctx, kDay, 1, {s}, {3}, "example.org/log", checkpoint)}) {
       EXPECT_EQ(html.find(kHostile), std::string::npos);
@@ -216,11 +241,46 @@ TEST_F(Pages, UserTextIsEscapedEverywhere) {
 
 TEST_F(Pages, StatsJsonIsTheApiBody) {
   Totals t = MakeTotals(kDay);
-  std::string json = StatsJson(t, kDay);
+  std::string json = StatsJson(t, kDay, MakeModeration(kDay));
   EXPECT_NE(json.find("\"total_persons\":130"), std::string::npos) << json;
   EXPECT_NE(json.find("\"today\":{\"date\":\"2026-11-21\",\"persons\":105,\"statements\":100}"),
             std::string::npos)
       << json;
+}
+
+TEST_F(Pages, ModerationCountsOfClosedDaysOnly) {
+  const ModerationFigures f = MakeModeration(kDay);
+  std::string json = StatsJson(MakeTotals(kDay), kDay, f);
+  EXPECT_NE(json.find("\"moderation\":{\"through\":\"2026-11-20\",\"by_day\":[{\"date\":"
+                      "\"2026-11-19\",\"held\":{\"no_pow\":4},\"rejected\":{},\"withdrawn\":{}},"),
+            std::string::npos)
+      << json;
+  EXPECT_EQ(json.find("\"review\""), std::string::npos) << "today's count shown: " << json;
+  std::string csv = StatsCsvText(MakeTotals(kDay), f);
+  EXPECT_NE(csv.find("moderation_through,2026-11-20,,\r\nheld,2026-11-19/no_pow,,4\r\n"
+                     "rejected,2026-11-20/<b>x</b>,,2\r\nwithdrawn,2026-11-20/danger,,1\r\n"),
+            std::string::npos)
+      << csv;
+  EXPECT_EQ(csv.find("review"), std::string::npos) << csv;
+  PageContext ctx{TestCatalog(), Language::kEnglish, "/stats"};
+  std::string html = *StatsHtml(ctx, MakeTotals(kDay), "30", f);
+  EXPECT_EQ(html.find("<b>x</b>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;b&gt;x&lt;/b&gt;: 2"), std::string::npos) << html;
+  EXPECT_EQ(html.find(">9<"), std::string::npos);
+  // The log's entries explained beside the total: 120 entries, 120 statements, none withdrawn.
+  EXPECT_NE(html.find("id=\"entries\""), std::string::npos);
+}
+
+TEST_F(Pages, LogPageCommandHasTheSiteScheme) {
+  PageContext ctx{TestCatalog(), Language::kEnglish, "/log"};
+  std::string html = LogHtml(ctx, kLogFacts, std::string("example.org/log\n120\nhash=\n\n— k\n"));
+  EXPECT_NE(html.find("tuidang audit https://example.org --vkey example.org/log+abcd+KEY"),
+            std::string::npos)
+      << html;
+  LogFacts with_url = kLogFacts;
+  with_url.software_url = "https://example.org/<tuidang>";
+  html = LogHtml(ctx, with_url, std::nullopt);
+  EXPECT_NE(html.find("<code>https://example.org/&lt;tuidang&gt;</code>"), std::string::npos);
 }
 
 }  // namespace

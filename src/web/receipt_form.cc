@@ -24,7 +24,9 @@ std::optional<Response> ReadReceiptForm(const RequestContext& rq, Form* form) {
 }
 
 PageContext ReceiptContext(const PageContext& ctx) {
-  return PageContext{ctx.catalog, ctx.lang, "/receipt", ctx.links};
+  PageContext c{ctx.catalog, ctx.lang, "/receipt", ctx.links};
+  c.self_contained = ctx.self_contained;  // the answer to a declaration (submit.cc)
+  return c;
 }
 
 Response Private(Response res) {

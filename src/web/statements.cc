@@ -1,4 +1,5 @@
 // Published statements: the day lists and the page of one statement.
+#include "core/leaf.h"
 #include "core/text.h"
 #include "web/pages.h"
 
@@ -103,11 +104,54 @@ Response StatementPage(const RequestContext& rq) {
   auto found = env.store->GetPublished(*number);
   if (!found) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
   if (!found->has_value()) return ErrorPage(ctx, http::status::not_found, "error.not_found");
-  return HtmlResponse(http::status::ok, StatementHtml(ctx, **found), Caching::kShort);
+  auto opening = env.store->GetOpening(*number);
+  if (!opening) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  return HtmlResponse(http::status::ok,
+                      StatementHtml(ctx, **found, *opening, env.options.public_url),
+                      Caching::kShort);
 }
 
-std::string StatementHtml(const PageContext& ctx, const Statement& s) {
+namespace {
+
+// The opening of a statement and how anyone checks it (docs/log-format.md): the commitment
+// in its leaf is SHA-256("tuidang statement v1\n" || salt || record). The page shows the
+// commitment it computed too, so a reader sees what their own computation must give; the
+// log's copy of it is what `tuidang audit` and `tuidang verify-proof` check.
+std::string OpeningHtml(const PageContext& ctx, const Statement& s, const Opening& o,
+                        std::string_view site_url) {
+  const Commitment commitment = Commit(o.salt, o.record);
+  const std::string number = std::to_string(*s.number);
+  while (site_url.size() > 1 && site_url.back() == '/') site_url.remove_suffix(1);
+  std::string b = "<h2 id=\"opening\">" + ctx.TrHtml("statement.opening") + "</h2><p>" +
+                  HtmlEscape(ctx.Format("statement.opening_intro", o.leaf_index)) + "</p>";
+  b += "<dl class=\"opening\"><dt>" + ctx.TrHtml("statement.leaf") + "</dt><dd id=\"leaf\">" +
+       std::to_string(o.leaf_index) + "</dd><dt>" + ctx.TrHtml("statement.salt") +
+       "</dt><dd><code id=\"salt\">" + HexEncode(o.salt) + "</code></dd><dt>" +
+       ctx.TrHtml("statement.record") + "</dt><dd><pre id=\"record\">" + HtmlEscape(o.record) +
+       "</pre></dd><dt>" + ctx.TrHtml("statement.commitment") +
+       "</dt><dd><code id=\"commitment\">" +
+       HexEncode(
+           std::string_view(reinterpret_cast<const char*>(commitment.data()), commitment.size())) +
+       "</code></dd></dl>";
+  // A command of standard tools (curl, Python 3): the record's exact bytes come from the
+  // API, where no HTML escaping or copying from a page can change them.
+  b += "<h3>" + ctx.TrHtml("statement.check") + "</h3><ol><li>" +
+       ctx.TrHtml("statement.check_commitment") + "<pre id=\"check-command\">curl -s " +
+       HtmlEscape(site_url) + "/api/v1/statements/" + number +
+       " | python3 -c 'import sys, json, hashlib; s = json.load(sys.stdin); "
+       "print(hashlib.sha256(b\"tuidang statement v1\\n\" + bytes.fromhex(s[\"salt\"]) + "
+       "s[\"record\"].encode()).hexdigest())'</pre></li><li>" +
+       HtmlEscape(ctx.Format("statement.check_leaf", o.leaf_index)) + " <a href=\"" +
+       ctx.Href("/log") + "#verify\">" + ctx.TrHtml("statement.log_link") + "</a></li></ol>";
+  return b;
+}
+
+}  // namespace
+
+std::string StatementHtml(const PageContext& ctx, const Statement& s,
+                          const std::optional<Opening>& opening, std::string_view site_url) {
   std::string title = ctx.Format("statement.number", *s.number);
+  const std::string number = std::to_string(*s.number);
   std::string b = "<h1>";
   AppendHtmlEscaped(&b, s.persons[0].name);
   b += "</h1><p>" + HtmlEscape(title) + " · " + FormatDay(s.day) + " · " +
@@ -115,6 +159,11 @@ std::string StatementHtml(const PageContext& ctx, const Statement& s) {
   b += "<ol class=\"statements\">";
   AppendStatementItem(ctx, s, &b);
   b += "</ol>";
+  b += "<p class=\"pager\"><a id=\"certificate-link\" href=\"" +
+       ctx.Href("/statements/" + number + "/certificate") + "\">" + ctx.TrHtml("certificate.link") +
+       "</a><a id=\"day-link\" href=\"" + ctx.Href("/statements?date=" + FormatDay(s.day)) + "#s-" +
+       number + "\">" + HtmlEscape(ctx.Format("statement.day_link", FormatDay(s.day))) + "</a></p>";
+  if (opening) b += OpeningHtml(ctx, s, *opening, site_url);
   return Layout(ctx, title, b, ctx.Format("meta.statement", *s.number, FormatDay(s.day)));
 }
 

@@ -134,6 +134,9 @@ std::vector<Span> Spans(const Totals& t, int range_days) {
   return spans;
 }
 
+// The first day of a range's moderation counters; 0 for everything.
+Day RangeFirstDay(const Range& r) { return r.days > 0 ? Today() - r.days + 1 : 0; }
+
 std::string_view CategoryKey(Category c) {
   switch (c) {
     case Category::kChannel: return "channel.";
@@ -165,6 +168,25 @@ void AppendCategoryTable(const PageContext& ctx, std::string_view id, std::strin
   *out += "</tbody></table>";
 }
 
+// What the total counts, next to it: a log entry is a statement or a withdrawal, so the
+// log has two entries more than the count for each withdrawn statement (the first N
+// entries of AsOfHtml beside the smaller number of statements), and what never entered it.
+std::string EntriesHtml(const PageContext& ctx, const Totals& t) {
+  const auto size = static_cast<int64_t>(t.tree_size);
+  std::string text;
+  // size = statement entries + withdrawal entries, and the count = statement entries -
+  // withdrawal entries (docs/log-format.md "The count"), so both follow from the totals.
+  if (size >= t.statements && (size - t.statements) % 2 == 0) {
+    const int64_t withdrawals = (size - t.statements) / 2;
+    text = ctx.Format("stats.entries", FormatCount(size), FormatCount(t.statements + withdrawals),
+                      FormatCount(withdrawals), FormatCount(t.statements));
+  } else {
+    text = ctx.Tr("stats.entries_plain");
+  }
+  return "<p id=\"entries\">" + HtmlEscape(text) + " " + ctx.TrHtml("stats.entries_moderation") +
+         "</p>";
+}
+
 std::string CsvField(std::string_view s) {
   if (s.find_first_of(",\"\n") == std::string_view::npos) return std::string(s);
   std::string out = "\"";
@@ -194,7 +216,8 @@ std::string AsOfHtml(const PageContext& ctx, uint64_t tree_size) {
 }
 
 std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
-                                     std::string_view range_code) {
+                                     std::string_view range_code,
+                                     const ModerationFigures& moderation) {
   const Range* range = nullptr;
   for (const Range& r : kRanges) {
     if (r.code == range_code) range = &r;
@@ -207,6 +230,7 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
        " <strong class=\"count\" id=\"total-persons\">" + FormatCount(t.persons) +
        "</strong></p><p>" + ctx.TrHtml("stats.total_statements") +
        " <strong id=\"total-statements\">" + FormatCount(t.statements) + "</strong></p>";
+  b += EntriesHtml(ctx, t);
 
   b += "<h2 id=\"organisations\">" + ctx.TrHtml("stats.by_organisation") + "</h2>";
   b += "<table class=\"figures\"><thead><tr><th scope=\"col\">" +
@@ -259,6 +283,7 @@ std::optional<std::string> StatsHtml(const PageContext& ctx, const Totals& t,
   AppendCategoryTable(ctx, "regions", "stats.by_region", Category::kRegion, t.by_region, &b);
   AppendCategoryTable(ctx, "occupations", "stats.by_occupation", Category::kOccupation,
                       t.by_occupation, &b);
+  b += ModerationHtml(ctx, moderation, RangeFirstDay(*range));
   b += "<p>" + ctx.TrHtml("stats.downloads") + " <a href=\"" + ctx.FileHref("/stats.csv") + "\">" +
        ctx.TrHtml("stats.csv") + "</a> <a href=\"" + ctx.FileHref("/api/v1/stats") + "\">" +
        ctx.TrHtml("stats.json") + "</a></p>";
@@ -272,21 +297,30 @@ Response StatsPage(const RequestContext& rq) {
   std::string range = "30";
   if (auto r = query.Get("range")) range = std::string(*r);
   auto totals = env.store->GetTotals();
-  // Rendered at most once a second per language and range, however many readers.
-  std::string key = fmt::format("stats|{}|{}", LanguageCode(ctx.lang), range);
+  // Rendered at most once a second per language and range, however many readers; a new day
+  // is a new page (its moderation counters close the day before).
+  const Day today = Today();
+  std::string key = fmt::format("stats|{}|{}|{}", LanguageCode(ctx.lang), range, today);
   bool gzip = AcceptsGzip(rq.http[http::field::accept_encoding]);
   if (auto cached =
           env.cache->Get(key, static_cast<int64_t>(totals->tree_size), std::chrono::seconds(1))) {
     return CachedHtmlResponse(*cached, gzip, Caching::kShort);
   }
-  auto html = StatsHtml(ctx, *totals, range);
+  const Range* chosen = nullptr;
+  for (const Range& r : kRanges) {
+    if (r.code == range) chosen = &r;
+  }
+  if (chosen == nullptr) return ErrorPage(ctx, http::status::bad_request, "error.range");
+  auto moderation = ReadModerationFigures(env.store, RangeFirstDay(*chosen), today);
+  if (!moderation) return ErrorPage(ctx, http::status::service_unavailable, "error.storage");
+  auto html = StatsHtml(ctx, *totals, range, *moderation);
   if (!html) return ErrorPage(ctx, http::status::bad_request, "error.range");
   auto body = std::make_shared<const CachedBody>(HtmlPrecompressed(std::move(*html)));
   env.cache->Put(key, static_cast<int64_t>(totals->tree_size), body);
   return CachedHtmlResponse(*body, gzip, Caching::kShort);
 }
 
-std::string StatsCsvText(const Totals& t) {
+std::string StatsCsvText(const Totals& t, const ModerationFigures& moderation) {
   std::string out = "kind,key,persons,statements\r\n";
   out += fmt::format("tree_size,{},,\r\n", t.tree_size);
   out += fmt::format("total,,{},{}\r\n", t.persons, t.statements);
@@ -307,11 +341,17 @@ std::string StatsCsvText(const Totals& t) {
     if (d.statements == 0 && d.persons == 0) continue;
     out += fmt::format("day,{},{},{}\r\n", FormatDay(d.day), d.persons, d.statements);
   }
+  AppendModerationCsv(moderation, &out);
   return out;
 }
 
 Response StatsCsv(const AppEnv& env) {
-  Response res = TextResponse(http::status::ok, StatsCsvText(*env.store->GetTotals()),
+  auto moderation = ReadModerationFigures(env.store, 0, Today());
+  if (!moderation) {
+    return TextResponse(http::status::service_unavailable, "storage unavailable\n",
+                        "text/plain; charset=utf-8", Caching::kNoStore);
+  }
+  Response res = TextResponse(http::status::ok, StatsCsvText(*env.store->GetTotals(), *moderation),
                               "text/csv; charset=utf-8; header=present", Caching::kNoStore);
   res.set(http::field::content_disposition, "attachment; filename=\"tuidang-stats.csv\"");
   return res;

@@ -194,6 +194,14 @@ void AppendSelect(const PageContext& ctx, const FormState& st, const std::string
   *out += "</select></div>";
 }
 
+// The declaration's pages (form, preview, receipt) carry their style sheet and icon
+// inline: PageContext::self_contained says why.
+PageContext SelfContained(const PageContext& ctx) {
+  PageContext c = ctx;
+  c.self_contained = true;
+  return c;
+}
+
 Response RenderForm(const PageContext& ctx, const FormState& st, http::status status) {
   std::string b;
   bool correcting = !st.correct_code.empty();
@@ -244,10 +252,11 @@ Response RenderForm(const PageContext& ctx, const FormState& st, http::status st
          ctx.TrHtml("form.add_person") + "</button>";
   }
   b += "</p></form>";
-  return HtmlResponse(status,
-                      Layout(ctx, ctx.Tr(correcting ? "correct.title" : "form.title"), b,
-                             correcting ? std::string() : ctx.Tr("meta.submit")),
-                      Caching::kNoStore);
+  return HtmlResponse(
+      status,
+      Layout(SelfContained(ctx), ctx.Tr(correcting ? "correct.title" : "form.title"), b,
+             correcting ? std::string() : ctx.Tr("meta.submit")),
+      Caching::kNoStore);
 }
 
 // The form field a validation error belongs to. `row_of` maps further persons (1-based,
@@ -318,7 +327,8 @@ Response RenderPreview(const PageContext& ctx, const FormState& st, const Statem
        ctx.TrHtml("preview.send") +
        "</button> <button type=\"submit\" name=\"step\" value=\"edit\" id=\"edit\">" +
        ctx.TrHtml("preview.edit") + "</button></p></form>";
-  return HtmlResponse(http::status::ok, Layout(ctx, ctx.Tr("preview.title"), b), Caching::kNoStore);
+  return HtmlResponse(http::status::ok, Layout(SelfContained(ctx), ctx.Tr("preview.title"), b),
+                      Caching::kNoStore);
 }
 
 }  // namespace
@@ -498,6 +508,7 @@ void SubmitPost(const RequestContext& rq, Responder respond) {
         // The receipt in the answer itself, shown this once: a redirect would put the code in
         // an address, and so in the browser's history.
         PageContext reply{*catalog, lang, "/receipt", links};
+        reply.self_contained = true;
         (*shared_respond)(SubmitReply(reply, s.receipt_code,
                                       ReceiptStatus{c.status, c.number, c.day, {}}, batch_minutes,
                                       s.hold_reason));

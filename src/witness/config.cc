@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "tlog/note.h"
@@ -20,7 +21,39 @@ namespace tuidang::witness {
 namespace {
 
 const std::set<std::string> kTopLevel = {"name", "listen", "threads", "log"};
-const std::set<std::string> kLogKeys = {"origin", "key", "keys"};
+const std::set<std::string> kLogKeys = {"origin", "key", "keys", "poll", "poll_interval_seconds"};
+
+// The [[log]]'s `poll` and `poll_interval_seconds`, when it is to be polled (poller.h).
+Result<std::optional<PolledLog>> ReadPoll(const toml::table& t, const std::string& origin,
+                                          const std::string& where) {
+  const toml::node* url = t.get("poll");
+  const toml::node* interval = t.get("poll_interval_seconds");
+  if (url == nullptr) {
+    if (interval != nullptr) {
+      return Error{where + ": 'poll_interval_seconds' without 'poll' (the log's URL to poll)"};
+    }
+    return std::optional<PolledLog>();
+  }
+  PolledLog poll{origin, {}};
+  auto text = url->value<std::string>();
+  if (!text || !(text->starts_with("http://") || text->starts_with("https://"))) {
+    return Error{where +
+                 ": 'poll' must be the log's tlog-tiles URL, http:// or https://, where its "
+                 "'checkpoint' is (for a tuidang center: https://HOST/log)"};
+  }
+  poll.url = *text;
+  if (interval != nullptr) {
+    auto n = interval->value<int64_t>();
+    if (!n || *n < kMinPollIntervalSeconds || *n > 86400) {
+      return Error{
+          fmt::format("{}: 'poll_interval_seconds' must be a whole number from {} to "
+                      "86400",
+                      where, kMinPollIntervalSeconds)};
+    }
+    poll.interval = std::chrono::seconds(*n);
+  }
+  return std::optional<PolledLog>(std::move(poll));
+}
 
 Result<WitnessedLog> ReadLog(const toml::table& t, const std::string& where) {
   for (const auto& [k, v] : t) {
@@ -133,6 +166,9 @@ Result<WitnessConfig> LoadWitnessConfig(const std::string& path) {
     if (!origins.insert(log->origin).second) {
       return Error{fmt::format("{}: origin {:?} is listed twice", where, log->origin)};
     }
+    auto poll = ReadPoll(*table, log->origin, where);
+    if (!poll) return Error{poll.error()};
+    if (poll->has_value()) config.polled.push_back(std::move(**poll));
     config.logs.push_back(std::move(*log));
   }
   return config;

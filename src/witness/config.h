@@ -8,6 +8,8 @@
 //   [[log]]
 //   origin = "center.example.org/log"
 //   key = "center.example.org/log+1a2b3c4d+AU..."   # the log's vkey (or keys = [...])
+//   poll = "https://center.example.org/log"         # optional: poll it (poller.h)
+//   poll_interval_seconds = 60                      # optional, with poll
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 
 #include "core/result.h"
 #include "tlog/cosignature.h"
+#include "witness/poller.h"
 #include "witness/witness.h"
 
 namespace tuidang::witness {
@@ -27,11 +30,13 @@ struct WitnessConfig {
   std::string listen = std::string(kDefaultWitnessListen);
   int threads = 2;
   std::vector<WitnessedLog> logs;
+  std::vector<PolledLog> polled;  // the [[log]]s with `poll`, in order
 };
 
 // Reads and checks the file at `path`. Fails, naming the file and the setting, on a TOML
 // error, an unknown setting, a missing or invalid name, no [[log]], a log without an origin
-// or key, a key that is not an Ed25519 note vkey, or an origin listed twice.
+// or key, a key that is not an Ed25519 note vkey, an origin listed twice, a `poll` that is
+// not an http(s) URL, or a poll interval out of range.
 Result<WitnessConfig> LoadWitnessConfig(const std::string& path);
 
 // The witness key in the file at `path` (one line, "PRIVATE+KEY+<name>+..." of type 0x04).

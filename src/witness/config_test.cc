@@ -41,6 +41,33 @@ TEST(WitnessConfigTest, ReadsNameListenAndLogs) {
   EXPECT_EQ(config->logs[1].origin, "other");
 }
 
+TEST(WitnessConfigTest, ReadsWhichLogsArePolled) {
+  test::TempDir dir;
+  const std::string key = "key = \"" + std::string(kLogKey) + "\"\n";
+  auto config = LoadWitnessConfig(
+      Write(dir, "name = \"w.example/w1\"\n[[log]]\norigin = \"pushed\"\n" + key +
+                     "[[log]]\norigin = \"polled\"\n" + key +
+                     "poll = \"https://center.example/log\"\n[[log]]\norigin = \"slow\"\n" + key +
+                     "poll = \"http://127.0.0.1:9/log\"\npoll_interval_seconds = 3600\n"));
+  ASSERT_TRUE(config.ok()) << config.error();
+  EXPECT_EQ(config->logs.size(), 3u);
+  ASSERT_EQ(config->polled.size(), 2u);
+  EXPECT_EQ(config->polled[0].origin, "polled");
+  EXPECT_EQ(config->polled[0].url, "https://center.example/log");
+  EXPECT_EQ(config->polled[0].interval, std::chrono::seconds(kDefaultPollIntervalSeconds));
+  EXPECT_EQ(config->polled[1].origin, "slow");
+  EXPECT_EQ(config->polled[1].interval, std::chrono::seconds(3600));
+  for (const char* bad : {"poll = \"ftp://x/log\"\n", "poll = 3\n",
+                          "poll = \"https://x/log\"\npoll_interval_seconds = 0\n",
+                          "poll = \"https://x/log\"\npoll_interval_seconds = 86401\n",
+                          "poll_interval_seconds = 5\n"}) {
+    auto refused = LoadWitnessConfig(
+        Write(dir, "name = \"w.example/w1\"\n[[log]]\norigin = \"o\"\n" + key + bad));
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.error().find("[[log]] 1: 'poll"), std::string::npos) << refused.error();
+  }
+}
+
 TEST(WitnessConfigTest, NamesWhatIsWrong) {
   test::TempDir dir;
   const std::string log = "[[log]]\norigin = \"o\"\nkey = \"" + std::string(kLogKey) + "\"\n";

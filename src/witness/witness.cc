@@ -45,32 +45,6 @@ std::string StoredNote(const tlog::Note& note, std::string_view cosignature_line
   return stored;
 }
 
-// Why `checkpoint` may not follow `current` (nullopt: it may), per the spec's checks after
-// the old size matched; each one is a 422.
-std::optional<std::string> Inconsistency(const AddCheckpointRequest& request,
-                                         const tlog::Checkpoint& checkpoint,
-                                         const std::optional<CosignedHead>& current) {
-  if (checkpoint.size == 0 && checkpoint.root != tlog::EmptyRoot()) {
-    return "a tree of size 0 must have the empty tree's root hash";
-  }
-  if (request.old_size == 0) {
-    if (!request.proof.empty()) return "the consistency proof from size 0 must be empty";
-    return std::nullopt;
-  }
-  const tlog::Hash& old_root = current->root;  // old_size == current->size > 0
-  if (request.old_size == checkpoint.size) {
-    if (checkpoint.root != old_root) return "same tree size with a different root hash";
-    if (!request.proof.empty()) return "the consistency proof between equal sizes must be empty";
-    return std::nullopt;
-  }
-  if (Status s = tlog::VerifyConsistency(request.old_size, checkpoint.size, request.proof, old_root,
-                                         checkpoint.root);
-      !s) {
-    return "the consistency proof does not verify: " + s.message();
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 Result<AddCheckpointRequest> ParseAddCheckpoint(std::string_view body) {
@@ -103,6 +77,29 @@ std::string FormatAddCheckpoint(const AddCheckpointRequest& request) {
   body.push_back('\n');
   body += request.checkpoint;
   return body;
+}
+
+std::optional<std::string> Inconsistency(const AddCheckpointRequest& request,
+                                         const tlog::Checkpoint& checkpoint,
+                                         const tlog::Hash& old_root) {
+  if (checkpoint.size == 0 && checkpoint.root != tlog::EmptyRoot()) {
+    return "a tree of size 0 must have the empty tree's root hash";
+  }
+  if (request.old_size == 0) {
+    if (!request.proof.empty()) return "the consistency proof from size 0 must be empty";
+    return std::nullopt;
+  }
+  if (request.old_size == checkpoint.size) {
+    if (checkpoint.root != old_root) return "same tree size with a different root hash";
+    if (!request.proof.empty()) return "the consistency proof between equal sizes must be empty";
+    return std::nullopt;
+  }
+  if (Status s = tlog::VerifyConsistency(request.old_size, checkpoint.size, request.proof, old_root,
+                                         checkpoint.root);
+      !s) {
+    return "the consistency proof does not verify: " + s.message();
+  }
+  return std::nullopt;
 }
 
 uint64_t Witness::SystemSeconds() {
@@ -163,7 +160,8 @@ Answer Witness::AddCheckpoint(std::string_view body) {
           answer.content_type = std::string(kTlogSizeContentType);
           return std::nullopt;
         }
-        if (std::optional<std::string> why = Inconsistency(*request, *checkpoint, current)) {
+        if (std::optional<std::string> why =
+                Inconsistency(*request, *checkpoint, current ? current->root : tlog::Hash{})) {
           // Signed by the log and not consistent with what it signed before: evidence of
           // a fork or a rollback, worth an operator's look (the spec allows keeping it).
           spdlog::warn("witness: refused {:?} at size {} from old size {}: {}", checkpoint->origin,

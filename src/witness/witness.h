@@ -10,11 +10,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/result.h"
+#include "tlog/checkpoint.h"
 #include "tlog/cosignature.h"
 #include "tlog/hash.h"
 #include "tlog/note.h"
@@ -49,6 +51,13 @@ struct AddCheckpointRequest {
 // caller). Fails on anything else, with the reason.
 Result<AddCheckpointRequest> ParseAddCheckpoint(std::string_view body);
 std::string FormatAddCheckpoint(const AddCheckpointRequest& request);
+
+// Why `checkpoint` may not follow the head of `request.old_size` (whose root is `old_root`,
+// read only when old_size > 0) once the old size matched, or nullopt when it may: the checks
+// that are a 422 (also the mirror's add-checkpoint, mirror/mirror.h).
+std::optional<std::string> Inconsistency(const AddCheckpointRequest& request,
+                                         const tlog::Checkpoint& checkpoint,
+                                         const tlog::Hash& old_root);
 
 // What the HTTP layer sends: a status code and a body of `content_type`.
 struct Answer {

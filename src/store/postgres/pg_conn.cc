@@ -67,6 +67,81 @@ Params& Params::IntArray(const std::vector<int64_t>& v) {
   return *this;
 }
 
+namespace {
+
+void PutInt32(std::string* out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+// The type OIDs of the array elements (pg_type.dat): the server checks that a binary
+// array's element type is the one its parameter is cast to.
+uint32_t ElementOid(Column::Type type) {
+  switch (type) {
+    case Column::Type::kBigint: return 20;  // int8
+    case Column::Type::kText: return 25;    // text
+    case Column::Type::kBytea: return 17;   // bytea
+  }
+  return 0;
+}
+
+}  // namespace
+
+void Column::Element(Type type, std::string_view bytes) {
+  if (type != type_ && error_.empty()) error_ = "an array value of the wrong type";
+  PutInt32(&body_, static_cast<uint32_t>(bytes.size()));
+  body_.append(bytes);
+  ++count_;
+}
+
+Column& Column::Int(int64_t v) {
+  char be[8];
+  for (int i = 0; i < 8; ++i) be[i] = static_cast<char>(static_cast<uint64_t>(v) >> (56 - 8 * i));
+  Element(Type::kBigint, std::string_view(be, 8));
+  return *this;
+}
+
+Column& Column::Text(std::string_view v) {
+  if (v.find('\0') != std::string_view::npos && error_.empty()) {
+    error_ = "contains a NUL byte, which a text cannot hold";
+  }
+  Element(Type::kText, v);
+  return *this;
+}
+
+Column& Column::Bytes(std::string_view v) {
+  Element(Type::kBytea, v);
+  return *this;
+}
+
+Column& Column::Null() {
+  PutInt32(&body_, 0xFFFFFFFFu);  // length -1: NULL
+  has_null_ = true;
+  ++count_;
+  return *this;
+}
+
+Params& Params::Array(const Column& column) {
+  if (!column.error_.empty() && error_.empty()) {
+    error_ = fmt::format("parameter ${} {}", values_.size() + 1, column.error_);
+  }
+  // array_recv's format: dimensions, has-null flag, element type, then per dimension its
+  // size and lower bound, then the elements. No element: zero dimensions.
+  std::string v;
+  v.reserve(20 + column.body_.size());
+  PutInt32(&v, column.count_ > 0 ? 1 : 0);
+  PutInt32(&v, column.has_null_ ? 1 : 0);
+  PutInt32(&v, ElementOid(column.type_));
+  if (column.count_ > 0) {
+    PutInt32(&v, static_cast<uint32_t>(column.count_));
+    PutInt32(&v, 1);
+  }
+  v.append(column.body_);
+  values_.push_back(std::move(v));
+  null_.push_back(false);
+  formats_.push_back(1);
+  return *this;
+}
+
 int64_t Rows::Int(int row, int col) const {
   const char* v = PQgetvalue(r_.get(), row, col);
   const int n = PQgetlength(r_.get(), row, col);

@@ -23,6 +23,34 @@
 
 namespace tuidang::pg {
 
+// One array parameter, filled a value at a time: a column of a batch's rows, for one
+// multi-row statement such as
+//   INSERT INTO t(a, b) SELECT * FROM unnest($1::bigint[], $2::text[])
+// so that a batch takes one round trip per table instead of one per row. Sent in
+// PostgreSQL's binary array format (the element's bytes with their length, any byte
+// allowed): values are data on the wire, never SQL text. A text value holding a NUL byte
+// makes the query fail, as with Params::Text.
+class Column {
+ public:
+  enum class Type { kBigint, kText, kBytea };
+  explicit Column(Type type) : type_(type) {}
+  Column& Int(int64_t v);  // kBigint
+  Column& OptInt(std::optional<int64_t> v) { return v ? Int(*v) : Null(); }
+  Column& Text(std::string_view v);   // kText
+  Column& Bytes(std::string_view v);  // kBytea
+  Column& Null();
+  size_t size() const { return count_; }
+
+ private:
+  friend class Params;
+  void Element(Type type, std::string_view bytes);
+  Type type_;
+  std::string body_;  // each element: its length (4 bytes, big-endian) and its bytes
+  size_t count_ = 0;
+  bool has_null_ = false;
+  std::string error_;
+};
+
 // The parameters of one query, $1, $2, ... in the order added.
 class Params {
  public:
@@ -35,6 +63,8 @@ class Params {
   Params& Null();
   // An array of integers (a bigint[] parameter, written as its text form "{1,2,3}").
   Params& IntArray(const std::vector<int64_t>& v);
+  // An array of `column`'s type (bigint[], text[], bytea[]), in binary.
+  Params& Array(const Column& column);
 
   int size() const { return static_cast<int>(values_.size()); }
   const std::string& error() const { return error_; }
@@ -98,6 +128,8 @@ class Conn {
   bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
   // True outside a transaction (the state a connection goes back to the pool in).
   bool idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+  // The libpq connection, for what this class does not wrap (COPY, pg_from_sqlite.cc).
+  PGconn* raw() { return conn_; }
 
  private:
   explicit Conn(PGconn* c) : conn_(c) {}

@@ -18,6 +18,13 @@ int64_t ToInt64(uint64_t v) {
   return static_cast<int64_t>(std::min<uint64_t>(v, std::numeric_limits<int64_t>::max()));
 }
 
+// How long an integrator may sit idle inside its transaction (paused, stalled, its client
+// gone) before PostgreSQL ends its session and frees the integration row for the others:
+// well above one step's pauses between statements (microseconds), well below the "few
+// seconds" within which another server must take over.
+constexpr std::string_view kIntegrationIdleTimeout =
+    "SET LOCAL idle_in_transaction_session_timeout = '3s'";
+
 }  // namespace
 
 Result<uint64_t> PostgresStore::LeafCount() {
@@ -50,13 +57,41 @@ Result<std::vector<std::string>> PostgresStore::ReadLeaves(uint64_t begin, uint6
   return out;
 }
 
-Status PostgresStore::SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
-                                     const std::string& signed_checkpoint) {
+// The fence between integrators of several servers (docs/postgres.md, "How the log is
+// integrated"): the integration row of `meta` is locked for the transaction, the latest
+// stored size checked against `after` under that lock, and the tiles and the checkpoint
+// written and committed in the same transaction. A lock held by another integrator is
+// skipped, not waited for (it is publishing now: this one re-reads later). A holder that
+// stops mid-way (paused, disconnected) loses its session after kIntegrationIdleTimeout
+// idle inside the transaction, which rolls back and frees the row; should it resume, its
+// next statement or COMMIT fails, so it cannot publish on a state it no longer holds.
+Result<bool> PostgresStore::SaveCheckpoint(const std::vector<StoredTile>& tiles,
+                                           std::optional<uint64_t> after, uint64_t size,
+                                           const std::string& signed_checkpoint) {
+  if (after && size <= *after) {
+    return Error{
+        fmt::format("a checkpoint of size {} does not extend the one of size {}", size, *after)};
+  }
   Lease lease = Take();
-  if (!lease.get()) return Status::Fail(lease.error());
+  if (!lease.get()) return Error{lease.error()};
   pg::Conn& c = *lease;
   pg::Transaction tx(c);
-  if (Status s = tx.Begin(); !s) return s;
+  if (Status s = tx.Begin(); !s) return Error{s.message()};
+  if (Status s = c.Run(kIntegrationIdleTimeout); !s) return Error{s.message()};
+  // The row exists from the first integration on (a database of before has none yet).
+  auto row = c.Exec(
+      "INSERT INTO meta(key, value) VALUES('log_integration', '') ON CONFLICT(key) DO NOTHING");
+  if (!row) return Error{"integration row: " + row.error()};
+  auto locked = c.Exec("SELECT 1 FROM meta WHERE key = 'log_integration' FOR UPDATE SKIP LOCKED");
+  if (!locked) return Error{"lock the integration row: " + locked.error()};
+  if (locked->empty()) return false;  // another integrator is publishing
+  auto latest = c.Exec("SELECT max(size) FROM checkpoints");
+  if (!latest) return Error{"read the latest checkpoint: " + latest.error()};
+  const std::optional<int64_t> stored = latest->OptInt(0, 0);
+  if (stored.has_value() != after.has_value() ||
+      (stored && static_cast<uint64_t>(*stored) != *after)) {
+    return false;  // another integrator published since `after`
+  }
   for (const StoredTile& t : tiles) {
     // The widest version of a tile is kept (a partial tile grows until it is full).
     auto r = c.Exec(
@@ -64,14 +99,14 @@ Status PostgresStore::SaveCheckpoint(const std::vector<StoredTile>& tiles, uint6
         " ON CONFLICT(level, idx) DO UPDATE SET width = EXCLUDED.width, data = EXCLUDED.data"
         " WHERE tiles.width < EXCLUDED.width",
         pg::Params().Int(t.level).Int(static_cast<int64_t>(t.index)).Int(t.width).Bytes(t.data));
-    if (!r) return Status::Fail("store tile: " + r.error());
+    if (!r) return Error{"store tile: " + r.error()};
   }
-  auto cp = c.Exec(
-      "INSERT INTO checkpoints(size, note) VALUES($1, $2)"
-      " ON CONFLICT(size) DO UPDATE SET note = EXCLUDED.note",
-      pg::Params().Int(static_cast<int64_t>(size)).Text(signed_checkpoint));
-  if (!cp) return Status::Fail("store checkpoint: " + cp.error());
-  return tx.Commit();
+  // No ON CONFLICT: a size never gets a second checkpoint (the key refuses it).
+  auto cp = c.Exec("INSERT INTO checkpoints(size, note) VALUES($1, $2)",
+                   pg::Params().Int(ToInt64(size)).Text(signed_checkpoint));
+  if (!cp) return Error{"store checkpoint: " + cp.error()};
+  if (Status s = tx.Commit(); !s) return Error{s.message()};
+  return true;
 }
 
 Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::LatestCheckpoint() {

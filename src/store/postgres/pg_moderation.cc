@@ -87,6 +87,7 @@ Result<int64_t> PostgresStore::Reject(const std::vector<int64_t>& ids,
     if (!r) return Error{r.error()};
     if (r->Affected() == 0) continue;
     ++count;
+    if (Status s = pg::CountRejected(c, Now(), id); !s) return Error{s.message()};
     auto forget = c.Exec("DELETE FROM persons WHERE statement = $1", pg::Params().Int(id));
     if (!forget) return Error{forget.error()};
   }
@@ -147,6 +148,10 @@ Result<bool> PostgresStore::WithdrawUnpublished(int64_t id, StatementStatus from
       pg::Params().Int(id).Int(static_cast<int64_t>(from)));
   if (!r) return Error{r.error()};
   if (r->Affected() == 0) return false;  // approved, published or rejected meanwhile
+  if (Status s = pg::CountModeration(c, Now(), ModerationEvent::kWithdrawn, kUnpublishedReason, 1);
+      !s) {
+    return Error{s.message()};
+  }
   for (std::string_view sql :
        {"DELETE FROM persons WHERE statement = $1", "DELETE FROM sealed WHERE statement = $1"}) {
     auto forget = c.Exec(sql, pg::Params().Int(id));

@@ -1,6 +1,7 @@
 // PostgresStore's read side for the public pages, the API and the export (StatementReader):
 // published statements, day pages (by the day's anchors, pg_rows.h), name searches (by
-// persons_published), receipts and openings.
+// persons_published), receipts and openings. With a replica (read_database) they read the
+// replica, and what it has not replayed yet the primary (docs/postgres.md).
 #include <limits>
 #include <utility>
 
@@ -28,19 +29,24 @@ std::pair<int64_t, int64_t> DayRange(std::optional<Day> day) {
 }  // namespace
 
 Result<std::optional<Statement>> PostgresStore::GetPublished(int64_t number) {
-  Lease lease = Take();
-  if (!lease.get()) return Error{lease.error()};
-  auto rows = (*lease).Exec(kByNumber, pg::Params().Int(number));
-  if (!rows) return Error{rows.error()};
-  auto found = pg::ReadStatements(*rows);
-  if (found.empty()) return std::optional<Statement>();
-  if (Status s = pg::LoadPersons(*lease, &found); !s) return Error{s.message()};
-  return std::optional<Statement>(std::move(found[0]));
+  auto on = [number](Lease lease) -> Result<std::optional<Statement>> {
+    if (!lease.get()) return Error{lease.error()};
+    auto rows = (*lease).Exec(kByNumber, pg::Params().Int(number));
+    if (!rows) return Error{rows.error()};
+    auto found = pg::ReadStatements(*rows);
+    if (found.empty()) return std::optional<Statement>();
+    if (Status s = pg::LoadPersons(*lease, &found); !s) return Error{s.message()};
+    return std::optional<Statement>(std::move(found[0]));
+  };
+  auto found = on(TakeRead());
+  // Not on the replica: perhaps not replayed yet (a receipt's link to its statement).
+  if (replica_ && found && !found->has_value()) return on(Take());
+  return found;
 }
 
 Result<std::vector<Statement>> PostgresStore::ListDay(Day day, int64_t before, int64_t offset,
                                                       int limit) {
-  Lease lease = Take();
+  Lease lease = TakeRead();
   if (!lease.get()) return Error{lease.error()};
   pg::Conn& c = *lease;
   // One snapshot for the ranks and the rows: a batch published in between would shift them.
@@ -74,7 +80,7 @@ Result<std::vector<Statement>> PostgresStore::ListDay(Day day, int64_t before, i
 Result<std::vector<Statement>> PostgresStore::SearchName(const std::string& folded,
                                                          std::optional<Day> day, int64_t before,
                                                          int limit) {
-  Lease lease = Take();
+  Lease lease = TakeRead();
   if (!lease.get()) return Error{lease.error()};
   pg::Conn& c = *lease;
   pg::Transaction read(c);
@@ -111,7 +117,7 @@ Result<std::vector<Statement>> PostgresStore::SearchName(const std::string& fold
 
 Result<int64_t> PostgresStore::CountName(const std::string& folded, std::optional<Day> day,
                                          int64_t cap) {
-  Lease lease = Take();
+  Lease lease = TakeRead();
   if (!lease.get()) return Error{lease.error()};
   const auto [low_day, high_day] = DayRange(day);
   auto q = (*lease).Exec(
@@ -123,30 +129,45 @@ Result<int64_t> PostgresStore::CountName(const std::string& folded, std::optiona
 }
 
 Result<std::optional<ReceiptStatus>> PostgresStore::FindReceipt(const ReceiptHash& hash) {
-  Lease lease = Take();
-  if (!lease.get()) return Error{lease.error()};
-  auto q =
-      (*lease).Exec("SELECT status, number, day, leaf_index FROM statements WHERE receipt = $1",
-                    pg::Params().Bytes(ReceiptBytes(hash)));
-  if (!q) return Error{q.error()};
-  if (q->empty()) return std::optional<ReceiptStatus>();
-  ReceiptStatus found{static_cast<StatementStatus>(q->Int(0, 0)), q->OptInt(0, 1),
-                      static_cast<Day>(q->Int(0, 2)), std::nullopt};
-  if (auto leaf = q->OptInt(0, 3)) found.leaf_index = static_cast<uint64_t>(*leaf);
-  return std::optional<ReceiptStatus>(found);
+  auto on = [&hash](Lease lease) -> Result<std::optional<ReceiptStatus>> {
+    if (!lease.get()) return Error{lease.error()};
+    auto q =
+        (*lease).Exec("SELECT status, number, day, leaf_index FROM statements WHERE receipt = $1",
+                      pg::Params().Bytes(ReceiptBytes(hash)));
+    if (!q) return Error{q.error()};
+    if (q->empty()) return std::optional<ReceiptStatus>();
+    ReceiptStatus found{static_cast<StatementStatus>(q->Int(0, 0)), q->OptInt(0, 1),
+                        static_cast<Day>(q->Int(0, 2)), std::nullopt};
+    if (auto leaf = q->OptInt(0, 3)) found.leaf_index = static_cast<uint64_t>(*leaf);
+    return std::optional<ReceiptStatus>(found);
+  };
+  auto found = on(TakeRead());
+  // A receipt the replica has not replayed yet, or has as still waiting (held, accepted for
+  // the next batch) while the primary may have published it: the primary answers, never
+  // "not found" for a statement that was acknowledged.
+  if (replica_ && found &&
+      (!found->has_value() || (*found)->status == StatementStatus::kHeld ||
+       (*found)->status == StatementStatus::kAccepted)) {
+    return on(Take());
+  }
+  return found;
 }
 
 Result<std::optional<Opening>> PostgresStore::GetOpening(int64_t number) {
-  Lease lease = Take();
-  if (!lease.get()) return Error{lease.error()};
-  auto q = (*lease).Exec(
-      "SELECT leaf_index, salt, record FROM statements WHERE number = $1 AND status = 1"
-      " AND leaf_index IS NOT NULL",
-      pg::Params().Int(number));
-  if (!q) return Error{q.error()};
-  if (q->empty()) return std::optional<Opening>();
-  return std::optional<Opening>(
-      Opening{static_cast<uint64_t>(q->Int(0, 0)), q->Bytes(0, 1), q->Text(0, 2)});
+  auto on = [number](Lease lease) -> Result<std::optional<Opening>> {
+    if (!lease.get()) return Error{lease.error()};
+    auto q = (*lease).Exec(
+        "SELECT leaf_index, salt, record FROM statements WHERE number = $1 AND status = 1"
+        " AND leaf_index IS NOT NULL",
+        pg::Params().Int(number));
+    if (!q) return Error{q.error()};
+    if (q->empty()) return std::optional<Opening>();
+    return std::optional<Opening>(
+        Opening{static_cast<uint64_t>(q->Int(0, 0)), q->Bytes(0, 1), q->Text(0, 2)});
+  };
+  auto found = on(TakeRead());
+  if (replica_ && found && !found->has_value()) return on(Take());  // as GetPublished
+  return found;
 }
 
 }  // namespace tuidang

@@ -53,17 +53,27 @@ Status LoadPersons(Conn& c, std::vector<Statement>* statements) {
 }
 
 Status StoreCategories(Conn& c, const Totals& delta) {
+  // Every (dimension, code) of the delta in one statement: the pairs are distinct, so no
+  // row is updated twice.
+  Column dims(Column::Type::kBigint), codes(Column::Type::kBigint),
+      statements(Column::Type::kBigint), persons(Column::Type::kBigint);
   for (int dim : {kDimChannel, kDimRegion, kDimOccupation}) {
     for (const auto& [code, n] : CategoryMap(delta, dim)) {
-      auto r = c.Exec(
-          "INSERT INTO categories(dim, code, statements, persons) VALUES($1, $2, $3, $4)"
-          " ON CONFLICT(dim, code) DO UPDATE SET"
-          " statements = categories.statements + EXCLUDED.statements,"
-          " persons = categories.persons + EXCLUDED.persons",
-          Params().Int(dim).Int(code).Int(n.statements).Int(n.persons));
-      if (!r) return Status::Fail("update the categories: " + r.error());
+      dims.Int(dim);
+      codes.Int(code);
+      statements.Int(n.statements);
+      persons.Int(n.persons);
     }
   }
+  if (dims.size() == 0) return Status::Ok();
+  auto r = c.Exec(
+      "INSERT INTO categories(dim, code, statements, persons)"
+      " SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])"
+      " ON CONFLICT(dim, code) DO UPDATE SET"
+      " statements = categories.statements + EXCLUDED.statements,"
+      " persons = categories.persons + EXCLUDED.persons",
+      Params().Array(dims).Array(codes).Array(statements).Array(persons));
+  if (!r) return Status::Fail("update the categories: " + r.error());
   return Status::Ok();
 }
 
@@ -86,13 +96,23 @@ Status AddPublished(Conn& c, Day day, const Totals& delta) {
 }
 
 Status WriteAudit(Conn& c, const std::vector<AuditEntry>& entries, Day day) {
+  if (entries.empty()) return Status::Ok();
+  Column operators(Column::Type::kBigint), actions(Column::Type::kText),
+      objects(Column::Type::kText);
   for (const AuditEntry& e : entries) {
-    // The day only: a finer time would bracket when the web statements stored between two
-    // entries arrived (DESIGN.md, privacy).
-    auto r = c.Exec("INSERT INTO audit_trail(day, operator, action, object) VALUES($1, $2, $3, $4)",
-                    Params().Int(day).Int(e.operator_id).Text(e.action).Text(e.object));
-    if (!r) return Status::Fail("audit trail: " + r.error());
+    operators.Int(e.operator_id);
+    actions.Text(e.action);
+    objects.Text(e.object);
   }
+  // The day only: a finer time would bracket when the web statements stored between two
+  // entries arrived (DESIGN.md, privacy). The entries in their order (the trail's ids).
+  auto r = c.Exec(
+      "INSERT INTO audit_trail(day, operator, action, object)"
+      " SELECT $1, u.operator, u.action, u.object"
+      " FROM unnest($2::bigint[], $3::text[], $4::text[]) WITH ORDINALITY"
+      " AS u(operator, action, object, ord) ORDER BY u.ord",
+      Params().Int(day).Array(operators).Array(actions).Array(objects));
+  if (!r) return Status::Fail("audit trail: " + r.error());
   return Status::Ok();
 }
 
@@ -134,12 +154,18 @@ Status AnchorPublished(Conn& c, Day day, int64_t first, int64_t count) {
   if (!below) return Status::Fail(below.error());
   const int64_t had = *below;
   // The first rank of a block among had, had + 1, ..., had + count - 1.
+  Column blocks(Column::Type::kBigint), numbers(Column::Type::kBigint);
   for (int64_t rank = (had + kAnchorEvery - 1) / kAnchorEvery * kAnchorEvery; rank < had + count;
        rank += kAnchorEvery) {
-    auto r = c.Exec("INSERT INTO day_anchors(day, block, number) VALUES($1, $2, $3)",
-                    Params().Int(day).Int(rank / kAnchorEvery).Int(first + (rank - had)));
-    if (!r) return Status::Fail("anchor the day list: " + r.error());
+    blocks.Int(rank / kAnchorEvery);
+    numbers.Int(first + (rank - had));
   }
+  if (blocks.size() == 0) return Status::Ok();
+  auto r = c.Exec(
+      "INSERT INTO day_anchors(day, block, number)"
+      " SELECT $1, u.block, u.number FROM unnest($2::bigint[], $3::bigint[]) AS u(block, number)",
+      Params().Int(day).Array(blocks).Array(numbers));
+  if (!r) return Status::Fail("anchor the day list: " + r.error());
   return Status::Ok();
 }
 

@@ -4,9 +4,11 @@
 // each function uses the connection it is given, from the thread that holds it.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/moderation.h"
 #include "core/result.h"
 #include "core/statement.h"
 #include "core/totals.h"
@@ -48,5 +50,13 @@ Result<std::optional<int64_t>> NumberAtRank(Conn& c, Day day, int64_t rank);
 Status AnchorPublished(Conn& c, Day day, int64_t first, int64_t count);
 // Moves the anchors of `day` after the withdrawal of `number` (already out of status 1).
 Status AnchorWithdrawn(Conn& c, Day day, int64_t number);
+
+// The moderation counters (pg_moderation_counts.cc, core/moderation.h), in the caller's
+// transaction: adds `n` to (day, event, reason); counts as rejected on `day`, under its hold
+// reason, statement `id` (call once it is rejected), or the held statements `ids` of a flood
+// group (locked, about to be rejected).
+Status CountModeration(Conn& c, Day day, ModerationEvent event, std::string_view reason, int64_t n);
+Status CountRejected(Conn& c, Day day, int64_t id);
+Status CountRejectedGroup(Conn& c, Day day, const std::vector<int64_t>& ids);
 
 }  // namespace tuidang::pg

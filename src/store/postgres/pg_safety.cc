@@ -1,6 +1,7 @@
 // PostgresStore's safety tables (ModerationStore): sealed private fields, and the hold
 // reasons and flood groups of the moderation queue. The rows themselves are written with
 // their statement by CommitBatch (pg_writer.cc).
+#include "store/postgres/pg_rows.h"
 #include "store/postgres/pg_store.h"
 
 namespace tuidang {
@@ -75,6 +76,7 @@ Result<int64_t> PostgresStore::RejectHeldGroup(const std::string& group) {
   std::vector<int64_t> ids;
   for (int i = 0; i < held->size(); ++i) ids.push_back(held->Int(i, 0));
   if (ids.empty()) return int64_t{0};
+  if (Status s = pg::CountRejectedGroup(c, Now(), ids); !s) return Error{s.message()};
   for (std::string_view sql :
        {"DELETE FROM persons WHERE statement = ANY($1::bigint[])",
         "DELETE FROM sealed WHERE statement = ANY($1::bigint[])",

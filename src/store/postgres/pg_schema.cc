@@ -132,6 +132,11 @@ struct Migration {
 };
 constexpr Migration kMigrations[] = {
     {1, kSchema1},
+    // 2: the per-day moderation counters (core/moderation.h, docs/moderation-stats.md),
+    // empty: days before the upgrade have no moderation figures.
+    {2,
+     "CREATE TABLE moderation_daily(day bigint NOT NULL, event integer NOT NULL,"
+     " reason text NOT NULL, statements bigint NOT NULL, PRIMARY KEY(day, event, reason));"},
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].to;
 
@@ -210,23 +215,29 @@ Result<std::pair<int, int>> PostgresStore::Migrate(const std::string& conninfo) 
   return std::pair<int, int>(*was, kSchemaVersion);
 }
 
-Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& conninfo) {
-  std::unique_ptr<PostgresStore> store(new PostgresStore(conninfo));
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& conninfo,
+                                                           const std::string& read_conninfo) {
+  std::unique_ptr<PostgresStore> store(new PostgresStore(conninfo, read_conninfo));
   {
     Lease lease = store->Take();
     if (!lease.get()) return Error{lease.error()};
     auto was = MigrateOn(*lease);
     if (!was) return Error{was.error()};
   }
+  if (store->replica_) {
+    if (Status s = store->CheckReplica(); !s) return Error{"read_database: " + s.message()};
+  }
   if (Status s = store->LoadTotals(); !s) return Error{"load the totals: " + s.message()};
   return store;
 }
 
+Result<int> PostgresStore::ReadSchemaVersion(pg::Conn& c) { return ReadVersion(c); }
+
 PostgresStore::~PostgresStore() = default;
 
-PostgresStore::Lease PostgresStore::Take() {
+PostgresStore::Lease PostgresStore::Pool::Take() {
   {
-    MutexLock lock(&pool_mu_);
+    MutexLock lock(&mu_);
     while (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
@@ -239,13 +250,13 @@ PostgresStore::Lease PostgresStore::Take() {
   return Lease(this, std::move(*c), "");
 }
 
-void PostgresStore::Release(std::unique_ptr<pg::Conn> c) {
+void PostgresStore::Pool::Release(std::unique_ptr<pg::Conn> c) {
   // A connection lost, or left in a transaction by an error path, is closed: the next
   // lease connects anew (and the server rolls back what was left open).
   if (!c->healthy() || !c->idle()) return;
   // Idle connections kept: the server's threads, its writer, publisher and integrator.
   constexpr size_t kMaxIdle = 16;
-  MutexLock lock(&pool_mu_);
+  MutexLock lock(&mu_);
   if (idle_.size() < kMaxIdle) idle_.push_back(std::move(c));
 }
 

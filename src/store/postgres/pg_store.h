@@ -24,8 +24,10 @@
 //   pg_operators.cc    OperatorStore: operators and the audit trail
 //   pg_publication.cc  PublicationStore, and the publication approval shares
 //
+//   pg_replica.cc      reading from a streaming replica: routing, covered totals
+//
 // Thread-safety: every method may be called from any thread; each runs on a connection of
-// its own from the pool.
+// its own from the pool (the primary's, or the replica's for the public reads).
 #pragma once
 
 #include <functional>
@@ -46,7 +48,16 @@ class PostgresStore final : public Store {
   // rest), applies the schema migrations this build knows (pg_schema.cc) and loads the
   // totals. Returns an error (and no store) when the server cannot be reached, or the
   // database has a schema newer than this build knows (nothing is changed then).
-  static Result<std::unique_ptr<PostgresStore>> Open(const std::string& conninfo);
+  //
+  // `read_conninfo`, when not empty, names a streaming replica of that database (the
+  // `read_database` setting): the public reads (StatementReader) go to it, the totals are
+  // the replica's and never count a leaf its latest checkpoint does not cover, and what the
+  // replica has not replayed yet (a receipt, a statement) is looked up on the primary
+  // (docs/postgres.md, "Reading from a replica"). Open refuses a replica it cannot reach,
+  // with another schema version, or whose latest checkpoint differs from the primary's
+  // checkpoint of that size (a replica of another database).
+  static Result<std::unique_ptr<PostgresStore>> Open(const std::string& conninfo,
+                                                     const std::string& read_conninfo = "");
   // Applies the migrations to the database of `conninfo` and returns its schema version
   // before and after (0 before: a new database). Refuses a newer schema, as Open.
   static Result<std::pair<int, int>> Migrate(const std::string& conninfo);
@@ -70,6 +81,7 @@ class PostgresStore final : public Store {
                             int64_t cap) override;
   Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) override;
   Result<std::optional<Opening>> GetOpening(int64_t number) override;
+  Result<std::vector<ModerationCount>> ModerationCounts(Day first, Day last) override;
   std::shared_ptr<const Totals> GetTotals() override;
   Result<Totals> RecountTotals() override;
   void Refresh() override;
@@ -77,8 +89,8 @@ class PostgresStore final : public Store {
   // LogStore (pg_log.cc)
   Result<uint64_t> LeafCount() override;
   Result<std::vector<std::string>> ReadLeaves(uint64_t begin, uint64_t end) override;
-  Status SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
-                        const std::string& signed_checkpoint) override;
+  Result<bool> SaveCheckpoint(const std::vector<StoredTile>& tiles, std::optional<uint64_t> after,
+                              uint64_t size, const std::string& signed_checkpoint) override;
   Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override;
   Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) override;
   Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override;
@@ -124,15 +136,29 @@ class PostgresStore final : public Store {
   void SetTodayForTesting(std::function<Day()> today) { today_ = std::move(today); }
 
  private:
-  // A connection taken from the pool and given back when the lease ends (dropped instead
+  class Lease;
+  // The connections to one server, opened on demand and kept idle for the next caller.
+  class Pool {
+   public:
+    explicit Pool(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+    // An idle healthy connection, or a new one (connected outside the lock).
+    Lease Take() EXCLUDES(mu_);
+    void Release(std::unique_ptr<pg::Conn> c) EXCLUDES(mu_);
+
+   private:
+    const std::string conninfo_;
+    Mutex mu_;
+    std::vector<std::unique_ptr<pg::Conn>> idle_ GUARDED_BY(mu_);
+  };
+  // A connection taken from a pool and given back when the lease ends (dropped instead
   // when it was lost or left inside a transaction). get() is null when none could be
   // opened, and error() says why.
   class Lease {
    public:
-    Lease(PostgresStore* store, std::unique_ptr<pg::Conn> c, std::string error)
-        : store_(store), c_(std::move(c)), error_(std::move(error)) {}
+    Lease(Pool* pool, std::unique_ptr<pg::Conn> c, std::string error)
+        : pool_(pool), c_(std::move(c)), error_(std::move(error)) {}
     ~Lease() {
-      if (c_) store_->Release(std::move(c_));
+      if (c_) pool_->Release(std::move(c_));
     }
     Lease(Lease&&) = default;
     pg::Conn* get() { return c_.get(); }
@@ -140,13 +166,17 @@ class PostgresStore final : public Store {
     const std::string& error() const { return error_; }
 
    private:
-    PostgresStore* store_;
+    Pool* pool_;
     std::unique_ptr<pg::Conn> c_;
     std::string error_;
   };
-  explicit PostgresStore(std::string conninfo) : conninfo_(std::move(conninfo)) {}
-  Lease Take() EXCLUDES(pool_mu_);
-  void Release(std::unique_ptr<pg::Conn> c) EXCLUDES(pool_mu_);
+  PostgresStore(std::string conninfo, const std::string& read_conninfo)
+      : primary_(std::move(conninfo)),
+        replica_(read_conninfo.empty() ? nullptr : std::make_unique<Pool>(read_conninfo)) {}
+  // A connection to the primary: every write, the log, the console.
+  Lease Take() { return primary_.Take(); }
+  // A connection for the public reads: the replica's when there is one.
+  Lease TakeRead() { return replica_ ? replica_->Take() : primary_.Take(); }
   Day Now() const;
 
   // The coordination row, locked for the rest of the caller's transaction.
@@ -168,28 +198,45 @@ class PostgresStore final : public Store {
   Result<bool> WithdrawUnpublished(int64_t id, StatementStatus from);
   // pg_operators.cc
   Result<std::optional<Operator>> OneOperator(std::string_view sql, const pg::Params& key);
-  // pg_writer.cc: one submission of CommitBatch's transaction.
+  // pg_writer.cc: the rows of CommitBatch's batch (`out`: what each submission was given).
   struct Material;
-  Status InsertSubmission(pg::Conn& c, Submission& sub, Material& m, Day day, Committed* out);
+  Status InsertBatch(pg::Conn& c, std::vector<Submission>& batch, std::vector<Material>& material,
+                     Day day, std::vector<Committed>* out);
 
   // pg_totals.cc
-  // Reloads the totals and the version they are at, in one snapshot.
+  // Reloads the totals and the version they are at, in one snapshot (the replica's when
+  // there is one, with the size of its latest checkpoint).
   Status LoadTotals() EXCLUDES(totals_mu_);
   // After a commit that raised the version from `was`: adds `delta` (published on `day`)
   // to the snapshot if it was at `was`, else reloads (another process committed between).
   void AfterCommit(int64_t was, const Totals& delta, Day day, uint64_t tree_size)
       EXCLUDES(totals_mu_);
 
-  const std::string conninfo_;
-  std::function<Day()> today_;  // empty: Today()
+  // The schema version of the database `c` is connected to (0: none yet).
+  static Result<int> ReadSchemaVersion(pg::Conn& c);
+  // pg_replica.cc
+  // Open's checks of the replica: its schema version and its latest checkpoint.
+  Status CheckReplica() EXCLUDES(totals_mu_);
+  // Replica only: takes a snapshot loaded at `version` whose latest checkpoint has
+  // `covered` leaves (-1: none). Shown at once if it counts no leaf beyond them; else kept
+  // pending, and the pending one shown instead if `covered` now reaches it.
+  void OfferReplicaTotals(std::shared_ptr<const Totals> totals, int64_t version, int64_t covered)
+      REQUIRES(totals_mu_);
+  // Replica only: Refresh's cheap check (the replica's version and checkpoint size).
+  void RefreshReplica() EXCLUDES(totals_mu_);
 
-  Mutex pool_mu_;
-  std::vector<std::unique_ptr<pg::Conn>> idle_ GUARDED_BY(pool_mu_);
+  Pool primary_;
+  std::unique_ptr<Pool> replica_;  // null: every read on the primary
+  std::function<Day()> today_;     // empty: Today()
 
   Mutex totals_mu_;
   // Replaced, never mutated: a reader copies the pointer under the lock and reads after.
   std::shared_ptr<const Totals> totals_ GUARDED_BY(totals_mu_);
+  // The version of the snapshot shown (with a replica: of the last one loaded).
   int64_t totals_version_ GUARDED_BY(totals_mu_) = -1;
+  // Replica only: the newest snapshot loaded that its checkpoint did not cover yet (null:
+  // none), shown once a checkpoint of the replica covers its tree_size.
+  std::shared_ptr<const Totals> pending_totals_ GUARDED_BY(totals_mu_);
 };
 
 }  // namespace tuidang

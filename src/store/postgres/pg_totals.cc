@@ -1,6 +1,8 @@
 // PostgresStore's totals (StatementReader): a snapshot in memory as of the last commit this
 // process made, reloaded from the daily and categories tables when the coordination row's
 // version says another process committed, and recounted from the statements for audits.
+// With a replica, the snapshots are the replica's, shown once its checkpoint covers them
+// (pg_replica.cc).
 #include <spdlog/spdlog.h>
 
 #include "store/postgres/pg_rows.h"
@@ -9,18 +11,22 @@
 namespace tuidang {
 
 Status PostgresStore::LoadTotals() {
-  Lease lease = Take();
+  Lease lease = TakeRead();
   if (!lease.get()) return Status::Fail(lease.error());
   pg::Conn& c = *lease;
   auto totals = std::make_shared<Totals>();
   // One snapshot: the tree size, the version and the counts describe the same commit.
   pg::Transaction tx(c);
   if (Status s = tx.BeginRead(); !s) return s;
-  auto coord = c.Exec("SELECT next_leaf, version FROM log_coord WHERE id = 1");
+  // The latest checkpoint's size too: a replica's totals are shown once it covers them.
+  auto coord = c.Exec(
+      "SELECT next_leaf, version, (SELECT COALESCE(MAX(size), -1) FROM checkpoints)"
+      " FROM log_coord WHERE id = 1");
   if (!coord) return Status::Fail(coord.error());
   if (coord->empty()) return Status::Fail("the coordination row log_coord is missing");
   totals->tree_size = static_cast<uint64_t>(coord->Int(0, 0));
   const int64_t version = coord->Int(0, 1);
+  const int64_t covered = coord->Int(0, 2);
   auto daily =
       c.Exec("SELECT day, statements, persons, party, league, pioneers FROM daily ORDER BY day");
   if (!daily) return Status::Fail(daily.error());
@@ -45,6 +51,10 @@ Status PostgresStore::LoadTotals() {
   }
   if (Status s = tx.Commit(); !s) return s;
   MutexLock lock(&totals_mu_);
+  if (replica_) {
+    OfferReplicaTotals(std::move(totals), version, covered);
+    return Status::Ok();
+  }
   // Two loads racing: the newer snapshot stays.
   if (version >= totals_version_) {
     totals_ = std::move(totals);
@@ -54,6 +64,9 @@ Status PostgresStore::LoadTotals() {
 }
 
 void PostgresStore::AfterCommit(int64_t was, const Totals& delta, Day day, uint64_t tree_size) {
+  // With a replica, this process's commits count once the replica replayed them and a
+  // checkpoint there covers them, like everyone else's.
+  if (replica_) return;
   {
     MutexLock lock(&totals_mu_);
     if (totals_version_ == was) {
@@ -73,6 +86,7 @@ void PostgresStore::AfterCommit(int64_t was, const Totals& delta, Day day, uint6
 }
 
 void PostgresStore::Refresh() {
+  if (replica_) return RefreshReplica();
   int64_t known;
   {
     MutexLock lock(&totals_mu_);

@@ -1,6 +1,9 @@
 // PostgresStore's batch writer (BatchWriter): the sequencer's durable batches, and the
 // operator's take-down of a published statement.
 #include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -55,17 +58,25 @@ Status PostgresStore::CommitBatch(std::vector<Submission>& batch, std::vector<Co
   const int64_t first_number = run.next_number();
 
   std::vector<Material> material(batch.size());
+  // The source keys already stored, in one query for the batch.
+  std::vector<size_t> keyed;
+  pg::Column keys(pg::Column::Type::kBytea);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].source_key.empty()) continue;
+    keyed.push_back(i);
+    keys.Bytes(batch[i].source_key);
+  }
+  if (!keyed.empty()) {
+    auto seen =
+        c.Exec("SELECT key FROM sources WHERE key = ANY($1::bytea[])", pg::Params().Array(keys));
+    if (!seen) return fail("look up source keys: " + seen.error());
+    std::unordered_set<std::string> stored;
+    for (int r = 0; r < seen->size(); ++r) stored.insert(seen->Bytes(r, 0));
+    for (size_t i : keyed) material[i].duplicate = stored.count(batch[i].source_key) > 0;
+  }
   for (size_t i = 0; i < batch.size(); ++i) {
     Submission& sub = batch[i];
-    if (!sub.source_key.empty()) {
-      auto seen =
-          c.Exec("SELECT 1 FROM sources WHERE key = $1", pg::Params().Bytes(sub.source_key));
-      if (!seen) return fail("look up source key: " + seen.error());
-      if (!seen->empty()) {
-        material[i].duplicate = true;
-        continue;
-      }
-    }
+    if (material[i].duplicate) continue;
     if (sub.publish && !sub.batched) material[i].published = run.Assign(&sub.statement);
   }
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -74,19 +85,7 @@ Status PostgresStore::CommitBatch(std::vector<Submission>& batch, std::vector<Co
     if (m.published) PublicationRun::Seal(batch[i].statement, &*m.published);
     m.receipt = HashReceiptCode(batch[i].receipt_code);
   }
-  for (size_t i = 0; i < batch.size(); ++i) {
-    Committed done;
-    done.day = day;
-    if (material[i].duplicate) {
-      done.duplicate = true;
-      out->push_back(done);
-      continue;
-    }
-    if (Status s = InsertSubmission(c, batch[i], material[i], day, &done); !s) {
-      return fail(s.message());
-    }
-    out->push_back(done);
-  }
+  if (Status s = InsertBatch(c, batch, material, day, out); !s) return fail(s.message());
 
   const Totals& delta = run.delta();
   if (delta.statements > 0) {
@@ -109,95 +108,223 @@ Status PostgresStore::CommitBatch(std::vector<Submission>& batch, std::vector<Co
   return Status::Ok();
 }
 
-Status PostgresStore::InsertSubmission(pg::Conn& c, Submission& sub, Material& m, Day day,
-                                       Committed* out) {
-  Statement& st = sub.statement;
-  const Publication* pub = m.published ? &*m.published : nullptr;
-  out->status = !sub.publish  ? StatementStatus::kHeld
-                : sub.batched ? StatementStatus::kAccepted
-                              : StatementStatus::kPublished;
-  if (out->status == StatementStatus::kPublished) out->number = st.number;
+namespace {
+
+std::string_view AsBytes(const ReceiptHash& h) {
+  return std::string_view(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+}  // namespace
+
+// Each table's rows of the batch in one statement (INSERT ... SELECT FROM unnest of one
+// array parameter per column), so that a batch costs a round trip per table, not per row.
+// The statements get their ids in the batch's order (ORDER BY the arrays' ordinality), as
+// when they were inserted one by one.
+Status PostgresStore::InsertBatch(pg::Conn& c, std::vector<Submission>& batch,
+                                  std::vector<Material>& material, Day day,
+                                  std::vector<Committed>* out) {
+  using Type = pg::Column::Type;
+  std::vector<size_t> rows;  // the submissions written (not duplicates), in batch order
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Committed done;
+    done.day = day;
+    if (material[i].duplicate) {
+      done.duplicate = true;
+    } else {
+      const Submission& sub = batch[i];
+      done.status = !sub.publish  ? StatementStatus::kHeld
+                    : sub.batched ? StatementStatus::kAccepted
+                                  : StatementStatus::kPublished;
+      if (done.status == StatementStatus::kPublished) done.number = sub.statement.number;
+      rows.push_back(i);
+    }
+    out->push_back(done);
+  }
+  if (rows.empty()) return Status::Ok();
+
   // A receipt code already stored (about ten times in 458 million) takes no row: a new code
   // is drawn and the client is given the one stored. ON CONFLICT keeps the transaction
-  // alive where a unique violation would abort it.
-  std::optional<int64_t> id;
-  for (int attempt = 0; attempt < 4 && !id; ++attempt) {
+  // alive where a unique violation would abort it. Two equal codes within the batch are
+  // told apart before sending (the statement would not say which row it skipped).
+  std::unordered_set<std::string_view> drawn;
+  for (size_t i : rows) {
+    while (!drawn.insert(AsBytes(material[i].receipt)).second) {
+      batch[i].receipt_code = NewReceiptCode();
+      material[i].receipt = HashReceiptCode(batch[i].receipt_code);
+    }
+  }
+  std::vector<size_t> pending = rows;
+  for (int attempt = 0; attempt < 4 && !pending.empty(); ++attempt) {
     if (attempt > 0) {
-      sub.receipt_code = NewReceiptCode();
-      m.receipt = HashReceiptCode(sub.receipt_code);
+      for (size_t i : pending) {
+        batch[i].receipt_code = NewReceiptCode();
+        material[i].receipt = HashReceiptCode(batch[i].receipt_code);
+      }
+    }
+    pg::Column number(Type::kBigint), receipt(Type::kBytea), status(Type::kBigint),
+        channel(Type::kBigint), language(Type::kBigint), region(Type::kBigint),
+        occupation(Type::kBigint), persons(Type::kBigint), text(Type::kText), leaf(Type::kBigint),
+        salt(Type::kBytea), record(Type::kText), op(Type::kBigint), consent(Type::kText),
+        place(Type::kText);
+    for (size_t i : pending) {
+      const Statement& st = batch[i].statement;
+      const Publication* pub = material[i].published ? &*material[i].published : nullptr;
+      number.OptInt((*out)[i].number);
+      receipt.Bytes(AsBytes(material[i].receipt));
+      status.Int(static_cast<int64_t>((*out)[i].status));
+      channel.Int(static_cast<int64_t>(st.channel));
+      language.Int(static_cast<int64_t>(st.language));
+      region.Int(static_cast<int64_t>(st.region));
+      occupation.Int(static_cast<int64_t>(st.occupation));
+      persons.Int(PersonsCount(st));
+      text.Text(st.text);
+      if (pub) {
+        leaf.Int(static_cast<int64_t>(pub->leaf_index));
+        salt.Bytes(pub->salt);
+        record.Text(pub->record);
+      } else {
+        leaf.Null();
+        salt.Null();
+        record.Null();
+      }
+      op.Int(st.operator_id);
+      consent.Text(st.consent);
+      place.Text(st.place);
     }
     pg::Params p;
-    p.OptInt(out->number)
-        .Bytes(std::string_view(reinterpret_cast<const char*>(m.receipt.data()), m.receipt.size()))
-        .Int(static_cast<int64_t>(out->status))
-        .Int(day)
-        .Int(static_cast<int64_t>(st.channel))
-        .Int(static_cast<int64_t>(st.language))
-        .Int(static_cast<int64_t>(st.region))
-        .Int(static_cast<int64_t>(st.occupation))
-        .Int(PersonsCount(st))
-        .Text(st.text);
-    if (pub) {
-      p.Int(static_cast<int64_t>(pub->leaf_index)).Bytes(pub->salt).Text(pub->record);
-    } else {
-      p.Null().Null().Null();
-    }
-    p.Int(st.operator_id).Text(st.consent).Text(st.place);
+    p.Array(number)
+        .Array(receipt)
+        .Array(status)
+        .Array(channel)
+        .Array(language)
+        .Array(region)
+        .Array(occupation)
+        .Array(persons)
+        .Array(text)
+        .Array(leaf)
+        .Array(salt)
+        .Array(record)
+        .Array(op)
+        .Array(consent)
+        .Array(place)
+        .Int(day);
     auto r = c.Exec(
         "INSERT INTO statements(number, receipt, status, day, channel, language, region,"
         " occupation, persons_count, text, leaf_index, salt, record, operator, consent, place)"
-        " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-        " ON CONFLICT(receipt) DO NOTHING RETURNING id",
+        " SELECT u.number, u.receipt, u.status, $16, u.channel, u.language, u.region,"
+        " u.occupation, u.persons_count, u.text, u.leaf_index, u.salt, u.record, u.operator,"
+        " u.consent, u.place FROM unnest($1::bigint[], $2::bytea[], $3::bigint[],"
+        " $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[],"
+        " $10::bigint[], $11::bytea[], $12::text[], $13::bigint[], $14::text[], $15::text[])"
+        " WITH ORDINALITY AS u(number, receipt, status, channel, language, region, occupation,"
+        " persons_count, text, leaf_index, salt, record, operator, consent, place, ord)"
+        " ORDER BY u.ord ON CONFLICT(receipt) DO NOTHING RETURNING id, receipt",
         p);
-    if (!r) return Status::Fail("insert statement: " + r.error());
-    if (!r->empty()) id = r->Int(0, 0);
+    if (!r) return Status::Fail("insert statements: " + r.error());
+    std::unordered_map<std::string, int64_t> ids;
+    for (int k = 0; k < r->size(); ++k) ids.emplace(r->Bytes(k, 1), r->Int(k, 0));
+    std::vector<size_t> again;
+    for (size_t i : pending) {
+      auto it = ids.find(std::string(AsBytes(material[i].receipt)));
+      if (it == ids.end()) again.push_back(i);
+      else (*out)[i].id = it->second;
+    }
+    pending = std::move(again);
   }
-  if (!id) return Status::Fail("insert statement: no free receipt code after 4 draws");
-  out->id = *id;
-  if (!sub.source_key.empty()) {
-    auto r = c.Exec("INSERT INTO sources(key, statement) VALUES($1, $2)",
-                    pg::Params().Bytes(sub.source_key).Int(out->id));
-    if (!r) return Status::Fail("remember the source key: " + r.error());
+  if (!pending.empty()) return Status::Fail("insert statement: no free receipt code after 4 draws");
+
+  pg::Column key(Type::kBytea), key_of(Type::kBigint);
+  pg::Column leaf_idx(Type::kBigint), leaf_entry(Type::kBytea);
+  pg::Column p_statement(Type::kBigint), p_position(Type::kBigint), p_name(Type::kText),
+      p_fold(Type::kText), p_real(Type::kBigint), p_orgs(Type::kBigint), p_day(Type::kBigint),
+      p_number(Type::kBigint);
+  pg::Column s_statement(Type::kBigint), s_field(Type::kText), s_box(Type::kBytea);
+  pg::Column h_statement(Type::kBigint), h_reason(Type::kText), h_group(Type::kText);
+  std::map<std::string_view, int64_t> held;  // moderation counter reason → statements
+  for (size_t i : rows) {
+    Submission& sub = batch[i];
+    const Committed& done = (*out)[i];
+    if (!sub.source_key.empty()) {
+      key.Bytes(sub.source_key);
+      key_of.Int(done.id);
+    }
+    if (material[i].published) {
+      leaf_idx.Int(static_cast<int64_t>(material[i].published->leaf_index));
+      leaf_entry.Bytes(material[i].published->entry);
+    }
+    const Statement& st = sub.statement;
+    for (size_t k = 0; k < st.persons.size(); ++k) {
+      const Person& person = st.persons[k];
+      p_statement.Int(done.id);
+      p_position.Int(static_cast<int64_t>(k));
+      p_name.Text(person.name);
+      if (k < sub.folded_names.size()) p_fold.Text(sub.folded_names[k]);
+      else p_fold.Text(FoldName(person.name));
+      p_real.Int(person.real_name ? 1 : 0);
+      p_orgs.Int(person.organisations);
+      if (done.number) {
+        p_day.Int(day);
+        p_number.Int(*done.number);
+      } else {
+        p_day.Null();
+        p_number.Null();
+      }
+    }
+    for (const auto& [field, box] : sub.sealed) {
+      s_statement.Int(done.id);
+      s_field.Text(field);
+      s_box.Bytes(box);
+    }
+    if (!sub.publish && !sub.hold_reason.empty()) {
+      h_statement.Int(done.id);
+      h_reason.Text(sub.hold_reason);
+      h_group.Text(sub.hold_group.empty() ? sub.hold_reason : sub.hold_group);
+    }
+    if (done.status == StatementStatus::kHeld) held[HeldReason(sub.hold_reason)]++;
   }
-  if (pub) {
-    auto r = c.Exec("INSERT INTO leaves(idx, entry) VALUES($1, $2)",
-                    pg::Params().Int(static_cast<int64_t>(pub->leaf_index)).Bytes(pub->entry));
-    if (!r) return Status::Fail("insert leaf: " + r.error());
-  }
-  for (size_t i = 0; i < st.persons.size(); ++i) {
-    const Person& person = st.persons[i];
+  struct Insert {
+    const char* what;
+    const char* sql;
+    std::vector<const pg::Column*> columns;
+  };
+  const Insert inserts[] = {
+      {"remember the source keys",
+       "INSERT INTO sources(key, statement) SELECT * FROM unnest($1::bytea[], $2::bigint[])",
+       {&key, &key_of}},
+      {"insert leaves",
+       "INSERT INTO leaves(idx, entry) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+       {&leaf_idx, &leaf_entry}},
+      {"insert persons",
+       "INSERT INTO persons(statement, position, name, name_fold, real_name, organisations,"
+       " day, number) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],"
+       " $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])",
+       {&p_statement, &p_position, &p_name, &p_fold, &p_real, &p_orgs, &p_day, &p_number}},
+      {"insert sealed fields",
+       "INSERT INTO sealed(statement, field, box)"
+       " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[])",
+       {&s_statement, &s_field, &s_box}},
+      {"insert holds",
+       "INSERT INTO holds(statement, reason, grp)"
+       " SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])",
+       {&h_statement, &h_reason, &h_group}},
+  };
+  for (const Insert& insert : inserts) {
+    if (insert.columns.front()->size() == 0) continue;
     pg::Params p;
-    p.Int(out->id)
-        .Int(static_cast<int64_t>(i))
-        .Text(person.name)
-        .Text(i < sub.folded_names.size() ? sub.folded_names[i] : FoldName(person.name))
-        .Int(person.real_name ? 1 : 0)
-        .Int(person.organisations);
-    if (out->number) p.Int(day).Int(*out->number);
-    else p.Null().Null();
-    auto r = c.Exec(
-        "INSERT INTO persons(statement, position, name, name_fold, real_name, organisations,"
-        " day, number) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
-        p);
-    if (!r) return Status::Fail("insert person: " + r.error());
+    for (const pg::Column* column : insert.columns) p.Array(*column);
+    auto r = c.Exec(insert.sql, p);
+    if (!r) return Status::Fail(std::string(insert.what) + ": " + r.error());
   }
-  for (const auto& [field, box] : sub.sealed) {
-    auto r = c.Exec("INSERT INTO sealed(statement, field, box) VALUES($1, $2, $3)",
-                    pg::Params().Int(out->id).Text(field).Bytes(box));
-    if (!r) return Status::Fail("insert sealed field: " + r.error());
+  for (const auto& [reason, n] : held) {
+    if (Status s = pg::CountModeration(c, day, ModerationEvent::kHeld, reason, n); !s) return s;
   }
-  if (!sub.publish && !sub.hold_reason.empty()) {
-    auto r = c.Exec("INSERT INTO holds(statement, reason, grp) VALUES($1, $2, $3)",
-                    pg::Params()
-                        .Int(out->id)
-                        .Text(sub.hold_reason)
-                        .Text(sub.hold_group.empty() ? sub.hold_reason : sub.hold_group));
-    if (!r) return Status::Fail("insert hold: " + r.error());
+  for (size_t i : rows) {
+    Statement& st = batch[i].statement;
+    st.id = (*out)[i].id;
+    st.number = (*out)[i].number;
+    st.status = (*out)[i].status;
+    st.day = day;
   }
-  st.id = out->id;
-  st.number = out->number;
-  st.status = out->status;
-  st.day = day;
   return Status::Ok();
 }
 
@@ -249,6 +376,11 @@ Status PostgresStore::Withdraw(int64_t number, WithdrawalReason reason,
       pg::Params().Int(id));
   if (!erase) return Status::Fail(erase.error());
   if (Status s = pg::AnchorWithdrawn(c, day, number); !s) return s;
+  if (Status s = pg::CountModeration(c, Now(), ModerationEvent::kWithdrawn,
+                                     WithdrawalReasonCode(reason), 1);
+      !s) {
+    return s;
+  }
   for (std::string_view sql :
        {"DELETE FROM persons WHERE statement = $1", "DELETE FROM sealed WHERE statement = $1"}) {
     auto forget = c.Exec(sql, pg::Params().Int(id));

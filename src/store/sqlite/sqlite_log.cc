@@ -40,15 +40,28 @@ Result<std::vector<std::string>> SqliteStore::ReadLeaves(uint64_t begin, uint64_
   return out;
 }
 
-Status SqliteStore::SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
-                                   const std::string& signed_checkpoint) {
+Result<bool> SqliteStore::SaveCheckpoint(const std::vector<StoredTile>& tiles,
+                                         std::optional<uint64_t> after, uint64_t size,
+                                         const std::string& signed_checkpoint) {
+  if (after && size <= *after) {
+    return Error{
+        fmt::format("a checkpoint of size {} does not extend the one of size {}", size, *after)};
+  }
   MutexLock lock(&write_mu_);
   auto fail = [&](std::string what) {
     write_mu_.AssertHeld();  // run under the caller's lock
-    return Status::Fail(what + ": " + writer_.LastError());
+    return Error{what + ": " + writer_.LastError()};
   };
   sqlite::Transaction tx(writer_);
-  if (Status s = tx.Begin(); !s) return s;
+  if (Status s = tx.Begin(); !s) return Error{s.message()};
+  // The fence (log_store.h): under the write lock, the latest size must still be `after`.
+  // With one integrator per database, as SQLite has, it always is.
+  auto latest = writer_.Prepare("SELECT MAX(size) FROM checkpoint_sizes");
+  if (latest.Step() != SQLITE_ROW) return fail("read the latest checkpoint");
+  std::optional<uint64_t> stored;
+  if (!latest.IsNull(0)) stored = static_cast<uint64_t>(latest.Int(0));
+  latest.Reset();
+  if (stored != after) return false;
   auto put = writer_.Prepare(
       "INSERT INTO tiles(level, idx, width, data) VALUES(?1, ?2, ?3, ?4) "
       "ON CONFLICT(level, idx) DO UPDATE SET width = ?3, data = ?4 WHERE width < ?3");
@@ -69,7 +82,7 @@ Status SqliteStore::SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_
   cp.Bind(1, signed_checkpoint);
   if (cp.Step() != SQLITE_DONE) return fail("store checkpoint");
   if (Status s = tx.Commit(); !s) return fail("commit");
-  return Status::Ok();
+  return true;
 }
 
 Result<std::optional<std::pair<uint64_t, std::string>>> SqliteStore::LatestCheckpoint() {

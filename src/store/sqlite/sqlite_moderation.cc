@@ -222,6 +222,7 @@ Result<int64_t> SqliteStore::Reject(const std::vector<int64_t>& ids,
     }
     if (sqlite3_changes(writer_.raw()) == 0) continue;
     ++count;
+    if (Status s = CountRejected(id); !s) return Error{s.message()};
     forget.Reset();
     forget.Bind(1, id);
     if (forget.Step() != SQLITE_DONE) {
@@ -292,6 +293,11 @@ Result<bool> SqliteStore::WithdrawUnpublished(int64_t id, StatementStatus from) 
   if (withdraw.Step() != SQLITE_DONE) return fail();
   if (sqlite3_changes(writer_.raw()) == 0) {
     return false;  // approved, published by a batch or rejected meanwhile (tx rolls back)
+  }
+  if (Status s = CountModeration(today_ ? today_() : Today(), ModerationEvent::kWithdrawn,
+                                 kUnpublishedReason, 1);
+      !s) {
+    return Error{s.message()};
   }
   for (std::string_view sql :
        {"DELETE FROM persons WHERE statement = ?", "DELETE FROM sealed WHERE statement = ?"}) {

@@ -84,6 +84,7 @@ Result<int64_t> SqliteStore::RejectHeldGroup(const std::string& group) {
     write_mu_.AssertHeld();  // run under the caller's lock
     return RunOverIds(sql, kHeldInGroup, std::string_view(group));
   };
+  if (Status s = CountRejectedGroup(group); !s) return Error{s.message()};
   // Persons and sealed fields go first, while the statements are still "held".
   if (!run("DELETE FROM persons WHERE statement IN {}")) return fail("delete persons");
   if (!run("DELETE FROM sealed WHERE statement IN {}")) return fail("delete sealed fields");

@@ -20,7 +20,10 @@ namespace {
 // 5: the day index and the persons' day and number are filled in the background after
 //    the server listens (sqlite_backfill.h), no longer inside the migration; imported
 //    rows' keys name their row (sources.origin).
-constexpr int kSchemaVersion = 5;
+// 6: the per-day moderation counters (moderation_daily, docs/moderation-stats.md), empty:
+//    days before the upgrade have no moderation figures (counting them would be a pass over
+//    every statement, and their days of rejection and withdrawal were never kept).
+constexpr int kSchemaVersion = 6;
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -137,6 +140,14 @@ CREATE TABLE IF NOT EXISTS rejections(statement INTEGER PRIMARY KEY, hour INTEGE
 CREATE INDEX IF NOT EXISTS statements_held ON statements(id) WHERE status = 0;
 -- The publication batches' look-up (ListAccepted): only the statements waiting for one.
 CREATE INDEX IF NOT EXISTS statements_accepted ON statements(id) WHERE status = 4;
+-- Moderation in the open (core/moderation.h): statements held, rejected and withdrawn per
+-- day and reason, raised in the transaction of the act; /stats reads one range of days.
+CREATE TABLE IF NOT EXISTS moderation_daily(
+  day INTEGER NOT NULL,
+  event INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  statements INTEGER NOT NULL,
+  PRIMARY KEY(day, event, reason)) WITHOUT ROWID;
 )sql";
 
 // One step of the schema's history: the SQL that takes a database of schema `to - 1` to
@@ -194,6 +205,12 @@ constexpr Migration kMigrations[] = {
      "CREATE TABLE IF NOT EXISTS sources(key BLOB PRIMARY KEY, statement INTEGER NOT NULL)"
      "  WITHOUT ROWID;"
      "ALTER TABLE sources ADD COLUMN origin TEXT NOT NULL DEFAULT '';",
+     false},
+    // 6: the moderation counters, from the upgrade on (kSchemaVersion's note).
+    {6,
+     "CREATE TABLE IF NOT EXISTS moderation_daily(day INTEGER NOT NULL, event INTEGER NOT NULL,"
+     "  reason TEXT NOT NULL, statements INTEGER NOT NULL,"
+     "  PRIMARY KEY(day, event, reason)) WITHOUT ROWID;",
      false},
 };
 constexpr int kOldestMigratable = 2;

@@ -55,6 +55,7 @@ class SqliteStore final : public Store {
                             int64_t cap) override;
   Result<std::optional<ReceiptStatus>> FindReceipt(const ReceiptHash& hash) override;
   Result<std::optional<Opening>> GetOpening(int64_t number) override;
+  Result<std::vector<ModerationCount>> ModerationCounts(Day first, Day last) override;
   std::shared_ptr<const Totals> GetTotals() override;
   Result<Totals> RecountTotals() override;
   void Refresh() override;
@@ -62,8 +63,8 @@ class SqliteStore final : public Store {
   // LogStore (sqlite_log.cc)
   Result<uint64_t> LeafCount() override;
   Result<std::vector<std::string>> ReadLeaves(uint64_t begin, uint64_t end) override;
-  Status SaveCheckpoint(const std::vector<StoredTile>& tiles, uint64_t size,
-                        const std::string& signed_checkpoint) override;
+  Result<bool> SaveCheckpoint(const std::vector<StoredTile>& tiles, std::optional<uint64_t> after,
+                              uint64_t size, const std::string& signed_checkpoint) override;
   Result<std::optional<std::pair<uint64_t, std::string>>> LatestCheckpoint() override;
   Result<std::optional<StoredTile>> ReadHashTile(int level, uint64_t index) override;
   Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override;
@@ -165,6 +166,14 @@ class SqliteStore final : public Store {
   // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
   Status InsertSubmission(const BatchStatements& q, Submission& sub, const Publication* pub,
                           ReceiptHash* receipt, Day day, Committed* c) REQUIRES(write_mu_);
+  // The moderation counters (sqlite_moderation_counts.cc): adds `n` to (day, event, reason);
+  // counts statement `id`'s rejection today under its hold reason; counts the rejection
+  // today of every statement still held in flood group `group` (call before rejecting).
+  // REQUIRES: write_mu_ is held, inside the transaction of the act counted.
+  Status CountModeration(Day day, ModerationEvent event, std::string_view reason, int64_t n)
+      REQUIRES(write_mu_);
+  Status CountRejected(int64_t id) REQUIRES(write_mu_);
+  Status CountRejectedGroup(const std::string& group) REQUIRES(write_mu_);
   // Writes a submission's sealed fields and hold reason (sqlite_safety.cc).
   // REQUIRES: write_mu_ is held, inside CommitBatch's transaction.
   Status WriteSafetyRows(const Submission& sub, int64_t id) REQUIRES(write_mu_);

@@ -329,7 +329,7 @@ TEST_F(SqliteStoreTest, AuditTrailUpgradedFromMinutesToDays) {
   EXPECT_FALSE(db.Exec("UPDATE audit_trail SET action = 'nothing'")) << "append-only again";
   auto version = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
   ASSERT_EQ(version.Step(), SQLITE_ROW);
-  EXPECT_EQ(version.Text(0), "5");
+  EXPECT_EQ(version.Text(0), "6");
 }
 
 TEST_F(SqliteStoreTest, ANewerSchemaIsRefusedAndLeftAsItWas) {
@@ -658,7 +658,7 @@ TEST_F(DayPagingTest, ASchema3DatabaseIsMigratedAndItsDaysPage) {
   ASSERT_TRUE(db.Open((dir_ / "t.db").string(), false));
   auto version = db.Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
   ASSERT_EQ(version.Step(), SQLITE_ROW);
-  EXPECT_EQ(version.Text(0), "5");
+  EXPECT_EQ(version.Text(0), "6");
   version.Reset();
   auto old_index = db.Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'persons_by_name'");
   ASSERT_EQ(old_index.Step(), SQLITE_ROW);

@@ -283,6 +283,12 @@ Status SqliteStore::InsertSubmission(const BatchStatements& q, Submission& sub,
     if (q.person.Step() != SQLITE_DONE) return Status::Fail("insert person");
   }
   if (Status s = WriteSafetyRows(sub, c->id); !s) return s;
+  if (c->status == StatementStatus::kHeld) {
+    if (Status s = CountModeration(day, ModerationEvent::kHeld, HeldReason(sub.hold_reason), 1);
+        !s) {
+      return s;
+    }
+  }
   st.id = c->id;
   st.number = c->number;
   st.status = c->status;
@@ -337,6 +343,11 @@ Status SqliteStore::Withdraw(int64_t number, WithdrawalReason reason,
   erase.Bind(1, id);
   if (erase.Step() != SQLITE_DONE) return fail(writer_.LastError());
   if (Status s = sqlite::AnchorWithdrawn(writer_, day, number); !s) return s;
+  if (Status s = CountModeration(today_ ? today_() : Today(), ModerationEvent::kWithdrawn,
+                                 WithdrawalReasonCode(reason), 1);
+      !s) {
+    return s;
+  }
   for (std::string_view sql :
        {"DELETE FROM persons WHERE statement = ?", "DELETE FROM sealed WHERE statement = ?"}) {
     auto forget = writer_.Prepare(sql);
