@@ -11,6 +11,8 @@
 # the lines of EXTRA_A / EXTRA_B for one side only (a setting the other build does not know).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 export BENCH_DIR=$here
 # Binaries copied out of a build folder find the catalogs of this checkout's build.
 if [ -z "${TUIDANG_LOCALE_DIR:-}" ] && [ -d "$here/../build/locale" ]; then
@@ -44,13 +46,8 @@ pa=$!
 "$(realpath "$2")" serve --data "$work/b" --listen "127.0.0.1:$portb" >"$work/b.log" 2>&1 &
 pb=$!
 pids=("$pa" "$pb")
-for p in "$porta" "$portb"; do
-  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-done
-for side in a b; do
-  pid=$pa; [ $side = b ] && pid=$pb
-  kill -0 "$pid" 2>/dev/null || { echo "server $side exited:" >&2; cat "$work/$side.log" >&2; exit 1; }
-done
+wait_healthz "$porta" "$pa" "$work/a.log" "server a"
+wait_healthz "$portb" "$pb" "$work/b.log" "server b"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 today=$(TZ=Asia/Shanghai date +%F)
 if [ "$mode" = day ]; then

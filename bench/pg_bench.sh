@@ -32,6 +32,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 bin=$(realpath "${1:-$here/../build/tuidang}")
 duration=${DURATION:-30s}
 read_duration=${READ_DURATION:-10s}
@@ -91,12 +93,7 @@ start_server() {
   "$bin" serve --data "$work/$name" --listen "127.0.0.1:$port" >"$work/$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
-  for _ in $(seq 1 300); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { echo "tuidang ($name) exited:"; cat "$work/$name.log"; exit 1; } >&2
-    sleep 0.1
-  done
-  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { echo "$name did not answer" >&2; exit 1; }
+  wait_healthz "$port" "$pid" "$work/$name.log" "tuidang ($name)"
   printf -v "port_$name" %s "$port"
   printf -v "metrics_$name" %s "$metrics"
 }

@@ -17,6 +17,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 bin=$(realpath "${1:-$here/../build/tuidang}")
 duration=${DURATION:-10s}
 threads=${THREADS:-2}
@@ -49,12 +51,7 @@ cp "$here/bench.toml" "$work/data/tuidang.toml"
 echo 'publication_interval_seconds = 0' >>"$work/data/tuidang.toml"
 "$bin" serve --data "$work/data" --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 300); do
-  curl -fs "$base/healthz" >/dev/null 2>&1 && break
-  kill -0 "$pid" 2>/dev/null || { echo "tuidang exited:"; cat "$work/server.log"; exit 1; } >&2
-  sleep 0.1
-done
-curl -fs "$base/healthz" >/dev/null || { echo "tuidang did not answer /healthz" >&2; exit 1; }
+wait_healthz "$port" "$pid" "$work/server.log"
 
 today=$(TZ=Asia/Shanghai date +%F)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -343,6 +343,13 @@ class MigrateStoreTest(unittest.TestCase):
         self.assertEqual(psql(f"SELECT count(*) FROM {schema}.persons"), "0")
         self.assertEqual(psql(f"SELECT count(*) FROM {schema}.migrate_store_progress "
                               "WHERE key = 'finished'"), "0")
+        # No server starts on the half-finished target (its log does not know its leaves).
+        out = run("serve", "--data", data, "--database", url, "--listen", "127.0.0.1:0",
+                  timeout=60)
+        self.assertEqual(out.returncode, 1, out.stdout + out.stderr)
+        self.assertIn("migrate-store` that has not finished", out.stdout + out.stderr)
+        self.assertEqual(psql(f"SELECT count(*) FROM {schema}.migrate_store_progress "
+                              "WHERE key = 'finished'"), "0")
         # Another store is refused while this one's migration is half-finished.
         out = run("migrate-store", "--from", self.server.data, "--to", url)
         self.assertEqual(out.returncode, 1, out.stdout + out.stderr)

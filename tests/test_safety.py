@@ -26,6 +26,12 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉宁晶玲鹏林斌宇浩凯秀珍飞云峰志鑫波婷雪琳晨欣怡子涵梓轩雨泽博文嘉"
 
 
+def minute_windows(start, end):
+    """The server's submission pools are counted per minute of the clock (a fixed window):
+    a flood from `start` to `end` (time.time()) may spend one share per minute it touched."""
+    return int(end // 60) - int(start // 60) + 1
+
+
 def solve(challenge, bits):
     n = 0
     while True:
@@ -272,9 +278,12 @@ class OnionFloodTest(ServerTestCase, unittest.TestCase):
             finally:
                 c.close()
 
+        start = time.time()
         self.assertEqual(harness.run_threads(4, flood, timeout=120), [])
+        windows = minute_windows(start, time.time())
         self.assertIn(503, statuses, "the flood reached its share")
-        self.assertLessEqual(statuses.count(201), 30, statuses.count(201))
+        # 30 a minute (the unidentified pool); a slow build's flood may span two minutes.
+        self.assertLessEqual(statuses.count(201), 30 * windows, (statuses.count(201), windows))
         # Clients told apart (behind nginx) submit, with or without proof of work.
         proxy = s.client(source="127.0.0.2")
         self.addCleanup(proxy.close)
@@ -298,8 +307,12 @@ class OnionFloodTest(ServerTestCase, unittest.TestCase):
                                         ("pow_challenge", p["challenge"]),
                                         ("pow_nonce", p["nonce"])])
         harness.reply_receipt(r)  # stored: its receipt
-        # The flood itself stays refused, in the user's language, with Retry-After.
-        r = onion.post_form("/en/submit", [("name", "More flood"), ("org", "party")])
+        # The flood itself stays refused, in the user's language, with Retry-After (once
+        # its share is spent again, if a new minute has begun since).
+        for i in range(31):
+            r = onion.post_form("/en/submit", [("name", f"More flood {i}"), ("org", "party")])
+            if r.status == 503:
+                break
         self.assertEqual(r.status, 503, r.describe())
         self.assertTrue(r.header("Retry-After", "").isdigit(), r.describe())
         self.assertIn('lang="en"', r.text)
@@ -316,11 +329,16 @@ class OffModeFloodTest(OnionFloodTest):
         c = s.client(timeout=10)
         self.addCleanup(c.close)
         # More than the whole budget of 200: without the split it would be spent.
+        start = time.time()
         statuses = [c.post_json(API, {"name": f"{SURNAMES[i % 90]}{GIVEN[i % 50]}",
                                       "organisations": ["party"]}).status
                     for i in range(250)]
-        self.assertEqual(statuses.count(201), 30, statuses)
-        self.assertEqual(statuses[-1], 503)
+        windows = minute_windows(start, time.time())
+        self.assertGreaterEqual(statuses.count(201), 30, statuses)
+        self.assertLessEqual(statuses.count(201), 30 * windows, (statuses, windows))
+        if windows == 1:
+            self.assertEqual(statuses[-1], 503)
+        self.assertIn(503, statuses)
         for i in range(3):
             r = c.post_json(API, {"name": "付出" + GIVEN[i], "organisations": ["party"],
                                   "pow": solved_pow(c)})

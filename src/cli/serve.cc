@@ -339,22 +339,27 @@ int Serve(const ServeFlags& flags) {
     // (SQLite only: the PostgreSQL store's schema has its indexes from its first version.)
     std::optional<BackfillRunner> backfill;
     if (auto* sqlite = dynamic_cast<SqliteStore*>(store->get())) backfill.emplace(sqlite);
-    // Rejected statements are purged once their retention has passed (docs/console.md).
-    PeriodicPurge purge(&sequencer, config->rejected_retention_hours);
-    // Web statements go out in mixed batches (intake/publisher.h). Statements accepted
-    // with batching on and left when it is turned off are published by the first window.
-    PublisherOptions publication;
-    publication.interval =
-        std::chrono::seconds(std::max<int64_t>(1, config->publication_interval_seconds));
-    publication.min_batch =
-        config->publication_interval_seconds > 0 ? config->publication_min_batch : 1;
-    publication.max_wait = std::chrono::seconds(config->publication_max_wait_seconds);
-    Publisher publisher(store->get(), publication, {}, &sequencer);
-    publisher.StartBackground();
-    server.Run();
-    app.Stop();  // logins still on the hashing pool answer while the connections exist
-    app.SendDelayedAnswers();  // withdrawals' answers held back (web/answer_delay.h)
-  }                            // the sequencer commits what is still queued before it stops
+    {
+      // Rejected statements are purged once their retention has passed (docs/console.md).
+      PeriodicPurge purge(&sequencer, config->rejected_retention_hours);
+      // Web statements go out in mixed batches (intake/publisher.h). Statements accepted
+      // with batching on and left when it is turned off are published by the first window.
+      PublisherOptions publication;
+      publication.interval =
+          std::chrono::seconds(std::max<int64_t>(1, config->publication_interval_seconds));
+      publication.min_batch =
+          config->publication_interval_seconds > 0 ? config->publication_min_batch : 1;
+      publication.max_wait = std::chrono::seconds(config->publication_max_wait_seconds);
+      Publisher publisher(store->get(), publication, {}, &sequencer);
+      publisher.StartBackground();
+      server.Run();
+      app.Stop();  // logins still on the hashing pool answer while the connections exist
+      app.SendDelayedAnswers();  // withdrawals' answers held back (web/answer_delay.h)
+    }  // the publisher and the purge stop: they write through the sequencer
+    // The sequencer commits and answers what is still queued while the connections'
+    // io_context still exists: its answers may drop the last reference to a connection.
+    sequencer.Stop();
+  }
   spdlog::info("stopped");
   return status;
 }

@@ -15,19 +15,24 @@ Sequencer::Sequencer(Stores stores, size_t queue_limit, size_t max_batch)
   answerer_ = std::thread([this] { Answer(); });
 }
 
-Sequencer::~Sequencer() {
+Sequencer::~Sequencer() { Stop(); }
+
+void Sequencer::Stop() {
   {
     MutexLock lock(&mu_);
     stopping_ = true;
   }
   cv_.SignalAll();
-  writer_.join();
-  {
-    MutexLock lock(&done_mu_);
-    writer_stopped_ = true;
-  }
-  done_cv_.SignalAll();
-  answerer_.join();
+  // Once: a second call (the destructor's after the server's own) finds the threads joined.
+  std::call_once(stopped_, [this] {
+    writer_.join();
+    {
+      MutexLock lock(&done_mu_);
+      writer_stopped_ = true;
+    }
+    done_cv_.SignalAll();
+    answerer_.join();
+  });
 }
 
 bool Sequencer::Enqueue(Item item, bool limited) {

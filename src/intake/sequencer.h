@@ -19,6 +19,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <thread>
 #include <vector>
@@ -56,10 +57,15 @@ class Sequencer {
   // Starts the writer and answering threads. `store` must outlive the sequencer.
   Sequencer(BatchWriter* store, size_t queue_limit, size_t max_batch);
   Sequencer(Stores stores, size_t queue_limit, size_t max_batch);
-  // Commits what is queued, answers it, then stops both threads.
+  // Stop(), if not called yet.
   ~Sequencer();
   Sequencer(const Sequencer&) = delete;
   Sequencer& operator=(const Sequencer&) = delete;
+
+  // Refuses new writes, commits what is queued, answers it, then stops both threads.
+  // A server calls it before its connections' io_context goes (the answers drop the last
+  // references to connections, whose timers need that io_context). Idempotent; thread-safe.
+  void Stop() EXCLUDES(mu_);
 
   // Queues `sub`, with the audit entries to write in its transaction (`audit`, given the
   // one submission and what it was given; empty: none). Returns false, without calling
@@ -145,6 +151,7 @@ class Sequencer {
   std::deque<Answers> done_ GUARDED_BY(done_mu_);
   bool writer_stopped_ GUARDED_BY(done_mu_) = false;
   std::thread answerer_;
+  std::once_flag stopped_;  // Stop()'s joins
 };
 
 // Queues a write with `queue` (a call of one of Sequencer's writes, given the callback) and

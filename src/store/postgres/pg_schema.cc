@@ -203,6 +203,22 @@ Result<int> MigrateOn(pg::Conn& c) {
   return first;
 }
 
+// Refuses a database that `tuidang migrate-store` has begun to fill and not finished: its
+// coordination row and sequences are set only by the migration's last step, so a server on
+// it would number and sign from an empty log over leaves it does not know.
+Status CheckNoHalfMigration(pg::Conn& c) {
+  auto has = c.Exec("SELECT to_regclass('migrate_store_progress') IS NOT NULL");
+  if (!has) return Status::Fail(has.error());
+  if (has->Text(0, 0) != "t") return Status::Ok();
+  auto finished = c.Exec("SELECT 1 FROM migrate_store_progress WHERE key = 'finished'");
+  if (!finished) return Status::Fail(finished.error());
+  if (!finished->empty()) return Status::Ok();
+  return Status::Fail(
+      "this PostgreSQL database holds a `tuidang migrate-store` that has not finished: run "
+      "the same migrate-store command again until it says the migration is done, then start "
+      "(nothing was changed)");
+}
+
 }  // namespace
 
 int PostgresStore::SchemaVersion() { return kSchemaVersion; }
@@ -223,6 +239,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& co
     if (!lease.get()) return Error{lease.error()};
     auto was = MigrateOn(*lease);
     if (!was) return Error{was.error()};
+    if (Status s = CheckNoHalfMigration(*lease); !s) return Error{s.message()};
   }
   if (store->replica_) {
     if (Status s = store->CheckReplica(); !s) return Error{"read_database: " + s.message()};
