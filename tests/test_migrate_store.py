@@ -364,7 +364,13 @@ class MigrateStoreTest(unittest.TestCase):
         db = sqlite3.connect(f"file:{os.path.join(data, 'tuidang.db')}?mode=ro", uri=True)
         want = hashlib.sha256("".join(f"{i}|{n}|{r.hex()}|{t}\n" for i, n, r, t in db.execute(
             "SELECT id, number, receipt, text FROM statements ORDER BY id")).encode()).hexdigest()
+        # Each import key keeps the row it was made for (a later duplicate names it).
+        origins = sorted(o for (o,) in db.execute("SELECT origin FROM sources"))
         db.close()
+        self.assertEqual(len(origins), 3000)
+        self.assertTrue("sheet.csv, id 0 (line 2)" in origins, origins[:3])
+        copied = sorted(psql(f"SELECT origin FROM {schema}.sources").split("\n"))
+        self.assertTrue(copied == origins, (copied[:3], origins[:3]))
         got = psql(f"SELECT encode(sha256(convert_to(string_agg(id || '|' || number || '|' || "
                    f"encode(receipt, 'hex') || '|' || text || E'\\n', '' ORDER BY id), 'UTF8')),"
                    f" 'hex') FROM {schema}.statements")

@@ -8,8 +8,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/day.h"
+#include "core/result.h"
 #include "core/statement.h"
 #include "core/totals.h"
 
@@ -52,5 +54,39 @@ class PublicationRun {
   Day day_;
   Totals delta_;
 };
+
+// The statements one batch publishes, in runs of one day: the day of the commit, or a
+// historic record's own (`tuidang import --historic`). Numbers and leaves run on from one
+// run to the next in the order of On's calls, which is the log's order; a day may have
+// several runs (2004, 2010, 2004 again), each counted on its own day.
+class DayRuns {
+ public:
+  struct Run {
+    PublicationRun run;
+    int64_t first_number;
+  };
+  DayRuns(int64_t next_number, uint64_t next_leaf)
+      : next_number_(next_number), next_leaf_(next_leaf) {}
+
+  // The run to Assign the next statement of `day` with: the last one if it is of that day,
+  // else a new one from where the last ended. Valid until the next call.
+  PublicationRun& On(Day day);
+  const std::vector<Run>& runs() const { return runs_; }
+  // The next free number and leaf after every run.
+  int64_t next_number() const {
+    return runs_.empty() ? next_number_ : runs_.back().run.next_number();
+  }
+  uint64_t next_leaf() const { return runs_.empty() ? next_leaf_ : runs_.back().run.next_leaf(); }
+
+ private:
+  int64_t next_number_;
+  uint64_t next_leaf_;
+  std::vector<Run> runs_;
+};
+
+// A historic day (Submission::day, not 0) is only for a statement published at once (not
+// held, not batched) that no web declarant sent, on or before `today`: the error both
+// stores refuse such a batch with, or OK.
+Status CheckHistoricDay(Day day, Day today, bool published_at_once, Channel channel);
 
 }  // namespace tuidang

@@ -217,6 +217,76 @@ TEST_P(StoreContract, DayPagesByCursorAndDeepOffsetThroughWithdrawals) {
   EXPECT_TRUE(store_->ListDay(Today() - 1, 0, 0, 10)->empty());
 }
 
+// Historic records (`tuidang import --historic`) keep their own days: the batch's numbers
+// and leaves stay consecutive in its order, each day counts and lists its own, and a day
+// that is not allowed (after today, held, batched, a web statement) refuses the batch whole.
+TEST_P(StoreContract, HistoricDaysAreRunsOfTheirOwnDays) {
+  const Day a = Today() - 7000, b = Today() - 400;
+  auto historic = [](std::string name, Day day) {
+    Submission sub = Make(std::move(name), kParty);
+    sub.statement.channel = Channel::kSheet;
+    sub.day = day;
+    return sub;
+  };
+  std::vector<Submission> batch;
+  batch.push_back(Make("今一", kParty));
+  batch.push_back(historic("古一", a));
+  batch.push_back(historic("古二", a));
+  batch.push_back(historic("古三", b));
+  batch.push_back(Make("今二", kLeague));
+  batch.push_back(historic("古四", a));
+  auto out = Commit(std::move(batch));
+  ASSERT_EQ(out.size(), 6u);
+  const Day want_days[] = {Today(), a, a, b, Today(), a};
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].number, static_cast<int64_t>(i + 1)) << i;
+    EXPECT_EQ(out[i].day, want_days[i]) << i;
+  }
+  Totals t = *store_->GetTotals();
+  EXPECT_EQ(t.statements, 6);
+  EXPECT_EQ(t.tree_size, 6u);
+  EXPECT_EQ(t.Of(a).statements, 3);
+  EXPECT_EQ(t.Of(b).statements, 1);
+  EXPECT_EQ(t.Of(Today()).statements, 2);
+  EXPECT_EQ(Numbers(*store_->ListDay(a, 0, 0, 10)), (std::vector<int64_t>{6, 3, 2}));
+  EXPECT_EQ(Numbers(*store_->ListDay(b, 0, 0, 10)), (std::vector<int64_t>{4}));
+  EXPECT_EQ(Numbers(*store_->ListDay(Today(), 0, 0, 10)), (std::vector<int64_t>{5, 1}));
+  EXPECT_EQ(Numbers(*store_->ListDay(a, 6, 0, 10)), (std::vector<int64_t>{3, 2}));
+  auto third = store_->GetPublished(3);
+  ASSERT_TRUE(third && *third);
+  EXPECT_EQ((*third)->day, a);
+  ExpectTotalsEqualRecount(*store_, "after historic runs");
+  // Reopened (the totals read back from the store), the days are the same.
+  Reopen();
+  EXPECT_EQ(store_->GetTotals()->Of(a).statements, 3);
+  // Refused whole: nothing of the batch is stored.
+  auto refused = [&](Submission bad, const char* what) {
+    std::vector<Submission> two;
+    two.push_back(historic("好", a));
+    two.push_back(std::move(bad));
+    std::vector<Committed> none;
+    Status s = store_->CommitBatch(two, &none);
+    EXPECT_FALSE(s) << what;
+    EXPECT_NE(s.message().find("historic day"), std::string::npos) << what << ": " << s.message();
+    EXPECT_TRUE(none.empty()) << what;
+    EXPECT_EQ(store_->GetTotals()->statements, 6) << what;
+    EXPECT_EQ(*store_->LeafCount(), 6u) << what;
+  };
+  refused(historic("明日", Today() + 1), "a day to come");
+  Submission held = historic("押", a);
+  held.publish = false;
+  refused(std::move(held), "held");
+  Submission batched = historic("批", a);
+  batched.batched = true;
+  refused(std::move(batched), "batched");
+  Submission web = historic("网", a);
+  web.statement.channel = Channel::kWeb;
+  refused(std::move(web), "a web statement");
+  std::vector<Submission> after;
+  after.push_back(Make("今三", kParty));
+  EXPECT_EQ(Commit(std::move(after)).front().number, 7);
+}
+
 TEST_P(StoreContract, SearchIsNewestFirstAndPagedByKeyset) {
   Day day = Today() - 2;
   SetToday([&day] { return day; });

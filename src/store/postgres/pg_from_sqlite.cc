@@ -1,6 +1,6 @@
 // The SQLite → PostgreSQL migration (pg_from_sqlite.h). What each SQLite table becomes is
 // written out below, table by table, against both schemas (sqlite_schema.cc at schema 6,
-// pg_schema.cc at schema 2): the same columns and meanings, BLOB → bytea, INTEGER → bigint
+// pg_schema.cc at schema 3): the same columns and meanings, BLOB → bytea, INTEGER → bigint
 // or integer, with these differences:
 // - checkpoint_sizes and meta's 'checkpoint' become `checkpoints(size, note)`: SQLite keeps
 //   the signed note of the latest size only, so the older sizes get an empty note (the
@@ -9,8 +9,7 @@
 // - meta keeps the witnesses' served checkpoint (two rows); 'schema_version' is the
 //   target's own, and the backfill rows cannot exist (a pending backfill is refused).
 // - operators lose failed_logins and locked_until (unused since sessions moved to memory,
-//   sqlite_operators.cc), sources its origin (the PostgreSQL store has no such column: a
-//   later duplicate import is still refused, without naming the row it matched).
+//   sqlite_operators.cc).
 // - day_index_pending has no counterpart: a store whose backfill is unfinished is refused.
 // - log_coord (the next number and leaf) and the identity sequences are set from the copied
 //   rows at the end, in the transaction that marks the migration finished.
@@ -36,7 +35,7 @@ namespace {
 // The schemas this code was written against. A later schema on either side makes the
 // migration refuse rather than silently leave out what it does not know.
 constexpr int kSqliteSchema = 6;
-constexpr int kPostgresSchema = 2;
+constexpr int kPostgresSchema = 3;
 
 // Held for the whole run, so that two runs on one target do not interleave. ("tdms")
 constexpr int64_t kMigrationLock = 0x74646d73;
@@ -82,7 +81,11 @@ const std::vector<Table>& Tables() {
        {C("statement", K::kInt), C("position", K::kInt), C("name", K::kText),
         C("name_fold", K::kText), C("real_name", K::kInt), C("organisations", K::kInt),
         C("day", K::kInt), C("number", K::kInt)}},
-      {"sources", "sources", "", 1, {C("key", K::kBytes), C("statement", K::kInt)}},
+      {"sources",
+       "sources",
+       "",
+       1,
+       {C("key", K::kBytes), C("statement", K::kInt), C("origin", K::kText)}},
       {"sealed",
        "sealed",
        "",

@@ -137,6 +137,9 @@ constexpr Migration kMigrations[] = {
     {2,
      "CREATE TABLE moderation_daily(day bigint NOT NULL, event integer NOT NULL,"
      " reason text NOT NULL, statements bigint NOT NULL, PRIMARY KEY(day, event, reason));"},
+    // 3: the row each import key was made for ("sheet.csv, line 12"), so that a later
+    // duplicate names the row it matched (docs/import.md); '' for keys stored before.
+    {3, "ALTER TABLE sources ADD COLUMN origin text NOT NULL DEFAULT '';"},
 };
 constexpr int kSchemaVersion = kMigrations[std::size(kMigrations) - 1].to;
 

@@ -32,6 +32,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -210,6 +211,9 @@ class PostgresStore final : public Store {
   // After a commit that raised the version from `was`: adds `delta` (published on `day`)
   // to the snapshot if it was at `was`, else reloads (another process committed between).
   void AfterCommit(int64_t was, const Totals& delta, Day day, uint64_t tree_size)
+      EXCLUDES(totals_mu_);
+  // The same for a commit that published on several days (historic records' runs).
+  void AfterCommit(int64_t was, std::span<const std::pair<Totals, Day>> deltas, uint64_t tree_size)
       EXCLUDES(totals_mu_);
 
   // The schema version of the database `c` is connected to (0: none yet).

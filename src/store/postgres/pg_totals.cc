@@ -64,6 +64,12 @@ Status PostgresStore::LoadTotals() {
 }
 
 void PostgresStore::AfterCommit(int64_t was, const Totals& delta, Day day, uint64_t tree_size) {
+  const std::pair<Totals, Day> one[] = {{delta, day}};
+  AfterCommit(was, one, tree_size);
+}
+
+void PostgresStore::AfterCommit(int64_t was, std::span<const std::pair<Totals, Day>> deltas,
+                                uint64_t tree_size) {
   // With a replica, this process's commits count once the replica replayed them and a
   // checkpoint there covers them, like everyone else's.
   if (replica_) return;
@@ -71,7 +77,7 @@ void PostgresStore::AfterCommit(int64_t was, const Totals& delta, Day day, uint6
     MutexLock lock(&totals_mu_);
     if (totals_version_ == was) {
       auto t = std::make_shared<Totals>(*totals_);
-      t->Add(delta, day);
+      for (const auto& [delta, day] : deltas) t->Add(delta, day);
       t->tree_size = tree_size;
       totals_ = std::move(t);
       totals_version_ = was + 1;

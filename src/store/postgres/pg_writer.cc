@@ -17,6 +17,7 @@ namespace tuidang {
 // What CommitBatch decided for one submission before writing it.
 struct PostgresStore::Material {
   bool duplicate = false;
+  std::string duplicate_of;  // the stored row's origin
   std::optional<Publication> published;
   ReceiptHash receipt;
 };
@@ -25,14 +26,6 @@ Status PostgresStore::CommitBatch(std::vector<Submission>& batch, std::vector<Co
                                   const AuditFor<BatchOutcome>& audit) {
   out->clear();
   if (batch.empty()) return Status::Ok();
-  // Historic days (`tuidang import --historic`) are numbered in runs of one day by the
-  // SQLite store; this store does not do it yet (docs/postgres.md), and refuses the whole
-  // batch rather than publish a historic record on today's day.
-  if (std::any_of(batch.begin(), batch.end(), [](const Submission& s) { return s.day != 0; })) {
-    return Status::Fail(
-        "historic days (import --historic) are not supported on the PostgreSQL store yet: "
-        "import the archive into SQLite and move it with a later tuidang");
-  }
   const Day day = Now();
   Lease lease = Take();
   if (!lease.get()) return Status::Fail(lease.error());
@@ -54,8 +47,8 @@ Status PostgresStore::CommitBatch(std::vector<Submission>& batch, std::vector<Co
     if (!locked) return fail(locked.error());
     coord = *locked;
   }
-  PublicationRun run(coord.next_number, coord.next_leaf, day);
-  const int64_t first_number = run.next_number();
+  // What the batch publishes, in runs of one day (the commit's, or historic records' own).
+  DayRuns runs(coord.next_number, coord.next_leaf);
 
   std::vector<Material> material(batch.size());
   // The source keys already stored, in one query for the batch.
@@ -67,17 +60,29 @@ Status PostgresStore::CommitBatch(std::vector<Submission>& batch, std::vector<Co
     keys.Bytes(batch[i].source_key);
   }
   if (!keyed.empty()) {
-    auto seen =
-        c.Exec("SELECT key FROM sources WHERE key = ANY($1::bytea[])", pg::Params().Array(keys));
+    auto seen = c.Exec("SELECT key, origin FROM sources WHERE key = ANY($1::bytea[])",
+                       pg::Params().Array(keys));
     if (!seen) return fail("look up source keys: " + seen.error());
-    std::unordered_set<std::string> stored;
-    for (int r = 0; r < seen->size(); ++r) stored.insert(seen->Bytes(r, 0));
-    for (size_t i : keyed) material[i].duplicate = stored.count(batch[i].source_key) > 0;
+    std::unordered_map<std::string, std::string> stored;  // key → origin
+    for (int r = 0; r < seen->size(); ++r) stored.emplace(seen->Bytes(r, 0), seen->Text(r, 1));
+    for (size_t i : keyed) {
+      auto it = stored.find(batch[i].source_key);
+      if (it == stored.end()) continue;
+      material[i].duplicate = true;
+      material[i].duplicate_of = it->second;
+    }
   }
   for (size_t i = 0; i < batch.size(); ++i) {
     Submission& sub = batch[i];
+    if (Status s =
+            CheckHistoricDay(sub.day, day, sub.publish && !sub.batched, sub.statement.channel);
+        !s) {
+      return fail(s.message());
+    }
     if (material[i].duplicate) continue;
-    if (sub.publish && !sub.batched) material[i].published = run.Assign(&sub.statement);
+    if (sub.publish && !sub.batched) {
+      material[i].published = runs.On(sub.day != 0 ? sub.day : day).Assign(&sub.statement);
+    }
   }
   for (size_t i = 0; i < batch.size(); ++i) {
     Material& m = material[i];
@@ -87,14 +92,16 @@ Status PostgresStore::CommitBatch(std::vector<Submission>& batch, std::vector<Co
   }
   if (Status s = InsertBatch(c, batch, material, day, out); !s) return fail(s.message());
 
-  const Totals& delta = run.delta();
-  if (delta.statements > 0) {
-    if (Status s = pg::AddPublished(c, day, delta); !s) return fail(s.message());
-    const int64_t count = run.next_number() - first_number;
-    if (Status s = pg::AnchorPublished(c, day, first_number, count); !s) {
+  // In the runs' order: a later run of the same day counts the earlier one's statements.
+  for (const DayRuns::Run& r : runs.runs()) {
+    if (Status s = pg::AddPublished(c, r.run.day(), r.run.delta()); !s) return fail(s.message());
+    const int64_t count = r.run.next_number() - r.first_number;
+    if (Status s = pg::AnchorPublished(c, r.run.day(), r.first_number, count); !s) {
       return fail(s.message());
     }
-    if (Status s = AdvanceCoord(c, coord, run.next_number(), run.next_leaf()); !s) {
+  }
+  if (!runs.runs().empty()) {
+    if (Status s = AdvanceCoord(c, coord, runs.next_number(), runs.next_leaf()); !s) {
       return fail(s.message());
     }
   }
@@ -104,7 +111,11 @@ Status PostgresStore::CommitBatch(std::vector<Submission>& batch, std::vector<Co
     }
   }
   if (Status s = tx.Commit(); !s) return fail(s.message());
-  if (delta.statements > 0) AfterCommit(coord.version, delta, day, run.next_leaf());
+  if (!runs.runs().empty()) {
+    std::vector<std::pair<Totals, Day>> deltas;
+    for (const DayRuns::Run& r : runs.runs()) deltas.emplace_back(r.run.delta(), r.run.day());
+    AfterCommit(coord.version, deltas, runs.next_leaf());
+  }
   return Status::Ok();
 }
 
@@ -127,9 +138,10 @@ Status PostgresStore::InsertBatch(pg::Conn& c, std::vector<Submission>& batch,
   std::vector<size_t> rows;  // the submissions written (not duplicates), in batch order
   for (size_t i = 0; i < batch.size(); ++i) {
     Committed done;
-    done.day = day;
+    done.day = material[i].published ? material[i].published->day : day;
     if (material[i].duplicate) {
       done.duplicate = true;
+      done.duplicate_of = std::move(material[i].duplicate_of);
     } else {
       const Submission& sub = batch[i];
       done.status = !sub.publish  ? StatementStatus::kHeld
@@ -165,9 +177,10 @@ Status PostgresStore::InsertBatch(pg::Conn& c, std::vector<Submission>& batch,
         channel(Type::kBigint), language(Type::kBigint), region(Type::kBigint),
         occupation(Type::kBigint), persons(Type::kBigint), text(Type::kText), leaf(Type::kBigint),
         salt(Type::kBytea), record(Type::kText), op(Type::kBigint), consent(Type::kText),
-        place(Type::kText);
+        place(Type::kText), days(Type::kBigint);
     for (size_t i : pending) {
       const Statement& st = batch[i].statement;
+      days.Int((*out)[i].day);
       const Publication* pub = material[i].published ? &*material[i].published : nullptr;
       number.OptInt((*out)[i].number);
       receipt.Bytes(AsBytes(material[i].receipt));
@@ -207,17 +220,18 @@ Status PostgresStore::InsertBatch(pg::Conn& c, std::vector<Submission>& batch,
         .Array(op)
         .Array(consent)
         .Array(place)
-        .Int(day);
+        .Array(days);
     auto r = c.Exec(
         "INSERT INTO statements(number, receipt, status, day, channel, language, region,"
         " occupation, persons_count, text, leaf_index, salt, record, operator, consent, place)"
-        " SELECT u.number, u.receipt, u.status, $16, u.channel, u.language, u.region,"
+        " SELECT u.number, u.receipt, u.status, u.day, u.channel, u.language, u.region,"
         " u.occupation, u.persons_count, u.text, u.leaf_index, u.salt, u.record, u.operator,"
         " u.consent, u.place FROM unnest($1::bigint[], $2::bytea[], $3::bigint[],"
         " $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[],"
-        " $10::bigint[], $11::bytea[], $12::text[], $13::bigint[], $14::text[], $15::text[])"
+        " $10::bigint[], $11::bytea[], $12::text[], $13::bigint[], $14::text[], $15::text[],"
+        " $16::bigint[])"
         " WITH ORDINALITY AS u(number, receipt, status, channel, language, region, occupation,"
-        " persons_count, text, leaf_index, salt, record, operator, consent, place, ord)"
+        " persons_count, text, leaf_index, salt, record, operator, consent, place, day, ord)"
         " ORDER BY u.ord ON CONFLICT(receipt) DO NOTHING RETURNING id, receipt",
         p);
     if (!r) return Status::Fail("insert statements: " + r.error());
@@ -233,7 +247,7 @@ Status PostgresStore::InsertBatch(pg::Conn& c, std::vector<Submission>& batch,
   }
   if (!pending.empty()) return Status::Fail("insert statement: no free receipt code after 4 draws");
 
-  pg::Column key(Type::kBytea), key_of(Type::kBigint);
+  pg::Column key(Type::kBytea), key_of(Type::kBigint), key_origin(Type::kText);
   pg::Column leaf_idx(Type::kBigint), leaf_entry(Type::kBytea);
   pg::Column p_statement(Type::kBigint), p_position(Type::kBigint), p_name(Type::kText),
       p_fold(Type::kText), p_real(Type::kBigint), p_orgs(Type::kBigint), p_day(Type::kBigint),
@@ -247,6 +261,7 @@ Status PostgresStore::InsertBatch(pg::Conn& c, std::vector<Submission>& batch,
     if (!sub.source_key.empty()) {
       key.Bytes(sub.source_key);
       key_of.Int(done.id);
+      key_origin.Text(sub.source_row);
     }
     if (material[i].published) {
       leaf_idx.Int(static_cast<int64_t>(material[i].published->leaf_index));
@@ -263,7 +278,7 @@ Status PostgresStore::InsertBatch(pg::Conn& c, std::vector<Submission>& batch,
       p_real.Int(person.real_name ? 1 : 0);
       p_orgs.Int(person.organisations);
       if (done.number) {
-        p_day.Int(day);
+        p_day.Int(done.day);
         p_number.Int(*done.number);
       } else {
         p_day.Null();
@@ -289,8 +304,9 @@ Status PostgresStore::InsertBatch(pg::Conn& c, std::vector<Submission>& batch,
   };
   const Insert inserts[] = {
       {"remember the source keys",
-       "INSERT INTO sources(key, statement) SELECT * FROM unnest($1::bytea[], $2::bigint[])",
-       {&key, &key_of}},
+       "INSERT INTO sources(key, statement, origin)"
+       " SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::text[])",
+       {&key, &key_of, &key_origin}},
       {"insert leaves",
        "INSERT INTO leaves(idx, entry) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
        {&leaf_idx, &leaf_entry}},
@@ -323,7 +339,7 @@ Status PostgresStore::InsertBatch(pg::Conn& c, std::vector<Submission>& batch,
     st.id = (*out)[i].id;
     st.number = (*out)[i].number;
     st.status = (*out)[i].status;
-    st.day = day;
+    st.day = (*out)[i].day;
   }
   return Status::Ok();
 }

@@ -94,25 +94,9 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       " (SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves)");
   sqlite::Stmt& next = *next_cached;
   if (next.Step() != SQLITE_ROW) return fail("read counters");
-  // The statements this batch publishes, in runs of one day: the day of the commit, or a
-  // historic record's own (Submission::day). Numbers and leaves run on from one run to the
-  // next in the batch's order, which is the log's order.
-  struct DayRun {
-    PublicationRun run;
-    int64_t first_number;
-  };
-  std::vector<DayRun> runs;
-  const int64_t next_number = next.Int(0);
-  const uint64_t next_leaf = static_cast<uint64_t>(next.Int(1));
+  // What the batch publishes, in runs of one day (the commit's, or historic records' own).
+  DayRuns runs(next.Int(0), static_cast<uint64_t>(next.Int(1)));
   next.Reset();
-  auto run_on = [&](Day d) -> PublicationRun& {
-    if (runs.empty() || runs.back().run.day() != d) {
-      const int64_t n = runs.empty() ? next_number : runs.back().run.next_number();
-      const uint64_t l = runs.empty() ? next_leaf : runs.back().run.next_leaf();
-      runs.push_back(DayRun{PublicationRun(n, l, d), n});
-    }
-    return runs.back().run;
-  };
 
   auto insert_cached = writer_.Cached(
       "INSERT INTO statements(number, receipt, status, day, channel, language, region, "
@@ -143,13 +127,11 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   std::vector<Material> material(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     Submission& sub = batch[i];
-    if (sub.day != 0 &&
-        (sub.day > day || !sub.publish || sub.batched || sub.statement.channel == Channel::kWeb)) {
+    if (Status s =
+            CheckHistoricDay(sub.day, day, sub.publish && !sub.batched, sub.statement.channel);
+        !s) {
       out->clear();
-      return Status::Fail(
-          fmt::format("a historic day ({}) is for a statement published at once by an operator, "
-                      "on or before today",
-                      FormatDay(sub.day)));
+      return s;
     }
     if (!sub.source_key.empty()) {
       seen.Reset();
@@ -164,7 +146,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
       if (rc != SQLITE_DONE) return fail("look up source key");
     }
     if (sub.publish && !sub.batched) {
-      material[i].published = run_on(sub.day != 0 ? sub.day : day).Assign(&sub.statement);
+      material[i].published = runs.On(sub.day != 0 ? sub.day : day).Assign(&sub.statement);
     }
   }
   // Then the records, log entries and receipt hashes: pure computations, spread over the
@@ -195,7 +177,7 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   }
 
   // In the runs' order: a later run of the same day counts the earlier one's statements.
-  for (const DayRun& r : runs) {
+  for (const DayRuns::Run& r : runs.runs()) {
     if (r.run.delta().statements == 0) continue;
     if (!sqlite::AddPublished(writer_, r.run.day(), r.run.delta())) {
       return fail("update the totals");
@@ -211,11 +193,11 @@ Status SqliteStore::CommitBatch(std::vector<Submission>& batch, std::vector<Comm
   }
   if (Status s = tx.Commit(); !s) return fail("commit");
 
-  if (!runs.empty()) {
+  if (!runs.runs().empty()) {
     MutexLock tl(&totals_mu_);
     auto t = std::make_shared<Totals>(*totals_);
-    for (const DayRun& r : runs) t->Add(r.run.delta(), r.run.day());
-    t->tree_size = runs.back().run.next_leaf();
+    for (const DayRuns::Run& r : runs.runs()) t->Add(r.run.delta(), r.run.day());
+    t->tree_size = runs.next_leaf();
     totals_ = std::move(t);
   }
   return Status::Ok();
