@@ -26,6 +26,7 @@ from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
 
 import harness  # noqa: E402
 from harness import ServerTestCase  # noqa: E402
@@ -67,7 +68,11 @@ def send_from_preview(d, timeout=40):
     WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.ID, "preview"))
     deadline = time.monotonic() + timeout
     while True:
-        d.find_element(By.ID, "send").click()
+        button = d.find_element(By.ID, "send")
+        button.click()
+        # The page that was clicked goes first: its own "wait" notice must not be taken for
+        # the answer's (the answer may already be the receipt, without a "send" button).
+        WebDriverWait(d, 35).until(expected_conditions.staleness_of(button))
         WebDriverWait(d, 35).until(lambda drv: drv.find_elements(By.ID, "receipt-code")
                                    or drv.find_elements(By.ID, "preview-wait"))
         if d.find_elements(By.ID, "receipt-code") or time.monotonic() > deadline:

@@ -40,13 +40,6 @@ class StoreConsistency : public ConsistencySource {
 
 }  // namespace
 
-Result<std::optional<std::pair<uint64_t, std::string>>> PublicCheckpoint(LogStore* store) {
-  auto served = store->ServedCheckpoint();
-  if (!served) return served;
-  if (served->has_value()) return served;
-  return store->LatestCheckpoint();
-}
-
 Cosigning::Cosigning(LogStore* store, std::string origin, CosigningOptions options)
     : store_(store),
       origin_(std::move(origin)),

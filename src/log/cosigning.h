@@ -69,10 +69,6 @@ struct WitnessStatus {
   bool backing_off = false;               // its last exchange failed: waiting to retry
 };
 
-// The checkpoint the public is served: the one Cosigning saved, with its cosignatures, or
-// the latest signed one when none was ever saved (a log without a server running Cosigning).
-Result<std::optional<std::pair<uint64_t, std::string>>> PublicCheckpoint(LogStore* store);
-
 class Cosigning {
  public:
   using PosterFactory = std::function<Result<std::unique_ptr<HttpPoster>>()>;

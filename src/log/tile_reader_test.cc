@@ -42,6 +42,9 @@ class FakeLog : public LogStore {
   Result<std::optional<std::pair<uint64_t, std::string>>> ServedCheckpoint() override {
     return std::optional<std::pair<uint64_t, std::string>>();
   }
+  Result<std::optional<std::pair<uint64_t, std::string>>> PublicCheckpoint() override {
+    return std::optional<std::pair<uint64_t, std::string>>();
+  }
 };
 
 }  // namespace

@@ -259,6 +259,9 @@ class Metrics::MeasuredLog : public LogStore {
   Result<std::optional<std::pair<uint64_t, std::string>>> ServedCheckpoint() override {
     return inner_->ServedCheckpoint();
   }
+  Result<std::optional<std::pair<uint64_t, std::string>>> PublicCheckpoint() override {
+    return inner_->PublicCheckpoint();
+  }
 
  private:
   LogStore* inner_;

@@ -59,6 +59,10 @@ class LogStore {
   virtual Status SaveServedCheckpoint(uint64_t size, const std::string& cosigned_checkpoint) = 0;
   // What SaveServedCheckpoint saved last, and its size; nullopt before the first.
   virtual Result<std::optional<std::pair<uint64_t, std::string>>> ServedCheckpoint() = 0;
+  // The checkpoint the site serves (/log/checkpoint, the receipts' proofs): ServedCheckpoint's
+  // when there is one (witnesses are configured), else LatestCheckpoint's; nullopt before the
+  // first. One read where the store can (a receipt's look-up is a handful of them).
+  virtual Result<std::optional<std::pair<uint64_t, std::string>>> PublicCheckpoint() = 0;
 };
 
 }  // namespace tuidang

@@ -23,6 +23,9 @@ struct ReceiptStatus {
   std::optional<int64_t> number;
   Day day;
   std::optional<uint64_t> leaf_index;  // set once published
+  // With leaf_index: that leaf's entry (docs/log-format.md), read with the receipt so that a
+  // proof needs no read of its own for it.
+  std::string leaf_entry;
 };
 
 // What anyone needs to check a published statement against its leaf (docs/log-format.md).

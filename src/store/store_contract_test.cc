@@ -97,6 +97,7 @@ TEST_P(StoreContract, ReadsBackAfterReopen) {
   EXPECT_EQ((*r)->number, 1);
   EXPECT_EQ((*r)->status, StatementStatus::kPublished);
   EXPECT_EQ((*r)->leaf_index, 0u);
+  EXPECT_EQ((*r)->leaf_entry, (*store_->ReadLeaves(0, 1))[0]) << "the entry read with it";
   EXPECT_FALSE(store_->FindReceipt(HashReceiptCode("0000000000000000"))->has_value());
   EXPECT_FALSE(store_->GetPublished(2)->has_value());
   auto opening = store_->GetOpening(1);
@@ -373,6 +374,16 @@ TEST_P(StoreContract, CheckpointsExtendOnlyTheLatestOne) {
   ASSERT_TRUE(latest && latest->has_value());
   EXPECT_EQ((*latest)->first, 3u);
   EXPECT_EQ((*latest)->second, "cp 3\n");
+  // What the site serves: the latest signed one until witnesses' cosigned one is saved,
+  // then that one, also when a later signed checkpoint is not cosigned yet.
+  auto pub = store_->PublicCheckpoint();
+  ASSERT_TRUE(pub && pub->has_value()) << (pub ? "none" : pub.error());
+  EXPECT_EQ(**pub, (std::pair<uint64_t, std::string>{3, "cp 3\n"}));
+  ASSERT_TRUE(store_->SaveServedCheckpoint(2, "cp 2\n— witness cosigned\n"));
+  pub = (*other)->PublicCheckpoint();
+  ASSERT_TRUE(pub && pub->has_value()) << (pub ? "none" : pub.error());
+  EXPECT_EQ(**pub, (std::pair<uint64_t, std::string>{2, "cp 2\n— witness cosigned\n"}));
+  EXPECT_EQ(**store_->ServedCheckpoint(), **pub);
 }
 
 TEST_P(StoreContract, OperatorsAndAnAppendOnlyAuditTrail) {

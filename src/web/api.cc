@@ -334,7 +334,7 @@ Response ApiGetReceipt(const RequestContext& rq) {
   body["date"] = FormatDay((*found)->day);
   if ((*found)->leaf_index && (*found)->status == StatementStatus::kPublished) {
     body["leaf_index"] = *(*found)->leaf_index;
-    auto proof = ProofText(env, *(*found)->leaf_index);
+    auto proof = ProofText(env, **found);
     body["proof"] = proof ? json::value(*proof) : json::value(nullptr);
   }
   return JsonResponse(http::status::ok, body, Caching::kNoStore);

@@ -42,7 +42,7 @@ bool SizeRange(uint64_t base, int level, uint64_t* lo, uint64_t* hi) {
 
 Response LogCheckpoint(const AppEnv& env) {
   // With the witnesses' cosignatures once the server collects them (log/cosigning.h).
-  auto latest = PublicCheckpoint(env.store);
+  auto latest = env.store->PublicCheckpoint();
   if (!latest || !latest->has_value()) {
     return TextResponse(http::status::service_unavailable, "no checkpoint yet\n",
                         "text/plain; charset=utf-8", Caching::kNoStore);
@@ -116,7 +116,7 @@ Response LogTile(const AppEnv& env, std::string_view path, bool gzip) {
 }
 
 Response LogPage(const PageContext& ctx, const AppEnv& env) {
-  auto latest = PublicCheckpoint(env.store);
+  auto latest = env.store->PublicCheckpoint();
   std::optional<std::string> checkpoint;
   if (latest && latest->has_value()) checkpoint = (*latest)->second;
   const AppOptions& o = env.options;
@@ -302,18 +302,18 @@ class ProofTiles : public tlog::TileReader {
 
 }  // namespace
 
-Result<std::string> ProofText(const AppEnv& env, uint64_t index) {
+Result<std::string> ProofText(const AppEnv& env, const ReceiptStatus& receipt) {
+  if (!receipt.leaf_index || receipt.leaf_entry.empty()) return Error{"not in the log"};
+  const uint64_t index = *receipt.leaf_index;
   // The served checkpoint, so that the proof carries the witnesses' cosignatures.
-  auto latest = PublicCheckpoint(env.store);
+  auto latest = env.store->PublicCheckpoint();
   if (!latest) return Error{latest.error()};
   if (!latest->has_value() || index >= (*latest)->first) return Error{"not yet in a checkpoint"};
   ProofTiles tiles(env);
   tlog::TileHashReader reader(&tiles, (*latest)->first);
   // The entry rides along as the proof's "extra" data, so that the proof alone says what
   // was counted (`tuidang verify-proof` decodes it; it is checked against the leaf hash).
-  auto entry = env.store->ReadLeaves(index, index + 1);
-  if (!entry) return Error{entry.error()};
-  auto proof = tlog::MakeTlogProof(reader, index, (*latest)->second, (*entry)[0]);
+  auto proof = tlog::MakeTlogProof(reader, index, (*latest)->second, receipt.leaf_entry);
   if (!proof) return Error{proof.error()};
   return tlog::FormatTlogProof(*proof);
 }

@@ -148,9 +148,9 @@ struct LogFacts {
 // same for each of them and where its copy is read.
 std::string LogHtml(const PageContext& ctx, const LogFacts& facts,
                     const std::optional<std::string>& checkpoint);
-// The C2SP tlog-proof of leaf `index` against the latest checkpoint; an error when the
-// leaf is not yet in a checkpoint.
-Result<std::string> ProofText(const AppEnv& env, uint64_t index);
+// The C2SP tlog-proof of a published receipt's leaf (its index and entry) against the
+// checkpoint the site serves; an error when the leaf is not yet in a checkpoint.
+Result<std::string> ProofText(const AppEnv& env, const ReceiptStatus& receipt);
 
 // ops_router.cc: the operators' console, every route of Area::kConsole. The client key
 // feeds the login's per-client throttle (ops_auth.h).

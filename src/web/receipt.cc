@@ -103,7 +103,7 @@ std::string PublishedHtml(const PageContext& ctx, const AppEnv& env, const Recei
   }
   if (!r.leaf_index) return b;
   b += "<h2>" + ctx.TrHtml("receipt.log_title") + "</h2>";
-  auto proof = ProofText(env, *r.leaf_index);
+  auto proof = ProofText(env, r);
   if (!proof) return b + "<p id=\"log-pending\">" + ctx.TrHtml("receipt.not_yet_logged") + "</p>";
   b += "<p>" + HtmlEscape(ctx.Format("receipt.leaf", *r.leaf_index)) + "</p>";
   b += "<pre id=\"proof\">" + HtmlEscape(*proof) + "</pre>";
@@ -176,7 +176,7 @@ Response ReceiptProof(const RequestContext& rq) {
   if (!l.status->leaf_index || l.status->status != StatementStatus::kPublished) {
     return ReceiptNotFound(ctx);
   }
-  auto proof = ProofText(env, *l.status->leaf_index);
+  auto proof = ProofText(env, *l.status);
   if (!proof) return Private(ErrorPage(ctx, http::status::not_found, "receipt.not_yet_logged"));
   Response res = TextResponse(http::status::ok, std::move(*proof), "text/plain; charset=utf-8",
                               Caching::kNoStore);

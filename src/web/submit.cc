@@ -510,8 +510,8 @@ void SubmitPost(const RequestContext& rq, Responder respond) {
         PageContext reply{*catalog, lang, "/receipt", links};
         reply.self_contained = true;
         (*shared_respond)(SubmitReply(reply, s.receipt_code,
-                                      ReceiptStatus{c.status, c.number, c.day, {}}, batch_minutes,
-                                      s.hold_reason));
+                                      ReceiptStatus{c.status, c.number, c.day, {}, {}},
+                                      batch_minutes, s.hold_reason));
       });
   if (q.kind == intake::Queueing::Kind::kRefused) {
     return (*shared_respond)(Refused(env, lang, false, "/submit", q.refusal));

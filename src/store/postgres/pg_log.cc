@@ -194,4 +194,26 @@ Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::ServedChe
   return out;
 }
 
+// One round trip: the served checkpoint if there is one, else the latest signed one.
+Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::PublicCheckpoint() {
+  Lease lease = Take();
+  if (!lease.get()) return Error{lease.error()};
+  auto q = (*lease).Exec(
+      "(SELECT s.value, c.value, 0 FROM meta s, meta c"
+      " WHERE s.key = 'served_checkpoint_size' AND c.key = 'served_checkpoint')"
+      " UNION ALL (SELECT size::text, note, 1 FROM checkpoints ORDER BY size DESC LIMIT 1)"
+      " ORDER BY 3 LIMIT 1");
+  if (!q) return Error{q.error()};
+  std::optional<std::pair<uint64_t, std::string>> out;
+  if (q->empty()) return out;
+  const std::string size = q->Text(0, 0);
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), n);
+  if (ec != std::errc() || end != size.data() + size.size()) {
+    return Error{"unreadable served checkpoint size '" + size + "'"};
+  }
+  out.emplace(n, q->Text(0, 1));
+  return out;
+}
+
 }  // namespace tuidang

@@ -172,4 +172,10 @@ Result<std::optional<std::pair<uint64_t, std::string>>> SqliteStore::ServedCheck
   return out;
 }
 
+Result<std::optional<std::pair<uint64_t, std::string>>> SqliteStore::PublicCheckpoint() {
+  auto served = ServedCheckpoint();  // in the process: two reads cost no round trip
+  if (!served || served->has_value()) return served;
+  return LatestCheckpoint();
+}
+
 }  // namespace tuidang

@@ -171,10 +171,14 @@ Result<std::optional<ReceiptStatus>> SqliteStore::FindReceipt(const ReceiptHash&
   int rc = r.receipt.Step();
   std::optional<ReceiptStatus> found;
   if (rc == SQLITE_ROW) {
-    found = ReceiptStatus{static_cast<StatementStatus>(r.receipt.Int(0)), std::nullopt,
-                          static_cast<Day>(r.receipt.Int(2)), std::nullopt};
+    found = ReceiptStatus{static_cast<StatementStatus>(r.receipt.Int(0)),
+                          std::nullopt,
+                          static_cast<Day>(r.receipt.Int(2)),
+                          std::nullopt,
+                          {}};
     if (!r.receipt.IsNull(1)) found->number = r.receipt.Int(1);
     if (!r.receipt.IsNull(3)) found->leaf_index = static_cast<uint64_t>(r.receipt.Int(3));
+    if (!r.receipt.IsNull(4)) found->leaf_entry = std::string(r.receipt.Text(4));
   } else if (rc != SQLITE_DONE) {
     return Error{r.db.LastError()};
   }

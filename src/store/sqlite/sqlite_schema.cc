@@ -379,8 +379,9 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   // Withdrawn statements keep their number and day: a page's cursor stays valid.
   r->day_of_number =
       r->db.Prepare("SELECT day FROM statements WHERE number = ? AND number IS NOT NULL");
-  r->receipt =
-      r->db.Prepare("SELECT status, number, day, leaf_index FROM statements WHERE receipt = ?");
+  r->receipt = r->db.Prepare(
+      "SELECT s.status, s.number, s.day, s.leaf_index, l.entry FROM statements s"
+      " LEFT JOIN leaves l ON l.idx = s.leaf_index WHERE s.receipt = ?");
   r->opening = r->db.Prepare(
       "SELECT leaf_index, salt, record FROM statements WHERE number = ? AND status = 1"
       " AND leaf_index IS NOT NULL");

@@ -70,6 +70,7 @@ class SqliteStore final : public Store {
   Result<bool> PublishedSizeIn(uint64_t lo, uint64_t hi) override;
   Status SaveServedCheckpoint(uint64_t size, const std::string& cosigned_checkpoint) override;
   Result<std::optional<std::pair<uint64_t, std::string>>> ServedCheckpoint() override;
+  Result<std::optional<std::pair<uint64_t, std::string>>> PublicCheckpoint() override;
 
   // OperatorStore (sqlite_operators.cc)
   Result<int64_t> AddOperator(const Operator& op) override;
