@@ -174,6 +174,25 @@ Status PostgresStore::SaveServedCheckpoint(uint64_t size, const std::string& cos
   return tx.Commit();
 }
 
+namespace {
+
+// A served (or latest) checkpoint as (size, note) from the first row of `q`, whose first
+// column is the size as text (meta keeps it so); nullopt when `q` has no row.
+Result<std::optional<std::pair<uint64_t, std::string>>> CheckpointRow(const pg::Rows& q) {
+  std::optional<std::pair<uint64_t, std::string>> out;
+  if (q.empty()) return out;
+  const std::string size = q.Text(0, 0);
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), n);
+  if (ec != std::errc() || end != size.data() + size.size()) {
+    return Error{"unreadable served checkpoint size '" + size + "'"};
+  }
+  out.emplace(n, q.Text(0, 1));
+  return out;
+}
+
+}  // namespace
+
 Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::ServedCheckpoint() {
   Lease lease = Take();
   if (!lease.get()) return Error{lease.error()};
@@ -181,17 +200,7 @@ Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::ServedChe
       "SELECT s.value, c.value FROM meta s, meta c "
       "WHERE s.key = 'served_checkpoint_size' AND c.key = 'served_checkpoint'");
   if (!q) return Error{q.error()};
-  std::optional<std::pair<uint64_t, std::string>> out;
-  if (!q->empty()) {
-    const std::string size = q->Text(0, 0);
-    uint64_t n = 0;
-    auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), n);
-    if (ec != std::errc() || end != size.data() + size.size()) {
-      return Error{"unreadable served checkpoint size '" + size + "'"};
-    }
-    out.emplace(n, q->Text(0, 1));
-  }
-  return out;
+  return CheckpointRow(*q);
 }
 
 // One round trip: the served checkpoint if there is one, else the latest signed one.
@@ -204,16 +213,7 @@ Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::PublicChe
       " UNION ALL (SELECT size::text, note, 1 FROM checkpoints ORDER BY size DESC LIMIT 1)"
       " ORDER BY 3 LIMIT 1");
   if (!q) return Error{q.error()};
-  std::optional<std::pair<uint64_t, std::string>> out;
-  if (q->empty()) return out;
-  const std::string size = q->Text(0, 0);
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), n);
-  if (ec != std::errc() || end != size.data() + size.size()) {
-    return Error{"unreadable served checkpoint size '" + size + "'"};
-  }
-  out.emplace(n, q->Text(0, 1));
-  return out;
+  return CheckpointRow(*q);
 }
 
 }  // namespace tuidang
