@@ -17,7 +17,9 @@
 # load), for DURATION seconds (8).
 #
 # usage: bench/scale.sh [SMALL [LARGE]]   environment: BIN (build/tuidang), DAYS (2000),
-#   DURATION, CLIENTS (4), POSTS (2000 statements posted per side), KEEP=1 keeps /var/tmp data
+#   DURATION, CLIENTS (4), POSTS (2000 statements posted per side), SHEET_ROWS (500000
+#   statements a sheet: the archive is imported sheet by sheet, in day order), KEEP=1 keeps
+#   /var/tmp data
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin=$(realpath "${BIN:-$here/../build/tuidang}")
@@ -26,6 +28,7 @@ if [ -z "${TUIDANG_LOCALE_DIR:-}" ] && [ -d "$here/../build/locale" ]; then
 fi
 small=${1:-100000}; large=${2:-1000000}
 days=${DAYS:-2000}; duration=${DURATION:-8}; clients=${CLIENTS:-4}; posts=${POSTS:-2000}
+sheet_rows=${SHEET_ROWS:-500000}
 work=$(mktemp -d /var/tmp/tuidang-scale.XXXXXX)
 pids=()
 cleanup() {
@@ -35,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB memory, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "bench/scale.sh $small $large (DAYS=$days DURATION=$duration CLIENTS=$clients POSTS=$posts)"
+echo "bench/scale.sh $small $large (DAYS=$days DURATION=$duration CLIENTS=$clients POSTS=$posts SHEET_ROWS=$sheet_rows)"
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -54,9 +57,9 @@ build() {
   printf 'lookups_per_receipt_per_hour = 0\nreceipt_lookups_per_minute = 0\n' >>"$dir/tuidang.toml"
   "$bin" init --data "$dir" >/dev/null
   "$bin" user add archivist --role admin --data "$dir" >/dev/null 2>&1 </dev/null || true
-  python3 - "$work/sheet-$n.csv" "$n" "$days" <<'PY'
+  python3 - "$work/sheet-$n" "$n" "$days" "$sheet_rows" <<'PY'
 import datetime, random, sys
-path, n, days = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+prefix, n, days, sheet_rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 given = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰",
          "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "志强", "海燕"]
@@ -67,27 +70,41 @@ texts = ["我自愿退出中共及其附属组织。", "退出共青团，声明
          "本人曾在少先队宣誓，现声明退出。", ""]
 rng = random.Random(13)
 start = datetime.date(2004, 12, 3)
-with open(path, "w", encoding="utf-8") as f:
-    f.write("编号,姓名,组织,地区,内容,分组,日期\n")
-    i, row = 0, 0
-    while i < n:
-        day = start + datetime.timedelta(days=i * days // n)
-        size = rng.choice([2, 3, 4]) if rng.random() < 0.05 else 1  # a family: one statement
-        group = f"g{i}" if size > 1 else ""
-        for _ in range(size):
-            name = (rng.choice(common) if rng.random() < 1 / 60 else
-                    f"{rng.choice(surnames)}{rng.choice(given)}")
-            f.write(f"{row},{name},{rng.choice(orgs)},{rng.choice(regions)},"
-                    f"{rng.choice(texts)},{group},{day.isoformat()}\n")
-            row += 1
-        i += 1
+# Sheets of at most sheet_rows statements, in day order (a family never split), as an
+# archive is exported per period: a sheet is one transaction held in memory whole
+# (docs/import.md), so one sheet of 10M rows would need about 32 GB.
+f, sheet, in_sheet = None, 0, 0
+i, row = 0, 0
+while i < n:
+    if f is None or in_sheet >= sheet_rows:
+        if f:
+            f.close()
+        sheet += 1
+        in_sheet = 0
+        f = open(f"{prefix}-{sheet:04d}.csv", "w", encoding="utf-8")
+        f.write("编号,姓名,组织,地区,内容,分组,日期\n")
+    day = start + datetime.timedelta(days=i * days // n)
+    size = rng.choice([2, 3, 4]) if rng.random() < 0.05 else 1  # a family: one statement
+    group = f"g{i}" if size > 1 else ""
+    for _ in range(size):
+        name = (rng.choice(common) if rng.random() < 1 / 60 else
+                f"{rng.choice(surnames)}{rng.choice(given)}")
+        f.write(f"{row},{name},{rng.choice(orgs)},{rng.choice(regions)},"
+                f"{rng.choice(texts)},{group},{day.isoformat()}\n")
+        row += 1
+    i += 1
+    in_sheet += 1
+f.close()
 PY
-  local rows; rows=$(($(wc -l <"$work/sheet-$n.csv") - 1))
+  local rows=0 sheet
+  for sheet in "$work/sheet-$n"-*.csv; do rows=$((rows + $(wc -l <"$sheet") - 1)); done
   local t0; t0=$(now)
-  "$bin" import "$work/sheet-$n.csv" --channel sheet --operator archivist --historic \
-    --data "$dir" >"$dir.import.txt"
+  for sheet in "$work/sheet-$n"-*.csv; do  # in order: the log's order is the import's
+    "$bin" import "$sheet" --channel sheet --operator archivist --historic \
+      --data "$dir" >>"$dir.import.txt"
+    rm "$sheet"
+  done
   python3 -c "print(round($rows / ($(now) - $t0)))"
-  rm "$work/sheet-$n.csv"
 }
 
 serve() {  # serve DIR PORT
