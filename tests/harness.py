@@ -900,6 +900,26 @@ def raise_open_files(want=8192):
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+def page_left(element):
+    """A WebDriverWait condition: true once `element`'s page has been left (a click's
+    navigation replaced it). Selenium's staleness_of knows only the stale-element error;
+    Chromium, asked while the old document is being torn down, may instead answer "Node with
+    given id does not belong to the document" (an unknown error), which also means gone."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def left(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if re.search(r"does not belong to the document|No node with given id", str(e)):
+                return True
+            raise
+    return left
+
+
 def slow_connector(host, port, wrap=None):
     """connect(source, rcvbuf) for SlowFlood: a blocking socket to host:port from `source`,
     with a receive buffer of `rcvbuf` bytes when given, passed through wrap(sock) (TLS)."""

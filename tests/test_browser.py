@@ -26,7 +26,6 @@ from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
 
 import harness  # noqa: E402
 from harness import ServerTestCase  # noqa: E402
@@ -72,7 +71,7 @@ def send_from_preview(d, timeout=40):
         button.click()
         # The page that was clicked goes first: its own "wait" notice must not be taken for
         # the answer's (the answer may already be the receipt, without a "send" button).
-        WebDriverWait(d, 35).until(expected_conditions.staleness_of(button))
+        WebDriverWait(d, 35).until(harness.page_left(button))
         WebDriverWait(d, 35).until(lambda drv: drv.find_elements(By.ID, "receipt-code")
                                    or drv.find_elements(By.ID, "preview-wait"))
         if d.find_elements(By.ID, "receipt-code") or time.monotonic() > deadline:

@@ -704,7 +704,6 @@ class EmulatedSlowLinkTest(unittest.TestCase):
         from selenium.webdriver.chrome.service import Service
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
-        from selenium.webdriver.support import expected_conditions
 
         server = harness.Server(None, name="reach-emulated")
         server.start()
@@ -763,7 +762,7 @@ class EmulatedSlowLinkTest(unittest.TestCase):
                 remaining = max(1.0, SLOW_LINK_BUDGET_S - (time.monotonic() - t0))
                 # The clicked page goes first (its own wait notice is not the answer's).
                 WebDriverWait(driver, remaining, poll_frequency=0.05).until(
-                    expected_conditions.staleness_of(send))
+                    harness.page_left(send))
                 WebDriverWait(driver, remaining, poll_frequency=0.05).until(
                     lambda d: d.find_elements(By.CSS_SELECTOR, "#write-down code.receipt")
                     or d.find_elements(By.ID, "preview-wait"))

@@ -175,10 +175,12 @@ void Cosigning::Apply(size_t index, uint64_t size, const WitnessOutcome& outcome
     case WitnessOutcome::kCosigned:
       if (w.failures > 0 || !w.cosigned_size) {
         spdlog::info("witness {}: cosigned checkpoint {} of {}{}", name, size, origin_,
-                     w.failures > 0 ? fmt::format(" after {} failed attempts (one request, one "
-                                                  "consistency proof)",
-                                                  w.failures)
-                                    : "");
+                     w.failures > 0
+                         ? fmt::format(" after {} failed attempts ({})", w.failures,
+                                       outcome.requests == 1
+                                           ? "one request, one consistency proof"
+                                           : "two requests: it answered 409 with its size first")
+                         : "");
       }
       w.cosigned_size = size;
       w.known_size = size;

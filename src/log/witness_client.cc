@@ -209,9 +209,14 @@ WitnessOutcome AskWitness(HttpPoster& http, const tlog::PolicyWitness& witness,
       return out;
     }
     out.status = reply->status;
+    out.requests = attempt + 1;
     std::string said = reply->body.substr(0, 200);
     while (!said.empty() && said.back() == '\n') said.pop_back();
-    if (reply->status == 200) return ReadCosignature(witness, checkpoint, reply->body);
+    if (reply->status == 200) {
+      out = ReadCosignature(witness, checkpoint, reply->body);
+      out.requests = attempt + 1;
+      return out;
+    }
     if (reply->status == 409 && reply->content_type == kTlogSizeType) {
       auto size = ParseSizeBody(reply->body);
       if (!size) {

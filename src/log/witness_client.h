@@ -70,6 +70,7 @@ struct WitnessOutcome {
   std::string cosignature;               // one signature line, with its newline
   uint64_t timestamp = 0;                // of the cosignature
   std::string message;
+  int requests = 0;  // add-checkpoint requests sent (2 when a 409 told the size first)
 };
 
 // One add-checkpoint to `witness` (its url is the submission prefix) for `checkpoint`, with

@@ -100,6 +100,7 @@ TEST_F(WitnessClientTest, CosignsThenCatchesUpWithOneProof) {
   WitnessOutcome second = Ask(3);
   ASSERT_EQ(second.kind, WitnessOutcome::kCosigned) << second.message;
   EXPECT_EQ(http_.bodies.size(), 2u);  // one request, one proof
+  EXPECT_EQ(second.requests, 1);
   EXPECT_EQ(log_.proofs, 1);
   EXPECT_TRUE(http_.bodies[1].starts_with("old 3\n"));
 }
@@ -115,6 +116,7 @@ TEST_F(WitnessClientTest, LearnsTheSizeFromA409AndRetriesOnce) {
   EXPECT_TRUE(http_.bodies[1].starts_with("old 0\n\n"));
   EXPECT_TRUE(http_.bodies[2].starts_with("old 5\n"));
   EXPECT_EQ(o.witness_size, 12u);
+  EXPECT_EQ(o.requests, 2);
 }
 
 TEST_F(WitnessClientTest, AForkIsAConflictAndARollbackTooAndNeitherIsCosigned) {
