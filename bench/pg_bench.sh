@@ -13,14 +13,15 @@
 #      in a schema of their own made by `tuidang migrate`);
 #   3. the same wrk load on one `tuidang serve` on SQLite;
 #   4. day pages (GET /statements?date=<today>) and receipt look-ups
-#      (GET /api/v1/receipts/<code> of a statement the run submitted), PostgreSQL against
-#      SQLite;
+#      (GET /api/v1/receipts/<code> of codes picked at random among RECEIPTS statements
+#      submitted after the POST run, so that most proofs read closed level-0 tiles),
+#      PostgreSQL against SQLite;
 # then the figures and the ratios the issue sets as targets.
 #
 # usage: bench/pg_bench.sh [path/to/tuidang]     (default: build/tuidang beside bench/)
 # environment: DURATION (30s, each POST run and pgbench), READ_DURATION (10s, each GET run),
 #   POST_CONNECTIONS (256 in all: half on each PostgreSQL server, all on SQLite),
-#   GET_CONNECTIONS (64), PG_THREADS (the PostgreSQL servers' `threads`; default: the
+#   GET_CONNECTIONS (64), RECEIPTS (2000: the codes looked up), PG_THREADS (the PostgreSQL servers' `threads`; default: the
 #   setting's default), SKIP_SQLITE=1, KEEP=1 (keep the folder with the servers' logs),
 #   PG_LOG_STATEMENTS=1 (log every statement the servers send, to see what a batch runs),
 #   PERF=1 (perf record for 10 s of the PostgreSQL POST run: the cores the servers and the
@@ -125,11 +126,36 @@ get() {
   wrk -t2 -c"$get_conns" -d"$read_duration" --latency -s "$here/get.lua" "$2" >"$work/$1.out" 2>&1
   grep '^BENCH ' "$work/$1.out" >"$work/$1"
 }
-# receipt PORT: the receipt code of one more statement submitted now.
-receipt() {
-  curl -fs -H 'Content-Type: application/json' --data-binary @- \
-    "http://127.0.0.1:$1/api/v1/statements" <<<'{"name":"压测回执","organisations":["party"],"text":"我声明退出中共。"}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["receipt"])'
+# receipts PORT FILE: the receipt codes of RECEIPTS (2,000) more statements submitted now by
+# 16 clients, one a line in FILE; their leaves lie among the POST run's, so that look-ups of
+# random ones read closed level-0 tiles as well as the open one.
+receipts() {
+  python3 - "$1" "${RECEIPTS:-2000}" >"$2" <<'PY'
+import concurrent.futures, http.client, json, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+body = json.dumps({"name": "压测回执", "organisations": ["party"], "text": "我声明退出中共。"})
+def submit(k):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    codes = []
+    for _ in range(k):
+        c.request("POST", "/api/v1/statements", body.encode(), {"Content-Type": "application/json"})
+        r = c.getresponse()
+        data = r.read()
+        if r.status != 201:
+            sys.exit(f"a receipt's statement got {r.status}: {data[:200]!r}")
+        codes.append(json.loads(data)["receipt"].replace(" ", "").replace("-", ""))
+    return codes
+with concurrent.futures.ThreadPoolExecutor(16) as pool:
+    for codes in pool.map(submit, [n // 16 + (i < n % 16) for i in range(16)]):
+        print("\n".join(codes))
+PY
+}
+# lookups NAME PORT FILE: a wrk run of receipt look-ups of random codes of FILE (receipts.lua).
+lookups() {
+  echo "== $1: wrk -t2 -c$get_conns -d$read_duration -s receipts.lua ($(wc -l <"$3") codes)" >&2
+  RECEIPTS=$3 wrk -t2 -c"$get_conns" -d"$read_duration" --latency -s "$here/receipts.lua" \
+    "http://127.0.0.1:$2" >"$work/$1.out" 2>&1
+  grep '^BENCH ' "$work/$1.out" >"$work/$1"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -218,9 +244,9 @@ base_rate=$(calc "$tps * $batch")
 base_rows=$(psql -X -tA -d "$(schema_url baseline)" -c "SELECT count(*) FROM statements")
 
 # 4 (PostgreSQL). Day page and receipt look-up on the first server.
-pg_code=$(receipt "$port_pg1")
+receipts "$port_pg1" "$work/pg_codes"
 get pg_day "http://127.0.0.1:$port_pg1/statements?date=$today"
-get pg_receipt "http://127.0.0.1:$port_pg1/api/v1/receipts/$pg_code"
+lookups pg_receipt "$port_pg1" "$work/pg_codes"
 for p in "${pids[@]}"; do kill -TERM "$p"; wait "$p" 2>/dev/null || true; done
 pids=()
 
@@ -232,9 +258,9 @@ if [ "${SKIP_SQLITE:-}" != 1 ]; then
   lite_rate=$(field "$work/lite_post" ok_rps)
   lite_batch=$(batch_mean "$metrics_lite")
   lite_commit=$(commit_ms "$metrics_lite")
-  lite_code=$(receipt "$port_lite")
+  receipts "$port_lite" "$work/lite_codes"
   get lite_day "http://127.0.0.1:$port_lite/statements?date=$today"
-  get lite_receipt "http://127.0.0.1:$port_lite/api/v1/receipts/$lite_code"
+  lookups lite_receipt "$port_lite" "$work/lite_codes"
 fi
 
 ms() { python3 -c "print(f'{$1 / 1000:.1f}')"; }

@@ -70,8 +70,10 @@ Integrator::~Integrator() {
 Result<bool> Integrator::Publish(const tlog::AppendResult& result, std::optional<uint64_t> after) {
   std::vector<StoredTile> tiles;
   for (const auto& t : result.tiles) {
-    // Bundles and level-0 tiles are derived from the leaves themselves (StoreTileReader).
-    if (t.id.is_entry_bundle() || t.id.level == 0) continue;
+    // Bundles are derived from the leaves themselves (StoreTileReader), and so are partial
+    // level-0 tiles; a full level-0 tile is stored (32 bytes a leaf), so that a proof or a
+    // served tile reads one row rather than its 256 leaves (docs/performance.md).
+    if (t.id.is_entry_bundle() || (t.id.level == 0 && !t.id.is_full())) continue;
     tiles.push_back(StoredTile{t.id.level, t.id.index, t.id.width, t.data});
   }
   tlog::Checkpoint cp{options_.origin, result.tree_size, result.root, {}};

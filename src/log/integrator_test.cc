@@ -84,6 +84,20 @@ TEST_F(IntegratorTest, CheckpointsCoverEveryLeafAndResume) {
   EXPECT_TRUE(*store_->PublishedSizeIn(300, 301));
   EXPECT_TRUE(*store_->PublishedSizeIn(600, 601));
   EXPECT_FALSE(*store_->PublishedSizeIn(301, 600));
+  // The full level-0 tiles are stored, as the leaves hash (a proof reads one row for one);
+  // the partial one at the right edge is not (it follows from its leaves).
+  for (uint64_t t = 0; t < 2; ++t) {
+    auto stored = store_->ReadHashTile(0, t);
+    ASSERT_TRUE(stored && stored->has_value());
+    EXPECT_EQ((*stored)->width, 256);
+    std::string hashes;
+    for (uint64_t i = t * 256; i < t * 256 + 256; ++i) {
+      tlog::Hash h = tlog::LeafHash((*leaves)[i]);
+      hashes.append(reinterpret_cast<const char*>(h.data()), h.size());
+    }
+    EXPECT_EQ((*stored)->data, hashes);
+  }
+  EXPECT_FALSE(store_->ReadHashTile(0, 2)->has_value());
 
   // A new integrator resumes from the stored tiles, and a withdrawal becomes a leaf.
   auto in = Integrator::Open(store_.get(), signer_.get(), options);

@@ -1,5 +1,6 @@
-// The log's tiles as the log store keeps them: hash tiles as stored (the widest version),
-// level-0 tiles and entry bundles assembled from the leaves. Read by the integrator when it
+// The log's tiles as the log store keeps them: hash tiles as stored (the widest version,
+// full level-0 tiles included), partial level-0 tiles and entry bundles assembled from the
+// leaves. Read by the integrator when it
 // resumes, by the /log/ pages (web/log.cc) and by the export.
 #pragma once
 

@@ -72,6 +72,28 @@ TEST(StoreTileReader, BundlesAndLevelZeroTilesComeFromTheLeaves) {
   EXPECT_FALSE(reader.ReadTile(tlog::TileId{0, 1, 45}));
 }
 
+TEST(StoreTileReader, AFullLevelZeroTileIsReadAsStoredElseFromTheLeaves) {
+  FakeLog log;
+  for (int i = 0; i < 512; ++i) log.leaves.push_back("entry " + std::to_string(i));
+  StoreTileReader reader(&log);
+  // Tile 0 as the integrator stores it: that row is read, not the leaves (here they differ,
+  // which a real store never has, so that the test can tell which was read).
+  log.tiles[{0, 0}] = StoredTile{0, 0, 256, std::string(256 * 32, 's')};
+  auto stored = reader.ReadTile(tlog::TileId{0, 0, 256});
+  ASSERT_TRUE(stored) << stored.error();
+  EXPECT_EQ(*stored, std::string(256 * 32, 's'));
+  // Tile 1, integrated before level-0 tiles were stored: hashed from its leaves.
+  auto derived = reader.ReadTile(tlog::TileId{0, 1, 256});
+  ASSERT_TRUE(derived) << derived.error();
+  tlog::Hash last = tlog::LeafHash("entry 511");
+  EXPECT_EQ(derived->substr(255 * 32), std::string(reinterpret_cast<const char*>(last.data()), 32));
+  // A partial tile is always hashed from the leaves, never a prefix of a stored one.
+  auto partial = reader.ReadTile(tlog::TileId{0, 0, 3});
+  ASSERT_TRUE(partial) << partial.error();
+  tlog::Hash first = tlog::LeafHash("entry 0");
+  EXPECT_EQ(partial->substr(0, 32), std::string(reinterpret_cast<const char*>(first.data()), 32));
+}
+
 TEST(StoreTileReader, HashTilesAsStoredAndNeverNarrower) {
   FakeLog log;
   log.tiles[{1, 0}] = StoredTile{1, 0, 3, std::string(3 * 32, 'h')};

@@ -274,7 +274,7 @@ namespace {
 // read by every proof and by the recent receipts' look-ups) come from the served tiles'
 // cache, under the same key and with the same bytes as /log/tile/ (LogTile), so one read
 // of the store serves both; they are immutable, so nothing is invalidated. A full level-0
-// tile is one range read of its 256 leaves from the store, not cached: random receipts
+// tile is one row of the store (the integrator stores them), not cached: random receipts
 // would cycle the bounded cache through n/256 of them and push out the shared tiles.
 class ProofTiles : public tlog::TileReader {
  public:
