@@ -26,6 +26,11 @@ struct ReceiptStatus {
   // With leaf_index: that leaf's entry (docs/log-format.md), read with the receipt so that a
   // proof needs no read of its own for it.
   std::string leaf_entry;
+  // With leaf_index: the full level-0 tile holding that leaf (256 hashes) once the
+  // integrator stored it, read with the receipt so that its proof reads no tile of its own
+  // at level 0; empty before (the leaf is on the log's open right edge) and for logs
+  // integrated before level-0 tiles were stored.
+  std::string leaf_tile;
 };
 
 // What anyone needs to check a published statement against its leaf (docs/log-format.md).

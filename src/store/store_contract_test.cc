@@ -311,6 +311,33 @@ TEST_P(StoreContract, SearchIsNewestFirstAndPagedByKeyset) {
   EXPECT_TRUE(store_->SearchName("万顺", std::nullopt, 999, 3)->empty());
 }
 
+TEST_P(StoreContract, AReceiptComesWithItsLeafsFullLevelZeroTileOnceStored) {
+  std::vector<Submission> batch;
+  for (int i = 0; i < 2; ++i) batch.push_back(Make("n", kParty));
+  const std::string code = batch[1].receipt_code;
+  Commit(std::move(batch));
+  auto before = store_->FindReceipt(HashReceiptCode(code));
+  ASSERT_TRUE(before && before->has_value());
+  EXPECT_EQ((*before)->leaf_index, 1u);
+  EXPECT_TRUE((*before)->leaf_tile.empty()) << "no tile stored yet";
+  // A partial level-0 tile is not the leaf's full tile; a full one of another index neither.
+  const std::string partial(2 * 32, 'p');
+  std::string full(256 * 32, '\0');
+  for (size_t i = 0; i < full.size(); ++i) full[i] = static_cast<char>(i % 251);
+  auto saved =
+      store_->SaveCheckpoint({{0, 0, 2, partial}, {0, 1, 256, full}}, std::nullopt, 2, "cp 2\n");
+  ASSERT_TRUE(saved && *saved) << (saved ? "fenced off" : saved.error());
+  auto partial_only = store_->FindReceipt(HashReceiptCode(code));
+  ASSERT_TRUE(partial_only && partial_only->has_value());
+  EXPECT_TRUE((*partial_only)->leaf_tile.empty()) << "a partial tile is not read with it";
+  saved = store_->SaveCheckpoint({{0, 0, 256, full}}, 2, 256, "cp 256\n");
+  ASSERT_TRUE(saved && *saved) << (saved ? "fenced off" : saved.error());
+  auto after = store_->FindReceipt(HashReceiptCode(code));
+  ASSERT_TRUE(after && after->has_value());
+  EXPECT_EQ((*after)->leaf_tile, full) << "the full tile, byte for byte";
+  EXPECT_EQ((*after)->leaf_entry, (*store_->ReadLeaves(1, 2))[0]);
+}
+
 TEST_P(StoreContract, LogKeepsLeavesTilesAndCheckpoints) {
   std::vector<Submission> batch;
   for (int i = 0; i < 3; ++i) batch.push_back(Make("n", kParty));

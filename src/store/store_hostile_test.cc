@@ -236,6 +236,34 @@ TEST(PostgresOnly, SchemaVersionsAreMigratedAndANewerOneRefused) {
   EXPECT_FALSE(MigrateStore({schema.conninfo(), "", ""}));
 }
 
+TEST(PostgresOnly, BinaryResultsReadAsTheTextOnes) {
+  ASSERT_FALSE(TestPostgresUrl().empty())
+      << "TUIDANG_TEST_POSTGRES is not set: run under scripts/pg-cluster.sh run";
+  PostgresSchema schema;
+  ASSERT_TRUE(schema.error().empty()) << schema.error();
+  auto c = pg::Conn::Connect(schema.conninfo());
+  ASSERT_TRUE(c) << c.error();
+  const std::string sql =
+      "SELECT (-5)::int2, (-70000)::int4, (-5000000000)::int8, 9000000000000000000::int8,"
+      " true, false, '\\x00ff27'::bytea, 'é'::text, NULL::bytea, 32767::int2";
+  for (pg::Results form : {pg::Results::kText, pg::Results::kBinary}) {
+    auto q = (*c)->Exec(sql, {}, form);
+    ASSERT_TRUE(q) << q.error();
+    EXPECT_EQ(q->Int(0, 0), -5);
+    EXPECT_EQ(q->Int(0, 1), -70000);
+    EXPECT_EQ(q->Int(0, 2), -5000000000);
+    EXPECT_EQ(q->Int(0, 3), 9000000000000000000);
+    EXPECT_EQ(q->Int(0, 9), 32767);
+    EXPECT_EQ(q->Bytes(0, 6), std::string("\x00\xff'", 3));
+    EXPECT_EQ(q->Text(0, 7), "é");
+    EXPECT_TRUE(q->IsNull(0, 8));
+    if (form == pg::Results::kBinary) {  // text booleans read as 't'/'f', not as integers
+      EXPECT_EQ(q->Int(0, 4), 1);
+      EXPECT_EQ(q->Int(0, 5), 0);
+    }
+  }
+}
+
 TEST(PostgresOnly, AnUnreachableOrMalformedDatabaseIsAClearError) {
   // A port nobody listens on (the test cluster's, plus a thousand, is free in practice).
   auto down = OpenStore({"postgresql://tuidang@127.0.0.1:1/tuidang?connect_timeout=2", "", ""});

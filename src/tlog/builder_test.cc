@@ -188,6 +188,37 @@ TEST(BuilderTest, ResumeRejectsMissingOrInconsistentTiles) {
   EXPECT_FALSE(TreeBuilder::Resume(short_store, 70000).ok());
 }
 
+TEST(BuilderTest, ASharedNodeCacheKeepsTheNodesAboveLevelZeroAndTheRightEdgeOnly) {
+  constexpr uint64_t kSize = 70000;  // a full level-1 tile and partial tiles at levels 0-2
+  TreeBuilder builder;
+  MemoryTileStore store;
+  const std::vector<TileContent> tiles = builder.Append(Entries(0, kSize))->tiles;
+  for (const TileContent& tile : tiles) store.Put(tile.id, tile.data);
+  MemoryTree tree;
+  for (const std::string& e : Entries(0, kSize)) tree.AppendEntry(e);
+  NodeHashCache shared;
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass reads what the first kept
+    for (uint64_t index : {uint64_t{10}, uint64_t{40000}, kSize - 1, uint64_t{65535}}) {
+      TileHashReader reader(&store, kSize, &shared);  // one reader per proof, as served
+      EXPECT_EQ(*InclusionProof(reader, index, kSize), *InclusionProof(tree, index, kSize))
+          << "pass " << pass << ", leaf " << index;
+    }
+  }
+  // Leaf 10's sibling of 8 leaves lies in a full level-0 tile: one leaf's, not kept.
+  EXPECT_FALSE(shared.Get(3, 0).has_value());
+  // The half of level-1 tile 0 that leaf 10's proof climbs past is every proof's: kept.
+  ASSERT_TRUE(shared.Get(15, 1).has_value());
+  EXPECT_EQ(*shared.Get(15, 1), *tree.ReadHash(15, 1));
+  // The right edge: the 64 leaves 69888..69951 of the partial level-0 tile 273.
+  ASSERT_TRUE(shared.Get(6, 69888 >> 6).has_value());
+  EXPECT_EQ(*shared.Get(6, 69888 >> 6), *tree.ReadHash(6, 69888 >> 6));
+
+  NodeHashCache small(3);
+  TileHashReader reader(&store, kSize, &small);
+  EXPECT_EQ(*InclusionProof(reader, 40000, kSize), *InclusionProof(tree, 40000, kSize));
+  EXPECT_LE(small.size(), 3u) << "bounded";
+}
+
 TEST(BuilderTest, TileHashReaderRejectsMalformedTiles) {
   TreeBuilder builder;
   MemoryTileStore store;

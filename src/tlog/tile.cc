@@ -211,6 +211,10 @@ Result<Hash> TileHashReader::ReadHash(int level, uint64_t index) {
   const int height = level % kTileHeight;  // of the node above the tile's hashes
   const uint64_t first = index << height;  // its first hash, numbered along the tile level
   const TileId tile = TileFor(tile_level, first, tree_size_);
+  const bool shared = shared_ && height > 0 && !(tile_level == 0 && tile.is_full());
+  if (shared) {
+    if (std::optional<Hash> known = shared_->Get(level, index)) return *known;
+  }
 
   auto it = cache_.find({tile_level, tile.index});
   if (it == cache_.end()) {
@@ -221,7 +225,27 @@ Result<Hash> TileHashReader::ReadHash(int level, uint64_t index) {
     it = cache_.emplace(std::pair{tile_level, tile.index}, std::move(*hashes)).first;
   }
   const size_t offset = first % kTileWidth;
-  return RootFromHashes(std::span(it->second).subspan(offset, size_t{1} << height));
+  const Hash hash = RootFromHashes(std::span(it->second).subspan(offset, size_t{1} << height));
+  if (shared) shared_->Put(level, index, hash);
+  return hash;
+}
+
+std::optional<Hash> NodeHashCache::Get(int level, uint64_t index) const {
+  MutexLock lock(&mu_);
+  auto it = hashes_.find(Key(level, index));
+  if (it == hashes_.end()) return std::nullopt;
+  return it->second;
+}
+
+void NodeHashCache::Put(int level, uint64_t index, const Hash& hash) {
+  MutexLock lock(&mu_);
+  if (hashes_.size() >= max_entries_) hashes_.clear();
+  hashes_[Key(level, index)] = hash;
+}
+
+size_t NodeHashCache::size() const {
+  MutexLock lock(&mu_);
+  return hashes_.size();
 }
 
 }  // namespace tuidang::tlog

@@ -10,12 +10,15 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/result.h"
 #include "tlog/hash.h"
 #include "tlog/merkle.h"
@@ -98,14 +101,39 @@ class MemoryTileStore : public TileReader {
   std::map<std::pair<int, uint64_t>, std::pair<int, std::string>> tiles_;  // -> (width, data)
 };
 
+// Hashes of complete nodes that TileHashReader computed, shared by the readers of many
+// proofs: a complete node's hash never changes, so nothing is invalidated. Bounded: when
+// full it starts over. Thread-safe.
+class NodeHashCache {
+ public:
+  explicit NodeHashCache(size_t max_entries = 65536) : max_entries_(max_entries) {}
+  std::optional<Hash> Get(int level, uint64_t index) const EXCLUDES(mu_);
+  void Put(int level, uint64_t index, const Hash& hash) EXCLUDES(mu_);
+  size_t size() const EXCLUDES(mu_);
+
+ private:
+  static uint64_t Key(int level, uint64_t index) {
+    return (static_cast<uint64_t>(level) << 57) ^ index;  // an index below 2^57
+  }
+  const size_t max_entries_;
+  mutable Mutex mu_;
+  std::unordered_map<uint64_t, Hash> hashes_ GUARDED_BY(mu_);
+};
+
 // Reads the complete nodes of a tree of `tree_size` leaves from its tiles: a node at a level
 // that is a multiple of 8 is read from a tile directly, any other is hashed from up to 128
 // hashes of one tile. Tiles read are cached for the reader's lifetime (a proof touches about
-// two per tile level), so make one reader per request. Not thread-safe; `tiles` must outlive
-// the reader.
+// two per tile level), so make one reader per request. Not thread-safe; `tiles` (and
+// `shared`) must outlive the reader.
+//
+// With `shared`, the hashed nodes of every tile but a full level-0 one are kept there and
+// read from there: the tiles above level 0 and the partial tiles of the right edge are read
+// by every proof, while a full level-0 tile is one leaf's (random look-ups would only cycle
+// the cache through them).
 class TileHashReader : public HashReader {
  public:
-  TileHashReader(TileReader* tiles, uint64_t tree_size) : tiles_(tiles), tree_size_(tree_size) {}
+  TileHashReader(TileReader* tiles, uint64_t tree_size, NodeHashCache* shared = nullptr)
+      : tiles_(tiles), tree_size_(tree_size), shared_(shared) {}
 
   // Fails if the node is not complete in the tree, or its tile cannot be read or is malformed.
   Result<Hash> ReadHash(int level, uint64_t index) override;
@@ -113,6 +141,7 @@ class TileHashReader : public HashReader {
  private:
   TileReader* tiles_;
   uint64_t tree_size_;
+  NodeHashCache* shared_;
   std::map<std::pair<int, uint64_t>, std::vector<Hash>> cache_;  // (tile level, N) -> hashes
 };
 

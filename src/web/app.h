@@ -15,6 +15,7 @@
 #include "store/moderation_store.h"
 #include "store/operator_store.h"
 #include "store/store.h"
+#include "tlog/tile.h"
 #include "web/answer_delay.h"
 #include "web/http.h"
 #include "web/i18n.h"
@@ -90,6 +91,8 @@ struct AppEnv {
   AppOptions options;
   PageCache* cache = nullptr;       // rendered pages; set by App
   PageCache* tile_cache = nullptr;  // served log tiles and bundles (immutable); set by App
+  // Hashed nodes of the tiles every receipt's proof reads (tlog/tile.h); set by App.
+  tlog::NodeHashCache* proof_nodes = nullptr;
   // The abuse gate (limits, proof of work, flood detection, office key); null: none.
   safety::Guard* guard = nullptr;
   // The operators' console (issue 4); null: no console.
@@ -120,6 +123,7 @@ class App final : public Handler {
   explicit App(AppEnv env) : env_(env) {
     env_.cache = &cache_;
     env_.tile_cache = &tile_cache_;
+    env_.proof_nodes = &proof_nodes_;
     env_.delay = &delay_;
     if (env_.operators && env_.sessions) {
       auth_ = std::make_unique<OpsAuth>(env_.operators, env_.sessions);
@@ -150,6 +154,7 @@ class App final : public Handler {
   PageCache cache_;
   // Up to 4096 tiles (about 32 MB): the latest tiles, which every verifier and mirror asks for.
   PageCache tile_cache_{4096};
+  tlog::NodeHashCache proof_nodes_;
   AppEnv env_;
   AnswerDelay delay_;
   // Destroyed first: its pool finishes the logins still queued while the rest is alive.

@@ -1,6 +1,7 @@
 // The transparency log as served: checkpoint, tiles, entry bundles (docs/log-format.md),
 // the /log page and the receipts' proofs.
 #include <algorithm>
+#include <charconv>
 
 #include "core/day.h"
 #include "core/receipt.h"
@@ -273,14 +274,21 @@ namespace {
 // and read by every proof) and the partial tiles of the published sizes (the right edge,
 // read by every proof and by the recent receipts' look-ups) come from the served tiles'
 // cache, under the same key and with the same bytes as /log/tile/ (LogTile), so one read
-// of the store serves both; they are immutable, so nothing is invalidated. A full level-0
-// tile is one row of the store (the integrator stores them), not cached: random receipts
-// would cycle the bounded cache through n/256 of them and push out the shared tiles.
+// of the store serves both; they are immutable, so nothing is invalidated. The leaf's full
+// level-0 tile came with the receipt (ReceiptStatus::leaf_tile) or is one row of the store,
+// not cached: random receipts would cycle the bounded cache through n/256 of them and push
+// out the shared tiles.
 class ProofTiles : public tlog::TileReader {
  public:
-  explicit ProofTiles(const AppEnv& env) : env_(env), store_(env.store) {}
+  ProofTiles(const AppEnv& env, const ReceiptStatus& receipt)
+      : env_(env), store_(env.store), receipt_(receipt) {}
 
   Result<std::string> ReadTile(const tlog::TileId& tile) override {
+    if (tile.level == 0 && tile.is_full() && !tile.is_entry_bundle() && receipt_.leaf_index &&
+        tile.index == *receipt_.leaf_index / tlog::kTileWidth &&
+        receipt_.leaf_tile.size() == size_t{tlog::kTileWidth} * 32) {
+      return receipt_.leaf_tile;
+    }
     if (tile.is_entry_bundle() || (tile.level == 0 && tile.is_full())) {
       return store_.ReadTile(tile);
     }
@@ -298,7 +306,40 @@ class ProofTiles : public tlog::TileReader {
  private:
   const AppEnv& env_;
   StoreTileReader store_;
+  const ReceiptStatus& receipt_;
 };
+
+// How long a proof may use the served checkpoint read by an earlier look-up: about what
+// /log/checkpoint's `max-age` already lets a reader's cache keep. A leaf the remembered
+// checkpoint does not cover reads it afresh, so a new receipt's proof is never held back.
+constexpr auto kProofCheckpointAge = std::chrono::seconds(1);
+const std::string kProofCheckpointKey = "proof-checkpoint";  // no page's key has no slash
+
+// The served checkpoint (size and note) for a proof of leaf `index`: the one remembered in
+// the page cache (as "<size>\n<note>") if it covers the leaf and is fresh, else the store's
+// (then remembered).
+Result<std::optional<std::pair<uint64_t, std::string>>> ProofCheckpoint(const AppEnv& env,
+                                                                        uint64_t index) {
+  if (!env.cache) return env.store->PublicCheckpoint();
+  if (auto cached = env.cache->Get(kProofCheckpointKey, -1, kProofCheckpointAge)) {
+    const std::string_view text = cached->plain;
+    const size_t eol = text.find('\n');
+    uint64_t size = 0;
+    if (eol != std::string_view::npos &&
+        std::from_chars(text.data(), text.data() + eol, size).ptr == text.data() + eol &&
+        index < size) {
+      return std::optional<std::pair<uint64_t, std::string>>(
+          {size, std::string(text.substr(eol + 1))});
+    }
+  }
+  auto latest = env.store->PublicCheckpoint();
+  if (latest && latest->has_value()) {
+    auto body = std::make_shared<CachedBody>();
+    body->plain = std::to_string((*latest)->first) + '\n' + (*latest)->second;
+    env.cache->Put(kProofCheckpointKey, 0, std::move(body));
+  }
+  return latest;
+}
 
 }  // namespace
 
@@ -306,11 +347,11 @@ Result<std::string> ProofText(const AppEnv& env, const ReceiptStatus& receipt) {
   if (!receipt.leaf_index || receipt.leaf_entry.empty()) return Error{"not in the log"};
   const uint64_t index = *receipt.leaf_index;
   // The served checkpoint, so that the proof carries the witnesses' cosignatures.
-  auto latest = env.store->PublicCheckpoint();
+  auto latest = ProofCheckpoint(env, index);
   if (!latest) return Error{latest.error()};
   if (!latest->has_value() || index >= (*latest)->first) return Error{"not yet in a checkpoint"};
-  ProofTiles tiles(env);
-  tlog::TileHashReader reader(&tiles, (*latest)->first);
+  ProofTiles tiles(env, receipt);
+  tlog::TileHashReader reader(&tiles, (*latest)->first, env.proof_nodes);
   // The entry rides along as the proof's "extra" data, so that the proof alone says what
   // was counted (`tuidang verify-proof` decodes it; it is checked against the leaf hash).
   auto proof = tlog::MakeTlogProof(reader, index, (*latest)->second, receipt.leaf_entry);

@@ -510,7 +510,7 @@ void SubmitPost(const RequestContext& rq, Responder respond) {
         PageContext reply{*catalog, lang, "/receipt", links};
         reply.self_contained = true;
         (*shared_respond)(SubmitReply(reply, s.receipt_code,
-                                      ReceiptStatus{c.status, c.number, c.day, {}, {}},
+                                      ReceiptStatus{c.status, c.number, c.day, {}, {}, {}},
                                       batch_minutes, s.hold_reason));
       });
   if (q.kind == intake::Queueing::Kind::kRefused) {

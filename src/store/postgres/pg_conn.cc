@@ -145,6 +145,13 @@ Params& Params::Array(const Column& column) {
 int64_t Rows::Int(int row, int col) const {
   const char* v = PQgetvalue(r_.get(), row, col);
   const int n = PQgetlength(r_.get(), row, col);
+  if (PQfformat(r_.get(), col) == 1) {  // big-endian two's complement, or a bool's one byte
+    if (n == 1) return v[0] != 0;
+    uint64_t u = 0;
+    for (int i = 0; i < n; ++i) u = (u << 8) | static_cast<unsigned char>(v[i]);
+    if (n < 8 && n > 0 && (static_cast<unsigned char>(v[0]) & 0x80)) u |= ~uint64_t{0} << (8 * n);
+    return static_cast<int64_t>(u);
+  }
   int64_t out = 0;
   std::from_chars(v, v + n, out);
   return out;
@@ -161,6 +168,7 @@ std::string Rows::Text(int row, int col) const {
 }
 
 std::string Rows::Bytes(int row, int col) const {
+  if (PQfformat(r_.get(), col) == 1) return Text(row, col);  // the bytes themselves
   size_t n = 0;
   unsigned char* raw =
       PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r_.get(), row, col)), &n);
@@ -217,7 +225,7 @@ Result<Rows> Conn::Check(PGresult* r) {
   return Error{message.empty() ? "PostgreSQL: query failed" : message};
 }
 
-Result<Rows> Conn::Exec(std::string_view sql, const Params& params) {
+Result<Rows> Conn::Exec(std::string_view sql, const Params& params, Results results) {
   if (!params.error_.empty()) {
     sqlstate_ = "22021";  // character_not_in_repertoire
     return Error{params.error_};
@@ -238,7 +246,7 @@ Result<Rows> Conn::Exec(std::string_view sql, const Params& params) {
     lengths[i] = static_cast<int>(params.values_[i].size());
   }
   return Check(PQexecPrepared(conn_, it->second.c_str(), n, values.data(), lengths.data(),
-                              params.formats_.data(), 0));
+                              params.formats_.data(), results == Results::kBinary ? 1 : 0));
 }
 
 Status Conn::Run(std::string_view sql) {

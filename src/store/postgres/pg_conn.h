@@ -79,6 +79,11 @@ class Params {
 
 // The rows of one result (or the count of rows a command changed). Columns are read in
 // text form; Bytes() decodes a bytea column.
+// The form PostgreSQL sends a query's results in. Binary spares the hex of bytea columns
+// (twice the bytes, encoded by the backend and decoded here): the form of the queries that
+// read tiles, entries and a receipt's proof material. Rows reads either form.
+enum class Results { kText, kBinary };
+
 class Rows {
  public:
   Rows() = default;
@@ -86,6 +91,7 @@ class Rows {
   int size() const { return r_ ? PQntuples(r_.get()) : 0; }
   bool empty() const { return size() == 0; }
   bool IsNull(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  // An integer or boolean column (int2, int4, int8, bool).
   int64_t Int(int row, int col) const;
   std::optional<int64_t> OptInt(int row, int col) const;
   std::string Text(int row, int col) const;
@@ -115,7 +121,8 @@ class Conn {
 
   // Runs `sql` (prepared on this connection the first time it is seen) with `params`.
   // On error returns PostgreSQL's message; sqlstate() then holds its SQLSTATE.
-  Result<Rows> Exec(std::string_view sql, const Params& params = {});
+  Result<Rows> Exec(std::string_view sql, const Params& params = {},
+                    Results results = Results::kText);
   // Runs `sql`, which has no parameters and may hold several statements (schema steps,
   // BEGIN, COMMIT), as a simple query.
   Status Run(std::string_view sql);

@@ -41,7 +41,7 @@ Result<std::vector<std::string>> PostgresStore::ReadLeaves(uint64_t begin, uint6
   Lease lease = Take();
   if (!lease.get()) return Error{lease.error()};
   auto q = (*lease).Exec("SELECT idx, entry FROM leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                         pg::Params().Int(ToInt64(begin)).Int(ToInt64(end)));
+                         pg::Params().Int(ToInt64(begin)).Int(ToInt64(end)), pg::Results::kBinary);
   if (!q) return Error{q.error()};
   std::vector<std::string> out;
   out.reserve(end > begin ? end - begin : 0);
@@ -122,8 +122,9 @@ Result<std::optional<std::pair<uint64_t, std::string>>> PostgresStore::LatestChe
 Result<std::optional<StoredTile>> PostgresStore::ReadHashTile(int level, uint64_t index) {
   Lease lease = Take();
   if (!lease.get()) return Error{lease.error()};
-  auto q = (*lease).Exec("SELECT width, data FROM tiles WHERE level = $1 AND idx = $2",
-                         pg::Params().Int(level).Int(static_cast<int64_t>(index)));
+  auto q =
+      (*lease).Exec("SELECT width, data FROM tiles WHERE level = $1 AND idx = $2",
+                    pg::Params().Int(level).Int(static_cast<int64_t>(index)), pg::Results::kBinary);
   if (!q) return Error{q.error()};
   std::optional<StoredTile> out;
   if (!q->empty()) {

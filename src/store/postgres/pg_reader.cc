@@ -132,18 +132,22 @@ Result<std::optional<ReceiptStatus>> PostgresStore::FindReceipt(const ReceiptHas
   auto on = [&hash](Lease lease) -> Result<std::optional<ReceiptStatus>> {
     if (!lease.get()) return Error{lease.error()};
     auto q = (*lease).Exec(
-        "SELECT s.status, s.number, s.day, s.leaf_index, l.entry FROM statements s"
-        " LEFT JOIN leaves l ON l.idx = s.leaf_index WHERE s.receipt = $1",
-        pg::Params().Bytes(ReceiptBytes(hash)));
+        "SELECT s.status, s.number, s.day, s.leaf_index, l.entry, t.data FROM statements s"
+        " LEFT JOIN leaves l ON l.idx = s.leaf_index"
+        " LEFT JOIN tiles t ON t.level = 0 AND t.idx = s.leaf_index / 256 AND t.width = 256"
+        " WHERE s.receipt = $1",
+        pg::Params().Bytes(ReceiptBytes(hash)), pg::Results::kBinary);
     if (!q) return Error{q.error()};
     if (q->empty()) return std::optional<ReceiptStatus>();
     ReceiptStatus found{static_cast<StatementStatus>(q->Int(0, 0)),
                         q->OptInt(0, 1),
                         static_cast<Day>(q->Int(0, 2)),
                         std::nullopt,
+                        {},
                         {}};
     if (auto leaf = q->OptInt(0, 3)) found.leaf_index = static_cast<uint64_t>(*leaf);
     if (!q->IsNull(0, 4)) found.leaf_entry = q->Bytes(0, 4);
+    if (!q->IsNull(0, 5)) found.leaf_tile = q->Bytes(0, 5);
     return std::optional<ReceiptStatus>(found);
   };
   auto found = on(TakeRead());

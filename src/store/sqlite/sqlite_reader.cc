@@ -175,10 +175,12 @@ Result<std::optional<ReceiptStatus>> SqliteStore::FindReceipt(const ReceiptHash&
                           std::nullopt,
                           static_cast<Day>(r.receipt.Int(2)),
                           std::nullopt,
+                          {},
                           {}};
     if (!r.receipt.IsNull(1)) found->number = r.receipt.Int(1);
     if (!r.receipt.IsNull(3)) found->leaf_index = static_cast<uint64_t>(r.receipt.Int(3));
     if (!r.receipt.IsNull(4)) found->leaf_entry = std::string(r.receipt.Text(4));
+    if (!r.receipt.IsNull(5)) found->leaf_tile = std::string(r.receipt.Text(5));
   } else if (rc != SQLITE_DONE) {
     return Error{r.db.LastError()};
   }

@@ -380,8 +380,10 @@ Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
   r->day_of_number =
       r->db.Prepare("SELECT day FROM statements WHERE number = ? AND number IS NOT NULL");
   r->receipt = r->db.Prepare(
-      "SELECT s.status, s.number, s.day, s.leaf_index, l.entry FROM statements s"
-      " LEFT JOIN leaves l ON l.idx = s.leaf_index WHERE s.receipt = ?");
+      "SELECT s.status, s.number, s.day, s.leaf_index, l.entry, t.data FROM statements s"
+      " LEFT JOIN leaves l ON l.idx = s.leaf_index"
+      " LEFT JOIN tiles t ON t.level = 0 AND t.idx = s.leaf_index / 256 AND t.width = 256"
+      " WHERE s.receipt = ?");
   r->opening = r->db.Prepare(
       "SELECT leaf_index, salt, record FROM statements WHERE number = ? AND status = 1"
       " AND leaf_index IS NOT NULL");
